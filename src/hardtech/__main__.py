@@ -1,0 +1,3 @@
+from hardtech.presentation.cli.app import main
+
+main()

@@ -1,0 +1,49 @@
+"""One exception hierarchy, so callers (CLI, API) can map failures to messages and exit codes.
+
+Everything hardtech raises on purpose derives from `HardtechError`; the CLI prints its message
+without a traceback and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class HardtechError(Exception):
+    exit_code = 2
+
+
+class UsageError(HardtechError):
+    """The user asked for something that does not exist or does not make sense."""
+
+
+class SourceError(HardtechError):
+    """A file cannot be read at all (missing, wrong format, undecodable, missing columns)."""
+
+
+class MappingError(SourceError):
+    """A mapping file is malformed or refers to columns the file does not have."""
+
+
+class ParseError(HardtechError):
+    """A single value cannot be understood (money, date, code); carries the value."""
+
+    def __init__(self, message: str, value: object = None):
+        super().__init__(message)
+        self.value = value
+
+
+class FXError(HardtechError):
+    """No exchange rate is known for a currency at a date."""
+
+
+class StoreError(HardtechError):
+    """The store cannot be opened, is newer than this program, or a query failed."""
+
+
+class RejectedRows(HardtechError):
+    """An import finished but refused rows; the good rows are in the store."""
+
+    exit_code = 1
+
+
+class NotFound(UsageError):
+    """An organisation, investor or region named by the user is not in the store."""

@@ -1,0 +1,164 @@
+"""The `hardtech` command line: a thin layer over the service functions.
+
+Each command parses its arguments, calls one service function, and hands the rows to
+`Output.emit`; no analytics live here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from hardtech import __version__
+from hardtech.presentation.cli.output import Output, command
+
+app = typer.Typer(
+    name="hardtech",
+    help="Find, classify, score, rank and map hard & core technology (硬科技).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hardtech {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Find, classify, score, rank and map hard & core technology (硬科技)."""
+
+
+@command(app, "import")
+def import_cmd(
+    table: str = typer.Argument(..., help="Target table (organizations, financials, patents, funding_rounds, "
+                                          "investors, regions) or `auto` for every table the mapping feeds."),
+    file: Path = typer.Argument(..., help="CSV, TSV, Parquet, JSON Lines or Excel file."),
+    mapping: Optional[str] = typer.Option(None, "--mapping", "-m",
+                                          help="Mapping YAML file, or the name of a shipped mapping "
+                                               "(see `hardtech mappings`)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Source name recorded on every row."),
+    allow_rejects: bool = typer.Option(False, "--allow-rejects",
+                                       help="Exit 0 even when rows were rejected."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name."),
+    synthetic: Optional[bool] = typer.Option(None, "--synthetic/--real",
+                                             help="Flag the rows as synthetic (default: from the mapping)."),
+    *, out: Output,
+) -> None:
+    """Import a file into the store: validated, idempotent and atomic."""
+    from hardtech.errors import RejectedRows
+    from hardtech.services import import_file
+
+    with out.console.status(f"importing {file.name} …"):
+        result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet)
+    out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    if result.ignored_columns:
+        out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
+                    + (" …" if len(result.ignored_columns) > 20 else ""))
+    if result.rejected:
+        shown = result.rejects[:10]
+        lines = "\n".join(f"  line {r['line']}, column {r['column_name']}: {r['reason']}" for r in shown)
+        more = f"\n  … and {len(result.rejects) - len(shown)} more" if len(result.rejects) > len(shown) else ""
+        msg = (f"{result.rejected} rows rejected (kept in the `rejects` table; "
+               f"`hardtech rejects --import {result.import_id}`):\n{lines}{more}")
+        if allow_rejects:
+            out.message(f"[yellow]{msg}[/yellow]")
+        else:
+            raise RejectedRows(msg)
+
+
+@command(app, "rejects")
+def rejects_cmd(
+    import_id: Optional[str] = typer.Option(None, "--import", help="Only this import run."),
+    limit: int = typer.Option(100, "--limit", help="At most this many rows."),
+    *, out: Output,
+) -> None:
+    """Rows imports refused, with file, line, column, value and reason."""
+    from hardtech.services import list_rejects
+
+    out.emit(list_rejects(out.db, import_id, limit), title="rejected rows")
+
+
+@command(app, "sql")
+def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."), *,
+            out: Output) -> None:
+    """Run read-only SQL against the store."""
+    from hardtech.store.connection import run_readonly_sql
+
+    out.emit(run_readonly_sql(out.db, query))
+
+
+@command(app, "status")
+def status_cmd(*, out: Output) -> None:
+    """Tables, row counts and schema version of the store."""
+    from hardtech.services import store_status
+
+    out.emit(store_status(out.db), title=f"store {out.db}")
+
+
+@command(app, "mappings")
+def mappings_cmd(*, out: Output) -> None:
+    """Mapping files shipped with hardtech (usable by name with `import --mapping`)."""
+    from hardtech.services import shipped_mapping_rows
+
+    out.emit(shipped_mapping_rows(), title="shipped mappings")
+
+
+@command(app, "taxonomy")
+def taxonomy_cmd(
+    action: str = typer.Argument("fields", help="fields | subfields | typology | schemes | map"),
+    codes: Optional[List[str]] = typer.Argument(None, help="With `map`: codes to look up."),
+    scheme: Optional[str] = typer.Option(None, "--scheme", "-s",
+                                         help="With `map`: cpc, ipc, nace, isic, gics, cn_industry, nbs_sei, "
+                                              "nbs_hightech, crunchbase, unicorn_industry."),
+    *, out: Output,
+) -> None:
+    """The eight fields, the typology and the code concordances; `map` says which field a code is in, and why."""
+    from hardtech.services import taxonomy_rows
+
+    out.emit(taxonomy_rows(action, codes or [], scheme), title=f"taxonomy: {action}")
+
+
+@command(app, "synth")
+def synth_cmd(
+    orgs: int = typer.Option(10_000, "--orgs", help="Number of organisations."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same universe)."),
+    out_dir: Path = typer.Option(..., "--out", help="Directory to write the tables to."),
+    file_format: str = typer.Option("parquet", "--file-format", help="parquet or csv."),
+    load: bool = typer.Option(False, "--load", help="Also import the universe into the store (--db)."),
+    *, out: Output,
+) -> None:
+    """Generate a synthetic universe (flagged synthetic) for scale tests."""
+    from hardtech.services import synth_universe
+
+    with out.console.status(f"generating {orgs:,} synthetic organisations …"):
+        rows = synth_universe(orgs, seed, out_dir, file_format, out.db if load else None)
+    out.emit(rows, title=f"synthetic universe in {out_dir}")
+
+
+@command(app, "demo")
+def demo_cmd(
+    directory: Path = typer.Option(Path("demo"), "--dir", help="Folder for the demo store and outputs."),
+    shared: Optional[Path] = typer.Option(None, "--shared",
+                                          help="Folder with the third-party data (default: ../shared/data "
+                                               "when present)."),
+    *, out: Output,
+) -> None:
+    """Build the demo store from bundled data and print a landscape summary."""
+    from hardtech.demo import build_demo
+
+    build_demo(directory, out, shared)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

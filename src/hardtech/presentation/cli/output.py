@@ -1,0 +1,223 @@
+"""Options every command shares (`--db`, `--format`, `--output`) and the one way results are written.
+
+As in sqlite-utils, a command never formats its own output: it hands rows to `Output.emit`,
+so every command supports every format, and the docs test can check that they all do.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import inspect
+import io
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from hardtech.errors import HardtechError, UsageError
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Spreadsheet formula injection: a text cell starting with = + - @ is prefixed with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _jsonable(v: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if hasattr(v, "item") and not isinstance(v, (list, dict, str)):
+        try:
+            return v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    return v
+
+
+def to_records(data: Any) -> list[dict]:
+    """Rows from a list of dicts, a pandas DataFrame, an Arrow table or an Ibis expression."""
+    if data is None:
+        return []
+    if isinstance(data, list):
+        return data
+    if hasattr(data, "to_pylist"):  # pyarrow
+        return data.to_pylist()
+    if hasattr(data, "to_pyarrow"):  # ibis
+        return data.to_pyarrow().to_pylist()
+    if hasattr(data, "to_dict"):  # pandas
+        df = data.astype(object).where(data.notna(), None)
+        return df.to_dict(orient="records")
+    raise TypeError(f"cannot output {type(data).__name__}")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if abs(v) >= 1e4 or v == int(v):
+            return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:g}"
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_cell(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(_jsonable(v), ensure_ascii=False)
+    return str(v)
+
+
+@dataclass
+class Output:
+    db: Path
+    fmt: Format = Format.table
+    output: Path | None = None
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+
+    def store(self, read_only: bool = False):
+        from hardtech.store.connection import Store
+
+        return Store(self.db, read_only=read_only)
+
+    def message(self, text: str) -> None:
+        """Human messages go to stderr so that stdout stays clean data in csv/json formats."""
+        self.console.print(text)
+
+    def emit(self, data: Any, title: str | None = None, columns: list[str] | None = None,
+             caption: str | None = None) -> None:
+        rows = [_jsonable(r) for r in to_records(data)]
+        if columns is None:
+            columns = list(rows[0].keys()) if rows else []
+        fmt = Format(self.fmt)
+        if fmt == Format.parquet:
+            if not self.output:
+                raise UsageError("--format parquet needs --output FILE")
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]), self.output)
+            self.message(f"wrote {len(rows)} rows to {self.output}")
+            return
+        text = self._render(rows, columns, fmt, title, caption)
+        if self.output:
+            Path(self.output).write_text(text, encoding="utf-8")
+            self.message(f"wrote {len(rows)} rows to {self.output}")
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def _render(self, rows: list[dict], columns: list[str], fmt: Format, title: str | None,
+                caption: str | None) -> str:
+        if fmt == Format.json:
+            return json.dumps([{c: r.get(c) for c in columns} for r in rows], ensure_ascii=False, indent=2) + "\n"
+        if fmt == Format.jsonl:
+            return "".join(json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False) + "\n" for r in rows)
+        if fmt == Format.csv:
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(columns)
+            for r in rows:
+                w.writerow([neutralise_formula(_csv_value(r.get(c))) for c in columns])
+            return buf.getvalue()
+        table = RichTable(title=title, caption=caption, show_lines=False)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*(_cell(r.get(c)) for c in columns))
+        width = None if self.output is None else 200
+        cons = Console(file=io.StringIO(), width=width or Console().width, force_terminal=False)
+        cons.print(table)
+        return cons.file.getvalue()
+
+
+def _csv_value(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return "|".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return json.dumps(v, ensure_ascii=False)
+    return "" if v is None else v
+
+
+def _db_default() -> Path:
+    from hardtech.store.connection import default_db_path
+
+    return default_db_path()
+
+
+def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
+    """Register a Typer command that receives an `out: Output` built from the shared options.
+
+    The decorated function declares `out: Output` as its first keyword; the decorator adds
+    `--db`, `--format` and `--output` to its signature and turns HardtechError into a clean
+    message and exit code.
+    """
+
+    def deco(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        params = [p for p in sig.parameters.values() if p.name != "out"]
+        extra = [
+            inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+                              default=typer.Option(None, "--db", envvar="HARDTECH_DB",
+                                                   help="Store file [default: ./hardtech.duckdb].")),
+            inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, annotation=Format,
+                              default=typer.Option(Format.table, "--format", "-f", help="Output format.")),
+            inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+                              default=typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")),
+        ]
+
+        @functools.wraps(fn)
+        def wrapper(*args, db: Path | None = None, fmt: Format = Format.table, output: Path | None = None,
+                    **kw):
+            out = Output(db=db or _db_default(), fmt=fmt, output=output)
+            try:
+                return fn(*args, out=out, **kw)
+            except HardtechError as exc:
+                out.console.print(f"[red]error:[/red] {exc}", highlight=False)
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                out.console.print("[yellow]interrupted: nothing was changed by the unfinished step[/yellow]")
+                raise typer.Exit(130) from None
+
+        wrapper.__signature__ = sig.replace(parameters=params + extra)
+        app.command(name, **kwargs)(wrapper)
+        return fn
+
+    return deco
+
+
+def iter_chunks(items: Iterable, size: int):
+    chunk = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,115 @@
+"""Service functions: the Python API that the CLI, the REST API and the report all call.
+
+Each takes plain arguments (a store path, names, options) and returns rows or result objects,
+so every presentation stays a thin layer and answers the same question the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from hardtech.errors import UsageError
+from hardtech.store.connection import Store
+
+
+def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
+                synthetic: bool | None = None, sheet: str | None = None):
+    from hardtech.store.importer import import_file as _import
+
+    with Store(db) as store:
+        return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet)
+
+
+def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
+    with Store(db, read_only=True) as store:
+        q = ("SELECT import_id, table_name, source_file, line, column_name, value, reason FROM rejects "
+             + ("WHERE import_id = ? " if import_id else "") + "ORDER BY created_at DESC, source_file, line LIMIT ?")
+        params = [import_id, limit] if import_id else [limit]
+        cur = store.con.execute(q, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def store_status(db: str | Path) -> list[dict]:
+    from hardtech.store.schema import TABLES
+
+    with Store(db, read_only=True) as store:
+        version = store.schema_version()
+        rows = []
+        for name, t in TABLES.items():
+            n = store.count(name)
+            synth = None
+            if t.provenance:
+                synth = int(store.con.execute(f'SELECT count(*) FROM "{name}" WHERE synthetic').fetchall()[0][0])
+            rows.append({"table": name, "rows": n, "synthetic_rows": synth, "schema_version": version})
+        return rows
+
+
+def shipped_mapping_rows() -> list[dict]:
+    from hardtech.sources.mapping import load_mapping, shipped_mappings
+
+    rows = []
+    for name, path in sorted(shipped_mappings().items()):
+        m = load_mapping(path)
+        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source})
+    return rows
+
+
+def taxonomy_rows(action: str, codes: Iterable[str] = (), scheme: str | None = None) -> list[dict]:
+    from hardtech.analytics.taxonomy import SCHEMES, load_taxonomy
+
+    tax = load_taxonomy()
+    if action == "fields":
+        return [{"id": f.id, "name_en": f.name_en, "name_zh": f.name_zh, "star_category": f.star_category,
+                 "subfields": len(f.subfields), "keywords_en": len(f.keywords_en), "keywords_zh": len(f.keywords_zh)}
+                for f in tax.fields.values()]
+    if action == "subfields":
+        return [{"field": f.id, "subfield": s.get("id") if isinstance(s, dict) else getattr(s, "id", s),
+                 "name_en": s.get("name_en") if isinstance(s, dict) else getattr(s, "name_en", ""),
+                 "name_zh": s.get("name_zh") if isinstance(s, dict) else getattr(s, "name_zh", "")}
+                for f in tax.fields.values() for s in f.subfields]
+    if action == "typology":
+        return [{"id": t.id, "name_en": t.name_en, "name_zh": t.name_zh, "definition": t.definition_en,
+                 "examples": "; ".join(t.examples_en)} for t in tax.typology.values()]
+    if action == "schemes":
+        return [{"scheme": s} for s in SCHEMES]
+    if action == "map":
+        codes = list(codes)
+        if not codes:
+            raise UsageError("`taxonomy map` needs one or more codes, e.g. `hardtech taxonomy map --scheme cpc G06N3/08`")
+        rows = []
+        for code in codes:
+            if scheme:
+                matches = tax.map_code(scheme, code)
+            elif ":" in code:
+                matches = tax.map_codes([code])
+            else:
+                raise UsageError(f"say which scheme {code!r} is in: --scheme cpc, or write it as cpc:{code}")
+            if not matches:
+                rows.append({"code": code, "scheme": scheme or code.split(":", 1)[0], "field": None, "weight": None,
+                             "rule": None, "reason": "no mapping: not in any of the eight fields by this scheme"})
+            for m in matches:
+                rows.append({"code": code, "scheme": m.scheme, "field": m.field_id, "weight": m.weight,
+                             "rule": m.rule, "reason": m.reason, "source": m.source})
+        return rows
+    raise UsageError(f"unknown taxonomy action {action!r}: fields, subfields, typology, schemes or map")
+
+
+def synth_universe(orgs: int, seed: int, out_dir: str | Path, file_format: str = "parquet",
+                   load_into: str | Path | None = None) -> list[dict]:
+    from hardtech.sources.synthetic import SynthConfig, generate, write
+
+    if orgs <= 0:
+        raise UsageError("--orgs must be positive")
+    tables = generate(SynthConfig(orgs=orgs, seed=seed))
+    paths = write(tables, Path(out_dir), file_format)
+    rows = [{"table": name, "rows": tables[name].num_rows, "file": str(paths[name])} for name in tables]
+    if load_into is not None:
+        from hardtech.store.importer import import_file as _import
+
+        with Store(load_into) as store:
+            for name in ("organizations", "investors", "financials", "patents", "funding_rounds"):
+                if name in paths:
+                    _import(store, name, paths[name], source=f"synthetic seed {seed}", synthetic=True)
+    return rows

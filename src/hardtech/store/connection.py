@@ -1,0 +1,140 @@
+"""Opening the DuckDB store, migrating its schema, and handing out Ibis tables.
+
+Analytics never see the DuckDB connection: they get Ibis tables from `Store.table`, so the
+same expressions can run on another Ibis backend (Spark) when `HARDTECH_BACKEND` says so.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from hardtech.errors import StoreError
+from hardtech.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+DEFAULT_DB = "hardtech.duckdb"
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("HARDTECH_DB", DEFAULT_DB))
+
+
+class Store:
+    """A hardtech store: one DuckDB file (or `:memory:`)."""
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = Path(path) if path not in (None, ":memory:") else None
+        if path is None:
+            self.path = default_db_path()
+        self.read_only = read_only
+        target = ":memory:" if path == ":memory:" else str(self.path)
+        if read_only and target != ":memory:" and not Path(target).exists():
+            raise StoreError(f"no store at {target}; create one with `hardtech import` or `hardtech demo`")
+        try:
+            self.con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open store {target}: {exc}") from exc
+        self._ibis = None
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version()
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        v = self.con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
+        return int(v or 0)
+
+    def _check_version(self) -> None:
+        v = self.schema_version()
+        if v > SCHEMA_VERSION:
+            raise StoreError(
+                f"store schema version {v} is newer than this hardtech ({SCHEMA_VERSION}); upgrade hardtech")
+        if v < SCHEMA_VERSION and self.read_only:
+            raise StoreError(
+                f"store schema version {v} is older than {SCHEMA_VERSION}; open it once without --read-only to migrate")
+
+    def migrate(self) -> list[int]:
+        self._check_version()
+        current = self.schema_version()
+        applied = []
+        for m in MIGRATIONS:
+            if m.version <= current:
+                continue
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                for stmt in m.statements():
+                    self.con.execute(stmt)
+                self.con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, now())", [m.version, m.description])
+                self.con.execute("COMMIT")
+            except Exception as exc:
+                self.con.execute("ROLLBACK")
+                raise StoreError(f"migration {m.version} ({m.description}) failed: {exc}") from exc
+            applied.append(m.version)
+        return applied
+
+    # -- access ---------------------------------------------------------------------------
+    @property
+    def ibis(self):
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str):
+        """An Ibis table expression; what analytics build on."""
+        return self.ibis.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
+
+    def counts(self) -> dict[str, int]:
+        from hardtech.store.schema import TABLES
+
+        return {n: self.count(n) for n in TABLES}
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_readonly_sql(path: str | Path, query: str):
+    """User SQL runs on a read-only connection, so it cannot change the store whatever it says."""
+    store = Store(path, read_only=True)
+    try:
+        try:
+            rel = store.con.sql(query)
+        except duckdb.Error as exc:
+            raise StoreError(f"SQL error: {exc}") from exc
+        if rel is None:
+            raise StoreError("the statement returned no rows (only queries are allowed)")
+        return rel.arrow() if hasattr(rel, "arrow") else rel.fetch_arrow_table()
+    finally:
+        store.close()

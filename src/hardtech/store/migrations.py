@@ -1,0 +1,42 @@
+"""Numbered schema migrations. A store records each one it has applied.
+
+Add a migration by appending to `MIGRATIONS` (never edit one that has shipped): an old store
+opened by a newer hardtech is brought forward inside a transaction; a newer store opened by an
+older hardtech is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from hardtech.store.schema import TABLES, Table
+
+
+def create_table_sql(t: Table) -> str:
+    cols = ",\n  ".join(f'"{c.name}" {c.type}' for c in t.all_columns)
+    return f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  {cols}\n)'
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    build: Callable[[], list[str]]
+
+    def statements(self) -> list[str]:
+        return self.build()
+
+
+def _v1() -> list[str]:
+    stmts = [
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER, description VARCHAR, applied_at TIMESTAMP)",
+    ]
+    stmts += [create_table_sql(t) for t in TABLES.values()]
+    return stmts
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
+]
+SCHEMA_VERSION = MIGRATIONS[-1].version
