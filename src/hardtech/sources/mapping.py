@@ -16,6 +16,8 @@ Column spec forms (right-hand side of `columns:`):
     name_en: {columns: [name_en, company]}   # first non-empty
     city: {column: area, map: {深圳: Shenzhen}, map_only: true}   # values not in the map become empty
     capex: {column: "Capital Expenditures", negate: true}       # a source that books capex as negative
+    priority_date: {column: prio, split: "|", pick: min}         # several values in one cell: keep one
+    fiscal_year: {column: "Period Ending", period_end: true}     # 2016-01-02 closes fiscal 2015
 
 Target options (beside `columns:`):
     distinct: true        several rows per key are expected (a panel's company rows): keep the first
@@ -39,7 +41,7 @@ from hardtech.errors import MappingError
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 SPEC_KEYS = {"column", "columns", "value", "template", "unit", "currency", "split", "map",
-             "map_only", "fill_down", "extract", "default", "negate"}
+             "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end"}
 TARGET_KEYS = {"columns", "distinct", "explode", "patch", "insert_only", "relax"}
 RELAXABLE = {"rd_far_above_revenue"}
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -57,6 +59,8 @@ class ColumnSpec:
     map: dict[str, str] | None = None
     map_only: bool = False
     negate: bool = False
+    pick: str | None = None
+    period_end: bool = False
     fill_down: bool = False
     extract: str | None = None
     default: str | None = None
@@ -182,9 +186,18 @@ def _column_spec(target: str, spec: Any, where: str) -> ColumnSpec:
         split=spec.get("split"),
         map={str(k): str(v) for k, v in (spec.get("map") or {}).items()} or None,
         map_only=bool(spec.get("map_only", False)), negate=bool(spec.get("negate", False)),
+        pick=_pick(spec.get("pick"), target, where), period_end=bool(spec.get("period_end", False)),
         fill_down=bool(spec.get("fill_down", False)), extract=spec.get("extract"),
         default=None if spec.get("default") is None else str(spec["default"]),
     )
+
+
+def _pick(value, target: str, where: str) -> str | None:
+    if value is None:
+        return None
+    if value not in ("min", "max", "first", "last"):
+        raise MappingError(f"{where}: column {target}: pick must be min, max, first or last, not {value!r}")
+    return value
 
 
 def identity_target(table_name: str, headers: list[str]) -> TargetSpec:

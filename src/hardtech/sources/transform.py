@@ -68,6 +68,14 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
     if spec.map:
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in spec.map.items())
         expr = f"(CASE {expr} {whens} ELSE {'NULL' if spec.map_only else expr} END)"
+    if spec.pick and not is_list:
+        pattern = r"\s*" + re.escape(spec.split or "|") + r"\s*"
+        parts = f"list_filter(list_transform(regexp_split_to_array({expr}, {lit(pattern)}), lambda x: trim(x)), lambda x: x <> '')"
+        fn = {"min": "list_min", "max": "list_max"}.get(spec.pick)
+        expr = f"{fn}({parts})" if fn else f"list_extract({parts}, {1 if spec.pick == 'first' else -1})"
+    if spec.period_end:
+        # 52/53-week years that close in the first days of January belong to the previous year
+        expr = f"CAST(year(TRY_CAST({expr} AS DATE) - INTERVAL 7 DAY) AS VARCHAR)"
     if spec.default is not None:
         expr = f"coalesce({expr}, {lit(spec.default)})"
     if spec.fill_down:

@@ -189,6 +189,9 @@ def _prepare(con, mapped: str, target: TargetSpec, prefix: str) -> str:
     if t == "funding_rounds":
         repl.append(f"{stage_case_sql('stage')} AS stage")
         repl.append("coalesce(stage_raw, stage) AS stage_raw")
+        if "round_id" not in target.columns:
+            repl.append("'r:' || substr(sha256(concat_ws('|', coalesce(m.org_id, m.org_name, ''), coalesce(m.date, ''), "
+                        "coalesce(m.stage, ''), coalesce(m.amount, ''), coalesce(m.amount_text, ''))), 1, 16) AS round_id")
         if "org_id" not in target.columns and "org_name" in target.columns:
             repl.append(f"coalesce({_name_lookup('organizations', 'org_id', 'm.org_name')}, "
                         + SLUG.format(x="m.org_name") + ") AS org_id")
@@ -289,9 +292,6 @@ def _enrich(con, typed: str, target: TargetSpec) -> None:
                     f"NULLIF(regexp_extract(publication_number, '^([A-Za-z]{{2}})', 1), '')) ")
         con.execute(f"UPDATE {typed} SET patent_type = coalesce(patent_type, 'unknown')")
     if t == "funding_rounds":
-        con.execute(
-            f"UPDATE {typed} SET round_id = coalesce(round_id, 'r:' || substr(sha256(concat_ws('|', org_id, "
-            f"CAST(date AS VARCHAR), coalesce(stage_raw, ''), coalesce(amount_text, ''))), 1, 16))")
         _resolve_investors(con, typed)
         _fx_usd(con, typed)
     if t in ("organizations", "investors"):
