@@ -46,7 +46,7 @@ def test_organizations_import_and_reimport_adds_nothing(store, tmp_path):
     assert store.count("organizations") == 100
     row = store.con.execute("SELECT name_zh, founded, source_name, synthetic, content_hash FROM organizations "
                             "WHERE org_id='org7'").fetchone()
-    assert row[0] == "机构7" and row[1] == 2007 and row[2] == "orgs.csv" and row[3] is False and len(row[4]) == 64
+    assert row[0] == "机构7" and row[1] == 2007 and row[2] == "orgs.csv" and row[3] is False and len(row[4]) == 16
 
 
 def test_changed_row_is_updated_not_duplicated(store, tmp_path):

@@ -76,10 +76,10 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     joins: list[str] = []
     money_ccy_exprs: list[str] = []
 
-    def failing(expr_ok: str, col: str) -> list[tuple[int, str]]:
-        q = (f"SELECT {ident(LINE)}, {ident(col)} FROM {mapped} "
-             f"WHERE {ident(col)} IS NOT NULL AND ({expr_ok}) IS NULL")
-        return con.execute(q).fetchall()
+    suspects = _suspect_cells(con, mapped, tbl.columns)
+
+    def failing(kind: str, col: str) -> list[tuple[int, str]]:
+        return suspects.get((kind, col), [])
 
     def register_fix(col: str, data: dict[str, pa.Array]) -> str:
         name = f"{prefix}_fix_{col}"
@@ -103,8 +103,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             default_ccy = (spec.currency if spec is not None and spec.currency else None) or unit_ccy
             if spec is not None and spec.negate:
                 factor = -factor
-            fast = NUM_CAST.format(v=ident(col.name))
-            bad = failing(fast, col.name)
+            bad = failing("bad", col.name)
             fix = None
             if bad:
                 lines, nums, ccys, lows, highs, disc = [], [], [], [], [], []
@@ -139,12 +138,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             expr = f"coalesce({scaled}, {ident('__n_' + col.name)})" if fix else scaled
             if col.type in ("INTEGER", "BIGINT"):
                 # reject non-integers such as 3.5 employees
-                frac = con.execute(
-                    f"SELECT {ident(LINE)}, {ident(col.name)} FROM {mapped} WHERE "
-                    f"{NUM_CAST.format(v=ident(col.name))} IS NOT NULL AND "
-                    f"{NUM_CAST.format(v=ident(col.name))} <> floor({NUM_CAST.format(v=ident(col.name))})"
-                ).fetchall()
-                errors.extend_rows(frac, col.name, lambda val: f"{val!r} is not a whole number")
+                errors.extend_rows(failing("frac", col.name), col.name, lambda val: f"{val!r} is not a whole number")
                 expr = f"TRY_CAST(round({expr}) AS {col.type})"
             selects.append(f"{expr} AS {ident(col.name)}")
             if fix and col.unit == "money":
@@ -160,8 +154,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             if spec is not None and default_ccy:
                 money_ccy_exprs.append(lit(default_ccy))
         elif col.type == "DATE":
-            fast = f"TRY_CAST({ident(col.name)} AS DATE)"
-            bad = failing(f"CASE WHEN regexp_matches({ident(col.name)}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN {fast} END", col.name)
+            bad = failing("bad", col.name)
             fix = None
             if bad:
                 lines, vals, precs = [], [], []
@@ -188,18 +181,14 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             selects.append(
                 f"CASE WHEN lower(trim({v})) IN ('1','true','t','yes','y','是') THEN TRUE "
                 f"WHEN lower(trim({v})) IN ('0','false','f','no','n','否') THEN FALSE END AS {ident(col.name)}")
-            bad = con.execute(
-                f"SELECT {ident(LINE)}, {ident(col.name)} FROM {mapped} WHERE {ident(col.name)} IS NOT NULL AND "
-                f"lower(trim({ident(col.name)})) NOT IN ('1','true','t','yes','y','是','0','false','f','no','n','否')"
-            ).fetchall()
-            errors.extend_rows(bad, col.name, lambda val: f"{val!r} is not true/false")
+            errors.extend_rows(failing("bad", col.name), col.name, lambda val: f"{val!r} is not true/false")
         else:  # pragma: no cover - schema uses only the types above
             selects.append(f"{v} AS {ident(col.name)}")
 
     if "currency" in tbl.data_names:
         parsed = ", ".join(money_ccy_exprs)
         cur = f"coalesce(__raw_currency{', ' + parsed if parsed else ''})"
-    typed_view = f"{prefix}_v"
+    typed_view = f"{prefix}_typed"
     sql = f"SELECT {', '.join(selects)} FROM {mapped} m {' '.join(joins)}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_pre AS {sql}")
     final_cols = [ident(LINE)]
@@ -223,10 +212,51 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
                 f"AND {e} IS NOT NULL AND __raw_currency <> {e}").fetchall()
             for line, rc, pc in rows:
                 errors.add(line, "currency", rc, f"currency {rc} conflicts with {pc} written in the amount")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed_view} AS SELECT {', '.join(final_cols)} FROM {prefix}_pre")
+    # One materialisation: every rule below scans this table instead of re-casting the file.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed_view} AS SELECT {', '.join(final_cols)} FROM {prefix}_pre")
 
     _check_rules(con, typed_view, mapped, target, tbl.columns, errors, today)
     return Validated(typed_view, errors.table(), notes)
+
+
+ISO_DATE = "CASE WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN TRY_CAST({c} AS DATE) END"
+BOOL_WORDS = "('1','true','t','yes','y','是','0','false','f','no','n','否')"
+
+
+def _suspect_cells(con, mapped: str, columns) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """One scan of the file finds every cell the fast SQL casts cannot handle.
+
+    Returns {(kind, column): [(line, value)]} with kind `bad` (needs the Python parser or is
+    wrong) or `frac` (a fractional value in a whole-number column).
+    """
+    checks: list[tuple[str, str, str]] = []
+    for col in columns:
+        c = ident(col.name)
+        if col.is_list or col.type == "VARCHAR":
+            continue
+        if col.type in ("DOUBLE", "INTEGER", "BIGINT"):
+            num = NUM_CAST.format(v=c)
+            checks.append(("bad", col.name, f"{c} IS NOT NULL AND {num} IS NULL"))
+            if col.type != "DOUBLE":
+                checks.append(("frac", col.name, f"{num} <> floor({num})"))
+        elif col.type == "DATE":
+            checks.append(("bad", col.name, f"{c} IS NOT NULL AND ({ISO_DATE.format(c=c)}) IS NULL"))
+        elif col.type == "BOOLEAN":
+            checks.append(("bad", col.name, f"{c} IS NOT NULL AND lower(trim({c})) NOT IN {BOOL_WORDS}"))
+    if not checks:
+        return {}
+    flags = ", ".join(f"coalesce({cond}, FALSE) AS __f{i}" for i, (_, _, cond) in enumerate(checks))
+    cols = sorted({name for _, name, _ in checks})
+    colsql = ", ".join(ident(c) for c in cols)
+    where = " OR ".join(f"coalesce({cond}, FALSE)" for _, _, cond in checks)
+    rows = con.execute(f"SELECT {ident(LINE)}, {colsql}, {flags} FROM {mapped} WHERE {where}").fetchall()
+    out: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for row in rows:
+        line, values, fl = row[0], dict(zip(cols, row[1:1 + len(cols)])), row[1 + len(cols):]
+        for (kind, name, _), hit in zip(checks, fl):
+            if hit:
+                out.setdefault((kind, name), []).append((line, values[name]))
+    return out
 
 
 def _year(value: str, parse_year, parse_date) -> int:
@@ -259,14 +289,15 @@ def _check_rules(con, view: str, mapped: str, target: TargetSpec, columns: tuple
         value_sql = value_sql or f"CAST(t.{ident(col)} AS VARCHAR)"
         return con.execute(f"SELECT t.{L}, {value_sql} FROM {view} t WHERE {where}").fetchall()
 
+    flagged = {(line, col) for line, col in zip(errors.lines, errors.cols)}
     for col in columns:
         c = ident(col.name)
         if col.required:
-            missing = con.execute(
-                f"SELECT t.{L}, m.{c} FROM {view} t JOIN {mapped} m USING ({L}) WHERE t.{c} IS NULL "
-                + ("AND (m.{c} IS NULL)".format(c=c) if not col.is_list else "")
-            ).fetchall()
-            errors.extend_rows(missing, col.name, lambda v, n=col.name: f"{n} is required but empty")
+            # a value that failed to parse is already reported; only truly empty cells are "missing"
+            missing = con.execute(f"SELECT t.{L} FROM {view} t WHERE t.{c} IS NULL").fetchall()
+            for (line,) in missing:
+                if (line, col.name) not in flagged:
+                    errors.add(line, col.name, None, f"{col.name} is required but empty")
         if col.choices:
             allowed = ", ".join(lit(x) for x in col.choices)
             bad = rows(f"t.{c} IS NOT NULL AND t.{c} NOT IN ({allowed})", col.name)
@@ -296,13 +327,15 @@ def _check_rules(con, view: str, mapped: str, target: TargetSpec, columns: tuple
     key = schema_table(target.table).key
     key_cols = [k for k in key if k != "source_name"]
     if key_cols and not target.distinct:
-        part = ", ".join(f"t.{ident(k)}" for k in key_cols)
-        dup = con.execute(
-            f"SELECT {L}, first_line, keyval FROM (SELECT t.{L}, "
-            f"min(t.{L}) OVER (PARTITION BY {part}) AS first_line, "
-            f"concat_ws(' / ', {', '.join(f'CAST(t.{ident(k)} AS VARCHAR)' for k in key_cols)}) AS keyval "
-            f"FROM {view} t WHERE {' AND '.join(f't.{ident(k)} IS NOT NULL' for k in key_cols)}) "
-            f"WHERE {L} <> first_line").fetchall()
+        keys = ", ".join(ident(k) for k in key_cols)
+        notnull = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key_cols)
+        # cheap hash aggregate first; the detailed per-line query runs only when there are duplicates
+        dup_keys = f"SELECT {keys}, min({L}) AS first_line FROM {view} WHERE {notnull} GROUP BY {keys} HAVING count(*) > 1"
+        dup = []
+        if con.execute(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:
+            dup = con.execute(
+                f"SELECT t.{L}, d.first_line, concat_ws(' / ', {', '.join(f'CAST(t.{ident(k)} AS VARCHAR)' for k in key_cols)}) "
+                f"FROM {view} t JOIN ({dup_keys}) d USING ({keys}) WHERE t.{L} <> d.first_line").fetchall()
         for line, first, keyval in dup:
             errors.add(line, ",".join(key_cols), keyval,
                        f"duplicate key ({', '.join(key_cols)}) = {keyval}: also on line {first}")

@@ -213,8 +213,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
                 + mapped_select(target, src, headers, list_cols))
     mapped = _prepare(con, f"{prefix}_mapped", target, prefix)
     v = validate(con, mapped, target, prefix, today=today)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}_typed AS SELECT * FROM {v.view}")
-    typed = f"{prefix}_typed"
+    typed = v.view
     _enrich(con, typed, target)
     tr = TargetResult(target.table, rows_read=rr.table.num_rows)
 
@@ -229,8 +228,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
 
     data_cols = tbl.data_names
     key_cols = list(tbl.key)
-    hash_expr = "sha256(concat_ws(chr(31), " + ", ".join(
-        f"coalesce(CAST({ident(c)} AS VARCHAR), chr(0))" for c in data_cols) + "))"
+    hash_expr = _hash_sql(data_cols)
     good = f"SELECT * FROM {typed} WHERE {ident(LINE)} NOT IN (SELECT {ident(LINE)} FROM {prefix}_bad)"
     if target.distinct:
         nk = [k for k in key_cols if k != "source_name"]
@@ -261,24 +259,35 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
                     f"s.source_line, s.import_id, s.imported_at, s.synthetic FROM {stage} s "
                     f"LEFT JOIN {ident(tbl.name)} t ON {on}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT p.* EXCLUDE (synthetic), "
-                    f"{hash_expr.replace('coalesce(CAST(', 'coalesce(CAST(p.')} AS content_hash, p.synthetic "
+                    f"{_hash_sql(data_cols, 'p.')} AS content_hash, p.synthetic "
                     f"FROM {stage}_p p")
         con.execute(f"DROP TABLE {stage}_p")
-    same, changed = con.execute(
-        f"SELECT count(*) FILTER (WHERE t.content_hash = s.content_hash), "
-        f"count(*) FILTER (WHERE t.content_hash <> s.content_hash) "
-        f"FROM {stage} s JOIN {ident(tbl.name)} t ON {on}").fetchall()[0]
-    tr.unchanged, tr.updated = int(same or 0), int(changed or 0)
-    if tr.updated:
-        con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
     all_cols = ", ".join(ident(c) for c in tbl.names)
-    con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
+    existing = con.execute(f"SELECT count(*) FROM {ident(tbl.name)}").fetchall()[0][0]
+    if existing == 0:  # first load of the table: nothing to compare against
+        tr.unchanged = tr.updated = 0
+        con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage}")
+    else:
+        same, changed = con.execute(
+            f"SELECT count(*) FILTER (WHERE t.content_hash = s.content_hash), "
+            f"count(*) FILTER (WHERE t.content_hash <> s.content_hash) "
+            f"FROM {stage} s JOIN {ident(tbl.name)} t ON {on}").fetchall()[0]
+        tr.unchanged, tr.updated = int(same or 0), int(changed or 0)
+        if tr.updated:
+            con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
+        if staged > tr.unchanged:
+            con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
     tr.inserted = staged - tr.unchanged - tr.updated
     for obj in (stage, typed):
         con.execute(f"DROP TABLE IF EXISTS {obj}")
     con.unregister(f"{prefix}_bad")
     return tr
+
+
+def _hash_sql(cols: list[str], alias: str = "") -> str:
+    """64-bit content hash of the data columns: enough to tell "same row" from "changed row" for one key."""
+    return "printf('%016x', hash(" + ", ".join(alias + ident(c) for c in cols) + "))"
 
 
 def _enrich(con, typed: str, target: TargetSpec) -> None:

@@ -151,8 +151,9 @@ class Output:
             table.add_column(c, overflow="fold")
         for r in rows:
             table.add_row(*(_cell(r.get(c)) for c in columns))
-        width = None if self.output is None else 200
-        cons = Console(file=io.StringIO(), width=width or Console().width, force_terminal=False)
+        term = Console()
+        width = term.width if (self.output is None and term.is_terminal) else 200
+        cons = Console(file=io.StringIO(), width=width, force_terminal=False)
         cons.print(table)
         return cons.file.getvalue()
 

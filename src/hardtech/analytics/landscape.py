@@ -1,0 +1,68 @@
+"""Landscape counts: who is in the store, where, in which field, and who spends most on R&D.
+
+Pure functions over Ibis tables, so the same code runs on DuckDB here and on Spark elsewhere.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+
+def orgs_by_kind_city(orgs: ir.Table, top: int = 15) -> ir.Table:
+    """Organisations per city and kind, the busiest cities first."""
+    t = orgs.filter(orgs.city.notnull())
+    pivot = t.group_by("city").aggregate(
+        organisations=t.count(),
+        companies=t.kind.isin(["company", "startup"]).sum(),
+        universities=(t.kind == "university").sum(),
+        institutes=(t.kind == "institute").sum(),
+        investors=(t.kind == "investor").sum(),
+    )
+    return pivot.order_by([ibis.desc("organisations"), "city"]).limit(top)
+
+
+def latest_rd(financials: ir.Table, orgs: ir.Table, year: int | None = None) -> ir.Table:
+    """Each organisation's latest year with an R&D figure (or its figure for `year`), with the figure's source.
+
+    When several sources give the same organisation-year, the most recently imported wins.
+    """
+    f = financials.filter(financials.rd_expense.notnull())
+    if year is not None:
+        f = f.filter(f.fiscal_year == year)
+    w = ibis.window(group_by=[f.org_id], order_by=[ibis.desc(f.fiscal_year), ibis.desc(f.imported_at)])
+    f = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
+    j = f.join(orgs, "org_id")
+    return j.select(
+        "org_id",
+        name=ibis.coalesce(j.name_en, j.name_zh),
+        country=j.country,
+        fiscal_year=j.fiscal_year,
+        currency=j.currency,
+        rd_expense=j.rd_expense,
+        revenue=j.revenue,
+        source=j.source_name,
+        synthetic=j.synthetic,
+    )
+
+
+def busiest_year(financials: ir.Table) -> ir.Expr:
+    """The fiscal year with the most R&D figures: the fairest single year to compare spenders in."""
+    f = financials.filter(financials.rd_expense.notnull())
+    counts = f.group_by("fiscal_year").aggregate(n=f.count())
+    return counts.order_by([ibis.desc("n"), ibis.desc("fiscal_year")]).limit(1).fiscal_year.max()
+
+
+def top_rd_spenders(financials: ir.Table, orgs: ir.Table, fx_to: dict[str, float] | None = None,
+                    currency: str = "EUR", top: int = 10, year: int | None = None) -> ir.Table:
+    """Largest R&D spenders in `year` (or by their latest reported year), compared in one currency.
+
+    `fx_to` maps each currency to a rate into `currency` (the caller picks the date and records it).
+    """
+    t = latest_rd(financials, orgs, year)
+    if fx_to:
+        case = ibis.cases(*[(t.currency == c, t.rd_expense * r) for c, r in fx_to.items()], else_=ibis.null())
+        t = t.mutate(rd_converted=case)
+    else:
+        t = t.mutate(rd_converted=t.rd_expense)
+    return t.filter(t.rd_converted.notnull()).order_by([ibis.desc("rd_converted"), "org_id"]).limit(top)

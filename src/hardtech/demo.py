@@ -1,0 +1,163 @@
+"""`hardtech demo`: build a store from the bundled demo data and print the landscape.
+
+The demo store holds only what we wrote (organisations, investors, regions, the Huawei R&D
+series with its sources) plus, when `../shared/data` is present, the third-party figures for the
+demo companies that appear in the JRC–OECD panel, each with that panel as its source. Nothing
+in it is synthetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from hardtech.sources.mapping import load_mapping, parse_mapping
+from hardtech.store.connection import Store
+from hardtech.store.importer import import_file
+
+DEMO_SOURCE = "hardtech demo data (written by the hardtech authors)"
+HUAWEI_SOURCE = "Huawei annual reports 2013–2023 (via hardtech domain reference)"
+
+
+def demo_dir() -> Path:
+    return Path(str(resources.files("hardtech.data") / "demo"))
+
+
+def default_shared() -> Path | None:
+    env = os.environ.get("HARDTECH_SHARED")
+    for cand in ([Path(env)] if env else []) + [Path.cwd().parent / "shared" / "data",
+                                                  Path(__file__).resolve().parents[3] / "shared" / "data"]:
+        if (cand / "jrc_oecd_rd_top2000_2015_2018.csv").exists():
+            return cand
+    return None
+
+
+def _identity(table: str, columns: list[str], extra: dict | None = None) -> dict:
+    return {"name": f"demo_{table}", "targets": {table: {"columns": {c: c for c in columns} | (extra or {})}}}
+
+
+def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dict:
+    """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary."""
+    say = progress or (lambda msg: None)
+    d = demo_dir()
+    notes = []
+    with Store(db) as store:
+        say("regions")
+        import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE,
+                    mapping=parse_mapping(_identity("regions", ["region_id", "name_en", "name_zh", "aliases", "level",
+                                                                "parent_id", "country"])))
+        say("organisations")
+        org_cols = ["org_id", "kind", "name_en", "name_zh", "aliases", "country", "province", "city", "founded",
+                    "description_en", "description_zh", "exchange", "ticker", "ownership", "industry_codes", "website"]
+        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE,
+                    mapping=parse_mapping(_identity("organizations", org_cols)))
+        say("investors")
+        import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE,
+                    mapping=parse_mapping(_identity("investors", ["investor_id", "name_en", "name_zh", "aliases", "kind",
+                                                                  "country", "city", "thesis_fields", "stages",
+                                                                  "regions", "description"])))
+        say("Huawei R&D series")
+        import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE,
+                    mapping=parse_mapping(_identity("financials", ["org_id", "fiscal_year", "currency", "note"],
+                                                    {"rd_expense": {"column": "rd_expense", "unit": "CNY million"}})))
+        if shared is not None:
+            say("JRC–OECD figures for demo companies")
+            notes.append(_import_jrc_for_demo(store, shared))
+        else:
+            notes.append("../shared/data not found: the demo has no JRC–OECD figures (only the Huawei series)")
+        counts = store.counts()
+    return {"counts": counts, "notes": notes}
+
+
+def _import_jrc_for_demo(store: Store, shared: Path) -> str:
+    """The panel's own rows for the demo companies, attached to the demo organisation ids."""
+    orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
+    links = {int(r.jrc_company_id): r.org_id for r in orgs.itertuples() if r.jrc_company_id}
+    panel = pd.read_csv(shared / "jrc_oecd_rd_top2000_2015_2018.csv")
+    sub = panel[panel.company_id.isin(links)].copy()
+    sub["demo_org_id"] = sub.company_id.map(links)
+    jrc = load_mapping("jrc_oecd")
+    cols = {k: v for k, v in _raw_columns(jrc.path, "financials").items()}
+    cols["org_id"] = "demo_org_id"
+    mapping = parse_mapping({"name": "jrc_oecd_demo", "version": jrc.version, "source": jrc.source,
+                             "targets": {"financials": {"relax": ["rd_far_above_revenue"], "columns": cols}}})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "jrc_oecd_demo_companies.csv"
+        sub.to_csv(path, index=False)
+        r = import_file(store, "financials", path, mapping=mapping, source=jrc.source)
+    return (f"JRC–OECD panel: {r.targets[0].inserted + r.targets[0].unchanged + r.targets[0].updated} "
+            f"financial rows for {sub.company_id.nunique()} demo companies")
+
+
+def _raw_columns(path: Path, table: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["targets"][table]["columns"]
+
+
+def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
+    """The landscape summary the demo prints: by city, by field, and the largest R&D spenders."""
+    from hardtech.analytics.landscape import orgs_by_kind_city, top_rd_spenders
+    from hardtech.analytics.taxonomy import load_taxonomy
+    from hardtech.sources.fx import load_fx
+
+    with Store(db, read_only=True) as store:
+        orgs, fin = store.table("organizations"), store.table("financials")
+        by_city = orgs_by_kind_city(orgs).to_pyarrow().to_pylist()
+        fx = load_fx()
+        from hardtech.analytics.landscape import busiest_year
+
+        year = busiest_year(fin).to_pyarrow().as_py()
+        year_end = dt.date(int(year or dt.date.today().year - 1), 12, 31)
+        rates = {}
+        for ccy in [r[0] for r in store.con.execute("SELECT DISTINCT currency FROM financials").fetchall() if r[0]]:
+            try:
+                rate = fx.rate(ccy, currency, year_end)
+                rates[ccy] = rate.value
+            except Exception:  # noqa: BLE001 - a currency without a rate is left out and said so
+                continue
+        top = top_rd_spenders(fin, orgs, rates, currency, top=12, year=year).to_pyarrow().to_pylist()
+        for r in top:
+            r[f"rd_{currency.lower()}_bn"] = round(r.pop("rd_converted") / 1e9, 2)
+            r["rd_original"] = f"{r['rd_expense'] / 1e6:,.0f} m {r['currency']}"
+            for k in ("rd_expense", "revenue", "synthetic", "currency"):
+                r.pop(k, None)
+            r["converted_at"] = f"{currency} rate of {year_end} (on or before)"
+        tax = load_taxonomy()
+        field_rows = store.con.execute("SELECT org_id, industry_codes FROM organizations").fetchall()
+    counts: dict[str, int] = {}
+    for _, codes in field_rows:
+        fields = {m.field_id for m in tax.map_codes(codes or []) if m.weight > 0}
+        for f in fields or {"(no code-based field)"}:
+            counts[f] = counts.get(f, 0) + 1
+    by_field = [{"field": k, "name": tax.fields[k].name_en if k in tax.fields else "", "organisations": v}
+                for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {"by_city": by_city, "by_field": by_field, "top_rd": top, "year": year}
+
+
+def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "hardtech.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        if p.exists():
+            p.unlink()
+    shared = shared or default_shared()
+    with out.console.status("building the demo store …") as status:
+        info = build_demo_store(db, shared, progress=lambda m: status.update(f"demo store: {m} …"))
+    out.message(f"[bold]demo store:[/bold] {db}")
+    for n in info["notes"]:
+        out.message(f"  {n}")
+    out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
+             title="demo store contents")
+    tables = summary_tables(db)
+    out.emit(tables["by_field"], title="organisations by field (from industry codes; classification refines this)")
+    out.emit(tables["by_city"], title="organisations by city")
+    out.emit(tables["top_rd"], title=f"largest R&D spenders in {tables['year']} (the year with most figures; "
+                                     f"source per row)")
+    return db
