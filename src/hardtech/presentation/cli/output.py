@@ -112,9 +112,14 @@ class Output:
 
     def emit(self, data: Any, title: str | None = None, columns: list[str] | None = None,
              caption: str | None = None) -> None:
+        if hasattr(data, "read_all"):  # a RecordBatchReader
+            data = data.read_all()
         rows = [_jsonable(r) for r in to_records(data)]
         if columns is None:
-            columns = list(rows[0].keys()) if rows else []
+            if rows:
+                columns = list(rows[0].keys())
+            else:
+                columns = list(getattr(data, "column_names", None) or getattr(data, "columns", None) or [])
         fmt = Format(self.fmt)
         if fmt == Format.parquet:
             if not self.output:

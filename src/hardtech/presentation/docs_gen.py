@@ -1,0 +1,107 @@
+"""Generate the reference pages (`docs/data-model.md`, `docs/cli.md`) from the code itself.
+
+As in datasette, the docs test regenerates these pages and fails when the committed copy is
+stale, so a column or command cannot exist without being documented.
+
+    python -m hardtech.presentation.docs_gen      # rewrite docs/ in place
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hardtech.store.migrations import SCHEMA_VERSION
+from hardtech.store.schema import PROVENANCE, TABLES
+
+
+def data_model_markdown() -> str:
+    out = ["# Data model", "",
+           "Generated from `src/hardtech/store/schema.py` by `python -m hardtech.presentation.docs_gen`; "
+           "a test fails when this page is stale.", "",
+           f"Schema version: **{SCHEMA_VERSION}** (see `store/migrations.py`). The store is one DuckDB file; "
+           "analytics read it through Ibis.", "",
+           "Conventions: money columns are in units of the row's `currency` (the importer applies the "
+           "mapping's unit, e.g. EUR million or 万元); list columns are DuckDB lists, written `|`-separated "
+           "in CSV files; dates are ISO dates.", ""]
+    for t in TABLES.values():
+        out += [f"## `{t.name}`", "", t.doc, "", f"Key: {', '.join(f'`{k}`' for k in t.key)}.", "",
+                "| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            rule = []
+            if c.choices:
+                rule.append("one of " + ", ".join(f"`{x}`" for x in c.choices))
+            if c.minimum is not None:
+                rule.append(f"≥ {c.minimum:g}")
+            out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {'; '.join(rule)} | {c.doc} |")
+        if t.provenance:
+            out.append("| *provenance* | | | | the columns below |")
+        out.append("")
+    out += ["## Provenance columns (on every data table)", "", "| column | type | meaning |", "|---|---|---|"]
+    out += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in PROVENANCE]
+    out += ["", "## Validation rules applied on import", "",
+            "- required columns empty → rejected; values that cannot be parsed as the column's type → rejected;",
+            "- values outside `choices` or below `minimum` (negative R&D, employees, amounts) → rejected;",
+            "- years (`fiscal_year`, `founded`, `stat_year`) and dates after today → rejected;",
+            "- `revenue` > 0 and `rd_expense` > 100 × `revenue` → rejected as a likely unit error "
+            "(a mapping may relax this for real pre-revenue companies: `relax: [rd_far_above_revenue]`);",
+            "- `rd_staff` > `employees` → rejected; a currency in an amount that contradicts the row's `currency` → rejected;",
+            "- a key repeated inside one file → the later lines are rejected (first wins), unless the mapping says "
+            "`distinct: true`;",
+            "- `financials` and `funding_rounds` rows whose `org_id` is not in `organizations` → rejected.",
+            "", "Every rejected row is kept in `rejects` with file, line (header = line 1), column, value, reason "
+            "and the whole source row as JSON.", ""]
+    return "\n".join(out)
+
+
+def _params_table(cmd) -> list[str]:
+    rows = ["| argument / option | default | help |", "|---|---|---|"]
+    for p in cmd.params:
+        if getattr(p, "param_type_name", "") == "option":
+            names = ", ".join(f"`{o}`" for o in p.opts + p.secondary_opts)
+            default = "" if p.default in (None, False) or callable(p.default) else f"`{_fmt_default(p.default)}`"
+            rows.append(f"| {names} | {default} | {(p.help or '').replace('|', '/')} |")
+        else:
+            req = "" if p.required else " (optional)"
+            rows.append(f"| `{p.name.upper()}`{req} | | {(getattr(p, 'help', '') or '').replace('|', '/')} |")
+    return rows
+
+
+def _fmt_default(v) -> str:
+    return getattr(v, "value", v) if not isinstance(v, (list, tuple)) else ", ".join(map(str, v))
+
+
+def cli_commands() -> dict:
+    import typer
+
+    from hardtech.presentation.cli.app import app
+
+    group = typer.main.get_command(app)
+    return dict(sorted(group.commands.items()))
+
+
+def cli_markdown() -> str:
+    out = ["# Command-line reference", "",
+           "Generated from the Typer app by `python -m hardtech.presentation.docs_gen`; a test fails when a "
+           "command or option is missing here.", "",
+           "Every command takes the shared options `--db PATH` (default `./hardtech.duckdb`, or `HARDTECH_DB`), "
+           "`--format table|csv|json|jsonl|parquet` and `--output FILE`. Errors are printed as one line naming "
+           "what is wrong; the exit code is 1 when an import rejected rows, 2 for other errors.", ""]
+    for name, cmd in cli_commands().items():
+        help_text = (cmd.help or "").strip().split("\n\n")[0]
+        out += [f"## `hardtech {name}`", "", help_text, ""] + _params_table(cmd) + [""]
+    return "\n".join(out)
+
+
+PAGES = {"docs/data-model.md": data_model_markdown, "docs/cli.md": cli_markdown}
+
+
+def main(root: Path | None = None) -> None:
+    root = root or Path(__file__).resolve().parents[3]
+    for rel, fn in PAGES.items():
+        (root / rel).write_text(fn(), encoding="utf-8")
+        print(f"wrote {rel}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
