@@ -175,7 +175,10 @@ def normalize_patent_code(code: str) -> str:
 
 
 def _patent_keys(norm: str) -> Iterator[str]:
-    """Candidate prefixes of a normalised symbol, most specific first (subgroup digits, main group, subclass, class)."""
+    """Candidate prefixes of a normalised symbol, most specific first.
+
+    Order: subgroup digits, main group, subclass, class.
+    """
     head, _, subgroup = norm.partition("/")
     for k in range(len(subgroup), 0, -1):
         yield f"{head}/{subgroup[:k]}"
@@ -263,7 +266,8 @@ class Taxonomy:
             norm = _name_key(code)
             kind, sep, rest = norm.partition(":")
             if sep and kind in ("category", "group"):
-                table, keys = self._tables[f"crunchbase_{kind}"], [rest.strip()]
+                norm = rest.strip()
+                table, keys = self._tables[f"crunchbase_{kind}"], [norm]
             else:
                 cat, grp = self._tables["crunchbase_category"], self._tables["crunchbase_group"]
                 hit = cat.get(norm) or grp.get(norm)
@@ -448,7 +452,9 @@ def _parse_fields(doc: dict[str, Any], path: Path) -> tuple[str, dict[str, Field
         subfields = []
         for j, s in enumerate(_req(f, "subfields", list, where)):
             sw = f"{where}: subfields[{j}]"
-            subfields.append(Subfield(_req(s, "id", str, sw), _req(s, "name_en", str, sw), _req(s, "name_zh", str, sw)))
+            subfields.append(
+                Subfield(_req(s, "id", str, sw), _req(s, "name_en", str, sw), _req(s, "name_zh", str, sw))
+            )
         star = _req(f, "star_category", str, where)
         if star_categories and star not in star_categories:
             raise SourceError(f"{where}: star_category {star!r} is not one of {sorted(star_categories)}")
