@@ -135,6 +135,6 @@ def run_readonly_sql(path: str | Path, query: str):
             raise StoreError(f"SQL error: {exc}") from exc
         if rel is None:
             raise StoreError("the statement returned no rows (only queries are allowed)")
-        return rel.fetch_arrow_table()
+        return rel.to_arrow_table()
     finally:
         store.close()
