@@ -20,19 +20,12 @@ from hardtech.analytics.taxonomy import (
 )
 from hardtech.errors import ParseError, SourceError, UsageError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from conftest import shared_file  # one rule for third-party data: skip locally, fail under CI=true
+
 PACKAGE_DATA = Path(tx.__file__).resolve().parents[1] / "data"
 CONCORDANCES = PACKAGE_DATA / "concordances"
 
 
-def shared_file(name: str) -> Path:
-    """Third-party data lives outside the repo; skip locally when absent, fail on CI."""
-    path = SHARED / name
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing on CI")
-        pytest.skip(f"{path} not available (shared third-party data)")
-    return path
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
