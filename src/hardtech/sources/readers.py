@@ -133,9 +133,14 @@ def _read_csv(path: Path, encoding: str, delimiter: str | None) -> pa.Table:
         header = next(rows)
         first = next(rows, None)
     header = [h.strip() for h in header]
-    if first is not None and len(first) == len(header) + 1:
+    extra_index = first is not None and len(first) == len(header) + 1
+    if extra_index:
         # pandas-style export: the rows carry an unnamed index column the header lacks
         header = ["_index"] + header
+    if encoding in ("utf-8", "utf-8-sig") and len(set(header)) == len(header):
+        table = _read_csv_duckdb(path, header, delimiter, encoding)
+        if table is not None:
+            return table
     ro = pcsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
                           block_size=16 << 20, column_names=header, skip_rows=1)
     po = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
@@ -147,6 +152,30 @@ def _read_csv(path: Path, encoding: str, delimiter: str | None) -> pa.Table:
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         raise SourceError(f"{path.name}: malformed CSV ({msg.splitlines()[0]})") from exc
+
+
+def _read_csv_duckdb(path: Path, header: list[str], delimiter: str, encoding: str) -> pa.Table | None:
+    """DuckDB's parallel CSV reader: about twice as fast as pyarrow's on two cores.
+
+    Returns None when DuckDB refuses the file, and the caller falls back to pyarrow, whose
+    error messages name the offending line.
+    """
+    import duckdb
+
+    from hardtech.sources.transform import lit
+
+    cols = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
+    q = (f"SELECT * FROM read_csv({lit(str(path))}, header = false, skip = 1, columns = {cols}, "
+         f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+         f"encoding = 'utf-8')")
+    try:
+        con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = true")
+        table = con.sql(q).to_arrow_table()
+        con.close()
+    except duckdb.Error:
+        return None
+    return table.rename_columns(header)  # empty cells are NULL here, "" from pyarrow: both mean empty
 
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:

@@ -22,7 +22,6 @@ from hardtech.store.schema import Column, table as schema_table
 YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
 CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", "美元": "USD", "US$": "USD",
                   "欧元": "EUR", "港元": "HKD", "港币": "HKD", "日元": "JPY", "英镑": "GBP", "韩元": "KRW"}
-NUM_CAST = "TRY_CAST(replace(replace({v}, ',', ''), ' ', '') AS DOUBLE)"
 
 
 @dataclass
@@ -63,200 +62,165 @@ def normalise_currency_sql(v: str) -> str:
     return f"(CASE upper(trim({v})) {whens} ELSE upper(trim({v})) END)"
 
 
+ISO_DATE = "CASE WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN TRY_CAST({c} AS DATE) END"
+BOOL_TRUE = "('1','true','t','yes','y','是')"
+BOOL_FALSE = "('0','false','f','no','n','否')"
+
+
+def _fast_number(c: str) -> str:
+    # plain numbers cast directly; `1,234.5` and `1 234` get a second, costlier try
+    return f"coalesce(TRY_CAST({c} AS DOUBLE), TRY_CAST(replace(replace({c}, ',', ''), ' ', '') AS DOUBLE))"
+
+
 def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, prefix: str,
              today: dt.date | None = None) -> Validated:
-    from hardtech.sources.dates import parse_date, parse_year
-    from hardtech.sources.money import parse_money, parse_unit
+    """Type every column in one pass, then fix the few cells that need the Python parsers."""
+    from hardtech.sources.money import parse_unit
 
     today = today or dt.date.today()
     tbl = schema_table(target.table)
     errors = _Errors()
-    notes: list[str] = []
-    selects = [ident(LINE)]
-    joins: list[str] = []
-    money_ccy_exprs: list[str] = []
-
-    suspects = _suspect_cells(con, mapped, tbl.columns)
-
-    def failing(kind: str, col: str) -> list[tuple[int, str]]:
-        return suspects.get((kind, col), [])
-
-    def register_fix(col: str, data: dict[str, pa.Array]) -> str:
-        name = f"{prefix}_fix_{col}"
-        con.register(name, pa.table(data))
-        joins.append(f"LEFT JOIN {name} USING ({ident(LINE)})")
-        return name
-
+    funding = target.table == "funding_rounds"
+    sel = [ident(LINE)]
+    numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
     for col in tbl.columns:
-        v = f"m.{ident(col.name)}"
+        c = f"m.{ident(col.name)}"
         spec = target.columns.get(col.name)
         if col.is_list or col.type == "VARCHAR":
             if col.name == "currency":
-                selects.append(f"{normalise_currency_sql(v)} AS __raw_currency")
+                sel.append(f"{normalise_currency_sql(c)} AS currency")
             else:
-                selects.append(f"{v} AS {ident(col.name)}")
-            continue
-        if col.type in ("DOUBLE", "INTEGER", "BIGINT"):
-            factor, unit_ccy = 1.0, None
-            if spec is not None and spec.unit:
-                factor, unit_ccy = parse_unit(spec.unit)
-            default_ccy = (spec.currency if spec is not None and spec.currency else None) or unit_ccy
+                sel.append(f"{c} AS {ident(col.name)}")
+        elif col.type in ("DOUBLE", "INTEGER", "BIGINT"):
+            factor, unit_ccy = parse_unit(spec.unit) if spec is not None and spec.unit else (1.0, None)
             if spec is not None and spec.negate:
                 factor = -factor
-            bad = failing("bad", col.name)
-            fix = None
-            if bad:
-                lines, nums, ccys, lows, highs, disc = [], [], [], [], [], []
-                for line, value in bad:
-                    try:
-                        if col.name in YEAR_COLUMNS:
-                            num, ccy, lo, hi, ok = _year(value, parse_year, parse_date), None, None, None, True
-                        elif col.unit == "money" or target.table == "funding_rounds" and col.name == "amount":
-                            m = parse_money(value, default_currency=default_ccy, unit=abs(factor))
-                            num, ccy, lo, hi, ok = m.amount, m.currency, m.low, m.high, m.disclosed
-                            if factor < 0 and num is not None:
-                                num = -num
-                            if num is None and m.disclosed and target.table != "funding_rounds":
-                                raise ValueError(f"a range ({value}) is not a figure; give one number")
-                        else:
-                            m = parse_money(value, default_currency=None, unit=1.0)
-                            if m.amount is None:
-                                raise ValueError(f"not a number: {value!r}")
-                            num, ccy, lo, hi, ok = m.amount, None, None, None, True
-                    except Exception as exc:  # noqa: BLE001 - any parser failure is a reject
-                        errors.add(line, col.name, value, _reason(exc))
-                        continue
-                    lines.append(line); nums.append(num); ccys.append(ccy)
-                    lows.append(lo); highs.append(hi); disc.append(ok)
-                fix = register_fix(col.name, {
-                    LINE: pa.array(lines, pa.int64()), f"__n_{col.name}": pa.array(nums, pa.float64()),
-                    f"__c_{col.name}": pa.array(ccys, pa.string()), f"__lo_{col.name}": pa.array(lows, pa.float64()),
-                    f"__hi_{col.name}": pa.array(highs, pa.float64()), f"__d_{col.name}": pa.array(disc, pa.bool_()),
-                })
-                # A unit in the text (`亿元`) already scaled the value; plain numbers get the mapping's factor.
-            scaled = f"({NUM_CAST.format(v=v)} * {factor!r})" if factor != 1.0 else NUM_CAST.format(v=v)
-            expr = f"coalesce({scaled}, {ident('__n_' + col.name)})" if fix else scaled
-            if col.type in ("INTEGER", "BIGINT"):
-                # reject non-integers such as 3.5 employees
-                errors.extend_rows(failing("frac", col.name), col.name, lambda val: f"{val!r} is not a whole number")
-                expr = f"TRY_CAST(round({expr}) AS {col.type})"
-            selects.append(f"{expr} AS {ident(col.name)}")
-            if fix and col.unit == "money":
-                money_ccy_exprs.append(ident("__c_" + col.name))
-                selects.append(ident("__c_" + col.name))
-            if target.table == "funding_rounds" and col.name == "amount":
-                text = f"m.{ident('amount')}"
-                lo = f"{ident('__lo_amount')}" if fix else "CAST(NULL AS DOUBLE)"
-                hi = f"{ident('__hi_amount')}" if fix else "CAST(NULL AS DOUBLE)"
-                dflag = f"{ident('__d_amount')}" if fix else "CAST(NULL AS BOOLEAN)"
-                selects.append(f"{lo} AS __amount_low, {hi} AS __amount_high, "
-                               f"coalesce({dflag}, {scaled} IS NOT NULL) AS __disclosed, {text} AS __amount_text")
-            if spec is not None and default_ccy:
-                money_ccy_exprs.append(lit(default_ccy))
+            numeric[col.name] = (factor, (spec.currency if spec is not None and spec.currency else None) or unit_ccy)
+            fast = _fast_number(c)
+            scaled = f"({fast}) * {factor!r}" if factor != 1.0 else fast
+            sel.append(f"{scaled} AS {ident(col.name)}")
+            sel.append(f"CASE WHEN ({fast}) IS NULL THEN {c} END AS {ident('__raw_' + col.name)}")
+            if col.unit == "money":
+                sel.append(f"CAST(NULL AS VARCHAR) AS {ident('__ccy_' + col.name)}")
+            if funding and col.name == "amount":
+                sel += ["CAST(NULL AS DOUBLE) AS __amount_low", "CAST(NULL AS DOUBLE) AS __amount_high",
+                        f"({fast}) IS NOT NULL AS __disclosed", f"{c} AS __amount_text"]
         elif col.type == "DATE":
-            bad = failing("bad", col.name)
-            fix = None
-            if bad:
-                lines, vals, precs = [], [], []
-                for line, value in bad:
-                    try:
-                        pdx = parse_date(value)
-                    except Exception as exc:  # noqa: BLE001
-                        errors.add(line, col.name, value, _reason(exc))
-                        continue
-                    if pdx is None:
-                        continue
-                    lines.append(line); vals.append(pdx.value); precs.append(pdx.precision)
-                fix = register_fix(col.name, {LINE: pa.array(lines, pa.int64()),
-                                              f"__dt_{col.name}": pa.array(vals, pa.date32()),
-                                              f"__p_{col.name}": pa.array(precs, pa.string())})
-            iso = f"CASE WHEN regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN TRY_CAST({v} AS DATE) END"
-            expr = f"coalesce({iso}, {ident('__dt_' + col.name)})" if fix else iso
-            selects.append(f"{expr} AS {ident(col.name)}")
-            if col.name == "date" and target.table == "funding_rounds":
-                prec = f"coalesce({ident('__p_date')}, CASE WHEN {iso} IS NOT NULL THEN 'day' END)" if fix \
-                    else f"CASE WHEN {iso} IS NOT NULL THEN 'day' END"
-                selects.append(f"{prec} AS __date_precision")
+            iso = ISO_DATE.format(c=c)
+            sel.append(f"{iso} AS {ident(col.name)}")
+            sel.append(f"CASE WHEN ({iso}) IS NULL THEN {c} END AS {ident('__raw_' + col.name)}")
+            if funding and col.name == "date":
+                sel.append(f"CASE WHEN ({iso}) IS NOT NULL THEN 'day' END AS __date_precision")
         elif col.type == "BOOLEAN":
-            selects.append(
-                f"CASE WHEN lower(trim({v})) IN ('1','true','t','yes','y','是') THEN TRUE "
-                f"WHEN lower(trim({v})) IN ('0','false','f','no','n','否') THEN FALSE END AS {ident(col.name)}")
-            errors.extend_rows(failing("bad", col.name), col.name, lambda val: f"{val!r} is not true/false")
-        else:  # pragma: no cover - schema uses only the types above
-            selects.append(f"{v} AS {ident(col.name)}")
+            low = f"lower(trim({c}))"
+            sel.append(f"CASE WHEN {low} IN {BOOL_TRUE} THEN TRUE WHEN {low} IN {BOOL_FALSE} THEN FALSE END "
+                       f"AS {ident(col.name)}")
+            sel.append(f"CASE WHEN {c} IS NOT NULL AND {low} NOT IN {BOOL_TRUE} AND {low} NOT IN {BOOL_FALSE} "
+                       f"THEN {c} END AS {ident('__raw_' + col.name)}")
+    work = f"{prefix}_work"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {mapped} m")
 
-    if "currency" in tbl.data_names:
-        parsed = ", ".join(money_ccy_exprs)
-        cur = f"coalesce(__raw_currency{', ' + parsed if parsed else ''})"
-    typed_view = f"{prefix}_typed"
-    sql = f"SELECT {', '.join(selects)} FROM {mapped} m {' '.join(joins)}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_pre AS {sql}")
-    final_cols = [ident(LINE)]
     for col in tbl.columns:
-        if col.name == "currency":
-            final_cols.append(f"{cur} AS currency")
-        elif target.table == "funding_rounds" and col.name in ("amount_low", "amount_high", "disclosed", "amount_text", "date_precision"):
-            inner = {"amount_low": "coalesce(amount_low, __amount_low)", "amount_high": "coalesce(amount_high, __amount_high)",
-                     "disclosed": "coalesce(disclosed, __disclosed, FALSE)", "amount_text": "coalesce(amount_text, __amount_text)",
-                     "date_precision": "coalesce(date_precision, __date_precision)"}[col.name]
-            final_cols.append(f"{inner} AS {ident(col.name)}")
-        else:
-            final_cols.append(ident(col.name))
-    if "currency" in tbl.data_names:
-        # conflicts between the currency column and a currency written in an amount (`1.2亿元` in a USD row)
-        for e in money_ccy_exprs:
-            if e.startswith("'"):
-                continue
-            rows = con.execute(
-                f"SELECT {ident(LINE)}, __raw_currency, {e} FROM {prefix}_pre WHERE __raw_currency IS NOT NULL "
-                f"AND {e} IS NOT NULL AND __raw_currency <> {e}").fetchall()
-            for line, rc, pc in rows:
-                errors.add(line, "currency", rc, f"currency {rc} conflicts with {pc} written in the amount")
-    # One materialisation: every rule below scans this table instead of re-casting the file.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed_view} AS SELECT {', '.join(final_cols)} FROM {prefix}_pre")
-
-    _check_rules(con, typed_view, mapped, target, tbl.columns, errors, today)
-    return Validated(typed_view, errors.table(), notes)
-
-
-ISO_DATE = "CASE WHEN regexp_matches({c}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN TRY_CAST({c} AS DATE) END"
-BOOL_WORDS = "('1','true','t','yes','y','是','0','false','f','no','n','否')"
-
-
-def _suspect_cells(con, mapped: str, columns) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    """One scan of the file finds every cell the fast SQL casts cannot handle.
-
-    Returns {(kind, column): [(line, value)]} with kind `bad` (needs the Python parser or is
-    wrong) or `frac` (a fractional value in a whole-number column).
-    """
-    checks: list[tuple[str, str, str]] = []
-    for col in columns:
-        c = ident(col.name)
         if col.is_list or col.type == "VARCHAR":
             continue
-        if col.type in ("DOUBLE", "INTEGER", "BIGINT"):
-            num = NUM_CAST.format(v=c)
-            checks.append(("bad", col.name, f"{c} IS NOT NULL AND {num} IS NULL"))
-            if col.type != "DOUBLE":
-                checks.append(("frac", col.name, f"{num} <> floor({num})"))
-        elif col.type == "DATE":
-            checks.append(("bad", col.name, f"{c} IS NOT NULL AND ({ISO_DATE.format(c=c)}) IS NULL"))
-        elif col.type == "BOOLEAN":
-            checks.append(("bad", col.name, f"{c} IS NOT NULL AND lower(trim({c})) NOT IN {BOOL_WORDS}"))
-    if not checks:
-        return {}
-    flags = ", ".join(f"coalesce({cond}, FALSE) AS __f{i}" for i, (_, _, cond) in enumerate(checks))
-    cols = sorted({name for _, name, _ in checks})
-    colsql = ", ".join(ident(c) for c in cols)
-    where = " OR ".join(f"coalesce({cond}, FALSE)" for _, _, cond in checks)
-    rows = con.execute(f"SELECT {ident(LINE)}, {colsql}, {flags} FROM {mapped} WHERE {where}").fetchall()
-    out: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for row in rows:
-        line, values, fl = row[0], dict(zip(cols, row[1:1 + len(cols)])), row[1 + len(cols):]
-        for (kind, name, _), hit in zip(checks, fl):
-            if hit:
-                out.setdefault((kind, name), []).append((line, values[name]))
-    return out
+        raw = ident("__raw_" + col.name)
+        bad = con.execute(f"SELECT {ident(LINE)}, {raw} FROM {work} WHERE {raw} IS NOT NULL").fetchall()
+        if bad:
+            _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix)
+        if col.type in ("INTEGER", "BIGINT"):
+            frac = con.execute(f"SELECT {ident(LINE)}, {ident(col.name)} FROM {work} "
+                               f"WHERE {ident(col.name)} <> floor({ident(col.name)})").fetchall()
+            errors.extend_rows(frac, col.name, lambda val: f"{val!r} is not a whole number")
+
+    # the row's currency: its own column, else a currency written in an amount, else the mapping's default
+    money_cols = [c.name for c in tbl.columns if c.unit == "money"]
+    cur = "currency"
+    if "currency" in tbl.data_names:
+        for m in money_cols:
+            rows = con.execute(
+                f"SELECT {ident(LINE)}, currency, {ident('__ccy_' + m)} FROM {work} WHERE currency IS NOT NULL "
+                f"AND {ident('__ccy_' + m)} IS NOT NULL AND currency <> {ident('__ccy_' + m)}").fetchall()
+            for line, rc, pc in rows:
+                errors.add(line, "currency", rc, f"currency {rc} conflicts with {pc} written in {m}")
+        defaults = [lit(numeric[m][1]) for m in money_cols if m in numeric and numeric[m][1]]
+        parsed = [ident("__ccy_" + m) for m in money_cols]
+        if parsed or defaults:
+            cur = f"coalesce(currency, {', '.join(parsed + defaults)})"
+    final = [ident(LINE)]
+    extra = {"amount_low": "coalesce(amount_low, __amount_low)", "amount_high": "coalesce(amount_high, __amount_high)",
+             "disclosed": "coalesce(disclosed, __disclosed, FALSE)", "amount_text": "coalesce(amount_text, __amount_text)",
+             "date_precision": "coalesce(date_precision, __date_precision)"}
+    for col in tbl.columns:
+        name = ident(col.name)
+        if col.name == "currency":
+            final.append(f"{cur} AS currency")
+        elif funding and col.name in extra:
+            final.append(f"CAST({extra[col.name]} AS {col.type}) AS {name}")
+        elif col.type in ("INTEGER", "BIGINT"):
+            final.append(f"TRY_CAST(round({name}) AS {col.type}) AS {name}")
+        else:
+            final.append(name)
+    typed = f"{prefix}_typed"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(final)} FROM {work}")
+    con.execute(f"DROP TABLE {work}")
+    _check_rules(con, typed, mapped, target, tbl.columns, errors, today)
+    return Validated(typed, errors.table(), [])
+
+
+def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numeric: tuple | None,
+               errors: _Errors, prefix: str) -> None:
+    """Parse the cells the SQL casts could not (`1.2亿元`, `2016年5月`, `$3.5M`) and write them back."""
+    from hardtech.sources.dates import parse_date, parse_year
+    from hardtech.sources.money import parse_money
+
+    funding_amount = target.table == "funding_rounds" and col.name == "amount"
+    sets: dict[str, tuple[pa.DataType, list]] = {}
+    lines = []
+    for line, value in bad:
+        try:
+            if col.type == "DATE":
+                pdx = parse_date(value)
+                if pdx is None:
+                    continue
+                vals = {col.name: (pa.date32(), pdx.value)}
+                if target.table == "funding_rounds" and col.name == "date":
+                    vals["__date_precision"] = (pa.string(), pdx.precision)
+            elif col.type == "BOOLEAN":
+                raise ValueError(f"{value!r} is not true/false")
+            elif col.name in YEAR_COLUMNS:
+                vals = {col.name: (pa.float64(), float(_year(value, parse_year, parse_date)))}
+            else:
+                factor, default_ccy = numeric or (1.0, None)
+                if col.unit == "money" or funding_amount:
+                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor))
+                    if m.amount is None and m.disclosed and not funding_amount:
+                        raise ValueError(f"a range ({value}) is not a figure; give one number")
+                    num = None if m.amount is None else (-m.amount if factor < 0 else m.amount)
+                    vals = {col.name: (pa.float64(), num), "__ccy_" + col.name: (pa.string(), m.currency)}
+                    if funding_amount:
+                        vals |= {"__amount_low": (pa.float64(), m.low), "__amount_high": (pa.float64(), m.high),
+                                 "__disclosed": (pa.bool_(), m.disclosed)}
+                else:
+                    m = parse_money(value, default_currency=None, unit=1.0)
+                    if m.amount is None:
+                        raise ValueError(f"not a number: {value!r}")
+                    vals = {col.name: (pa.float64(), m.amount)}
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a reject with its message
+            errors.add(line, col.name, value, _reason(exc))
+            continue
+        lines.append(line)
+        for name, (typ, v) in vals.items():
+            sets.setdefault(name, (typ, []))[1].append(v)
+        if any(len(v) != len(lines) for _, v in sets.values()):
+            raise AssertionError("fix columns out of step")  # pragma: no cover - every branch sets the same keys
+    if not lines:
+        return
+    data = {LINE: pa.array(lines, pa.int64())} | {n: pa.array(v, t) for n, (t, v) in sets.items()}
+    fix = f"{prefix}_fix"
+    con.register(fix, pa.table(data))
+    assign = ", ".join(f"{ident(n)} = f.{ident(n)}" for n in sets)
+    con.execute(f"UPDATE {work} w SET {assign} FROM {fix} f WHERE w.{ident(LINE)} = f.{ident(LINE)}")
+    con.unregister(fix)
 
 
 def _year(value: str, parse_year, parse_date) -> int:

@@ -10,6 +10,7 @@ The three promises this module keeps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -144,18 +145,23 @@ def _country_sql(col: str) -> str:
             f"CASE WHEN length(trim({col})) = 2 THEN upper(trim({col})) END, {col})")
 
 
-def _load_reference(con) -> None:
-    """Country names and aliases → ISO codes, as a temp table the prepare step joins against."""
+@functools.lru_cache(maxsize=1)
+def _country_aliases() -> tuple[tuple[str, str], ...]:
+    import csv
     from importlib import resources
 
-    import pandas as pd
-
     path = resources.files("hardtech.data") / "reference" / "countries.csv"
-    df = pd.read_csv(str(path), dtype=str, keep_default_na=False)
     rows = []
-    for r in df.itertuples():
-        for name in [r.iso2, r.name_en, r.name_zh, *[a for a in r.aliases.split("|") if a]]:
-            rows.append((name.strip().lower(), r.iso2))
+    with open(str(path), encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            for name in [r["iso2"], r["name_en"], r["name_zh"], *[a for a in r["aliases"].split("|") if a]]:
+                rows.append((name.strip().lower(), r["iso2"]))
+    return tuple(rows)
+
+
+def _load_reference(con) -> None:
+    """Country names and aliases → ISO codes, as a temp table the prepare step joins against."""
+    rows = _country_aliases()
     con.register("ref_countries_src", pa.table({"alias": [a for a, _ in rows], "iso2": [c for _, c in rows]}))
     con.execute("CREATE OR REPLACE TEMP TABLE ref_countries AS SELECT DISTINCT alias, first(iso2) AS iso2 "
                 "FROM ref_countries_src GROUP BY alias")
@@ -235,19 +241,31 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
         good = (f"SELECT * FROM ({good}) QUALIFY row_number() OVER (PARTITION BY "
                 f"{', '.join(ident(k) for k in nk)} ORDER BY {ident(LINE)}) = 1")
     stage = f"{prefix}_stage"
+    all_cols = ", ".join(ident(c) for c in tbl.names)
     prov = (f"{lit(source_name)} AS source_name, {lit(rr.path.name)} AS source_file, "
             f"{ident(LINE)} AS source_line, {lit(import_id)} AS import_id, "
             f"TIMESTAMP {lit(now.isoformat(sep=' '))} AS imported_at, {hash_expr} AS content_hash, "
             f"{'TRUE' if is_synth else 'FALSE'} AS synthetic")
+    existing = con.execute(f"SELECT count(*) FROM {ident(tbl.name)}").fetchall()[0][0]
+    if existing == 0:
+        # first load of the table: nothing to compare against, so no staging copy
+        n = con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {', '.join(ident(c) for c in data_cols)}, "
+                        f"{prov} FROM ({good})").fetchall()[0][0]
+        tr.inserted = int(n)
+        tr.merged = max(0, rr.table.num_rows - tr.rejected - tr.inserted)
+        con.execute(f"DROP TABLE IF EXISTS {typed}")
+        con.unregister(f"{prefix}_bad")
+        return tr
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {', '.join(ident(c) for c in data_cols)}, {prov} "
                 f"FROM ({good})")
     staged = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
     tr.merged = max(0, rr.table.num_rows - tr.rejected - staged)
     on = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key_cols)
+    skipped = 0  # insert_only: rows whose key exists are left alone and counted as unchanged
     if target.insert_only:
         con.execute(f"DELETE FROM {stage} s WHERE EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
         kept = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
-        tr.unchanged, staged = staged - kept, kept
+        skipped, staged = staged - kept, kept
     elif target.patch:
         # existing rows keep every value this file does not give; the hash is recomputed on the result
         mapped_cols = set(target.columns)
@@ -262,23 +280,18 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
                     f"{_hash_sql(data_cols, 'p.')} AS content_hash, p.synthetic "
                     f"FROM {stage}_p p")
         con.execute(f"DROP TABLE {stage}_p")
-    all_cols = ", ".join(ident(c) for c in tbl.names)
-    existing = con.execute(f"SELECT count(*) FROM {ident(tbl.name)}").fetchall()[0][0]
-    if existing == 0:  # first load of the table: nothing to compare against
-        tr.unchanged = tr.updated = 0
-        con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage}")
-    else:
-        same, changed = con.execute(
-            f"SELECT count(*) FILTER (WHERE t.content_hash = s.content_hash), "
-            f"count(*) FILTER (WHERE t.content_hash <> s.content_hash) "
-            f"FROM {stage} s JOIN {ident(tbl.name)} t ON {on}").fetchall()[0]
-        tr.unchanged, tr.updated = int(same or 0), int(changed or 0)
-        if tr.updated:
-            con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
-        if staged > tr.unchanged:
-            con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
+    same, changed = con.execute(
+        f"SELECT count(*) FILTER (WHERE t.content_hash = s.content_hash), "
+        f"count(*) FILTER (WHERE t.content_hash <> s.content_hash) "
+        f"FROM {stage} s JOIN {ident(tbl.name)} t ON {on}").fetchall()[0]
+    tr.unchanged, tr.updated = int(same or 0), int(changed or 0)
     tr.inserted = staged - tr.unchanged - tr.updated
+    tr.unchanged += skipped
+    if tr.updated:
+        con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
+    if staged > tr.unchanged:
+        con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
     for obj in (stage, typed):
         con.execute(f"DROP TABLE IF EXISTS {obj}")
     con.unregister(f"{prefix}_bad")
