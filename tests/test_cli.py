@@ -97,3 +97,18 @@ def test_python_m_entry_point():
 
     res = subprocess.run([sys.executable, "-m", "hardtech", "--version"], capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("hardtech ")
+
+
+def test_synth_writes_and_loads_a_flagged_universe(tmp_path, db):
+    out = tmp_path / "u"
+    res = invoke("synth", "--orgs", 500, "--seed", 3, "--out", out, "--load", "--db", db, "-f", "json")
+    assert res.exit_code == 0, res.output
+    files = {r["table"]: r for r in json.loads(res.stdout)}
+    assert files["organizations"]["rows"] == 500 and (out / "manifest.json").exists()
+    assert "synthetic" in (out / "manifest.json").read_text()
+    res = invoke("status", "--db", db, "-f", "json")
+    rows = {r["table"]: r for r in json.loads(res.stdout)}
+    for t in ("organizations", "financials", "funding_rounds", "patents"):
+        assert rows[t]["rows"] > 0 and rows[t]["synthetic_rows"] == rows[t]["rows"], t
+    res = invoke("synth", "--orgs", 0, "--out", out, "--db", db)
+    assert res.exit_code == 2

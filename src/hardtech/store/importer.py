@@ -68,9 +68,14 @@ class ImportResult:
 
 def import_file(store: Store, table: str, path: str | Path, mapping: str | Path | Mapping | None = None,
                 source: str | None = None, synthetic: bool | None = None, sheet: str | None = None,
-                today: dt.date | None = None) -> ImportResult:
-    """Import one file. `table` is a table name or `auto` (every target of the mapping)."""
+                today: dt.date | None = None, progress=None) -> ImportResult:
+    """Import one file. `table` is a table name or `auto` (every target of the mapping).
+
+    `progress(step, done, total)` is called as each step starts, for progress bars.
+    """
     started = time.perf_counter()
+    say = progress or (lambda step, done, total: None)
+    say("reading " + Path(path).name, 0, 1)
     mp = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
     opts = mp.options if mp else {}
     rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
@@ -98,11 +103,13 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         with store.transaction():
-            for target in targets:
+            for n, target in enumerate(targets):
+                say(f"validating and writing {target.table}", n, len(targets))
                 tr = _import_target(store, src, headers, rr, target, source_name, is_synth, import_id, now,
                                     today, result)
                 result.targets.append(tr)
             _log_import(store, result, rr, now)
+            say("committing", len(targets), len(targets))
             fault_sleep = float(os.environ.get("HARDTECH_FAULT_SLEEP", "0") or 0)
             if fault_sleep:  # used by the atomicity test: kill the process here
                 import sys

@@ -55,8 +55,11 @@ def import_cmd(
     from hardtech.errors import RejectedRows
     from hardtech.services import import_file
 
-    with out.console.status(f"importing {file.name} …"):
-        result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet)
+    from hardtech.presentation.cli.output import step_progress
+
+    with step_progress(out.console, f"importing {file.name}") as advance:
+        result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
+                             progress=advance)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
     if result.ignored_columns:
         out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -216,6 +217,21 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
         return fn
 
     return deco
+
+
+@contextmanager
+def step_progress(console: Console, title: str):
+    """A progress bar over the steps a long operation reports through `advance(step, done, total)`."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(title, total=1)
+
+        def advance(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {step}", completed=done, total=max(total, 1))
+
+        yield advance
 
 
 def iter_chunks(items: Iterable, size: int):
