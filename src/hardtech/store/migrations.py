@@ -28,15 +28,23 @@ class Migration:
         return self.build()
 
 
+V1_TABLES = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions", "rejects", "imports")
+
+
 def _v1() -> list[str]:
     stmts = [
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER, description VARCHAR, applied_at TIMESTAMP)",
     ]
-    stmts += [create_table_sql(t) for t in TABLES.values()]
+    stmts += [create_table_sql(TABLES[t]) for t in V1_TABLES]
     return stmts
+
+
+def _v2() -> list[str]:
+    return [create_table_sql(TABLES["classifications"])]
 
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
+    Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version

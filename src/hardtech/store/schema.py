@@ -256,9 +256,31 @@ IMPORTS = Table(
     ),
 )
 
+CLASSIFICATIONS = Table(
+    "classifications",
+    "Verdicts of `hardtech classify` over the store: one row per entity and model version.",
+    key=("entity_type", "entity_id", "model_version"),
+    provenance=False,
+    columns=(
+        Column("entity_type", "VARCHAR", "What was classified.", required=True, choices=("organization", "patent")),
+        Column("entity_id", "VARCHAR", "`organizations.org_id` or `patents.publication_number`.", required=True),
+        Column("model_version", "VARCHAR", "The classifier version that gave the verdict.", required=True),
+        Column("top_field", "VARCHAR", "Most probable field, when any field passes the threshold."),
+        Column("fields", "VARCHAR[]", "Fields whose probability passes the threshold (multi-label; empty = none of the eight)."),
+        Column("field_probabilities", "VARCHAR", "JSON object: probability per field."),
+        Column("typology", "VARCHAR", "Most probable typology class (hard_core, deep, black, high, model_innovation)."),
+        Column("typology_probabilities", "VARCHAR", "JSON object: probability per typology class."),
+        Column("trl", "INTEGER", "Technology readiness level estimated from maturity cues; empty when the text gives none."),
+        Column("evidence", "VARCHAR", "Why: matched terms, learned words, codes, strongest signals, typology criteria."),
+        Column("insufficient", "BOOLEAN", "True when the input had too little to go on (probability mass on none)."),
+        Column("classified_at", "TIMESTAMP", "When the verdict was made (UTC)."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS)
+    for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
+              CLASSIFICATIONS)
 }
 IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions")
 

@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from hardtech import __version__
+from hardtech.errors import UsageError
 from hardtech.presentation.cli.output import Output, command
 
 app = typer.Typer(
@@ -126,6 +127,77 @@ def taxonomy_cmd(
     from hardtech.services import taxonomy_rows
 
     out.emit(taxonomy_rows(action, codes or [], scheme), title=f"taxonomy: {action}")
+
+
+@command(app, "classify")
+def classify_cmd(
+    action: str = typer.Argument("run", help="run (default) | fit (learn from --labels, write --out)"),
+    text: Optional[str] = typer.Option(None, "--text", help="Classify this one text."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Classify the rows of a CSV/JSONL/Parquet file."),
+    text_column: str = typer.Option("description", "--text-column", help="With --file: the column holding the text."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="With --file: an identifier column (kept)."),
+    codes_column: Optional[str] = typer.Option(None, "--codes-column",
+                                               help="Column of `scheme:code` codes (`|`-separated), e.g. cpc:G06N3/08."),
+    table: str = typer.Option("organizations", "--table", help="Over the store: organizations or patents."),
+    where: Optional[str] = typer.Option(None, "--where", help="Over the store: SQL condition, e.g. \"o.city = 'Xi''an'\"."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Over the store: at most N entities."),
+    no_save: bool = typer.Option(False, "--no-save", help="Over the store: do not save the verdicts."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model file (default: the shipped model)."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="With fit: labelled examples (text, fields, typology)."),
+    model_out: Optional[Path] = typer.Option(None, "--out", help="With fit: where to write the model file."),
+    only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
+    *, out: Output,
+) -> None:
+    """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
+    from hardtech.presentation.cli.output import step_progress
+    from hardtech.services import classify_file, classify_store, classify_text, fit_model
+
+    if action == "fit":
+        if not labels or not model_out:
+            raise UsageError("`classify fit` needs --labels FILE and --out MODEL")
+        with out.console.status("fitting …"):
+            out.emit([fit_model(labels, model_out, text_column="text" if text_column == "description" else text_column,
+                                codes_column=codes_column, include_default=not only_user)], title="model written")
+        return
+    if action != "run":
+        raise UsageError(f"unknown action {action!r}: run or fit")
+    if text is not None:
+        out.emit(classify_text(text, model), title="verdict")
+    elif file is not None:
+        with step_progress(out.console, f"classifying {file.name}") as advance:
+            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance)
+        out.emit(rows, title=f"{file.name}: {len(rows)} rows")
+    else:
+        with step_progress(out.console, f"classifying {table}") as advance:
+            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance)
+        out.emit(rows, title=f"{len(rows)} {table} classified" + ("" if no_save else " (saved)"))
+
+
+@command(app, "evaluate")
+def evaluate_cmd(
+    labels: Path = typer.Option(..., "--labels", help="Labelled descriptions: columns text, fields, typology."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model file (default: the shipped model)."),
+    cv: Optional[int] = typer.Option(None, "--cv", help="Instead of a model: K-fold cross-validation on the labels."),
+    text_column: str = typer.Option("text", "--text-column"),
+    fields_column: str = typer.Option("fields", "--fields-column"),
+    typology_column: str = typer.Option("typology", "--typology-column"),
+    *, out: Output,
+) -> None:
+    """Per-field precision/recall/F1, macro-F1, typology accuracy and confusion, calibration error, AUC."""
+    from hardtech.services import evaluate_labels
+
+    with out.console.status("evaluating …"):
+        r = evaluate_labels(labels, model, cv, text_column, fields_column, typology_column)
+    summary = [{"model": r["model"], "n": r["n"], "threshold": r["threshold"], "macro_f1": r["macro_f1"],
+                "typology_accuracy": r["typology_accuracy"], "calibration_error": r["ece"],
+                "auc_hard_vs_model_innovation": r["auc_hard_vs_model"]}]
+    if out.fmt.value == "table":
+        out.emit(r["fields"], title="fields")
+        out.emit(r["confusion"], title="typology confusion (rows: true class)")
+        out.emit(summary, title="summary")
+    else:
+        out.emit([{"section": "summary", **summary[0]}] + [{"section": "field", **x} for x in r["fields"]]
+                 + [{"section": "confusion", **x} for x in r["confusion"]])
 
 
 @command(app, "synth")

@@ -1,8 +1,4 @@
-"""Service functions: the Python API that the CLI, the REST API and the report all call.
-
-Each takes plain arguments (a store path, names, options) and returns rows or result objects,
-so every presentation stays a thin layer and answers the same question the same way.
-"""
+"""Data services: importing, listing rejects, store status, mappings, taxonomy, synthetic data."""
 
 from __future__ import annotations
 

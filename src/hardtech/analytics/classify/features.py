@@ -1,0 +1,211 @@
+"""Turn inputs (texts, codes, indicators) into the evidence both classifiers read.
+
+A batch is analysed once — cleaned, matched against the lexicons, embedded — and the result
+(`Docs`) is shared by the field and typology classifiers, so classifying an organisation costs
+one embedding and one lexicon pass however many verdicts are drawn from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from hardtech.analytics.classify.lexicon import Lexicon, Match, load_lexicon
+from hardtech.analytics.classify.text import clean
+from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, Taxonomy, load_taxonomy
+from hardtech.errors import UsageError
+
+INDICATORS = ("rd_intensity", "invention_patents", "revenue")
+
+
+@dataclass
+class Docs:
+    texts: list[str]
+    codes: list[list[str]]
+    indicators: list[dict[str, float | None]]
+    emb: np.ndarray
+    matches: list[Match]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, idx) -> "Docs":
+        idx = list(idx)
+        return Docs([self.texts[i] for i in idx], [self.codes[i] for i in idx], [self.indicators[i] for i in idx],
+                    self.emb[idx], [self.matches[i] for i in idx])
+
+    @property
+    def empty(self) -> np.ndarray:
+        """No text and no codes: nothing to base a verdict on."""
+        return np.array([not t and not c for t, c in zip(self.texts, self.codes)])
+
+
+def _as_records(X: Any) -> list[dict]:
+    if isinstance(X, Docs):
+        raise TypeError("already analysed")
+    if isinstance(X, str):
+        return [{"text": X}]
+    if hasattr(X, "to_dict") and hasattr(X, "columns"):
+        if "text" not in X.columns:
+            raise UsageError(f"the input needs a `text` column; it has: {', '.join(map(str, X.columns))}")
+        return X.to_dict(orient="records")
+    out = []
+    for x in X:
+        out.append(x if isinstance(x, dict) else {"text": x})
+    return out
+
+
+def _codes(v: Any) -> list[str]:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return []
+    if isinstance(v, str):
+        return [c.strip() for c in v.replace(";", "|").split("|") if c.strip()]
+    return [str(c) for c in v if c]
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def analyse(X: Any, encoder=None, lexicon: Lexicon | None = None) -> Docs:
+    if isinstance(X, Docs):
+        return X
+    recs = _as_records(X)
+    texts = [clean(r.get("text")) for r in recs]
+    codes = [_codes(r.get("codes")) for r in recs]
+    ind = [{k: _num(r.get(k)) for k in INDICATORS} for r in recs]
+    lex = lexicon or load_lexicon()
+    matches = [lex.match(t) for t in texts]
+    enc = encoder or default_encoder()
+    emb = enc.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    return Docs(texts, codes, ind, emb, matches)
+
+
+@functools.lru_cache(maxsize=1)
+def default_encoder():
+    from hardtech.analytics.embeddings import load_encoder
+
+    return load_encoder()
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
+
+
+@functools.lru_cache(maxsize=4)
+def field_prototypes(encoder_version: str = "") -> np.ndarray:
+    """One unit vector per field from the taxonomy's own words (names, descriptions, subfields, keywords)."""
+    tax = load_taxonomy()
+    enc = default_encoder()
+    rows = []
+    for f in FIELD_IDS:
+        fd = tax.fields[f]
+        texts = [f"{fd.name_en}. {fd.description_en}", f"{fd.name_zh}。{fd.description_zh}"]
+        texts += [s.name_en for s in fd.subfields] + [s.name_zh for s in fd.subfields]
+        kws = list(fd.keywords_en) + list(fd.keywords_zh)
+        texts += [", ".join(kws[i:i + 8]) for i in range(0, len(kws), 8)]
+        rows.append(_unit(enc.encode(texts).mean(axis=0)))
+    return np.vstack(rows).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def field_term_vectors(encoder_version: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Every subfield name and keyword of every field embedded on its own, and the field of each row.
+
+    A field is a union of subfields: a text about lithium batteries sits near "battery" even when
+    it is far from the average of everything new energy covers.
+    """
+    tax = load_taxonomy()
+    enc = default_encoder()
+    texts, owner = [], []
+    for j, f in enumerate(FIELD_IDS):
+        fd = tax.fields[f]
+        items = [s.name_en for s in fd.subfields] + [s.name_zh for s in fd.subfields]
+        items += list(fd.keywords_en) + list(fd.keywords_zh)
+        texts += items
+        owner += [j] * len(items)
+    return enc.encode(texts).astype(np.float32), np.array(owner)
+
+
+def term_similarity(emb: np.ndarray, k: int = 3) -> np.ndarray:
+    """(n, fields): mean of the k highest similarities between a text and the field's terms."""
+    V, owner = field_term_vectors()
+    S = emb @ V.T
+    out = np.zeros((len(emb), len(FIELD_IDS)), dtype=np.float32)
+    for j in range(len(FIELD_IDS)):
+        sub = S[:, owner == j]
+        kk = min(k, sub.shape[1])
+        out[:, j] = -np.sort(-sub, axis=1)[:, :kk].mean(axis=1) if len(emb) else 0
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def typology_prototypes(encoder_version: str = "") -> np.ndarray:
+    """One unit vector per typology class from its definition and cues (never the seeds' examples,
+    which are kept for testing)."""
+    tax = load_taxonomy()
+    enc = default_encoder()
+    rows = []
+    for c in TYPOLOGY_IDS:
+        tc = tax.typology[c]
+        texts = [tc.definition_en, tc.definition_zh]
+        cues = list(tc.cues_en) + list(tc.cues_zh)
+        texts += [", ".join(cues[i:i + 8]) for i in range(0, len(cues), 8)]
+        rows.append(_unit(enc.encode(texts).mean(axis=0)))
+    return np.vstack(rows).astype(np.float32)
+
+
+def code_matrix(docs: Docs, taxonomy: Taxonomy | None = None) -> tuple[np.ndarray, list[list]]:
+    """Strongest concordance weight per field for each document's codes, and the matches as evidence."""
+    tax = taxonomy or load_taxonomy()
+    out = np.zeros((len(docs), len(FIELD_IDS)), dtype=np.float32)
+    evidence: list[list] = []
+    col = {f: j for j, f in enumerate(FIELD_IDS)}
+    for i, codes in enumerate(docs.codes):
+        ev = []
+        for code in codes:
+            scheme, _, value = code.partition(":")
+            try:
+                ms = tax.map_code(scheme.strip().lower(), value.strip()) if value else []
+            except Exception:  # noqa: BLE001 - an unknown scheme or malformed code is no evidence
+                ms = []
+            for m in ms:
+                if m.field_id in col and m.weight > out[i, col[m.field_id]]:
+                    out[i, col[m.field_id]] = m.weight
+                ev.append(m)
+        evidence.append(ev)
+    return out, evidence
+
+
+def centroids(emb: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per-class unit centroid of the labelled examples (zero when a class has no example)."""
+    out = np.zeros((Y.shape[1], emb.shape[1]), dtype=np.float32)
+    for j in range(Y.shape[1]):
+        sel = Y[:, j] > 0
+        if sel.any():
+            out[j] = _unit(emb[sel].mean(axis=0))
+    return out
+
+
+def as_label_matrix(labels: Sequence, classes: Sequence[str]) -> np.ndarray:
+    idx = {c: j for j, c in enumerate(classes)}
+    Y = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    for i, lab in enumerate(labels):
+        items = lab.split("|") if isinstance(lab, str) else list(lab)
+        for item in items:
+            item = item.strip()
+            if item in ("", "none"):
+                continue
+            if item not in idx:
+                raise UsageError(f"unknown label {item!r}; expected one of: {', '.join(classes)} or none")
+            Y[i, idx[item]] = 1
+    return Y

@@ -1,0 +1,140 @@
+"""FieldClassifier: which of the eight fields a text (plus codes) belongs to, with probabilities.
+
+Scikit-learn style: parameters in `__init__`, learned state ending in `_`. The evidence is a
+handful of signals per (document, field) — similarity to the field's own description, to the
+labelled examples seen in `fit`, lexicon hits, negative terms, industry/patent codes — combined
+by one logistic model whose weights are shared across fields (plus a per-field bias). Few
+weights mean a few labelled examples per field already move it, and it cannot memorise a set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, code_matrix, field_prototypes,
+                                                   term_similarity)
+from hardtech.analytics.classify.bow import BowModel
+from hardtech.analytics.classify.linear import fit_binary, sigmoid
+from hardtech.analytics.taxonomy import FIELD_IDS
+
+FEATURES = ("zero_shot_similarity", "zero_shot_margin", "term_similarity", "term_margin",
+            "example_similarity", "example_margin", "learned_words", "learned_words_margin",
+            "lexicon_hits", "negative_terms", "code_weight", "codes_elsewhere")
+
+
+class FieldClassifier:
+    def __init__(self, threshold: float = 0.5, l2: float = 1.0, use_examples: bool = True, k_neighbours: int = 5):
+        self.threshold = threshold
+        self.k_neighbours = k_neighbours
+        self.l2 = l2
+        self.use_examples = use_examples
+
+    # -- features ---------------------------------------------------------------------------
+    def _knn(self, emb: np.ndarray, leave_one_out: bool) -> np.ndarray:
+        """Per field: mean similarity to the k nearest labelled examples of the field minus that of
+        the k nearest examples outside it (the example itself excluded while fitting)."""
+        S = emb @ self.examples_emb_.T
+        if leave_one_out:
+            np.fill_diagonal(S, -np.inf)
+        k = self.k_neighbours
+        out = np.zeros((len(emb), self.examples_Y_.shape[1]), dtype=np.float32)
+        for j in range(self.examples_Y_.shape[1]):
+            pos = self.examples_Y_[:, j] > 0
+            for sign, sel in ((1.0, pos), (-1.0, ~pos)):
+                if sel.sum() == 0:
+                    continue
+                sub = S[:, sel]
+                kk = min(k, sub.shape[1])
+                top = -np.partition(-sub, kk - 1, axis=1)[:, :kk]
+                top = np.where(np.isfinite(top), top, 0.0)
+                out[:, j] += sign * top.mean(axis=1)
+        return out
+
+    def _features(self, docs: Docs, leave_one_out: bool = False) -> np.ndarray:
+        """(n, 8 fields, k features)."""
+        n, F = len(docs), len(FIELD_IDS)
+        P = field_prototypes()
+        zs = docs.emb @ P.T  # (n, F)
+        z_margin = zs - zs.max(axis=1, keepdims=True)
+        E = getattr(self, "examples_emb_", None)
+        if E is not None and self.use_examples:
+            cs = self._knn(docs.emb, leave_one_out)
+            c_margin = cs - cs.max(axis=1, keepdims=True)
+        else:
+            cs = np.zeros((n, F), dtype=np.float32)
+            c_margin = cs
+        ts = term_similarity(docs.emb)
+        t_margin = ts - ts.max(axis=1, keepdims=True)
+        lex = np.array([[m.field_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
+        neg = np.array([[m.neg_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
+        B = getattr(self, "_oof_bow", None)
+        if B is None:
+            bow = getattr(self, "bow_", None)
+            B = bow.decision([m.tokens for m in docs.matches]) if bow is not None else np.zeros((n, F))
+        bow_margin = B - B.max(axis=1, keepdims=True)
+        code, _ = code_matrix(docs)
+        has_codes = (code.max(axis=1, keepdims=True) > 0).astype(np.float32)
+        elsewhere = has_codes * (code == 0)
+        return np.stack([zs, z_margin, ts, t_margin, cs, c_margin, np.tanh(B / 4), np.tanh(bow_margin / 4),
+                         np.log1p(lex), np.log1p(neg), code, elsewhere], axis=2)
+
+    def _design(self, feats: np.ndarray) -> np.ndarray:
+        n, F, k = feats.shape
+        onehot = np.tile(np.eye(F, dtype=np.float32), (n, 1))
+        return np.hstack([feats.reshape(n * F, k), onehot])
+
+    # -- estimator API -----------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, encoder=None) -> "FieldClassifier":
+        """`y`: per document a list of field ids (or a `|`-separated string; `none` for none)."""
+        docs = analyse(X, encoder)
+        Y = as_label_matrix(list(y), FIELD_IDS)
+        self.examples_emb_ = docs.emb.astype(np.float32)
+        self.examples_Y_ = Y
+        toks = [m.tokens for m in docs.matches]
+        # the combiner must see the learned-words signal as it behaves on unseen texts: out-of-fold
+        oof = np.zeros(Y.shape, dtype=np.float32)
+        folds = np.arange(len(docs)) % 5
+        for k in range(5):
+            tr, te = folds != k, folds == k
+            if te.any() and tr.any():
+                m = BowModel().fit([toks[i] for i in np.where(tr)[0]], Y[tr])
+                oof[te] = m.decision([toks[i] for i in np.where(te)[0]])
+        self._oof_bow = oof
+        feats = self._features(docs, leave_one_out=True)
+        del self._oof_bow
+        self.bow_ = BowModel().fit(toks, Y)
+        Xd = self._design(feats)
+        sw = None if sample_weight is None else np.repeat(np.asarray(sample_weight, dtype=float), len(FIELD_IDS))
+        w, b = fit_binary(Xd, Y.reshape(-1), l2=self.l2, sample_weight=sw)
+        self.coef_ = w
+        self.intercept_ = b
+        self.classes_ = list(FIELD_IDS)
+        self.n_examples_ = int(len(docs))
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("FieldClassifier is not fitted; call fit() or load a model")
+
+    def predict_proba(self, X, encoder=None) -> np.ndarray:
+        self._check()
+        docs = analyse(X, encoder)
+        feats = self._features(docs)
+        z = self._design(feats) @ self.coef_ + self.intercept_
+        p = sigmoid(z).reshape(len(docs), len(FIELD_IDS))
+        p[docs.empty] = 0.0  # no text and no codes: insufficient evidence, all mass on "none"
+        return p
+
+    def predict(self, X, encoder=None) -> list[list[str]]:
+        p = self.predict_proba(X, encoder)
+        return [[f for f, v in zip(FIELD_IDS, row) if v >= self.threshold] for row in p]
+
+    def contributions(self, docs: Docs) -> np.ndarray:
+        """(n, F, k) signed contribution of each signal to each field's log-odds, for explanations."""
+        self._check()
+        feats = self._features(docs)
+        return feats * self.coef_[: feats.shape[2]]
+
+    def get_params(self) -> dict:
+        return {"threshold": self.threshold, "l2": self.l2, "use_examples": self.use_examples,
+                "k_neighbours": self.k_neighbours}

@@ -1,0 +1,127 @@
+"""Text normalisation shared by every classification signal.
+
+One place decides how a description becomes comparable text: HTML fragments stripped, traditional
+characters folded to simplified (a character table built once from OpenCC's dictionary, far
+faster than converting phrase by phrase), English lower-cased and lightly stemmed, Chinese
+segmented with jieba (our lexicon terms registered so they stay whole). Every signal sees the
+same tokens, so a keyword that matches in one signal matches in all.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from pathlib import Path
+
+MAX_CHARS = 20_000  # a 1 MB text is cut here: descriptions and abstracts are far shorter
+TAG = re.compile(r"<[^>]{0,500}>")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+WORD = re.compile(r"[a-z0-9][a-z0-9+\-]*[a-z0-9+]|[a-z0-9]")
+SPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 2 and len(parts[0]) == 1:
+                table[ord(parts[0])] = parts[1].split(" ")[0]
+    return table
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def clean(text: object) -> str:
+    """Plain, bounded, simplified-Chinese text; '' for empty or non-text input."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    s = str(text)
+    if len(s) > MAX_CHARS:
+        s = s[:MAX_CHARS]
+    if "<" in s:
+        s = TAG.sub(" ", s)
+    if "&" in s:
+        s = html.unescape(s)
+    if has_cjk(s):
+        s = s.translate(_t2s_table())
+    return SPACE.sub(" ", s).strip()
+
+
+_SUFFIXES = (("ational", "ate"), ("ization", "ize"), ("ations", "ate"), ("ation", "ate"), ("nesses", ""),
+             ("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", ""))
+_KEEP = {"gas", "lens", "mass", "glass", "process", "class", "physics", "electronics", "optics",
+         "photonics", "semiconductors", "materials", "genomics", "robotics", "analytics", "logistics",
+         "aerospace", "bus", "news", "series", "species", "this", "its", "is", "was", "has", "as", "us",
+         "plus", "status", "virus", "campus", "focus", "thus", "chassis", "biomass", "antibodies"}
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light suffix stripper: plural and -ing/-ed/-ation forms meet their base form.
+
+    Deliberately weak (no Porter rules): lexicon terms are stemmed the same way, so matching only
+    needs both sides to agree, and a weak stemmer rarely merges unrelated words.
+    """
+    if len(word) <= 3 or word in _KEEP or not word.isalpha():
+        return word
+    if word.endswith("ics"):
+        return word
+    for suf, rep in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            out = word[: -len(suf)] + rep
+            if suf in ("ing", "ed") and len(out) > 3 and out[-1] == out[-2] and out[-1] not in "lsz":
+                out = out[:-1]  # running → run, mapped → map
+            return out
+    return word
+
+
+def english_tokens(text: str) -> list[str]:
+    return [stem(w) for w in WORD.findall(text.lower())]
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def register_chinese_terms(terms) -> None:
+    """Lexicon terms become jieba dictionary words so segmentation keeps them whole."""
+    jb = _jieba()
+    for t in terms:
+        if t and has_cjk(t):
+            jb.add_word(t, freq=200_000)
+
+
+def chinese_tokens(text: str) -> list[str]:
+    jb = _jieba()
+    return [t for t in jb.lcut(text, HMM=False) if t.strip() and has_cjk(t)]
+
+
+def tokens(text: str) -> list[str]:
+    """English stems and Chinese words of a cleaned text, in order."""
+    out = english_tokens(text)
+    if has_cjk(text):
+        out += chinese_tokens(text)
+    return out
+
+
+def term_tokens(term: str) -> tuple[str, ...]:
+    """How a lexicon term is matched: a tuple of stems (English) or one jieba word (Chinese)."""
+    term = clean(term)
+    if has_cjk(term):
+        return (term,)
+    return tuple(english_tokens(term))

@@ -1,0 +1,185 @@
+"""Classification services: one text, a file of descriptions, or the store's organisations and patents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from hardtech.errors import UsageError
+from hardtech.store.connection import Store
+
+FLAT = ("fields", "top_field", "typology", "typology_probabilities", "trl", "evidence")
+
+
+def _classifier(model: str | Path | None):
+    from hardtech.analytics.classify.pipeline import load_classifier
+
+    return load_classifier(model)
+
+
+def flatten(result: dict) -> dict:
+    """One verdict as flat columns for files: `fields` = `ai:0.91|it:0.40`, probabilities likewise."""
+    return {
+        "fields": "|".join(f"{x['field']}:{x['probability']:.2f}" for x in result["fields"]) or "none",
+        "top_field": result["top_field"],
+        "typology": result["typology"],
+        "typology_probabilities": "|".join(f"{k}:{v:.2f}" for k, v in sorted(
+            result["typology_probabilities"].items(), key=lambda kv: -kv[1])),
+        "trl": result["trl"],
+        "evidence": result["evidence"],
+    }
+
+
+def classify_text(text: str, model: str | Path | None = None) -> list[dict]:
+    clf = _classifier(model)
+    r = clf.classify([{"text": text}])[0]
+    return [{"text": text[:80] + ("…" if len(text) > 80 else ""), **flatten(r), "model_version": clf.version_}]
+
+
+def classify_file(path: str | Path, text_column: str = "description", id_column: str | None = None,
+                  codes_column: str | None = None, model: str | Path | None = None, progress=None) -> list[dict]:
+    """The file's rows with the verdict columns added (input columns kept, in order)."""
+    from hardtech.sources.readers import LINE, read_table
+
+    rr = read_table(path)
+    df = rr.table.drop([LINE]).to_pandas()
+    for col, what in ((text_column, "--text-column"), (id_column, "--id-column"), (codes_column, "--codes-column")):
+        if col and col not in df.columns:
+            raise UsageError(f"{Path(path).name} has no column {col!r} ({what}); its columns are: "
+                             f"{', '.join(map(str, df.columns))}")
+    clf = _classifier(model)
+    records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None)}
+               for i, t in enumerate(df[text_column].tolist())]
+    out: list[dict] = []
+    step = 5000
+    for start in range(0, len(records), step):
+        if progress:
+            progress(f"classifying rows {start + 1}–{min(start + step, len(records))}", start, len(records))
+        out += clf.classify(records[start:start + step])
+    rows = []
+    for rec, r in zip(df.to_dict(orient="records"), out):
+        rows.append({**{k: v for k, v in rec.items()}, **flatten(r)})
+    return rows
+
+
+def _org_records(store: Store, where: str | None, limit: int | None) -> tuple[list[str], list[dict]]:
+    sql = """
+        WITH fin AS (
+            SELECT org_id, rd_expense / NULLIF(revenue, 0) AS rd_intensity, invention_patents, revenue,
+                   row_number() OVER (PARTITION BY org_id ORDER BY fiscal_year DESC) AS rn
+            FROM financials)
+        SELECT o.org_id, concat_ws('. ', o.name_en, o.description_en) AS en, concat_ws('。', o.name_zh, o.description_zh) AS zh,
+               o.industry_codes, f.rd_intensity, f.invention_patents, f.revenue
+        FROM organizations o LEFT JOIN fin f ON f.org_id = o.org_id AND f.rn = 1"""
+    if where:
+        sql += f" WHERE {where}"
+    sql += " ORDER BY o.org_id" + (f" LIMIT {int(limit)}" if limit else "")
+    rows = store.con.execute(sql).fetchall()
+    ids, recs = [], []
+    for org_id, en, zh, codes, rdi, pats, rev in rows:
+        text = " ".join(t for t in (en, zh) if t and t.strip(". 。"))
+        ids.append(org_id)
+        recs.append({"text": text, "codes": codes or [], "rd_intensity": rdi, "invention_patents": pats,
+                     "revenue": rev})
+    return ids, recs
+
+
+def _patent_records(store: Store, where: str | None, limit: int | None) -> tuple[list[str], list[dict]]:
+    sql = ("SELECT publication_number, concat_ws('. ', title, abstract), cpc_codes, ipc_codes FROM patents"
+           + (f" WHERE {where}" if where else "") + " ORDER BY publication_number" + (f" LIMIT {int(limit)}" if limit else ""))
+    ids, recs = [], []
+    for pn, text, cpc, ipc in store.con.execute(sql).fetchall():
+        ids.append(pn)
+        recs.append({"text": text, "codes": [f"cpc:{c}" for c in (cpc or [])] + [f"ipc:{c}" for c in (ipc or [])]})
+    return ids, recs
+
+
+def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
+                   model: str | Path | None = None, save: bool = True, progress=None) -> list[dict]:
+    """Classify organisations or patents in the store; verdicts are saved with the model version."""
+    import duckdb
+
+    if table not in ("organizations", "patents"):
+        raise UsageError("classify works on `organizations` or `patents`")
+    clf = _classifier(model)
+    with Store(db, read_only=not save) as store:
+        try:
+            ids, recs = (_org_records if table == "organizations" else _patent_records)(store, where, limit)
+        except duckdb.Error as exc:
+            raise UsageError(f"--where is not valid here: {exc}") from exc
+        results: list[dict] = []
+        step = 5000
+        for start in range(0, len(recs), step):
+            if progress:
+                progress(f"classifying {start + 1}–{min(start + step, len(recs))} of {len(recs)}", start, len(recs))
+            results += clf.classify(recs[start:start + step])
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        entity = "organization" if table == "organizations" else "patent"
+        if save and ids:
+            import pyarrow as pa
+
+            data = pa.table({
+                "entity_type": [entity] * len(ids), "entity_id": ids, "model_version": [clf.version_] * len(ids),
+                "top_field": [r["top_field"] for r in results],
+                "fields": pa.array([[x["field"] for x in r["fields"]] for r in results], pa.list_(pa.string())),
+                "field_probabilities": [json.dumps(r["field_probabilities"]) for r in results],
+                "typology": [r["typology"] for r in results],
+                "typology_probabilities": [json.dumps(r["typology_probabilities"]) for r in results],
+                "trl": pa.array([r["trl"] for r in results], pa.int32()),
+                "evidence": [r["evidence"] for r in results],
+                "insufficient": [r["insufficient"] for r in results],
+                "classified_at": pa.array([now] * len(ids), pa.timestamp("us")),
+            })
+            with store.transaction() as con:
+                con.register("new_cls", data)
+                con.execute("DELETE FROM classifications c USING new_cls n WHERE c.entity_type = n.entity_type "
+                            "AND c.entity_id = n.entity_id AND c.model_version = n.model_version")
+                con.execute("INSERT INTO classifications SELECT * FROM new_cls")
+                con.unregister("new_cls")
+    return [{"entity_id": i, **flatten(r)} for i, r in zip(ids, results)]
+
+
+def fit_model(labels: str | Path, out: str | Path, text_column: str = "text", fields_column: str = "fields",
+              typology_column: str = "typology", codes_column: str | None = None,
+              include_default: bool = True) -> dict[str, Any]:
+    """Learn from a user's labelled examples (plus, by default, our own) and save a versioned model file."""
+    from hardtech.analytics.classify.pipeline import HardTechClassifier, training_examples
+
+    recs, fields, typ = _labelled(labels, text_column, fields_column, typology_column, codes_column)
+    n_user = len(recs)
+    if include_default:
+        r2, f2, t2 = training_examples()
+        recs, fields, typ = recs + r2, fields + f2, typ + t2
+    clf = HardTechClassifier().fit(recs, fields, typ)
+    path = clf.save(out)
+    return {"model": str(path), "version": clf.version_, "user_examples": n_user, "total_examples": len(recs)}
+
+
+def _labelled(labels, text_column, fields_column, typology_column, codes_column):
+    from hardtech.sources.readers import LINE, read_table
+
+    df = read_table(labels).table.drop([LINE]).to_pandas().fillna("")
+    need = [c for c in (text_column, fields_column, typology_column, codes_column) if c]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise UsageError(f"{Path(labels).name} lacks column(s) {missing}; it has: {', '.join(map(str, df.columns))}")
+    if df.empty:
+        raise UsageError(f"{Path(labels).name} has no rows")
+    recs = [{"text": t, "codes": df[codes_column].iloc[i] if codes_column else None}
+            for i, t in enumerate(df[text_column].tolist())]
+    return recs, df[fields_column].tolist(), df[typology_column].tolist()
+
+
+def evaluate_labels(labels: str | Path, model: str | Path | None = None, cv: int | None = None,
+                    text_column: str = "text", fields_column: str = "fields", typology_column: str = "typology",
+                    codes_column: str | None = None) -> dict:
+    from hardtech.analytics.classify.evaluate import evaluate
+
+    recs, fields, typ = _labelled(labels, text_column, fields_column, typology_column, codes_column)
+    if cv:
+        if cv < 2:
+            raise UsageError("--cv needs at least 2 folds")
+        return evaluate(recs, fields, typ, cv=cv)
+    return evaluate(recs, fields, typ, model=_classifier(model))
