@@ -19,12 +19,14 @@ from hardtech.analytics.taxonomy import FIELD_IDS
 
 FEATURES = ("zero_shot_similarity", "zero_shot_margin", "term_similarity", "term_margin",
             "example_similarity", "example_margin", "learned_words", "learned_words_margin",
-            "lexicon_hits", "negative_terms", "code_weight", "codes_elsewhere")
+            "lexicon_hits", "negative_terms", "codes_elsewhere")
 
 
 class FieldClassifier:
-    def __init__(self, threshold: float = 0.5, l2: float = 1.0, use_examples: bool = True, k_neighbours: int = 5):
+    def __init__(self, threshold: float = 0.5, l2: float = 1.0, use_examples: bool = True, k_neighbours: int = 5,
+                 code_strength: float = 0.8):
         self.threshold = threshold
+        self.code_strength = code_strength
         self.k_neighbours = k_neighbours
         self.l2 = l2
         self.use_examples = use_examples
@@ -76,7 +78,7 @@ class FieldClassifier:
         has_codes = (code.max(axis=1, keepdims=True) > 0).astype(np.float32)
         elsewhere = has_codes * (code == 0)
         return np.stack([zs, z_margin, ts, t_margin, cs, c_margin, np.tanh(B / 4), np.tanh(bow_margin / 4),
-                         np.log1p(lex), np.log1p(neg), code, elsewhere], axis=2)
+                         np.log1p(lex), np.log1p(neg), elsewhere], axis=2)
 
     def _design(self, feats: np.ndarray) -> np.ndarray:
         n, F, k = feats.shape
@@ -116,12 +118,25 @@ class FieldClassifier:
         if not hasattr(self, "coef_"):
             raise RuntimeError("FieldClassifier is not fitted; call fit() or load a model")
 
+    def code_log_odds(self, docs: Docs) -> np.ndarray:
+        """Evidence from codes added to the learned log-odds, naive-Bayes style.
+
+        A concordance weight w reads as "P(field | code) ≈ w"; its log-odds against the field's
+        base rate are added, damped by `code_strength` because codes and text are not independent.
+        Labelled examples rarely carry codes, so this is a rule, not a learned weight.
+        """
+        code, _ = code_matrix(docs)
+        prior = np.clip(self.examples_Y_.mean(axis=0), 0.02, 0.5) if hasattr(self, "examples_Y_") else np.full(8, 0.12)
+        w = np.clip(code, 0.05, 0.95)
+        lo = np.log(w / (1 - w)) - np.log(prior / (1 - prior))
+        return np.where(code > 0, self.code_strength * lo, 0.0)
+
     def predict_proba(self, X, encoder=None) -> np.ndarray:
         self._check()
         docs = analyse(X, encoder)
         feats = self._features(docs)
-        z = self._design(feats) @ self.coef_ + self.intercept_
-        p = sigmoid(z).reshape(len(docs), len(FIELD_IDS))
+        z = (self._design(feats) @ self.coef_ + self.intercept_).reshape(len(docs), len(FIELD_IDS))
+        p = sigmoid(z + self.code_log_odds(docs))
         p[docs.empty] = 0.0  # no text and no codes: insufficient evidence, all mass on "none"
         return p
 
@@ -137,4 +152,4 @@ class FieldClassifier:
 
     def get_params(self) -> dict:
         return {"threshold": self.threshold, "l2": self.l2, "use_examples": self.use_examples,
-                "k_neighbours": self.k_neighbours}
+                "k_neighbours": self.k_neighbours, "code_strength": self.code_strength}

@@ -76,7 +76,9 @@ class HardTechClassifier:
             probs = {f: round(float(p), 4) for f, p in zip(FIELD_IDS, pf[i])}
             chosen = [{"field": f, "probability": probs[f]} for f in sorted(FIELD_IDS, key=lambda f: -probs[f])
                       if probs[f] >= self.field_threshold]
-            weak = not docs.texts[i] or (docs.emb[i] == 0).all() and not any(docs.matches[i].field_pos.values())
+            m = docs.matches[i]
+            weak = not docs.texts[i] or ((docs.emb[i] == 0).all() and not any(m.field_pos.values())
+                                         and not any(m.typology.values()) and not docs.codes[i])
             top = max(probs, key=probs.get)
             insufficient = bool(weak and not chosen)
             tprobs = {} if insufficient else {c: round(float(p), 4) for c, p in zip(TYPOLOGY_IDS, pt[i])}
