@@ -1,0 +1,517 @@
+"""R&D investment rankings in the manner of the EU Industrial R&D Investment Scoreboard and the ACFIC lists.
+
+A ranking is only comparable with a published one when it follows the same conventions: which
+exchange rate, which source row when two disagree, what a tie or a missing year does. Those
+conventions live in `hardtech/data/rules/ranking.toml` and are explained in `docs/rankings.md`;
+this module applies them. Figures are picked, converted and ranked as Ibis expressions (rates
+enter as a small in-memory table), so the same ranking runs on DuckDB here and on Spark elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from hardtech.errors import FXError, NotFound, SourceError, UsageError
+
+COLUMNS = (
+    "rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
+    "city", "currency", "fx_rate", "fx_date", "rd_source", "sales_source", "synthetic",
+    # audit columns: what the converted figures started from, and what the key was built on
+    "original_currency", "rd_original", "coverage", "prior_revenue",
+)
+BY_FORMS = "rd, intensity, growth, cumulative:N (N = number of years, e.g. cumulative:10)"
+SCOPE_FORMS = "world, private, country:CC (ISO code or name, e.g. country:CN), field:ID (e.g. field:ai), city:NAME (e.g. city:Xi'an)"
+_CODE = re.compile(r"[A-Z]{3}")
+
+
+# ------------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The conventions of ranking.toml, checked once when loaded."""
+
+    version: str
+    defaults: dict[str, str]
+    within_days: int
+    conventions: dict[str, dict[str, str]]  # name -> {rate_year: ranking|own, description, source}
+    intensity_min_sales: float
+    growth_min_previous: float
+    acfic: dict[str, Any]
+    path: str
+
+
+def _rules_path() -> Path:
+    return Path(str(resources.files("hardtech.data") / "rules" / "ranking.toml"))
+
+
+@functools.lru_cache(maxsize=4)
+def load_rules(path: str | None = None) -> Rules:
+    """The ranking conventions (default: the packaged ranking.toml); a malformed file is a SourceError."""
+    p = Path(path) if path else _rules_path()
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SourceError(f"cannot read ranking rules {p}: {exc}") from None
+    try:
+        conventions = {k: dict(v) for k, v in doc["fx_conventions"].items()}
+        for name, c in conventions.items():
+            if c.get("rate_year") not in ("ranking", "own"):
+                raise ValueError(f"fx_conventions.{name}.rate_year must be 'ranking' or 'own'")
+        defaults = dict(doc["defaults"])
+        if defaults["fx_convention"] not in conventions:
+            raise ValueError(f"defaults.fx_convention {defaults['fx_convention']!r} is not a convention")
+        acfic = dict(doc["acfic"])
+        for key in ("ownership", "revenue_floor", "floor_currency", "revenue_year_offset", "currency", "inclusive"):
+            acfic[key]  # noqa: B018 - presence check
+        figures = doc["figures"]
+        return Rules(
+            version=str(doc["version"]),
+            defaults=defaults,
+            within_days=int(doc["fx"]["year_end_within_days"]),
+            conventions=conventions,
+            intensity_min_sales=float(figures["intensity_min_sales"]),
+            growth_min_previous=float(figures["growth_min_previous"]),
+            acfic=acfic,
+            path=str(p),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SourceError(f"ranking rules {p} are malformed: {exc}") from None
+
+
+def _default(key: str):
+    return lambda: load_rules().defaults[key]
+
+
+@dataclass
+class RankingSpec:
+    """What to rank; defaults come from ranking.toml so they cannot drift from the documentation."""
+
+    year: int
+    by: str = field(default_factory=_default("by"))
+    scope: str = field(default_factory=_default("scope"))
+    top: int | None = None
+    currency: str = field(default_factory=_default("currency"))
+    fx_convention: str = field(default_factory=_default("fx_convention"))
+    acfic: bool = False
+
+
+# ------------------------------------------------------------------------------- parsing
+
+
+def parse_by(text: str) -> tuple[str, int | None]:
+    """`rd` → ("rd", None); `cumulative:10` → ("cumulative", 10)."""
+    t = (text or "").strip().lower()
+    if t in ("rd", "intensity", "growth"):
+        return t, None
+    m = re.fullmatch(r"cumulative:(\d+)", t)
+    if m and int(m.group(1)) >= 1:
+        return "cumulative", int(m.group(1))
+    raise UsageError(f"cannot rank by {text!r}; use one of: {BY_FORMS}")
+
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    import csv
+
+    path = resources.files("hardtech.data") / "reference" / "countries.csv"
+    out: dict[str, str] = {}
+    with open(str(path), encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            for name in [r["iso2"], r["name_en"], r["name_zh"], *r["aliases"].split("|")]:
+                if name.strip():
+                    out.setdefault(name.strip().lower(), r["iso2"])
+    return out
+
+
+def parse_scope(text: str) -> tuple[str, str | None]:
+    """`country:China` → ("country", "CN"); `world` → ("world", None); anything else is a UsageError."""
+    raw = (text or "").strip()
+    kind, sep, value = raw.partition(":")
+    kind, value = kind.strip().lower(), value.strip()
+    if not sep and kind in ("world", "private"):
+        return kind, None
+    if sep and value and kind in ("country", "field", "city"):
+        if kind == "country":
+            code = value.upper() if len(value) == 2 and value.isalpha() else _country_names().get(value.lower())
+            if not code:
+                raise UsageError(f"unknown country {value!r} in scope {text!r}; use an ISO 3166-1 code such as CN or US")
+            return kind, code
+        return kind, (value.lower() if kind == "field" else value)
+    raise UsageError(f"unknown scope {text!r}; use one of: {SCOPE_FORMS}")
+
+
+def _years_text(years) -> str:
+    """2015, 2016, 2017, 2019 → '2015–2017, 2019': short enough for an error message."""
+    ys = sorted(set(int(y) for y in years))
+    if not ys:
+        return "none"
+    runs, start = [], ys[0]
+    for a, b in zip(ys, ys[1:] + [None]):
+        if b != a + 1:
+            runs.append(str(start) if start == a else f"{start}–{a}")
+            start = b
+    return ", ".join(runs)
+
+
+# ------------------------------------------------------------------------------- tables
+
+
+def _tables(src) -> tuple[ir.Table, ir.Table, ir.Table | None]:
+    """(financials, organizations, regions or None) from a Store or a mapping of Ibis tables."""
+    if hasattr(src, "table") and not isinstance(src, Mapping):
+        return src.table("financials"), src.table("organizations"), src.table("regions")
+    if isinstance(src, Mapping):
+        try:
+            return src["financials"], src["organizations"], src.get("regions")
+        except KeyError as exc:
+            raise UsageError(f"rankings need the {exc.args[0]} table") from None
+    raise UsageError("rank() takes a Store or a mapping with 'financials' and 'organizations' tables")
+
+
+def _run(expr) -> pa.Table:
+    return expr.to_pyarrow()
+
+
+def _pick(fin: ir.Table, column: str, years: list[int], org_ids: ir.Table | None = None) -> ir.Table:
+    """One figure per organisation-year: the most recently imported row that has it (ties: source name)."""
+    f = fin.filter(fin[column].notnull(), fin.fiscal_year.isin(years))
+    if org_ids is not None:
+        f = f.semi_join(org_ids, "org_id")
+    w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(f.imported_at), f.source_name])
+    f = f.mutate(_rn=ibis.row_number().over(w))
+    f = f.filter(f._rn == 0)
+    return f.select(
+        org_id=f.org_id,
+        fiscal_year=f.fiscal_year,
+        amount=f[column].cast("float64"),
+        ccy=f.currency.upper(),
+        source=f.source_name,
+        syn=f.synthetic.fill_null(False),
+    )
+
+
+def _rates(fx, picks: list[ir.Table], target: str, convention: str, year: int, rules: Rules) -> ir.Table:
+    """A small rates table (ccy, fiscal_year → rate into `target`) for every pair the picks hold.
+
+    Rates are data: they are looked up once in the FX table and joined, never hard-coded.
+    """
+    pairs = set()
+    for p in picks:
+        for row in _run(p.select("ccy", "fiscal_year").distinct()).to_pylist():
+            if row["ccy"] is not None:
+                pairs.add((row["ccy"], int(row["fiscal_year"])))
+    own = rules.conventions[convention]["rate_year"] == "own"
+    out = {"r_ccy": [], "r_year": [], "fx_rate": [], "fx_date": [], "fx_source": []}
+    for ccy, fy in sorted(pairs):
+        on = fy if own else year
+        try:
+            r = fx.year_end(ccy, target, on, within_days=rules.within_days)
+        except FXError as exc:
+            raise FXError(f"cannot convert {ccy} figures of {fy} to {target} at the 31 December {on} rate "
+                          f"({convention} convention): {exc}") from None
+        out["r_ccy"].append(ccy)
+        out["r_year"].append(fy)
+        out["fx_rate"].append(float(r.value))
+        out["fx_date"].append(r.date)
+        out["fx_source"].append(r.source)
+    schema = pa.schema([("r_ccy", pa.string()), ("r_year", pa.int32()), ("fx_rate", pa.float64()),
+                        ("fx_date", pa.date32()), ("fx_source", pa.string())])
+    return ibis.memtable(pa.table(out, schema=schema))
+
+
+def _convert(picks: ir.Table, rates: ir.Table) -> ir.Table:
+    j = picks.join(rates, [picks.ccy == rates.r_ccy, picks.fiscal_year == rates.r_year])
+    return j.mutate(conv=j.amount * j.fx_rate).drop("r_ccy", "r_year")
+
+
+def _left(base: ir.Table, other: ir.Table, prefix: str) -> ir.Table:
+    """Left-join `other` on org_id, its columns prefixed, without a second org_id column."""
+    o = other.rename({f"{prefix}{c}": c for c in other.columns})
+    j = base.left_join(o, base.org_id == o[f"{prefix}org_id"])
+    return j.drop(f"{prefix}org_id")
+
+
+def _check_target_currency(code: str) -> str:
+    c = (code or "").strip().upper()
+    if not _CODE.fullmatch(c):
+        raise UsageError(f"currency {code!r} is not a three-letter ISO 4217 code (e.g. EUR, USD, CNY)")
+    return c
+
+
+def _rd_years(fin: ir.Table) -> list[int]:
+    t = _run(fin.filter(fin.rd_expense.notnull()).select("fiscal_year").distinct())
+    return sorted(int(y) for y in t.column("fiscal_year").to_pylist())
+
+
+def available_years(store_or_tables) -> list[int]:
+    """Fiscal years with at least one R&D figure: the years a ranking can be asked for."""
+    return _rd_years(_tables(store_or_tables)[0])
+
+
+# ------------------------------------------------------------------------------- scope
+
+
+def _norm_city(x):
+    """Xi'an, Xian, xi-an, XI AN all compare equal."""
+    return x.lower().re_replace(r"[\s'’`\-.]", "")
+
+
+def _norm_city_py(s: str) -> str:
+    return re.sub(r"[\s'’`\-.]", "", s.lower())
+
+
+def _city_names(regions: ir.Table | None, value: str) -> list[str]:
+    """The city asked for, plus every name and alias of a matching city in `regions`."""
+    names = {_norm_city_py(value)}
+    if regions is not None:
+        rows = _run(regions.filter(regions.level == "city").select("name_en", "name_zh", "aliases")).to_pylist()
+        for r in rows:
+            all_names = [r["name_en"], r["name_zh"], *(r["aliases"] or [])]
+            normed = {_norm_city_py(n) for n in all_names if n}
+            if names & normed:
+                names |= normed
+    return sorted(names)
+
+
+def _fields_table(fields) -> ir.Table | None:
+    if fields is None:
+        return None
+    t = fields if isinstance(fields, ir.Table) else ibis.memtable(fields)
+    missing = {"org_id", "field"} - set(t.columns)
+    if missing:
+        raise UsageError(f"the fields table needs columns org_id and field (missing: {', '.join(sorted(missing))})")
+    return t.select("org_id", "field").distinct()
+
+
+def _scoped(orgs: ir.Table, regions, fields: ir.Table | None, kind: str, value: str | None) -> ir.Table:
+    if kind == "world":
+        return orgs
+    if kind == "private":
+        sel = orgs.filter(orgs.ownership == "private")
+        hint = "no organisation has ownership = private; import an ownership column to rank private companies"
+    elif kind == "country":
+        sel = orgs.filter(orgs.country.upper() == value)
+        top = _run(orgs.filter(orgs.country.notnull()).country.value_counts().order_by(ibis.desc("country_count"))
+                   .limit(12)).column("country").to_pylist()
+        hint = f"no organisation in country {value}; countries in the store include {', '.join(top) or 'none'}"
+    elif kind == "city":
+        sel = orgs.filter(_norm_city(orgs.city).isin(_city_names(regions, value)))
+        top = _run(orgs.filter(orgs.city.notnull()).city.value_counts().order_by(ibis.desc("city_count"))
+                   .limit(12)).column("city").to_pylist()
+        hint = f"no organisation in city {value!r}; cities in the store include {', '.join(top) or 'none'}"
+    elif kind == "field":
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        ids = list(load_taxonomy().fields)
+        if value not in ids:
+            raise UsageError(f"unknown field {value!r}; fields: {', '.join(ids)}")
+        if fields is None:
+            raise UsageError(f"scope field:{value} needs classification results: pass a fields table "
+                             "(org_id, field), e.g. from `hardtech classify`")
+        sel = orgs.semi_join(fields.filter(fields.field == value), "org_id")
+        hint = f"no organisation is classified in field {value}"
+    else:  # parse_scope admits nothing else
+        raise UsageError(f"unknown scope kind {kind!r}; use one of: {SCOPE_FORMS}")
+    if int(sel.count().execute()) == 0:
+        raise UsageError(hint)
+    return sel
+
+
+# ------------------------------------------------------------------------------- ranking
+
+
+def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None) -> ir.Table:
+    """The ranking as an Ibis expression (columns `COLUMNS`, ordered by rank then org_id).
+
+    Checks the request first (year, scope, currency, rates) with small queries, so a bad request
+    fails with a message instead of returning an empty table.
+    """
+    rules = load_rules()
+    fin, orgs, regions = _tables(store_or_tables)
+    by, n_years = parse_by(spec.by)
+    kind, value = parse_scope(spec.scope)
+    if spec.fx_convention not in rules.conventions:
+        raise UsageError(f"unknown FX convention {spec.fx_convention!r}; use one of: {', '.join(rules.conventions)}")
+    if spec.top is not None and (not isinstance(spec.top, int) or spec.top < 1):
+        raise UsageError(f"top must be a positive whole number, not {spec.top!r}")
+    try:
+        year = int(spec.year)
+    except (TypeError, ValueError):
+        raise UsageError(f"the ranking year must be a year such as 2018, not {spec.year!r}") from None
+    currency = _check_target_currency(spec.currency)
+    acfic = rules.acfic if spec.acfic else None
+    if acfic:
+        if by != acfic.get("by", "rd"):
+            raise UsageError(f"ACFIC lists are ranked by {acfic.get('by', 'rd')}, not {spec.by!r}")
+        currency = _check_target_currency(acfic["currency"])
+    years = _rd_years(fin)
+    if year not in years:
+        raise UsageError(f"no R&D figures for {year} in the store; years with R&D figures: {_years_text(years)}")
+    if fx is None:
+        from hardtech.sources.fx import load_fx
+
+        fx = load_fx()
+
+    flds = _fields_table(fields)
+    scoped = _scoped(orgs, regions, flds, kind, value)
+    if acfic:
+        scoped = scoped.filter(scoped.ownership == acfic["ownership"])
+        if int(scoped.count().execute()) == 0:
+            raise UsageError(f"an ACFIC list needs organisations with ownership = {acfic['ownership']} "
+                             f"(none in scope {spec.scope}); import an ownership column")
+    ids = scoped.select("org_id")
+    window = list(range(year - n_years + 1, year + 1)) if by == "cumulative" else [year]
+    rd_picks = _pick(fin, "rd_expense", sorted(set(window) | {year - 1}), ids)
+    sales_picks = _pick(fin, "revenue", [year], ids)
+    rates = _rates(fx, [rd_picks, sales_picks], currency, spec.fx_convention, year, rules)
+    rd_all = _convert(rd_picks, rates)
+    sales = _convert(sales_picks, rates)
+
+    cur = rd_all.filter(rd_all.fiscal_year == year)
+    t = cur.select(
+        org_id=cur.org_id, rd=cur.conv, rd_original=cur.amount, original_currency=cur.ccy,
+        fx_rate=cur.fx_rate, fx_date=cur.fx_date, rd_source=cur.source, syn_rd=cur.syn,
+    )
+    t = _left(t, sales.select("org_id", net_sales=sales.conv, sales_source=sales.source, syn=sales.syn), "s_")
+    prev = rd_all.filter(rd_all.fiscal_year == year - 1)
+    t = _left(t, prev.select("org_id", rd=prev.conv), "p_")
+    if by == "cumulative":
+        win = rd_all.filter(rd_all.fiscal_year.isin(window))
+        cum = win.group_by("org_id").aggregate(total=win.conv.sum(), n=win.fiscal_year.nunique())
+        t = _left(t, cum, "c_")
+    if acfic:
+        prior = _pick(fin, "revenue", [year + int(acfic["revenue_year_offset"])], ids)
+        floor_ccy = _check_target_currency(acfic["floor_currency"])
+        prior = _convert(prior, _rates(fx, [prior], floor_ccy, spec.fx_convention, year, rules))
+        t = _left(t, prior.select("org_id", rev=prior.conv), "a_")
+        floor = float(acfic["revenue_floor"])
+        t = t.filter(t.a_rev >= floor if acfic["inclusive"] else t.a_rev > floor)
+
+    o = scoped.select("org_id", o_name=ibis.coalesce(scoped.name_en, scoped.name_zh), o_country=scoped.country,
+                      o_city=scoped.city, o_syn=scoped.synthetic.fill_null(False))
+    t = t.join(o, "org_id")
+    if flds is not None:
+        if kind == "field":
+            fagg = flds.filter(flds.field == value).select("org_id", field=flds.field)
+        else:
+            fagg = flds.group_by("org_id").aggregate(field=flds.field.group_concat("|", order_by=flds.field))
+        t = _left(t, fagg, "f_")
+        field_col = t.f_field
+    else:
+        field_col = ibis.null().cast("string")
+
+    null_f = ibis.null().cast("float64")
+    intensity = ibis.ifelse(t.s_net_sales > rules.intensity_min_sales, t.rd / t.s_net_sales, null_f)
+    growth = ibis.ifelse(t.p_rd > rules.growth_min_previous, 100.0 * (t.rd / t.p_rd - 1.0), null_f)
+    if by == "cumulative":
+        key = ibis.ifelse(t.c_n == n_years, t.c_total, null_f)
+        coverage = t.c_n.cast("int64")
+    else:
+        key = {"rd": t.rd, "intensity": intensity, "growth": growth}[by]
+        coverage = ibis.null().cast("int64")
+    out = t.select(
+        org_id=t.org_id, name=t.o_name, value=key, rd=t.rd, net_sales=t.s_net_sales, intensity=intensity,
+        growth_1y=growth, field=field_col, country=t.o_country, city=t.o_city,
+        currency=ibis.literal(currency), fx_rate=t.fx_rate, fx_date=t.fx_date, rd_source=t.rd_source,
+        sales_source=t.s_sales_source,
+        synthetic=t.syn_rd | t.s_syn.fill_null(False) | t.o_syn,
+        original_currency=t.original_currency, rd_original=t.rd_original, coverage=coverage,
+        prior_revenue=t.a_rev if acfic else null_f,
+    )
+    out = out.filter(out.value.notnull())  # a missing key gets no rank, the same rule every time
+    out = out.mutate(rank=(ibis.rank().over(order_by=ibis.desc(out.value)) + 1).cast("int64"))
+    if spec.top is not None:
+        out = out.filter(out.rank <= spec.top)  # a tie at the cut-off stays whole
+    return out.select(*COLUMNS).order_by(["rank", "org_id"])
+
+
+def rank(store_or_tables, spec: RankingSpec, fx=None, fields=None) -> pa.Table:
+    """Rank organisations by `spec` (see docs/rankings.md); returns the rows as an Arrow table."""
+    return _run(rank_expr(store_or_tables, spec, fx=fx, fields=fields))
+
+
+# ------------------------------------------------------------------------------- one company
+
+
+def decade(store_or_tables, org_id: str, start: int, end: int, currency: str | None = None, *,
+           fx=None, fx_convention: str | None = None, require_complete: bool = True) -> dict:
+    """Cumulative R&D of one organisation over `start`..`end` (e.g. "RMB 977.3 bn over ten years").
+
+    Without `currency` the figures stay in the organisation's own reporting currency (an error
+    if its years mix currencies); with one, years convert by `fx_convention` (default from
+    ranking.toml: every year at the 31 December rate of `end`). A missing year is an error
+    naming it unless `require_complete=False`, which sums the years present and says which lack.
+    """
+    rules = load_rules()
+    fin, orgs, _ = _tables(store_or_tables)
+    start, end = int(start), int(end)
+    if start > end:
+        raise UsageError(f"the window starts after it ends ({start} > {end})")
+    convention = fx_convention or rules.defaults["fx_convention"]
+    if convention not in rules.conventions:
+        raise UsageError(f"unknown FX convention {convention!r}; use one of: {', '.join(rules.conventions)}")
+    org = _run(orgs.filter(orgs.org_id == org_id).select("org_id", "name_en", "name_zh")).to_pylist()
+    if not org:
+        raise NotFound(f"no organisation {org_id!r} in the store")
+    name = org[0]["name_en"] or org[0]["name_zh"] or org_id
+    who = f"{org_id} ({name})" if name != org_id else org_id
+    one = orgs.filter(orgs.org_id == org_id).select("org_id")
+    window = list(range(start, end + 1))
+    rows = _run(_pick(fin, "rd_expense", window, one).order_by("fiscal_year")).to_pylist()
+    have = [int(r["fiscal_year"]) for r in rows]
+    missing = [y for y in window if y not in have]
+    if not rows or (missing and require_complete):
+        mine = fin.filter(fin.org_id == org_id, fin.rd_expense.notnull())
+        all_years = _run(mine.select("fiscal_year").distinct()).column("fiscal_year").to_pylist()
+        extra = "" if not rows else "; pass require_complete=False to sum the years present"
+        raise UsageError(f"{who} has no R&D figure for {_years_text(missing)} in {start}–{end} "
+                         f"(years it has: {_years_text(all_years)}){extra}")
+    ccys = sorted({r["ccy"] for r in rows})
+    if currency is None:
+        if len(ccys) > 1:
+            raise UsageError(f"{who} reports R&D in {', '.join(ccys)} over {start}–{end}; "
+                             "give a currency to add them up")
+        target = ccys[0]
+    else:
+        target = _check_target_currency(currency)
+    if fx is None and any(c != target for c in ccys):
+        from hardtech.sources.fx import load_fx
+
+        fx = load_fx()
+    own = rules.conventions[convention]["rate_year"] == "own"
+    per_year = []
+    for r in rows:
+        fy = int(r["fiscal_year"])
+        if r["ccy"] == target:
+            rate, rate_date = 1.0, None
+        else:
+            on = fy if own else end
+            try:
+                rt = fx.year_end(r["ccy"], target, on, within_days=rules.within_days)
+            except FXError as exc:
+                raise FXError(f"cannot convert {who}'s {r['ccy']} R&D of {fy} to {target} "
+                              f"({convention} convention): {exc}") from None
+            rate, rate_date = rt.value, rt.date
+        per_year.append({"year": fy, "rd": r["amount"] * rate, "original": r["amount"],
+                         "original_currency": r["ccy"], "fx_rate": rate, "fx_date": rate_date,
+                         "source": r["source"], "synthetic": bool(r["syn"])})
+    total = sum(p["rd"] for p in per_year)
+    return {
+        "org_id": org_id, "name": name, "start": start, "end": end, "currency": target,
+        "fx_convention": convention if any(c != target for c in ccys) else None,
+        "total": total, "years": per_year, "covered": len(per_year), "window": len(window),
+        "coverage": f"{len(per_year)}/{len(window)}", "missing": missing,
+        "sources": sorted({p["source"] for p in per_year}),
+        "synthetic": any(p["synthetic"] for p in per_year),
+    }
