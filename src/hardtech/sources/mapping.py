@@ -55,7 +55,7 @@ class ColumnSpec:
     template: str | None = None
     unit: str | None = None
     currency: str | None = None
-    split: str | None = None
+    split: str | list[str] | None = None  # one separator or several
     map: dict[str, str] | None = None
     map_only: bool = False
     negate: bool = False
@@ -183,7 +183,7 @@ def _column_spec(target: str, spec: Any, where: str) -> ColumnSpec:
         target=target, columns=columns,
         value=None if spec.get("value") is None else str(spec["value"]),
         template=spec.get("template"), unit=spec.get("unit"), currency=spec.get("currency"),
-        split=spec.get("split"),
+        split=tuple(spec["split"]) if isinstance(spec.get("split"), list) else spec.get("split"),
         map={str(k): str(v) for k, v in (spec.get("map") or {}).items()} or None,
         map_only=bool(spec.get("map_only", False)), negate=bool(spec.get("negate", False)),
         pick=_pick(spec.get("pick"), target, where), period_end=bool(spec.get("period_end", False)),

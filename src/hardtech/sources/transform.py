@@ -82,11 +82,11 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
         expr = (f"last_value({expr} IGNORE NULLS) OVER (ORDER BY {ident(LINE)} "
                 f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)")
     if is_list:
-        sep = spec.split or "|"
-        if sep == "|" and spec.split is None:
+        if spec.split is None:
             pattern = r"\s*[|;]\s*"
         else:
-            pattern = r"\s*" + re.escape(sep) + r"\s*"
+            seps = spec.split if isinstance(spec.split, (list, tuple)) else [spec.split]
+            pattern = r"\s*(?:" + "|".join(re.escape(s) for s in seps) + r")\s*"
         expr = (f"list_filter(list_transform(regexp_split_to_array(coalesce({expr}, ''), {lit(pattern)}), "
                 f"lambda x: trim(x)), lambda x: x <> '')")
     return expr

@@ -1,0 +1,933 @@
+"""The STAR Market sci-tech attribute test (科创属性评价指引（试行）), every version, as data + pure functions.
+
+Why data: the CSRC has revised the test twice (2021, 2024) and will again. Every threshold, exception,
+carve-out and negative-list code lives in `hardtech/data/rules/star_versions.toml`; this module only
+reads and applies it, so a revision is a data change and an old verdict stays reproducible by
+naming its version. Nothing numeric about the rules is written here.
+
+Why three-valued: a missing year must not read as a failure (or a pass). Each indicator is
+True / False / None ("cannot tell"), combined with Kleene logic, so a verdict of "insufficient
+data" says which organisation and year to go and find.
+
+Why every verdict carries `decided_by`, the FX rates and the carve-outs: analysts challenge a
+verdict by re-doing it by hand, and need the exact rule, rates and waivers that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import tomllib
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from hardtech.errors import FXError, HardtechError, SourceError, UsageError
+
+RULES_FILE = "star_versions.toml"
+INDICATOR_IDS: tuple[str, ...] = ("rd_investment", "rd_staff_share", "invention_patents", "revenue_growth")
+INDICATOR_LABELS = {
+    "rd_investment": "R&D investment",
+    "rd_staff_share": "R&D staff share",
+    "invention_patents": "invention patents",
+    "revenue_growth": "revenue growth",
+}
+LEVELS = ("restricted", "prohibited")
+VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
+_MONEY = ("revenue", "rd_expense")
+_COUNTS = ("rd_staff", "employees", "invention_patents")
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+# =========================================================================== the rules, as loaded
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    rd_ratio_min: float
+    rd_cumulative_min_cny: float
+    rd_staff_share_min: float | None  # None: the version has no staff indicator
+    invention_patents_min: int
+    revenue_cagr_min: float
+    revenue_last_year_min_cny: float
+
+
+@dataclass(frozen=True)
+class ExceptionRule:
+    number: int
+    id: str
+    description: str
+    flag: str | None = None
+    min_invention_patents: int | None = None
+
+
+@dataclass(frozen=True)
+class CarveOut:
+    id: str
+    default: bool
+    waives: str | None  # the indicator id it exempts from
+    description: str
+    flags: tuple[str, ...]
+    veto_flags: tuple[str, ...]
+    codes: tuple[str, ...]
+    rd_ratio_min: float | None = None  # replaces the R&D-ratio threshold when set
+    cumulative_alternative: bool = True  # False: the cumulative-R&D alternative no longer applies
+
+
+@dataclass(frozen=True)
+class NegativeCategory:
+    id: str
+    level: str  # "restricted" | "prohibited"
+    label: str
+    flags: tuple[str, ...]
+    typologies: tuple[str, ...]
+    typology_hints: tuple[str, ...]
+    hint_schemes: tuple[str, ...]
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StarVersion:
+    id: str
+    in_force: dt.date
+    title: str
+    source: str
+    indicators: tuple[str, ...]
+    thresholds: Thresholds
+    exceptions: tuple[ExceptionRule, ...]
+    carve_outs: tuple[CarveOut, ...]
+    negative_list: tuple[NegativeCategory, ...]
+    currency: str
+    fx_month_day: tuple[int, int]
+    fx_max_age_days: int | None
+    tolerance_rel: float
+
+    def carve_out(self, cid: str) -> CarveOut:
+        for c in self.carve_outs:
+            if c.id == cid:
+                return c
+        raise UsageError(f"STAR version {self.id} has no carve-out {cid!r}; it has {[c.id for c in self.carve_outs]}")
+
+
+def _default_path() -> Path:
+    return Path(str(resources.files("hardtech.data").joinpath("rules").joinpath(RULES_FILE)))
+
+
+def load_star_rules(path: Path | None = None) -> dict[str, StarVersion]:
+    """Every version in the rules file, oldest first; read once while the file is unchanged."""
+    return dict(_read_rules(path)[1])
+
+
+def _read_rules(path: Path | str | None) -> tuple[str, dict[str, StarVersion]]:
+    p = Path(path).expanduser() if path is not None else _default_path()
+    try:
+        st = p.stat()
+    except OSError:
+        raise SourceError(f"STAR rules file not found: {p}") from None
+    return _parse_cached(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_cached(path: str, _mtime_ns: int, _size: int) -> tuple[str, dict[str, StarVersion]]:
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{path}: malformed TOML: {exc}") from None
+    return _parse(doc, path)
+
+
+class _Doc:
+    """Typed access to one TOML table, so every error names the file and the dotted key."""
+
+    def __init__(self, data: Any, path: str, where: str):
+        if not isinstance(data, dict):
+            raise SourceError(f"{path}: {where or 'top level'} must be a table")
+        self.data, self.path, self.where = data, path, where
+
+    def _key(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise SourceError(f"{self.path}: missing key {self._key(key)!r}")
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise SourceError(f"{self.path}: {self._key(key)!r} must be {name}, got {type(value).__name__}")
+        return value
+
+    def number(self, key: str, low: float, high: float | None = None, default: Any = ...) -> float | None:
+        if key not in self.data and default is not ...:
+            return default
+        value = self.get(key, float)
+        if not (math.isfinite(value) and value >= low and (high is None or value <= high)):
+            span = f"in [{low}, {high}]" if high is not None else f">= {low}"
+            raise SourceError(f"{self.path}: {self._key(key)!r} must be {span}, got {value}")
+        return value
+
+    def text_list(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        items = self.get(key, list, default)
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise SourceError(f"{self.path}: {self._key(key)}[{i}] must be non-empty text, got {item!r}")
+            out.append(item.strip())
+        return tuple(out)
+
+    def table(self, key: str) -> _Doc:
+        return _Doc(self.get(key, dict), self.path, self._key(key))
+
+
+def _parse(raw: dict[str, Any], path: str) -> tuple[str, dict[str, StarVersion]]:
+    doc = _Doc(raw, path, "")
+    if doc.get("schema", int) != 1:
+        raise SourceError(f"{path}: 'schema' must be 1 (this program reads schema 1)")
+    ev = doc.table("evaluation")
+    month_day = ev.get("fx_month_day", str)
+    try:
+        fx_day = dt.date.fromisoformat(f"2000-{month_day}")
+    except ValueError:
+        raise SourceError(f"{path}: 'evaluation.fx_month_day' must be MM-DD, got {month_day!r}") from None
+    common = dict(
+        currency=ev.get("currency", str).strip().upper(),
+        fx_month_day=(fx_day.month, fx_day.day),
+        fx_max_age_days=ev.get("fx_max_age_days", int, None),
+        tolerance_rel=ev.number("tolerance_rel", 0.0, 0.01),
+    )
+    triggers = doc.table("carve_out_triggers")
+    categories = _parse_categories(doc.table("negative_list_categories"))
+    versions: dict[str, StarVersion] = {}
+    vtab = doc.table("versions")
+    for vid in vtab.data:
+        versions[vid] = _parse_version(vtab.table(vid), vid, triggers, categories, common)
+    if not versions:
+        raise SourceError(f"{path}: 'versions' is empty")
+    current = doc.get("current", str)
+    if current not in versions:
+        raise SourceError(f"{path}: 'current' is {current!r}, not one of the versions {list(versions)}")
+    ordered = dict(sorted(versions.items(), key=lambda kv: kv[1].in_force))
+    return current, ordered
+
+
+def _parse_categories(tab: _Doc) -> dict[str, NegativeCategory]:
+    out = {}
+    for cid in tab.data:
+        c = tab.table(cid)
+        level = c.get("level", str)
+        if level not in LEVELS:
+            raise SourceError(f"{c.path}: '{c.where}.level' must be one of {LEVELS}, got {level!r}")
+        hints = c.text_list("typology_hints")
+        out[cid] = NegativeCategory(
+            id=cid, level=level, label=c.get("label", str),
+            flags=tuple(f.lower() for f in c.text_list("flags")),
+            typologies=c.text_list("typologies"), typology_hints=hints,
+            hint_schemes=c.text_list("hint_schemes") if hints else c.text_list("hint_schemes", ()),
+            codes=_code_list(c, "codes"),
+        )
+    return out
+
+
+def _code_list(tab: _Doc, key: str) -> tuple[str, ...]:
+    codes = tab.text_list(key)
+    for i, code in enumerate(codes):
+        if ":" not in code:
+            raise SourceError(f"{tab.path}: {tab.where}.{key}[{i}] {code!r} must be 'scheme:code'")
+    return codes
+
+
+def _parse_version(v: _Doc, vid: str, triggers: _Doc, categories: dict, common: dict) -> StarVersion:
+    in_force = v.get("in_force", dt.date)
+    if isinstance(in_force, dt.datetime) or in_force.isoformat() != vid:
+        raise SourceError(f"{v.path}: {v.where}.in_force must be the date {vid} (the version id), got {in_force}")
+    indicators = v.text_list("indicators")
+    for ind in indicators:
+        if ind not in INDICATOR_IDS:
+            raise SourceError(f"{v.path}: {v.where}.indicators: unknown indicator {ind!r}; known: {INDICATOR_IDS}")
+    th = v.table("thresholds")
+    staff = "rd_staff_share" in indicators
+    thresholds = Thresholds(
+        rd_ratio_min=th.number("rd_ratio_min", 0.0, 1.0),
+        rd_cumulative_min_cny=th.number("rd_cumulative_min_cny", 0.0),
+        rd_staff_share_min=th.number("rd_staff_share_min", 0.0, 1.0) if staff else None,
+        invention_patents_min=th.get("invention_patents_min", int),
+        revenue_cagr_min=th.number("revenue_cagr_min", -1.0),
+        revenue_last_year_min_cny=th.number("revenue_last_year_min_cny", 0.0),
+    )
+    exceptions = tuple(_parse_exception(_Doc(e, v.path, f"{v.where}.exceptions[{i}]"))
+                       for i, e in enumerate(v.get("exceptions", list)))
+    numbers = [e.number for e in exceptions]
+    if len(set(numbers)) != len(numbers):
+        raise SourceError(f"{v.path}: {v.where}.exceptions: numbers repeat: {numbers}")
+    carve = v.table("carve_outs")
+    carve_outs = tuple(_parse_carve_out(carve.table(cid), cid, triggers, indicators) for cid in carve.data)
+    neg = []
+    for cid in v.text_list("negative_list"):
+        if cid not in categories:
+            raise SourceError(f"{v.path}: {v.where}.negative_list: unknown category {cid!r}; known: {list(categories)}")
+        neg.append(categories[cid])
+    return StarVersion(
+        id=vid, in_force=in_force, title=v.get("title", str), source=v.get("source", str),
+        indicators=indicators, thresholds=thresholds, exceptions=exceptions,
+        carve_outs=carve_outs, negative_list=tuple(neg), **common,
+    )
+
+
+def _parse_exception(e: _Doc) -> ExceptionRule:
+    flag = e.get("flag", str, None)
+    patents = e.get("min_invention_patents", int, None)
+    if (flag is None) == (patents is None):
+        raise SourceError(f"{e.path}: {e.where} needs exactly one of 'flag' or 'min_invention_patents'")
+    return ExceptionRule(e.get("number", int), e.get("id", str), e.get("description", str),
+                         flag.strip().lower() if flag else None, patents)
+
+
+def _parse_carve_out(c: _Doc, cid: str, triggers: _Doc, indicators: tuple[str, ...]) -> CarveOut:
+    waives = c.get("waives", str, None)
+    if waives is not None and waives not in indicators:
+        raise SourceError(f"{c.path}: {c.where}.waives {waives!r} is not an indicator of this version {indicators}")
+    if cid not in triggers.data:
+        raise SourceError(f"{c.path}: carve-out {cid!r} has no 'carve_out_triggers.{cid}' table")
+    trig = triggers.table(cid)
+    return CarveOut(
+        id=cid, default=c.get("default", bool), waives=waives, description=c.get("description", str),
+        flags=tuple(f.lower() for f in trig.text_list("flags")),
+        veto_flags=tuple(f.lower() for f in trig.text_list("veto_flags", ())),
+        codes=_code_list(trig, "codes"),
+        rd_ratio_min=c.number("rd_ratio_min", 0.0, 1.0, None),
+        cumulative_alternative=c.get("cumulative_alternative", bool, True),
+    )
+
+
+def _current() -> str:
+    return _read_rules(None)[0]
+
+
+CURRENT_VERSION: str = _current()
+
+
+def star_version(version: str = CURRENT_VERSION, path: Path | None = None) -> StarVersion:
+    """One version by id; an unknown id is a UsageError that lists the known ones."""
+    return _pick(version, load_star_rules(path))
+
+
+def _pick(version: str, versions: dict[str, StarVersion] | None) -> StarVersion:
+    versions = versions if versions is not None else load_star_rules()
+    try:
+        return versions[str(version).strip()]
+    except KeyError:
+        raise UsageError(f"unknown STAR rules version {version!r}; versions: {', '.join(versions)}") from None
+
+
+def version_in_force(on: dt.date | str, path: Path | None = None) -> str:
+    """The version that applied on a day (e.g. an IPO filing date)."""
+    day = dt.date.fromisoformat(on) if isinstance(on, str) else on
+    older = [v.id for v in load_star_rules(path).values() if v.in_force <= day]
+    if not older:
+        raise UsageError(f"no STAR rules version was in force on {day}; the first is {next(iter(load_star_rules(path)))}")
+    return older[-1]
+
+
+# =========================================================================== results
+
+
+@dataclass
+class IndicatorResult:
+    name: str
+    value: float | None
+    threshold: str
+    passed: bool | None  # None = cannot tell (missing data)
+    inputs: dict = field(default_factory=dict)
+    note: str = ""
+    number: int = 0  # position in the version's guideline (1-based); 0 when not numbered
+    label: str = ""
+
+
+@dataclass
+class StarResult:
+    org_id: str
+    version: str
+    year: int | None  # None only when the organisation has no financials at all
+    verdict: str
+    decided_by: str
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    exceptions: list[IndicatorResult] = field(default_factory=list)
+    carve_outs_applied: list[str] = field(default_factory=list)
+    negative_list: list[str] = field(default_factory=list)
+    fx: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# =========================================================================== small helpers
+
+
+def _ge(value: float, threshold: float, tol: float) -> bool:
+    """value ≥ threshold, forgiving float noise of `tol` relative (so (144/100)**0.5 - 1 reaches 20%)."""
+    return value >= threshold - tol * abs(threshold)
+
+
+def _kleene_or(*parts: bool | None) -> bool | None:
+    if any(p is True for p in parts):
+        return True
+    if all(p is False for p in parts):
+        return False
+    return None
+
+
+def _trim(x: float, decimals: int) -> str:
+    s = f"{x:,.{decimals}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def _pair(value: float, threshold: float, scale: float, passed: bool) -> tuple[str, str]:
+    """Value and threshold as text, with enough decimals that a failure never reads '5% < 5%'."""
+    for d in (2, 4, 6, 8, 10):
+        a, b = _trim(value * scale, d), _trim(threshold * scale, d)
+        if a != b or passed:
+            return a, b
+    return _trim(value * scale, 12), _trim(threshold * scale, 12)
+
+
+def _cmp(value: float, threshold: float, passed: bool, kind: str) -> str:
+    op = "≥" if passed else "<"
+    if kind == "pct":
+        a, b = _pair(value, threshold, 100.0, passed)
+        return f"{a}% {op} {b}%"
+    if kind == "money":
+        a, b = _pair(value, threshold, 1e-6, passed)
+        return f"RMB {a} m {op} RMB {b} m"
+    return f"{_trim(value, 0)} {op} {_trim(threshold, 0)}"
+
+
+def _fmt_threshold(value: float, kind: str) -> str:
+    if kind == "pct":
+        return f"{_trim(value * 100, 6)}%"
+    if kind == "money":
+        return f"RMB {_trim(value / 1e6, 6)} m"
+    return _trim(value, 0)
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        if pd.isna(x):
+            return None
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _years_text(years: Iterable[int]) -> str:
+    ys = sorted(set(years))
+    return f"fiscal year{'s' if len(ys) > 1 else ''} {', '.join(map(str, ys))}"
+
+
+def _as_list(x: Any) -> list[str]:
+    """Flags and codes arrive as lists, arrays, '|'-separated text or NaN."""
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [p.strip() for p in x.split("|") if p.strip()]
+    if isinstance(x, float) and math.isnan(x):
+        return []
+    try:
+        return [str(p).strip() for p in x if p is not None and str(p).strip()]
+    except TypeError:
+        return [str(x).strip()]
+
+
+def _text_or_none(x: Any) -> str | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return None
+    return str(x).strip() or None
+
+
+def _name_key(s: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
+
+
+def _code_key(item: str) -> tuple[str, str]:
+    """("scheme", "normalised code"); ISIC/NACE as digits ("C26.11" → "2611"), names case-folded."""
+    scheme, _, code = str(item).partition(":")
+    scheme = scheme.strip().lower()
+    code = unicodedata.normalize("NFKC", code).strip()
+    if scheme in ("isic", "nace"):
+        code = code.upper().replace(" ", "").replace(".", "")
+        if len(code) > 1 and code[0].isalpha() and code[1].isdigit():
+            code = code[1:]
+        return scheme, code
+    key = _name_key(code)
+    if scheme == "crunchbase":
+        kind, sep, rest = key.partition(":")
+        if sep and kind in ("category", "group"):
+            key = rest.strip()
+    return scheme, key
+
+
+def _code_matches(listed: str, given: str) -> bool:
+    (ls, lc), (gs, gc) = _code_key(listed), _code_key(given)
+    if ls != gs:
+        return False
+    if ls in ("isic", "nace") and "-" not in lc and "-" not in gc:
+        return gc.startswith(lc)  # a listed division ("64") covers its groups and classes ("6419")
+    return lc == gc
+
+
+def _first_match(listed: Iterable[str], given: Iterable[str]) -> str | None:
+    for g in given:
+        if any(_code_matches(l, g) for l in listed):
+            return g
+    return None
+
+
+# =========================================================================== inputs: the 3-year window
+
+
+@dataclass
+class _Window:
+    org_id: str
+    year: int | None
+    years: tuple[int, ...]
+    revenue: dict[int, float | None]  # in the rules' currency (CNY)
+    rd: dict[int, float | None]
+    rd_staff: float | None
+    employees: float | None
+    patents: float | None
+    no_row: tuple[int, ...]
+    rates: dict[int, float]  # fiscal year -> rate used (1 unit of the reported currency in CNY)
+
+    def missing(self, what: str, values: dict[int, float | None], **more: dict[int, float | None]) -> str:
+        """'org X: no financials row for fiscal year 2022; revenue missing for fiscal year 2021'.
+
+        `more` names further values (keyword = label with '_' for spaces) checked the same way.
+        """
+        if self.year is None:
+            return f"org {self.org_id}: no financials at all"
+        checks = {what: values, **{k.replace("_", " "): v for k, v in more.items()}}
+        rows = sorted({y for vals in checks.values() for y, v in vals.items() if v is None and y in self.no_row})
+        parts = [f"no financials row for {_years_text(rows)}"] if rows else []
+        for label, vals in checks.items():
+            gaps = [y for y, v in vals.items() if v is None and y not in self.no_row]
+            if gaps:
+                parts.append(f"{label} missing for {_years_text(gaps)}")
+        return f"org {self.org_id}: " + "; ".join(parts)
+
+
+def _rows_by_year(org_id: str, financials: pd.DataFrame | None, warnings: list[str]) -> dict[int, dict]:
+    if financials is None or len(financials) == 0:
+        return {}
+    df = financials
+    if "fiscal_year" not in df.columns:
+        raise UsageError(f"financials for org {org_id} have no 'fiscal_year' column")
+    if "org_id" in df.columns:
+        df = df[df["org_id"].astype(str) == str(org_id)]
+    wanted = ("currency", *_MONEY, *_COUNTS)
+    out: dict[int, dict] = {}
+    for fy, group in df.groupby("fiscal_year", sort=True):
+        recs = [{c: (r.get(c) if c in group.columns else None) for c in (*wanted, "source_name")}
+                for r in group.to_dict("records")]
+        best = max(recs, key=lambda r: sum(_num(r[c]) is not None for c in (*_MONEY, *_COUNTS)))
+        if len(recs) > 1:
+            srcs = ", ".join(str(r.get("source_name") or "?") for r in recs)
+            warnings.append(f"org {org_id}: {len(recs)} financials rows for fiscal year {int(fy)} "
+                            f"(sources {srcs}); used the most complete one (source {best.get('source_name') or '?'})")
+        out[int(fy)] = best
+    return out
+
+
+def _rate(fx, org_id: str, ccy: str, year: int, v: StarVersion, fx_log: list[str]) -> float:
+    month, day = v.fx_month_day
+    on = dt.date(year, month, day)
+    try:
+        r = fx.rate(ccy, v.currency, on, "on_or_before", v.fx_max_age_days)
+    except FXError as exc:
+        raise FXError(f"STAR test of org {org_id}, fiscal year {year}: {exc}") from None
+    fx_log.append(f"{year}: 1 {ccy} = {r.value:.8g} {v.currency}, rate of {r.date} "
+                  f"({r.source}; {r.via}) for {on}")
+    return float(r.value)
+
+
+def _window(org_id: str, rows: dict[int, dict], year: int | None, v: StarVersion, fx,
+            fx_log: list[str], warnings: list[str]) -> _Window:
+    years = tuple(range(year - 2, year + 1)) if year is not None else ()
+    revenue: dict[int, float | None] = {}
+    rd: dict[int, float | None] = {}
+    rates: dict[int, float] = {}
+    fx_table = [fx]  # loaded at most once, and only when a foreign currency appears
+    for y in years:
+        row = rows.get(y, {})
+        amounts = {c: _num(row.get(c)) for c in _MONEY}
+        ccy = str(row.get("currency") or "").strip().upper()
+        if any(a is not None for a in amounts.values()) and ccy != v.currency:
+            if not ccy or ccy == "NAN":
+                warnings.append(f"org {org_id}: fiscal year {y} has amounts but no currency; amounts ignored")
+                amounts = dict.fromkeys(amounts)
+            else:
+                if fx_table[0] is None:
+                    from hardtech.sources.fx import load_fx
+
+                    fx_table[0] = load_fx()
+                rates[y] = _rate(fx_table[0], org_id, ccy, y, v, fx_log)
+                amounts = {c: (a * rates[y] if a is not None else None) for c, a in amounts.items()}
+        revenue[y], rd[y] = amounts["revenue"], amounts["rd_expense"]
+    last = rows.get(year, {}) if year is not None else {}
+    return _Window(
+        org_id=org_id, year=year, years=years, revenue=revenue, rd=rd,
+        rd_staff=_num(last.get("rd_staff")), employees=_num(last.get("employees")),
+        patents=_num(last.get("invention_patents")),
+        no_row=tuple(y for y in years if y not in rows), rates=rates,
+    )
+
+
+# =========================================================================== the indicators
+
+
+def _rd_investment(w: _Window, v: StarVersion, applied: list[CarveOut]) -> IndicatorResult:
+    """R&D ratio (3-year sums) ≥ threshold, or cumulative R&D ≥ amount; software: ratio ≥ 10% only."""
+    t, tol = v.thresholds, v.tolerance_rel
+    strict = next((c for c in applied if c.rd_ratio_min is not None), None)
+    ratio_min = strict.rd_ratio_min if strict else t.rd_ratio_min
+    cumulative_ok_to_use = strict is None or strict.cumulative_alternative
+    rd_vals, rev_vals = list(w.rd.values()), list(w.revenue.values())
+    rd_sum = sum(rd_vals) if w.years and None not in rd_vals else None
+    rev_sum = sum(rev_vals) if w.years and None not in rev_vals else None
+    inputs = {"years": list(w.years), "rd_cny": dict(w.rd), "revenue_cny": dict(w.revenue),
+              "rd_sum_cny": rd_sum, "revenue_sum_cny": rev_sum, "fx_rates": dict(w.rates)}
+    notes: list[str] = []
+    ratio = None
+    if rd_sum is not None and rev_sum is not None and rev_sum > 0:
+        ratio = rd_sum / rev_sum
+        ratio_ok = _ge(ratio, ratio_min, tol)
+        notes.append(f"R&D ratio {_cmp(ratio, ratio_min, ratio_ok, 'pct')}")
+    elif rd_sum is not None and rev_sum is not None:
+        ratio_ok = False
+        notes.append(f"R&D ratio undefined: 3-year revenue is RMB {_trim(rev_sum / 1e6, 2)} m (not positive)")
+    else:
+        ratio_ok = None
+        notes.append("R&D ratio unknown: " + w.missing("R&D expense", w.rd, revenue=w.revenue))
+    threshold = f"R&D ratio ≥ {_fmt_threshold(ratio_min, 'pct')}"
+    parts = [ratio_ok]
+    if cumulative_ok_to_use:
+        threshold += f" or cumulative R&D ≥ {_fmt_threshold(t.rd_cumulative_min_cny, 'money')}"
+        if rd_sum is not None:
+            cum_ok = _ge(rd_sum, t.rd_cumulative_min_cny, tol)
+            notes.append(f"cumulative R&D {_cmp(rd_sum, t.rd_cumulative_min_cny, cum_ok, 'money')}")
+        else:
+            cum_ok = None
+            if ratio_ok is not None:
+                notes.append("cumulative R&D unknown: " + w.missing("R&D expense", w.rd))
+        parts.append(cum_ok)
+    else:
+        threshold += f" (carve-out {strict.id}; the cumulative alternative does not apply)"
+    passed = _kleene_or(*parts)
+    joiner = " and " if passed is False else "; "
+    return IndicatorResult("rd_investment", ratio, threshold, passed, inputs, joiner.join(notes))
+
+
+def _rd_staff_share(w: _Window, v: StarVersion, applied: list[CarveOut]) -> IndicatorResult:
+    """R&D staff / employees in the latest year."""
+    need = v.thresholds.rd_staff_share_min
+    threshold = f"R&D staff share ≥ {_fmt_threshold(need, 'pct')}"
+    inputs = {"year": w.year, "rd_staff": w.rd_staff, "employees": w.employees}
+    if w.rd_staff is None or w.employees is None:
+        gap = {w.year: None} if w.year is not None else {}
+        what = " and ".join(n for n, x in (("R&D staff", w.rd_staff), ("employees", w.employees)) if x is None)
+        return IndicatorResult("rd_staff_share", None, threshold, None, inputs,
+                               "R&D staff share unknown: " + w.missing(what, gap))
+    if w.employees <= 0:
+        return IndicatorResult("rd_staff_share", None, threshold, None, inputs,
+                               f"R&D staff share undefined: org {w.org_id} reports 0 employees for {w.year}")
+    share = w.rd_staff / w.employees
+    ok = _ge(share, need, v.tolerance_rel)
+    return IndicatorResult("rd_staff_share", share, threshold, ok, inputs,
+                           f"R&D staff share {_cmp(share, need, ok, 'pct')}")
+
+
+def _invention_patents(w: _Window, v: StarVersion, applied: list[CarveOut]) -> IndicatorResult:
+    """Invention patents held at the end of the latest year."""
+    need = v.thresholds.invention_patents_min
+    threshold = f"invention patents ≥ {need}"
+    inputs = {"year": w.year, "invention_patents": w.patents}
+    if w.patents is None:
+        gap = {w.year: None} if w.year is not None else {}
+        return IndicatorResult("invention_patents", None, threshold, None, inputs,
+                               "invention patents unknown: " + w.missing("invention patents", gap))
+    ok = _ge(w.patents, need, v.tolerance_rel)
+    return IndicatorResult("invention_patents", w.patents, threshold, ok, inputs,
+                           f"invention patents {_cmp(w.patents, need, ok, 'count')}")
+
+
+def _revenue_growth(w: _Window, v: StarVersion, applied: list[CarveOut]) -> IndicatorResult:
+    """CAGR = (rev_t / rev_{t-2})^(1/2) − 1 ≥ threshold, or last-year revenue ≥ amount."""
+    t, tol = v.thresholds, v.tolerance_rel
+    threshold = (f"revenue CAGR over 3 years ≥ {_fmt_threshold(t.revenue_cagr_min, 'pct')} "
+                 f"or last-year revenue ≥ {_fmt_threshold(t.revenue_last_year_min_cny, 'money')}")
+    first, last = (w.revenue.get(w.years[0]), w.revenue.get(w.years[-1])) if w.years else (None, None)
+    inputs = {"first_year": w.years[0] if w.years else None, "last_year": w.year,
+              "revenue_first_cny": first, "revenue_last_cny": last, "fx_rates": dict(w.rates)}
+    notes: list[str] = []
+    cagr = None
+    if first is None or last is None:
+        cagr_ok = None
+        gaps = {y: w.revenue.get(y) for y in (w.years[0], w.years[-1])} if w.years else {}
+        notes.append("revenue CAGR unknown: " + w.missing("revenue", gaps))
+    elif first <= 0 or last < 0:
+        cagr_ok = False
+        notes.append(f"revenue CAGR undefined: revenue in {w.years[0]} is RMB {_trim(first / 1e6, 2)} m "
+                     f"(a growth rate needs a positive starting revenue; growth from zero is not infinite)")
+    else:
+        cagr = (last / first) ** 0.5 - 1
+        cagr_ok = _ge(cagr, t.revenue_cagr_min, tol)
+        notes.append(f"revenue CAGR {_cmp(cagr, t.revenue_cagr_min, cagr_ok, 'pct')}")
+    if last is not None:
+        last_ok = _ge(last, t.revenue_last_year_min_cny, tol)
+        notes.append(f"last-year revenue {_cmp(last, t.revenue_last_year_min_cny, last_ok, 'money')}")
+    else:
+        last_ok = None
+        if cagr_ok is not None:
+            notes.append("last-year revenue unknown: " + w.missing("revenue", {w.year: None}))
+    passed = _kleene_or(cagr_ok, last_ok)
+    return IndicatorResult("revenue_growth", cagr, threshold, passed, inputs,
+                           (" and " if passed is False else "; ").join(notes))
+
+
+_INDICATORS = {
+    "rd_investment": _rd_investment,
+    "rd_staff_share": _rd_staff_share,
+    "invention_patents": _invention_patents,
+    "revenue_growth": _revenue_growth,
+}
+
+
+def _indicator(number: int, ind: str, w: _Window, v: StarVersion, applied: list[CarveOut]) -> IndicatorResult:
+    res = _INDICATORS[ind](w, v, applied)
+    res.number, res.label = number, INDICATOR_LABELS[ind]
+    waivers = [c for c in applied if c.waives == ind]
+    if waivers:
+        ids = ", ".join(c.id for c in waivers)
+        res.threshold = f"waived by carve-out {ids} (normally: {res.threshold})"
+        res.note = f"waived by carve-out {ids}; for information: {res.note}"
+        res.passed = True
+    return res
+
+
+def _exception(e: ExceptionRule, flags: set[str], w: _Window, v: StarVersion) -> IndicatorResult:
+    name = e.id
+    if e.flag is not None:
+        ok = e.flag in flags
+        note = f"{e.flag} flag ({e.description})" if ok else f"no {e.flag} flag recorded"
+        return IndicatorResult(name, 1.0 if ok else 0.0, f"flag {e.flag}", ok, {"flag": e.flag}, note,
+                               e.number, e.description)
+    need = e.min_invention_patents
+    inputs = {"year": w.year, "invention_patents": w.patents}
+    if w.patents is None:
+        gap = {w.year: None} if w.year is not None else {}
+        return IndicatorResult(name, None, f"invention patents ≥ {need}", None, inputs,
+                               "invention patents unknown: " + w.missing("invention patents", gap),
+                               e.number, e.description)
+    ok = _ge(w.patents, need, v.tolerance_rel)
+    return IndicatorResult(name, w.patents, f"invention patents ≥ {need}", ok, inputs,
+                           f"{_trim(w.patents, 0)} invention patents {'≥' if ok else '<'} {need}",
+                           e.number, e.description)
+
+
+# =========================================================================== carve-outs and negative list
+
+
+def _carve_outs(v: StarVersion, flags: set[str], codes: list[str], overrides: dict[str, bool] | None,
+                warnings: list[str]) -> tuple[list[CarveOut], list[str]]:
+    overrides = dict(overrides or {})
+    known = [c.id for c in v.carve_outs]
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise UsageError(f"unknown carve-out(s) {unknown} for STAR version {v.id}; carve-outs: {', '.join(known)}")
+    applied, texts = [], []
+    for c in v.carve_outs:
+        why = _carve_out_trigger(c, flags, codes)
+        if why is None:
+            continue
+        if not overrides.get(c.id, c.default):
+            warnings.append(f"carve-out {c.id} is switched off; it would apply ({why})")
+            continue
+        applied.append(c)
+        effect = []
+        if c.waives:
+            effect.append(f"{INDICATOR_LABELS[c.waives]} indicator waived")
+        if c.rd_ratio_min is not None:
+            effect.append(f"R&D ratio must be ≥ {_fmt_threshold(c.rd_ratio_min, 'pct')}"
+                          + ("" if c.cumulative_alternative else ", no cumulative alternative"))
+        texts.append(f"{c.id} ({why}): {'; '.join(effect)}")
+    return applied, texts
+
+
+def _carve_out_trigger(c: CarveOut, flags: set[str], codes: list[str]) -> str | None:
+    flag = next((f for f in c.flags if f in flags), None)
+    if flag:
+        return f"flag {flag}"
+    if any(f in flags for f in c.veto_flags):
+        return None
+    code = _first_match(c.codes, codes)
+    return f"industry code {code}" if code else None
+
+
+def _negative_list(v: StarVersion, flags: set[str], codes: list[str], typology: str | None,
+                   taxonomy, warnings: list[str]) -> list[tuple[NegativeCategory, str]]:
+    if not v.negative_list:
+        if typology or any(f in flags for f in ("fintech", "model_innovation", "real_estate", "finance_investment")):
+            warnings.append(f"STAR version {v.id} has no negative list; typology and sector are not held against the company")
+        return []
+    hits: list[tuple[NegativeCategory, str]] = []
+    explicit = [c for cat in v.negative_list for c in cat.codes]
+    hint_cache: dict[str, str | None] = {}
+    for cat in v.negative_list:
+        why = next((f"flag {f}" for f in cat.flags if f in flags), None)
+        if why is None and typology and typology in cat.typologies:
+            why = f"typology {typology}"
+        if why is None:
+            code = _first_match(cat.codes, codes)
+            why = f"industry code {code}" if code else None
+        if why is None and cat.typology_hints:
+            why = _hint_trigger(cat, codes, explicit, taxonomy, hint_cache, warnings)
+        if why:
+            hits.append((cat, why))
+    return sorted(hits, key=lambda h: -LEVELS.index(h[0].level))
+
+
+def _hint_trigger(cat: NegativeCategory, codes: list[str], explicit: list[str], taxonomy,
+                  cache: dict[str, str | None], warnings: list[str]) -> str | None:
+    """A code the taxonomy hints at (e.g. Interactive Media → model_innovation), unless listed elsewhere."""
+    for code in codes:
+        scheme = _code_key(code)[0]
+        if scheme not in cat.hint_schemes or any(_code_matches(e, code) for e in explicit):
+            continue
+        if code not in cache:
+            if taxonomy is None:
+                from hardtech.analytics.taxonomy import load_taxonomy
+
+                taxonomy = load_taxonomy()
+            try:
+                cache[code] = taxonomy.typology_hint(scheme, code.partition(":")[2].strip())
+            except HardtechError as exc:
+                cache[code] = None
+                warnings.append(f"industry code {code!r} not understood: {exc}")
+        if cache[code] in cat.typology_hints:
+            return f"industry code {code} (taxonomy typology hint {cache[code]})"
+    return None
+
+
+# =========================================================================== the verdict
+
+
+def _decide(inds: list[IndicatorResult], excs: list[IndicatorResult],
+            neg: list[tuple[NegativeCategory, str]]) -> tuple[str, str]:
+    if neg:
+        level = neg[0][0].level
+        cats = "; ".join(f"{c.label} ({c.level})" for c, _ in neg if c.level == level)
+        return level, f"negative list: {cats}"
+    if all(i.passed is True for i in inds):
+        n = len(inds)
+        return "sci-tech", f"all {_COUNT_WORDS.get(n, str(n))} indicators met"
+    met = [e for e in excs if e.passed is True]
+    if met:
+        return "sci-tech", f"exception {met[0].number}: {met[0].note}"
+    failed = [i for i in inds if i.passed is False]
+    open_exc = [e for e in excs if e.passed is None]
+    if failed and not open_exc:
+        return "not sci-tech", "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed)
+    unknown = [f"indicator {i.number} cannot be checked: {i.note}" for i in inds if i.passed is None]
+    unknown += [f"exception {e.number} cannot be checked: {e.note}" for e in open_exc]
+    lead = "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed)
+    return "insufficient data", "cannot tell: " + "; ".join(([lead] if lead else []) + unknown)
+
+
+def evaluate_star(
+    org_id: str,
+    financials: pd.DataFrame | None,
+    year: int | None = None,
+    version: str = CURRENT_VERSION,
+    flags: Iterable[str] = (),
+    industry_codes: Iterable[str] = (),
+    typology: str | None = None,
+    fx=None,
+    carve_outs: dict[str, bool] | None = None,
+    *,
+    rules: dict[str, StarVersion] | None = None,
+    taxonomy=None,
+) -> StarResult:
+    """Apply one version of the test to one organisation's financials (rows: one per fiscal year)."""
+    v = _pick(version, rules)
+    org_id = str(org_id)
+    warnings: list[str] = []
+    flag_set = {f.lower().replace("-", "_") for f in _as_list(flags)}
+    codes = [c for c in _as_list(industry_codes) if ":" in c]
+    warnings += [f"industry code {c!r} ignored: expected 'scheme:code'" for c in _as_list(industry_codes) if ":" not in c]
+    typology = _text_or_none(typology)
+    rows = _rows_by_year(org_id, financials, warnings)
+    if year is None:
+        year = max(rows) if rows else None
+    elif year not in rows:
+        warnings.append(f"org {org_id}: no financials row for the requested fiscal year {year}")
+    fx_log: list[str] = []
+    w = _window(org_id, rows, year, v, fx, fx_log, warnings)
+    applied, applied_text = _carve_outs(v, flag_set, codes, carve_outs, warnings)
+    neg = _negative_list(v, flag_set, codes, typology, taxonomy, warnings)
+    inds = [_indicator(n, ind, w, v, applied) for n, ind in enumerate(v.indicators, start=1)]
+    excs = [_exception(e, flag_set, w, v) for e in v.exceptions]
+    verdict, decided_by = _decide(inds, excs, neg)
+    return StarResult(
+        org_id=org_id, version=v.id, year=year, verdict=verdict, decided_by=decided_by,
+        indicators=inds, exceptions=excs, carve_outs_applied=applied_text,
+        negative_list=[f"{c.label} ({c.level}): {why}" for c, why in neg], fx=fx_log, warnings=warnings,
+    )
+
+
+def evaluate_star_batch(
+    orgs: pd.DataFrame,
+    financials: pd.DataFrame,
+    year: int | None = None,
+    version: str = CURRENT_VERSION,
+    fx=None,
+    carve_outs: dict[str, bool] | None = None,
+    *,
+    rules: dict[str, StarVersion] | None = None,
+    taxonomy=None,
+) -> list[StarResult]:
+    """The test for every organisation in `orgs` (columns org_id, flags, industry_codes, typology)."""
+    if "org_id" not in orgs.columns:
+        raise UsageError("orgs needs an 'org_id' column")
+    versions = rules if rules is not None else load_star_rules()
+    _pick(version, versions)
+    if fx is None and financials is not None and "currency" in financials.columns:
+        ccys = set(financials["currency"].dropna().astype(str).str.strip().str.upper())
+        if ccys - {versions[version].currency}:  # load the FX table once for the whole batch
+            from hardtech.sources.fx import load_fx
+
+            fx = load_fx()
+    if financials is not None and len(financials) and "org_id" in financials.columns:
+        groups = {str(k): g for k, g in financials.groupby(financials["org_id"].astype(str), sort=False)}
+    else:
+        groups = {}
+    empty = financials.iloc[0:0] if financials is not None else None
+    out = []
+    for rec in orgs.to_dict("records"):
+        oid = str(rec["org_id"])
+        out.append(evaluate_star(
+            oid, groups.get(oid, empty), year=year, version=version,
+            flags=_as_list(rec.get("flags")), industry_codes=_as_list(rec.get("industry_codes")),
+            typology=rec.get("typology"), fx=fx, carve_outs=carve_outs, rules=versions, taxonomy=taxonomy,
+        ))
+    return out
