@@ -77,7 +77,9 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
 def _import_jrc_for_demo(store: Store, shared: Path) -> str:
     """The panel's own rows for the demo companies, attached to the demo organisation ids."""
     orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
-    links = {int(r.jrc_company_id): r.org_id for r in orgs.itertuples() if r.jrc_company_id}
+    # a company whose own reports are already in the store keeps them as its only series (Huawei)
+    own = {r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials").fetchall()}
+    links = {int(r.jrc_company_id): r.org_id for r in orgs.itertuples() if r.jrc_company_id and r.org_id not in own}
     panel = pd.read_csv(shared / "jrc_oecd_rd_top2000_2015_2018.csv")
     sub = panel[panel.company_id.isin(links)].copy()
     sub["demo_org_id"] = sub.company_id.map(links)

@@ -200,6 +200,72 @@ def evaluate_cmd(
                  + [{"section": "confusion", **x} for x in r["confusion"]])
 
 
+@command(app, "rank")
+def rank_cmd(
+    year: int = typer.Option(..., "--year", help="Fiscal year to rank."),
+    by: str = typer.Option("rd", "--by", help="rd | intensity | growth | cumulative:N"),
+    scope: str = typer.Option("world", "--scope", help="world | country:CN | field:ai | city:Xi'an | private"),
+    top: Optional[int] = typer.Option(None, "--top", help="Keep ranks 1..K (a tie at K is kept whole)."),
+    currency: str = typer.Option("EUR", "--currency", help="EUR, CNY or USD."),
+    fx_convention: str = typer.Option("scoreboard", "--fx-convention",
+                                      help="scoreboard: every year at the 31 Dec rate of the ranked year; "
+                                           "yearly: each year at its own rate."),
+    acfic: bool = typer.Option(False, "--acfic", help="ACFIC list: private companies with prior-year revenue ≥ "
+                                                      "RMB 500 m, ranked by R&D in CNY."),
+    *, out: Output,
+) -> None:
+    """R&D investment rankings as the EU Scoreboard and the ACFIC lists make them, with the source of each figure."""
+    from hardtech.services import rank_rows
+
+    rows = rank_rows(out.db, year, by, scope, top, currency, fx_convention, acfic)
+    cols = ["rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
+            "currency", "rd_source", "sales_source"] if out.fmt.value == "table" else None
+    out.emit(rows, title=f"{'ACFIC-style list' if acfic else 'R&D ranking'} {year} by {by}, {scope}", columns=cols)
+
+
+@command(app, "decade")
+def decade_cmd(
+    org: str = typer.Argument(..., help="Organisation id, name or alias."),
+    start: int = typer.Option(..., "--from", help="First year of the window."),
+    end: int = typer.Option(..., "--to", help="Last year of the window."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="Convert (default: the company's own currency)."),
+    *, out: Output,
+) -> None:
+    """Cumulative R&D of one organisation over a window of years, year by year with sources."""
+    from hardtech.services import decade_rows
+
+    d = decade_rows(out.db, org, start, end, currency)
+    years = d.pop("years", None) or d.pop("per_year", None) or []
+    out.emit([d] if out.fmt.value != "table" or not years else years,
+             title=f"{d.get('name', org)}: R&D {start}–{end}, total {d.get('total') or 0:,.0f} {d.get('currency') or ''}")
+    if out.fmt.value == "table" and years:
+        out.emit([{k: v for k, v in d.items() if not isinstance(v, (list, dict))}], title="total")
+
+
+@command(app, "star")
+def star_cmd(
+    org: Optional[str] = typer.Argument(None, help="Organisation id, name or alias (omit with --all)."),
+    version: Optional[str] = typer.Option(None, "--version", help="2024-04-30 (current) | 2021-04-16 | 2020-03-20"),
+    year: Optional[int] = typer.Option(None, "--year", help="Latest fiscal year of the 3-year window."),
+    all_orgs: bool = typer.Option(False, "--all", help="Every company in the store: one verdict per row."),
+    *, out: Output,
+) -> None:
+    """The STAR Market sci-tech attribute test: each indicator, exception, carve-out and the rule that decided."""
+    from hardtech.services import star_batch_rows, star_rows
+
+    if all_orgs:
+        out.emit(star_batch_rows(out.db, version, year), title="STAR sci-tech attribute test")
+        return
+    if not org:
+        raise UsageError("give an organisation, or --all")
+    head, rows = star_rows(out.db, org, version, year)
+    if out.fmt.value == "table":
+        out.emit([head], title=f"{head['org_id']}: {head['verdict']} ({head['version']}, {head['year']})")
+        out.emit(rows, title="indicators and exceptions")
+    else:
+        out.emit([{**head, "details": rows}])
+
+
 @command(app, "synth")
 def synth_cmd(
     orgs: int = typer.Option(10_000, "--orgs", help="Number of organisations."),

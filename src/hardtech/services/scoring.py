@@ -1,0 +1,117 @@
+"""Ranking, STAR and decade services: resolve names, gather inputs from the store, call the analytics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hardtech.errors import NotFound, UsageError
+from hardtech.store.connection import Store
+
+
+def resolve_org(store: Store, text: str) -> str:
+    """An organisation by id, English or Chinese name, or alias (case-insensitive)."""
+    rows = store.con.execute(
+        "SELECT org_id FROM organizations WHERE org_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
+        "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?)) ORDER BY org_id",
+        [text, text, text, text]).fetchall()
+    if not rows:
+        near = store.con.execute(
+            "SELECT coalesce(name_en, name_zh) || ' (' || org_id || ')' FROM organizations "
+            "WHERE lower(coalesce(name_en, '')) LIKE lower(?) OR coalesce(name_zh, '') LIKE ? LIMIT 5",
+            [f"%{text}%", f"%{text}%"]).fetchall()
+        hint = f"; did you mean: {', '.join(r[0] for r in near)}" if near else ""
+        raise NotFound(f"no organisation {text!r} in the store{hint}")
+    if len(rows) > 1:
+        raise UsageError(f"{text!r} matches several organisations: {', '.join(r[0] for r in rows[:8])}; give the id")
+    return rows[0][0]
+
+
+def field_table(store: Store):
+    """(org_id, field) from the latest saved classification of each organisation, or None."""
+    n = store.con.execute("SELECT count(*) FROM classifications WHERE entity_type = 'organization'").fetchall()[0][0]
+    if not n:
+        return None
+    return store.con.execute("""
+        WITH latest AS (
+            SELECT entity_id, fields, row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC) AS rn
+            FROM classifications WHERE entity_type = 'organization')
+        SELECT entity_id AS org_id, unnest(fields) AS field FROM latest WHERE rn = 1""").to_arrow_table()
+
+
+def rank_rows(db: str | Path, year: int, by: str = "rd", scope: str = "world", top: int | None = None,
+              currency: str = "EUR", fx_convention: str = "scoreboard", acfic: bool = False) -> list[dict]:
+    from hardtech.analytics.ranking import RankingSpec, rank
+
+    with Store(db, read_only=True) as store:
+        spec = RankingSpec(year=year, by=by, scope=scope, top=top, currency=currency, fx_convention=fx_convention,
+                           acfic=acfic)
+        return rank(store, spec, fields=field_table(store)).to_pylist()
+
+
+def decade_rows(db: str | Path, org: str, start: int, end: int, currency: str | None = None) -> dict:
+    from hardtech.analytics.ranking import decade
+
+    with Store(db, read_only=True) as store:
+        return decade(store, resolve_org(store, org), start, end, currency)
+
+
+def _org_inputs(store: Store, org_ids: list[str] | None):
+    import numpy as np
+    import pandas as pd
+
+    where = "" if org_ids is None else "WHERE o.org_id IN (SELECT unnest(?))"
+    params = [] if org_ids is None else [org_ids]
+    orgs = store.con.execute(f"""
+        WITH latest AS (
+            SELECT entity_id, typology, row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC) AS rn
+            FROM classifications WHERE entity_type = 'organization')
+        SELECT o.org_id, o.flags, o.industry_codes, l.typology
+        FROM organizations o LEFT JOIN latest l ON l.entity_id = o.org_id AND l.rn = 1 {where}
+        ORDER BY o.org_id""", params).df()
+    fin = store.con.execute(
+        "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
+        "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        params).df()
+    for col in ("flags", "industry_codes"):
+        orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
+    return orgs, fin if len(fin) else pd.DataFrame(columns=fin.columns)
+
+
+def star_result(db: str | Path, org: str, version: str | None = None, year: int | None = None,
+                carve_outs: dict | None = None):
+    from hardtech.analytics.star import CURRENT_VERSION, evaluate_star
+
+    with Store(db, read_only=True) as store:
+        org_id = resolve_org(store, org)
+        orgs, fin = _org_inputs(store, [org_id])
+    row = orgs.iloc[0].to_dict()  # not attribute access: Series.flags is a pandas attribute
+    typology = row["typology"] if isinstance(row["typology"], str) else None
+    return evaluate_star(org_id, fin, year=year, version=version or CURRENT_VERSION, flags=row["flags"],
+                         industry_codes=row["industry_codes"], typology=typology, carve_outs=carve_outs)
+
+
+def star_rows(db: str | Path, org: str, version: str | None = None, year: int | None = None) -> tuple[dict, list[dict]]:
+    r = star_result(db, org, version, year)
+    head = {"org_id": r.org_id, "version": r.version, "year": r.year, "verdict": r.verdict, "decided_by": r.decided_by,
+            "carve_outs": ", ".join(r.carve_outs_applied), "negative_list": ", ".join(r.negative_list),
+            "fx": "; ".join(r.fx), "warnings": "; ".join(r.warnings)}
+    rows = []
+    for kind, items in (("indicator", r.indicators), ("exception", r.exceptions)):
+        for it in items:
+            rows.append({"kind": kind, "name": it.label or it.name, "value": it.value, "threshold": it.threshold,
+                         "passed": it.passed, "note": it.note})
+    return head, rows
+
+
+def star_batch_rows(db: str | Path, version: str | None = None, year: int | None = None,
+                    kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
+    from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
+
+    with Store(db, read_only=True) as store:
+        ids = [r[0] for r in store.con.execute(
+            "SELECT org_id FROM organizations WHERE kind IN (SELECT unnest(?)) OR kind IS NULL ORDER BY org_id",
+            [list(kinds)]).fetchall()]
+        orgs, fin = _org_inputs(store, ids)
+    results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
+    return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
+             "decided_by": r.decided_by} for r in results]

@@ -1,0 +1,71 @@
+"""rank, decade and star through the CLI: the thin layer over the ranking and STAR analytics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hardtech.presentation.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    from hardtech.demo import build_demo_store
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo_store(db, shared=None)
+    return db
+
+
+def test_decade_reproduces_huawei_total(demo_db):
+    res = runner.invoke(app, ["decade", "Huawei", "--from", "2013", "--to", "2022", "--db", str(demo_db), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)[0]
+    assert d["total"] == pytest.approx(977_317e6) and d["currency"] == "CNY"
+
+
+def test_unknown_org_is_named(demo_db):
+    res = runner.invoke(app, ["star", "Nonexistent Widgets", "--db", str(demo_db)])
+    assert res.exit_code == 2 and "Nonexistent Widgets" in res.output
+
+
+def test_star_all_four_met(tmp_path):
+    db = tmp_path / "s.duckdb"
+    o = tmp_path / "o.csv"
+    o.write_text("org_id,name_en,kind\nacme,Acme Photonics,company\n", encoding="utf-8")
+    f = tmp_path / "f.csv"
+    f.write_text("org_id,fiscal_year,currency,revenue,rd_expense,rd_staff,employees,invention_patents\n"
+                 "acme,2021,CNY,100000000,10000000,20,100,8\n"
+                 "acme,2022,CNY,130000000,10000000,25,110,9\n"
+                 "acme,2023,CNY,170000000,12000000,30,120,10\n", encoding="utf-8")
+    for table, path in (("organizations", o), ("financials", f)):
+        assert runner.invoke(app, ["import", table, str(path), "--db", str(db)]).exit_code == 0
+    res = runner.invoke(app, ["star", "acme", "--db", str(db), "-f", "json"])
+    r = json.loads(res.stdout)[0]
+    assert r["verdict"] == "sci-tech" and r["year"] == 2023 and "all" in r["decided_by"]
+    res = runner.invoke(app, ["star", "acme", "--version", "2024-04-30", "--year", "2023", "--db", str(db), "-f", "json"])
+    assert json.loads(res.stdout)[0]["version"] == "2024-04-30"
+    res = runner.invoke(app, ["star", "--all", "--db", str(db), "-f", "json"])
+    assert json.loads(res.stdout)[0]["org_id"] == "acme"
+
+
+def test_rank_reproduces_panel_top(tmp_path, shared):
+    import pandas as pd
+
+    f = shared("jrc_oecd_rd_top2000_2015_2018.csv")
+    db = tmp_path / "r.duckdb"
+    assert runner.invoke(app, ["import", "auto", str(f), "--mapping", "jrc_oecd", "--db", str(db)]).exit_code == 0
+    res = runner.invoke(app, ["rank", "--year", "2018", "--top", "10", "--db", str(db), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    raw = pd.read_csv(f)
+    want = raw[(raw.year == 2018) & (raw.worldrank <= 10)].sort_values("worldrank").company_name.tolist()
+    assert [r["name"] for r in rows][:10] == want
+    res = runner.invoke(app, ["rank", "--year", "2018", "--scope", "country:CN", "--top", "3", "--db", str(db),
+                              "--currency", "CNY", "-f", "json"])
+    rows = json.loads(res.stdout)
+    assert all(r["country"] == "CN" for r in rows) and rows[0]["currency"] == "CNY"
