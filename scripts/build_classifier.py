@@ -2,8 +2,8 @@
 
     python scripts/build_classifier.py
 
-Training data: evaluation/devset.csv (563 descriptions we wrote) and the demo organisations'
-expected labels (src/hardtech/data/demo/organizations.csv, English and Chinese descriptions).
+Training data: evaluation/devset.csv (563 descriptions we wrote). The demo organisations'
+expected labels are kept out of training: they are a held-out test set (docs/evaluation.md).
 The result, src/hardtech/data/models/classifier-default.npz, is what `hardtech classify` uses
 unless given `--model`. Deterministic: the same data give the same file contents (apart from
 the training timestamp in its metadata).

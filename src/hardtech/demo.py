@@ -70,6 +70,11 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
             notes.append(_import_jrc_for_demo(store, shared))
         else:
             notes.append("../shared/data not found: the demo has no JRC–OECD figures (only the Huawei series)")
+    say("classifying organisations")
+    from hardtech.services.classify import classify_store
+
+    classify_store(db, "organizations")
+    with Store(db, read_only=True) as store:
         counts = store.counts()
     return {"counts": counts, "notes": notes}
 
@@ -131,15 +136,24 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
                 r.pop(k, None)
             r["converted_at"] = f"{currency} rate of {year_end} (on or before)"
         tax = load_taxonomy()
-        field_rows = store.con.execute("SELECT org_id, industry_codes FROM organizations").fetchall()
-    counts: dict[str, int] = {}
-    for _, codes in field_rows:
-        fields = {m.field_id for m in tax.map_codes(codes or []) if m.weight > 0}
-        for f in fields or {"(no code-based field)"}:
-            counts[f] = counts.get(f, 0) + 1
-    by_field = [{"field": k, "name": tax.fields[k].name_en if k in tax.fields else "", "organisations": v}
-                for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return {"by_city": by_city, "by_field": by_field, "top_rd": top, "year": year}
+        by_field = [{"field": f, "name_en": tax.fields[f].name_en if f in tax.fields else "none of the eight",
+                     "name_zh": tax.fields[f].name_zh if f in tax.fields else "",
+                     "organisations": n, "of_which_hard_core": h}
+                    for f, n, h in store.con.execute("""
+                        WITH c AS (SELECT c.entity_id, c.fields, c.typology FROM classifications c
+                                   JOIN organizations o ON o.org_id = c.entity_id
+                                   WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup'))
+                        SELECT coalesce(f, 'none') AS field, count(*) AS n, count(*) FILTER (WHERE typology = 'hard_core')
+                        FROM (SELECT entity_id, typology, unnest(CASE WHEN len(fields) = 0 THEN [NULL] ELSE fields END) AS f FROM c)
+                        GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+        by_typology = [{"typology": t, "name_en": tax.typology[t].name_en if t in tax.typology else "",
+                        "name_zh": tax.typology[t].name_zh if t in tax.typology else "", "companies": n}
+                       for t, n in store.con.execute("""
+                           SELECT coalesce(c.typology, 'insufficient evidence'), count(*) FROM classifications c
+                           JOIN organizations o ON o.org_id = c.entity_id
+                           WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
+                           GROUP BY 1 ORDER BY 2 DESC""").fetchall()]
+    return {"by_city": by_city, "by_field": by_field, "by_typology": by_typology, "top_rd": top, "year": year}
 
 
 def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
@@ -158,7 +172,8 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
              title="demo store contents")
     tables = summary_tables(db)
-    out.emit(tables["by_field"], title="organisations by field (from industry codes; classification refines this)")
+    out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
+    out.emit(tables["by_typology"], title="companies by typology")
     out.emit(tables["by_city"], title="organisations by city")
     out.emit(tables["top_rd"], title=f"largest R&D spenders in {tables['year']} (the year with most figures; "
                                      f"source per row)")

@@ -233,8 +233,12 @@ def load_classifier(path: str | Path | None = None) -> HardTechClassifier:
     return _load_cached(str(p), p.stat().st_mtime)
 
 
-def training_examples() -> tuple[list[dict], list[str], list[str]]:
-    """Our own labelled data: the development set and the demo organisations' expected labels."""
+def training_examples(include_demo: bool = False) -> tuple[list[dict], list[str], list[str]]:
+    """Our own labelled data: the development set (and, on request, the demo organisations' labels).
+
+    The default model is trained on the development set only, so the demo organisations stay a
+    held-out test set (docs/evaluation.md) and the demo's verdicts are not read back from labels.
+    """
     import pandas as pd
 
     root = Path(__file__).resolve().parents[4]
@@ -245,6 +249,19 @@ def training_examples() -> tuple[list[dict], list[str], list[str]]:
         recs += [{"text": t} for t in d.text]
         fields += d.fields.tolist()
         typ += d.typology.tolist()
+    if not include_demo:
+        if not recs:
+            raise UsageError(f"no labelled examples found ({dev} is missing)")
+        return recs, fields, typ
+    recs2, fields2, typ2 = demo_examples()
+    return recs + recs2, fields + fields2, typ + typ2
+
+
+def demo_examples() -> tuple[list[dict], list[str], list[str]]:
+    """The demo organisations with our expected labels (English and Chinese descriptions as two inputs)."""
+    import pandas as pd
+
+    recs, fields, typ = [], [], []
     demo = Path(str(resources.files("hardtech.data") / "demo" / "organizations.csv"))
     o = pd.read_csv(demo, dtype=str, keep_default_na=False)
     o = o[o.expected_typology != ""]
@@ -257,6 +274,4 @@ def training_examples() -> tuple[list[dict], list[str], list[str]]:
             recs.append({"text": f"{r.name_zh}。{r.description_zh}", "codes": r.industry_codes})
             fields.append(r.expected_fields)
             typ.append(r.expected_typology)
-    if not recs:
-        raise UsageError("no labelled examples found")
     return recs, fields, typ
