@@ -52,16 +52,21 @@ def classify_file(path: str | Path, text_column: str = "description", id_column:
     clf = _classifier(model)
     records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None)}
                for i, t in enumerate(df[text_column].tolist())]
-    out: list[dict] = []
-    step = 5000
-    for start in range(0, len(records), step):
-        if progress:
-            progress(f"classifying rows {start + 1}–{min(start + step, len(records))}", start, len(records))
-        out += clf.classify(records[start:start + step])
+    out = _in_chunks(clf, records, progress)
     rows = []
     for rec, r in zip(df.to_dict(orient="records"), out):
         rows.append({**{k: v for k, v in rec.items()}, **flatten(r)})
     return rows
+
+
+def _in_chunks(clf, records: list[dict], progress=None, step: int = 5000) -> list[dict]:
+    """Classify in chunks so memory stays bounded and a progress bar can move."""
+    out: list[dict] = []
+    for start in range(0, len(records), step):
+        if progress:
+            progress(f"classifying {start + 1}–{min(start + step, len(records))} of {len(records)}", start, len(records))
+        out += clf.classify(records[start:start + step])
+    return out
 
 
 def _org_records(store: Store, where: str | None, limit: int | None) -> tuple[list[str], list[dict]]:
@@ -109,12 +114,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
             ids, recs = (_org_records if table == "organizations" else _patent_records)(store, where, limit)
         except duckdb.Error as exc:
             raise UsageError(f"--where is not valid here: {exc}") from exc
-        results: list[dict] = []
-        step = 5000
-        for start in range(0, len(recs), step):
-            if progress:
-                progress(f"classifying {start + 1}–{min(start + step, len(recs))} of {len(recs)}", start, len(recs))
-            results += clf.classify(recs[start:start + step])
+        results = _in_chunks(clf, recs, progress)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         entity = "organization" if table == "organizations" else "patent"
         if save and ids:

@@ -74,3 +74,18 @@ class BowModel:
         scored = sorted({t: float(self.weights_[t][j]) for t in set(tokens) if t in self.weights_}.items(),
                         key=lambda kv: -kv[1])
         return [t for t, v in scored[:n] if v > 0]
+
+
+def out_of_fold(token_lists: list[list[str]], Y: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Each example's learned-words log-odds from a model that did not see it.
+
+    A combiner trained on in-sample log-odds would trust this signal far more than it deserves on
+    unseen text; out-of-fold values show it as it behaves in use.
+    """
+    oof = np.zeros(Y.shape, dtype=np.float32)
+    fold = np.arange(len(token_lists)) % folds
+    for k in range(folds):
+        tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
+        if len(te) and len(tr):
+            oof[te] = BowModel().fit([token_lists[i] for i in tr], Y[tr]).decision([token_lists[i] for i in te])
+    return oof

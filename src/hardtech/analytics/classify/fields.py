@@ -13,7 +13,7 @@ import numpy as np
 
 from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, code_matrix, field_prototypes,
                                                    term_similarity)
-from hardtech.analytics.classify.bow import BowModel
+from hardtech.analytics.classify.bow import BowModel, out_of_fold
 from hardtech.analytics.classify.linear import fit_binary, sigmoid
 from hardtech.analytics.taxonomy import FIELD_IDS
 
@@ -93,14 +93,7 @@ class FieldClassifier:
         self.examples_emb_ = docs.emb.astype(np.float32)
         self.examples_Y_ = Y
         toks = [m.tokens for m in docs.matches]
-        # the combiner must see the learned-words signal as it behaves on unseen texts: out-of-fold
-        oof = np.zeros(Y.shape, dtype=np.float32)
-        folds = np.arange(len(docs)) % 5
-        for k in range(5):
-            tr, te = folds != k, folds == k
-            if te.any() and tr.any():
-                m = BowModel().fit([toks[i] for i in np.where(tr)[0]], Y[tr])
-                oof[te] = m.decision([toks[i] for i in np.where(te)[0]])
+        oof = out_of_fold(toks, Y)
         self._oof_bow = oof
         feats = self._features(docs, leave_one_out=True)
         del self._oof_bow

@@ -109,14 +109,7 @@ class Lexicon:
                 if hits and key not in seen:
                     seen.add(key)
                     for kind, term, k in hits:
-                        if kind == "pos":
-                            m.field_pos[k].append(term)
-                        elif kind == "neg":
-                            m.field_neg[k].append(term)
-                        elif kind == "typ":
-                            m.typology[k].append(term)
-                        else:
-                            m.trl.append((term, k[0], k[1]))
+                        self._record_hit(m, kind, term, k)
             for words, key in self.loose.get(toks[i], ()):
                 if key in seen:
                     continue
@@ -147,14 +140,7 @@ class Lexicon:
 
     def _record(self, m: Match, key: str) -> None:
         for kind, term, k in self.index[(key,)]:
-            if kind == "pos":
-                m.field_pos[k].append(term)
-            elif kind == "neg":
-                m.field_neg[k].append(term)
-            elif kind == "typ":
-                m.typology[k].append(term)
-            else:
-                m.trl.append((term, k[0], k[1]))
+            self._record_hit(m, kind, term, k)
 
 
 @functools.lru_cache(maxsize=4)

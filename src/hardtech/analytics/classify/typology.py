@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from hardtech.analytics.classify.features import Docs, analyse, as_label_matrix, centroids, typology_prototypes
-from hardtech.analytics.classify.bow import BowModel
+from hardtech.analytics.classify.bow import BowModel, out_of_fold
 from hardtech.analytics.classify.linear import fit_conditional_logit, softmax
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
 
@@ -76,13 +76,7 @@ class TypologyClassifier:
             raise ValueError(f"each example needs exactly one typology class; got {bad}")
         self.centroids_ = centroids(docs.emb, Y)
         toks = [m.tokens for m in docs.matches]
-        oof = np.zeros(Y.shape, dtype=np.float32)
-        folds = np.arange(len(docs)) % 5
-        for k in range(5):
-            tr, te = folds != k, folds == k
-            if te.any() and tr.any():
-                oof[te] = BowModel().fit([toks[i] for i in np.where(tr)[0]], Y[tr]).decision(
-                    [toks[i] for i in np.where(te)[0]])
+        oof = out_of_fold(toks, Y)
         self._oof_bow = oof
         A, D = self._features(docs)
         del self._oof_bow
