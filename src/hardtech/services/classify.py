@@ -13,9 +13,11 @@ from hardtech.store.connection import Store
 FLAT = ("fields", "top_field", "typology", "typology_probabilities", "trl", "evidence")
 
 
-def _classifier(model: str | Path | None):
-    from hardtech.analytics.classify.pipeline import load_classifier
+def _classifier(model: str | Path | None, neural: bool = False):
+    from hardtech.analytics.classify.pipeline import load_classifier, load_neural_classifier
 
+    if neural and model is None:
+        return load_neural_classifier()
     return load_classifier(model)
 
 
@@ -32,14 +34,15 @@ def flatten(result: dict) -> dict:
     }
 
 
-def classify_text(text: str, model: str | Path | None = None) -> list[dict]:
-    clf = _classifier(model)
+def classify_text(text: str, model: str | Path | None = None, neural: bool = False) -> list[dict]:
+    clf = _classifier(model, neural)
     r = clf.classify([{"text": text}])[0]
     return [{"text": text[:80] + ("…" if len(text) > 80 else ""), **flatten(r), "model_version": clf.version_}]
 
 
 def classify_file(path: str | Path, text_column: str = "description", id_column: str | None = None,
-                  codes_column: str | None = None, model: str | Path | None = None, progress=None) -> list[dict]:
+                  codes_column: str | None = None, model: str | Path | None = None, progress=None,
+                  neural: bool = False) -> list[dict]:
     """The file's rows with the verdict columns added (input columns kept, in order)."""
     from hardtech.sources.readers import LINE, read_table
 
@@ -49,7 +52,7 @@ def classify_file(path: str | Path, text_column: str = "description", id_column:
         if col and col not in df.columns:
             raise UsageError(f"{Path(path).name} has no column {col!r} ({what}); its columns are: "
                              f"{', '.join(map(str, df.columns))}")
-    clf = _classifier(model)
+    clf = _classifier(model, neural)
     records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None)}
                for i, t in enumerate(df[text_column].tolist())]
     out = _in_chunks(clf, records, progress)
@@ -102,13 +105,14 @@ def _patent_records(store: Store, where: str | None, limit: int | None) -> tuple
 
 
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
-                   model: str | Path | None = None, save: bool = True, progress=None) -> list[dict]:
+                   model: str | Path | None = None, save: bool = True, progress=None,
+                   neural: bool = False) -> list[dict]:
     """Classify organisations or patents in the store; verdicts are saved with the model version."""
     import duckdb
 
     if table not in ("organizations", "patents"):
         raise UsageError("classify works on `organizations` or `patents`")
-    clf = _classifier(model)
+    clf = _classifier(model, neural)
     with Store(db, read_only=not save) as store:
         try:
             ids, recs = (_org_records if table == "organizations" else _patent_records)(store, where, limit)

@@ -18,7 +18,7 @@ def evaluate(records, fields, typology, model: HardTechClassifier | None = None,
     In cross-validation every record is predicted by a model that never saw it; `extra_train`
     (records, fields, typology) is added to every training fold (never to a test fold).
     """
-    docs = analyse(records)
+    docs = analyse(records, model.encoder if model is not None else "static")
     n = len(docs)
     Y = as_label_matrix(list(fields), FIELD_IDS)
     typ = [str(t).strip() or "" for t in typology]
@@ -73,4 +73,4 @@ def _concat(a, b):
     from hardtech.analytics.classify.features import Docs
 
     return Docs(a.texts + b.texts, a.codes + b.codes, a.indicators + b.indicators, np.vstack([a.emb, b.emb]),
-                a.matches + b.matches)
+                a.matches + b.matches, a.encoder)

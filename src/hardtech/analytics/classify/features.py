@@ -29,6 +29,7 @@ class Docs:
     indicators: list[dict[str, float | None]]
     emb: np.ndarray
     matches: list[Match]
+    encoder: str = "static"  # which embedding space `emb` lives in
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -36,7 +37,7 @@ class Docs:
     def subset(self, idx) -> "Docs":
         idx = list(idx)
         return Docs([self.texts[i] for i in idx], [self.codes[i] for i in idx], [self.indicators[i] for i in idx],
-                    self.emb[idx], [self.matches[i] for i in idx])
+                    self.emb[idx], [self.matches[i] for i in idx], self.encoder)
 
     @property
     def empty(self) -> np.ndarray:
@@ -75,8 +76,12 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-def analyse(X: Any, encoder=None, lexicon: Lexicon | None = None) -> Docs:
+def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) -> Docs:
+    """`encoder`: "static" (default, numpy only) or "neural" (hardtech[neural])."""
+    name = encoder or "static"
     if isinstance(X, Docs):
+        if encoder is not None and X.encoder != name:
+            raise UsageError(f"these inputs were embedded with the {X.encoder} encoder, the model needs {name}")
         return X
     recs = _as_records(X)
     texts = [clean(r.get("text")) for r in recs]
@@ -84,16 +89,25 @@ def analyse(X: Any, encoder=None, lexicon: Lexicon | None = None) -> Docs:
     ind = [{k: _num(r.get(k)) for k in INDICATORS} for r in recs]
     lex = lexicon or load_lexicon()
     matches = [lex.match(t) for t in texts]
-    enc = encoder or default_encoder()
-    emb = enc.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-    return Docs(texts, codes, ind, emb, matches)
+    enc = get_encoder(name)
+    emb = enc.encode(texts) if texts else np.zeros((0, enc.dim), dtype=np.float32)
+    return Docs(texts, codes, ind, emb, matches, name)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=2)
+def get_encoder(name: str = "static"):
+    """The static model ships with hardtech; the neural one needs `pip install 'hardtech[neural]'`."""
+    from hardtech.analytics.embeddings import NeuralEncoder, load_encoder
+
+    if name == "static":
+        return load_encoder()
+    if name == "neural":
+        return NeuralEncoder()
+    raise UsageError(f"unknown encoder {name!r}: static or neural")
+
+
 def default_encoder():
-    from hardtech.analytics.embeddings import load_encoder
-
-    return load_encoder()
+    return get_encoder("static")
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -102,10 +116,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def field_prototypes(encoder_version: str = "") -> np.ndarray:
+def field_prototypes(encoder: str = "static") -> np.ndarray:
     """One unit vector per field from the taxonomy's own words (names, descriptions, subfields, keywords)."""
     tax = load_taxonomy()
-    enc = default_encoder()
+    enc = get_encoder(encoder)
     rows = []
     for f in FIELD_IDS:
         fd = tax.fields[f]
@@ -118,14 +132,14 @@ def field_prototypes(encoder_version: str = "") -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def field_term_vectors(encoder_version: str = "") -> tuple[np.ndarray, np.ndarray]:
+def field_term_vectors(encoder: str = "static") -> tuple[np.ndarray, np.ndarray]:
     """Every subfield name and keyword of every field embedded on its own, and the field of each row.
 
     A field is a union of subfields: a text about lithium batteries sits near "battery" even when
     it is far from the average of everything new energy covers.
     """
     tax = load_taxonomy()
-    enc = default_encoder()
+    enc = get_encoder(encoder)
     texts, owner = [], []
     for j, f in enumerate(FIELD_IDS):
         fd = tax.fields[f]
@@ -136,9 +150,9 @@ def field_term_vectors(encoder_version: str = "") -> tuple[np.ndarray, np.ndarra
     return enc.encode(texts).astype(np.float32), np.array(owner)
 
 
-def term_similarity(emb: np.ndarray, k: int = 3) -> np.ndarray:
+def term_similarity(emb: np.ndarray, k: int = 3, encoder: str = "static") -> np.ndarray:
     """(n, fields): mean of the k highest similarities between a text and the field's terms."""
-    V, owner = field_term_vectors()
+    V, owner = field_term_vectors(encoder)
     S = emb @ V.T
     out = np.zeros((len(emb), len(FIELD_IDS)), dtype=np.float32)
     for j in range(len(FIELD_IDS)):
@@ -149,11 +163,11 @@ def term_similarity(emb: np.ndarray, k: int = 3) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def typology_prototypes(encoder_version: str = "") -> np.ndarray:
+def typology_prototypes(encoder: str = "static") -> np.ndarray:
     """One unit vector per typology class from its definition and cues (never the seeds' examples,
     which are kept for testing)."""
     tax = load_taxonomy()
-    enc = default_encoder()
+    enc = get_encoder(encoder)
     rows = []
     for c in TYPOLOGY_IDS:
         tc = tax.typology[c]

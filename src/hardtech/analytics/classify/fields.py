@@ -55,7 +55,7 @@ class FieldClassifier:
     def _features(self, docs: Docs, leave_one_out: bool = False) -> np.ndarray:
         """(n, 8 fields, k features)."""
         n, F = len(docs), len(FIELD_IDS)
-        P = field_prototypes()
+        P = field_prototypes(docs.encoder)
         zs = docs.emb @ P.T  # (n, F)
         z_margin = zs - zs.max(axis=1, keepdims=True)
         E = getattr(self, "examples_emb_", None)
@@ -65,7 +65,7 @@ class FieldClassifier:
         else:
             cs = np.zeros((n, F), dtype=np.float32)
             c_margin = cs
-        ts = term_similarity(docs.emb)
+        ts = term_similarity(docs.emb, encoder=docs.encoder)
         t_margin = ts - ts.max(axis=1, keepdims=True)
         lex = np.array([[m.field_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
         neg = np.array([[m.neg_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
@@ -86,9 +86,10 @@ class FieldClassifier:
         return np.hstack([feats.reshape(n * F, k), onehot])
 
     # -- estimator API -----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, encoder=None) -> "FieldClassifier":
+    def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "FieldClassifier":
         """`y`: per document a list of field ids (or a `|`-separated string; `none` for none)."""
         docs = analyse(X, encoder)
+        self.encoder_ = docs.encoder
         Y = as_label_matrix(list(y), FIELD_IDS)
         self.examples_emb_ = docs.emb.astype(np.float32)
         self.examples_Y_ = Y
@@ -124,17 +125,17 @@ class FieldClassifier:
         lo = np.log(w / (1 - w)) - np.log(prior / (1 - prior))
         return np.where(code > 0, self.code_strength * lo, 0.0)
 
-    def predict_proba(self, X, encoder=None) -> np.ndarray:
+    def predict_proba(self, X) -> np.ndarray:
         self._check()
-        docs = analyse(X, encoder)
+        docs = analyse(X, getattr(self, "encoder_", "static"))
         feats = self._features(docs)
         z = (self._design(feats) @ self.coef_ + self.intercept_).reshape(len(docs), len(FIELD_IDS))
         p = sigmoid(z + self.code_log_odds(docs))
         p[docs.empty] = 0.0  # no text and no codes: insufficient evidence, all mass on "none"
         return p
 
-    def predict(self, X, encoder=None) -> list[list[str]]:
-        p = self.predict_proba(X, encoder)
+    def predict(self, X) -> list[list[str]]:
+        p = self.predict_proba(X)
         return [[f for f, v in zip(FIELD_IDS, row) if v >= self.threshold] for row in p]
 
     def contributions(self, docs: Docs) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from hardtech import __version__
 from hardtech.analytics.classify.bow import BowModel
-from hardtech.analytics.classify.features import Docs, analyse, code_matrix, default_encoder
+from hardtech.analytics.classify.features import Docs, analyse, code_matrix, get_encoder
 from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
 from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
@@ -35,14 +35,16 @@ INSUFFICIENT = "insufficient evidence"
 
 
 class HardTechClassifier:
-    def __init__(self, field_threshold: float = 0.35, field_l2: float = 1.0, typology_l2: float = 1.0):
+    def __init__(self, field_threshold: float = 0.35, field_l2: float = 1.0, typology_l2: float = 1.0,
+                 encoder: str = "static"):
+        self.encoder = encoder
         self.field_threshold = field_threshold
         self.field_l2 = field_l2
         self.typology_l2 = typology_l2
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, X, fields, typology, encoder=None) -> "HardTechClassifier":
-        docs = analyse(X, encoder)
+    def fit(self, X, fields, typology) -> "HardTechClassifier":
+        docs = analyse(X, self.encoder)
         self.fields_ = FieldClassifier(threshold=self.field_threshold, l2=self.field_l2).fit(docs, list(fields))
         self.typology_ = TypologyClassifier(l2=self.typology_l2).fit(docs, list(typology))
         self.n_examples_ = len(docs)
@@ -51,16 +53,16 @@ class HardTechClassifier:
         return self
 
     def _version(self) -> str:
-        enc = default_encoder()
+        enc = get_encoder(self.encoder)
         h = hashlib.sha256(self.fields_.coef_.tobytes() + self.typology_.coef_.tobytes()).hexdigest()[:10]
         return f"hardtech-clf-{load_taxonomy().version}-{enc.version}-n{self.n_examples_}-{h}"
 
     # -- prediction --------------------------------------------------------------------------
-    def classify(self, X, encoder=None) -> list[dict[str, Any]]:
+    def classify(self, X) -> list[dict[str, Any]]:
         """One result per input, in input order."""
         if not hasattr(self, "fields_"):
             raise RuntimeError("classifier is not fitted; fit() it or use load_default_classifier()")
-        docs = analyse(X, encoder)
+        docs = analyse(X, self.encoder)
         pf = self.fields_.predict_proba(docs)
         pt = self.typology_.predict_proba(docs)
         contrib = self.fields_.contributions(docs)
@@ -147,8 +149,8 @@ class HardTechClassifier:
         digest = _digest(arrays)
         meta = {"format": MODEL_FORMAT, "version": self.version_, "hardtech": __version__,
                 "trained_at": self.trained_at_, "n_examples": self.n_examples_,
-                "taxonomy": load_taxonomy().version, "encoder": default_encoder().version,
-                "params": {"field_threshold": self.field_threshold, "field_l2": self.field_l2,
+                "taxonomy": load_taxonomy().version, "encoder": get_encoder(self.encoder).version,
+                "params": {"encoder": self.encoder, "field_threshold": self.field_threshold, "field_l2": self.field_l2,
                            "typology_l2": self.typology_l2, "fields": f.get_params(), "typology": t.get_params()},
                 "sha256": digest}
         buf = io.BytesIO()
@@ -175,22 +177,25 @@ class HardTechClassifier:
             raise SourceError(f"model file {path.name} is format {meta.get('format')!r}, expected {MODEL_FORMAT}")
         if _digest(data) != meta.get("sha256"):
             raise SourceError(f"model file {path.name} failed its checksum: it was changed or damaged")
-        enc = default_encoder().version
+        p = meta["params"]
+        name = p.get("encoder", "static")
+        enc = get_encoder(name).version
         if meta.get("encoder") != enc:
             raise SourceError(f"model file {path.name} was fitted with encoder {meta.get('encoder')}, "
                               f"this installation has {enc}: refit it with `hardtech classify fit`")
-        p = meta["params"]
-        self = cls(p["field_threshold"], p["field_l2"], p["typology_l2"])
+        self = cls(p["field_threshold"], p["field_l2"], p["typology_l2"], encoder=name)
         fc = FieldClassifier(**p["fields"])
         fc.examples_emb_ = data["f_examples_emb"].astype(np.float32)
         fc.examples_Y_ = data["f_examples_Y"].astype(np.float32)
         fc.coef_, fc.intercept_ = data["f_coef"], float(data["f_intercept"][0])
         fc.classes_ = list(FIELD_IDS)
+        fc.encoder_ = name
         fc.bow_ = _bow(data, "f_bow")
         tc = TypologyClassifier(**p["typology"])
         tc.centroids_, tc.class_weights_, tc.coef_ = data["t_centroids"], data["t_class_weights"], data["t_coef"]
         tc.intercept_, tc.d_mean_, tc.d_scale_ = data["t_intercept"], data["t_d_mean"], data["t_d_scale"]
         tc.classes_ = list(TYPOLOGY_IDS)
+        tc.encoder_ = name
         tc.bow_ = _bow(data, "t_bow")
         self.fields_, self.typology_ = fc, tc
         self.version_, self.n_examples_, self.trained_at_ = meta["version"], meta["n_examples"], meta["trained_at"]
@@ -217,6 +222,24 @@ def _digest(arrays: dict) -> str:
 
 def default_model_path() -> Path:
     return Path(str(resources.files("hardtech.data") / "models" / DEFAULT_MODEL))
+
+
+def neural_model_path() -> Path:
+    """The neural model is fitted on first use (it needs hardtech[neural]) and kept in the user's cache."""
+    import os
+
+    base = Path(os.environ.get("HARDTECH_CACHE", Path.home() / ".cache" / "hardtech"))
+    return base / "classifier-neural.npz"
+
+
+def load_neural_classifier() -> HardTechClassifier:
+    p = neural_model_path()
+    if p.exists():
+        return load_classifier(p)
+    recs, fields, typ = training_examples()
+    clf = HardTechClassifier(encoder="neural").fit(recs, fields, typ)
+    clf.save(p)
+    return clf
 
 
 @functools.lru_cache(maxsize=4)

@@ -47,7 +47,7 @@ class TypologyClassifier:
     def _features(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
         """(A, D): A[i, class, kind] evidence about each class; D[i, :] facts about the document."""
         n, K = len(docs), len(TYPOLOGY_IDS)
-        P = typology_prototypes()
+        P = typology_prototypes(docs.encoder)
         ds = docs.emb @ P.T
         C = getattr(self, "centroids_", None)
         es = docs.emb @ C.T if (C is not None and self.use_examples) else np.zeros((n, K))
@@ -67,8 +67,9 @@ class TypologyClassifier:
         D = np.stack([field_ev, neg_ev, trl, (trl == 0).astype(float), rd, pat], axis=1)
         return A.astype(np.float64), D
 
-    def fit(self, X, y, sample_weight=None, encoder=None) -> "TypologyClassifier":
+    def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "TypologyClassifier":
         docs = analyse(X, encoder)
+        self.encoder_ = docs.encoder
         labels = [str(v).strip() for v in y]
         Y = as_label_matrix(labels, TYPOLOGY_IDS)
         if (Y.sum(axis=1) != 1).any():
@@ -97,13 +98,13 @@ class TypologyClassifier:
         Dn = (D - self.d_mean_) / self.d_scale_
         return np.einsum("ikm,m->ik", A, self.class_weights_) + Dn @ self.coef_ + self.intercept_, A, Dn
 
-    def predict_proba(self, X, encoder=None) -> np.ndarray:
+    def predict_proba(self, X) -> np.ndarray:
         self._check()
-        docs = analyse(X, encoder)
+        docs = analyse(X, getattr(self, "encoder_", "static"))
         return softmax(self._logits(docs)[0])
 
-    def predict(self, X, encoder=None) -> list[str]:
-        p = self.predict_proba(X, encoder)
+    def predict(self, X) -> list[str]:
+        p = self.predict_proba(X)
         return [TYPOLOGY_IDS[i] for i in p.argmax(axis=1)]
 
     def drivers(self, docs: Docs, top: int = 3) -> list[list[tuple[str, float]]]:

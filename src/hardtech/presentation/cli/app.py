@@ -146,6 +146,8 @@ def classify_cmd(
     labels: Optional[Path] = typer.Option(None, "--labels", help="With fit: labelled examples (text, fields, typology)."),
     model_out: Optional[Path] = typer.Option(None, "--out", help="With fit: where to write the model file."),
     only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
+    neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech[neural]'); "
+                                                        "its model is fitted on first use and cached."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
@@ -162,14 +164,14 @@ def classify_cmd(
     if action != "run":
         raise UsageError(f"unknown action {action!r}: run or fit")
     if text is not None:
-        out.emit(classify_text(text, model), title="verdict")
+        out.emit(classify_text(text, model, neural), title="verdict")
     elif file is not None:
         with step_progress(out.console, f"classifying {file.name}") as advance:
-            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance)
+            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural)
         out.emit(rows, title=f"{file.name}: {len(rows)} rows")
     else:
         with step_progress(out.console, f"classifying {table}") as advance:
-            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance)
+            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural)
         out.emit(rows, title=f"{len(rows)} {table} classified" + ("" if no_save else " (saved)"))
 
 
