@@ -126,23 +126,20 @@ class FieldClassifier:
         return np.where(code > 0, self.code_strength * lo, 0.0)
 
     def predict_proba(self, X) -> np.ndarray:
+        return self.proba_and_contributions(analyse(X, getattr(self, "encoder_", "static")))[0]
+
+    def proba_and_contributions(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (n, F) and each signal's signed contribution to each field's log-odds (n, F, k)."""
         self._check()
-        docs = analyse(X, getattr(self, "encoder_", "static"))
         feats = self._features(docs)
         z = (self._design(feats) @ self.coef_ + self.intercept_).reshape(len(docs), len(FIELD_IDS))
         p = sigmoid(z + self.code_log_odds(docs))
         p[docs.empty] = 0.0  # no text and no codes: insufficient evidence, all mass on "none"
-        return p
+        return p, feats * self.coef_[: feats.shape[2]]
 
     def predict(self, X) -> list[list[str]]:
         p = self.predict_proba(X)
         return [[f for f, v in zip(FIELD_IDS, row) if v >= self.threshold] for row in p]
-
-    def contributions(self, docs: Docs) -> np.ndarray:
-        """(n, F, k) signed contribution of each signal to each field's log-odds, for explanations."""
-        self._check()
-        feats = self._features(docs)
-        return feats * self.coef_[: feats.shape[2]]
 
     def get_params(self) -> dict:
         return {"threshold": self.threshold, "l2": self.l2, "use_examples": self.use_examples,

@@ -92,19 +92,20 @@ class Lexicon:
         m = Match()
         toks = tokens(text)
         m.tokens = toks
+        n_en = len(toks) if not has_cjk(text) else sum(1 for t in toks if not has_cjk(t))
         seen: set[tuple[str, ...]] = set()
         index = self.index
         starts = self.starts
         n_tok = len(toks)
         for i in range(n_tok):
-            if toks[i] not in starts and not has_cjk(toks[i]):
+            if toks[i] not in starts and i < n_en:  # English tokens come first, Chinese after
                 continue
             for n in range(1, MAX_N + 1):
                 if i + n > n_tok:
                     break
                 key = tuple(toks[i:i + n])
                 hits = index.get(key)
-                if hits is None and n > 1 and has_cjk(key[0]):
+                if hits is None and n > 1 and i >= n_en:
                     hits = index.get(("".join(key),))  # jieba split a Chinese term: join it back
                 if hits and key not in seen:
                     seen.add(key)

@@ -63,14 +63,13 @@ class HardTechClassifier:
         if not hasattr(self, "fields_"):
             raise RuntimeError("classifier is not fitted; fit() it or use load_default_classifier()")
         docs = analyse(X, self.encoder)
-        pf = self.fields_.predict_proba(docs)
-        pt = self.typology_.predict_proba(docs)
-        contrib = self.fields_.contributions(docs)
-        drivers = self.typology_.drivers(docs)
+        pf, contrib = self.fields_.proba_and_contributions(docs)
+        pt, drivers = self.typology_.proba_and_drivers(docs)
         _, code_ev = code_matrix(docs)
+        empty = docs.empty
         out = []
         for i in range(len(docs)):
-            if docs.empty[i]:
+            if empty[i]:
                 out.append({"fields": [], "top_field": None, "field_probabilities": {f: 0.0 for f in FIELD_IDS},
                             "typology": None, "typology_probabilities": {}, "trl": None,
                             "evidence": INSUFFICIENT + ": no text and no codes", "insufficient": True})

@@ -107,8 +107,8 @@ class TypologyClassifier:
         p = self.predict_proba(X)
         return [TYPOLOGY_IDS[i] for i in p.argmax(axis=1)]
 
-    def drivers(self, docs: Docs, top: int = 3) -> list[list[tuple[str, float]]]:
-        """For each document, the criteria that most favoured its predicted class over the others."""
+    def proba_and_drivers(self, docs: Docs, top: int = 3) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+        """Probabilities and, per document, the criteria that most favoured its predicted class."""
         self._check()
         Z, A, Dn = self._logits(docs)
         P = softmax(Z)
@@ -124,7 +124,7 @@ class TypologyClassifier:
             for name, v in zip(D_KINDS, rel_d):
                 agg[CRITERIA[name]] = agg.get(CRITERIA[name], 0.0) + float(v)
             out.append(sorted(((c, v) for c, v in agg.items() if v > 0), key=lambda t: -t[1])[:top])
-        return out
+        return P, out
 
     def get_params(self) -> dict:
         return {"l2": self.l2, "use_examples": self.use_examples, "iters": self.iters}
