@@ -43,8 +43,13 @@ def _v2() -> list[str]:
     return [create_table_sql(TABLES["classifications"])]
 
 
+def _v3() -> list[str]:
+    return [create_table_sql(TABLES["scores"])]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
+    Migration(3, "scores: hardness scores per organisation, year and weights version", _v3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version

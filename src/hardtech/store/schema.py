@@ -277,10 +277,28 @@ CLASSIFICATIONS = Table(
     ),
 )
 
+SCORES = Table(
+    "scores",
+    "Hardness scores of `hardtech score`: one row per organisation, year and weights version.",
+    key=("org_id", "year", "weights_version"),
+    provenance=False,
+    columns=(
+        Column("org_id", "VARCHAR", "The organisation.", required=True),
+        Column("year", "INTEGER", "Fiscal year scored.", required=True),
+        Column("score", "DOUBLE", "Composite hardness score, 0–100, over the indicators present."),
+        Column("confidence", "DOUBLE", "Share of the weights whose indicators were present (0–1): missing data lowers it."),
+        Column("percentile_in_field_year", "DOUBLE", "Percentile of the score among organisations of the same field and year."),
+        Column("field", "VARCHAR", "Top field from the latest classification (`unclassified` otherwise)."),
+        Column("weights_version", "VARCHAR", "Version of the weights file used."),
+        Column("parts", "VARCHAR", "JSON: each indicator's weight, 0–1 value, raw value and contribution; parts add up to the score."),
+        Column("scored_at", "TIMESTAMP", "When the score was computed (UTC)."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
-              CLASSIFICATIONS)
+              CLASSIFICATIONS, SCORES)
 }
 IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions")
 
