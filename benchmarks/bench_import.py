@@ -27,6 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _peak_mb() -> float:
+    """This process's own peak RSS (VmHWM). ru_maxrss is not used: a spawned child inherits its
+    parent's ru_maxrss on Linux, so it would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -115,3 +115,37 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
              "decided_by": r.decided_by} for r in results]
+
+
+def score_rows(db: str | Path, org: str | None = None, year: int | None = None, weights: str | Path | None = None,
+               save: bool = True, where: str | None = None, top: int | None = None) -> list[dict]:
+    """Hardness scores over the store (or one organisation); saved with the weights version."""
+    from hardtech.analytics.hardness import load_weights, save_scores, score
+
+    w = load_weights(weights) if weights else None
+    with Store(db, read_only=not save) as store:
+        org_ids = [resolve_org(store, org)] if org else None
+        if where:
+            import duckdb
+
+            try:
+                org_ids = [r[0] for r in store.con.execute(f"SELECT o.org_id FROM organizations o WHERE {where}").fetchall()]
+            except duckdb.Error as exc:
+                raise UsageError(f"--where is not valid here: {exc}") from exc
+        df = score(store, year=year, org_ids=org_ids, weights=w)
+        if save and len(df):
+            save_scores(store, df)
+    df = df.sort_values(["year", "score"], ascending=[False, False]) if len(df) else df
+    if top:
+        df = df.head(top)
+    keep = [c for c in ("org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field",
+                        "weights_version") if c in df.columns]
+    return df[keep].to_dict(orient="records")
+
+
+def explain_score(db: str | Path, org: str, year: int | None = None, weights: str | Path | None = None) -> dict:
+    from hardtech.analytics.hardness import explain, load_weights
+
+    w = load_weights(weights) if weights else None
+    with Store(db, read_only=True) as store:
+        return explain(store, resolve_org(store, org), year=year, weights=w)

@@ -178,25 +178,36 @@ def typology_prototypes(encoder: str = "static") -> np.ndarray:
     return np.vstack(rows).astype(np.float32)
 
 
-def code_matrix(docs: Docs, taxonomy: Taxonomy | None = None) -> tuple[np.ndarray, list[list]]:
-    """Strongest concordance weight per field for each document's codes, and the matches as evidence."""
-    tax = taxonomy or load_taxonomy()
+@functools.lru_cache(maxsize=200_000)
+def _map_code(code: str) -> tuple:
+    """One code's concordance matches (a patent file repeats the same few thousand codes)."""
+    scheme, _, value = code.partition(":")
+    try:
+        return tuple(load_taxonomy().map_code(scheme.strip().lower(), value.strip())) if value else ()
+    except Exception:  # noqa: BLE001 - an unknown scheme or malformed code is no evidence
+        return ()
+
+
+def code_matrix(docs: Docs) -> tuple[np.ndarray, list[list]]:
+    """Strongest concordance weight per field for each document's codes, and the matches as evidence.
+
+    Computed once per batch and kept on the `Docs`.
+    """
+    cached = getattr(docs, "_codes_cache", None)
+    if cached is not None:
+        return cached
     out = np.zeros((len(docs), len(FIELD_IDS)), dtype=np.float32)
     evidence: list[list] = []
     col = {f: j for j, f in enumerate(FIELD_IDS)}
     for i, codes in enumerate(docs.codes):
         ev = []
         for code in codes:
-            scheme, _, value = code.partition(":")
-            try:
-                ms = tax.map_code(scheme.strip().lower(), value.strip()) if value else []
-            except Exception:  # noqa: BLE001 - an unknown scheme or malformed code is no evidence
-                ms = []
-            for m in ms:
+            for m in _map_code(code):
                 if m.field_id in col and m.weight > out[i, col[m.field_id]]:
                     out[i, col[m.field_id]] = m.weight
                 ev.append(m)
         evidence.append(ev)
+    docs._codes_cache = (out, evidence)
     return out, evidence
 
 

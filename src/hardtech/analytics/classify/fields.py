@@ -35,21 +35,22 @@ class FieldClassifier:
     def _knn(self, emb: np.ndarray, leave_one_out: bool) -> np.ndarray:
         """Per field: mean similarity to the k nearest labelled examples of the field minus that of
         the k nearest examples outside it (the example itself excluded while fitting)."""
-        S = emb @ self.examples_emb_.T
-        if leave_one_out:
-            np.fill_diagonal(S, -np.inf)
         k = self.k_neighbours
         out = np.zeros((len(emb), self.examples_Y_.shape[1]), dtype=np.float32)
-        for j in range(self.examples_Y_.shape[1]):
-            pos = self.examples_Y_[:, j] > 0
-            for sign, sel in ((1.0, pos), (-1.0, ~pos)):
-                if sel.sum() == 0:
-                    continue
+        masks = [(j, sign, sel) for j in range(self.examples_Y_.shape[1])
+                 for sign, sel in ((1.0, self.examples_Y_[:, j] > 0), (-1.0, self.examples_Y_[:, j] == 0)) if sel.any()]
+        block = 4096  # bounds memory: one block of similarities at a time
+        for start in range(0, len(emb), block):
+            S = emb[start:start + block] @ self.examples_emb_.T
+            if leave_one_out:
+                idx = np.arange(start, min(start + block, len(emb)))
+                S[idx - start, idx] = -np.inf
+            for j, sign, sel in masks:
                 sub = S[:, sel]
                 kk = min(k, sub.shape[1])
                 top = -np.partition(-sub, kk - 1, axis=1)[:, :kk]
                 top = np.where(np.isfinite(top), top, 0.0)
-                out[:, j] += sign * top.mean(axis=1)
+                out[start:start + block, j] += sign * top.mean(axis=1)
         return out
 
     def _features(self, docs: Docs, leave_one_out: bool = False) -> np.ndarray:

@@ -268,6 +268,36 @@ def star_cmd(
         out.emit([{**head, "details": rows}])
 
 
+@command(app, "score")
+def score_cmd(
+    org: Optional[str] = typer.Argument(None, help="One organisation (id, name or alias); omit for the whole store."),
+    year: Optional[int] = typer.Option(None, "--year", help="Fiscal year (default: each organisation's latest)."),
+    explain: bool = typer.Option(False, "--explain", help="With ORG: every part of the score and its inputs."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="A weights TOML replacing the shipped one."),
+    where: Optional[str] = typer.Option(None, "--where", help="SQL condition on organizations o, e.g. \"o.country = 'CN'\"."),
+    top: Optional[int] = typer.Option(None, "--top", help="Show only the K highest scores."),
+    no_save: bool = typer.Option(False, "--no-save", help="Do not store the scores."),
+    *, out: Output,
+) -> None:
+    """Hardness score 0–100 from the seeds' criteria, with confidence, percentile in field and year, and parts."""
+    from hardtech.services import explain_score, score_rows
+
+    if explain:
+        if not org:
+            raise UsageError("--explain needs an organisation")
+        d = explain_score(out.db, org, year, weights)
+        if out.fmt.value == "table":
+            head = {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
+            out.emit([head], title=f"{d.get('name', org)}: hardness {d.get('score')}")
+            out.emit([{k: (v if not isinstance(v, dict) else ", ".join(f"{a}={b}" for a, b in v.items()))
+                       for k, v in p.items()} for p in d.get("parts", [])], title="parts (they add up to the score)")
+        else:
+            out.emit([d])
+        return
+    rows = score_rows(out.db, org, year, weights, save=not no_save, where=where, top=top)
+    out.emit(rows, title="hardness scores" + ("" if no_save else " (saved)"))
+
+
 @command(app, "synth")
 def synth_cmd(
     orgs: int = typer.Option(10_000, "--orgs", help="Number of organisations."),
