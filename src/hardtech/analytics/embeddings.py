@@ -413,7 +413,7 @@ class NeuralEncoder:
             raise SourceError(f"model weights missing: {model_dir / 'model.safetensors'}")
         self._model = SentenceTransformer(str(model_dir), device=device, local_files_only=True)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         texts = _clean(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         keep = [i for i, t in enumerate(texts) if t.strip()]
