@@ -19,6 +19,7 @@ one per year for percentiles); Python only loads the weights and shapes one expl
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -29,9 +30,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import ibis
+import ibis.expr.datatypes as idt
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
 from hardtech.errors import NotFound, ParseError, SourceError, UsageError
 
@@ -43,7 +47,7 @@ INDICATORS: tuple[str, ...] = (
     "science_linkage", "institutions_nearby",
     "hardness_of_kind", "physical_product",
 )
-TRANSFORMS = ("linear", "saturating", "percentile")
+TRANSFORMS = ("linear", "saturating", "cohort_median", "percentile")
 OECD_GROUPS = ("high", "medium_high", "medium", "medium_low", "low", "unknown")
 PERCENTILE_COHORTS = ("currency",)
 PATENT_COHORT = {"section": 1, "class": 3, "subclass": 4}
@@ -55,7 +59,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "rd_intensity": ("rd_expense", "revenue", "currency", "sector_code", "oecd_group", "reference_intensity",
                      "intensity_standing"),
     "rd_staff_share": ("rd_staff", "employees"),
-    "capital_intensity": ("capex_window", "revenue_window", "capex_years", "window_start"),
+    "capital_intensity": ("capex", "revenue", "currency"),
     "rd_persistence": ("rd_years_positive", "rd_years_reported", "window_start"),
     "rd_cumulative": ("rd_years_reported", "window_start", "currency"),
     "rd_growth": ("rd_years_positive", "window_start"),
@@ -183,8 +187,8 @@ def _parse_indicator(iid: str, d: Mapping) -> IndicatorSpec:
         if half <= 0:
             raise ValueError(f"{where}.half must be above 0, not {half}")
     cohort = tuple(d.get("cohort", ()))
-    if cohort and transform != "percentile":
-        raise ValueError(f"{where}.cohort only applies to transform = \"percentile\"")
+    if cohort and transform not in ("percentile", "cohort_median"):
+        raise ValueError(f"{where}.cohort only applies to the cohort_median and percentile transforms")
     bad = [c for c in cohort if c not in PERCENTILE_COHORTS]
     if bad:
         raise ValueError(f"{where}.cohort: unknown {bad}; use {list(PERCENTILE_COHORTS)}")
@@ -269,6 +273,10 @@ def _years_text(years) -> str:
 # =============================================================================== building blocks
 
 _F = "float64"
+# Rolling windows are computed from lags over hash buckets of organisations, not per-organisation
+# partitions: a million tiny partitions cost DuckDB a sort each, 64 buckets cost one sort in all.
+BUCKETS = 64
+PAT_METRICS = ("family", "cites", "scope", "npl")
 
 
 def _nullf():
@@ -283,37 +291,111 @@ def _nonneg(x):
     return ibis.ifelse(x >= 0, x, _nullf())
 
 
+def _total(terms):
+    return functools.reduce(lambda a, b: a + b, terms)
+
+
 def _financial_rows(fin: ir.Table, year: int | None) -> ir.Table:
     """One figure per organisation-year: the most recently imported row that has it (ties: source name).
 
     The same rule as the R&D rankings (ranking.toml `pick`); each money figure keeps the currency of
-    the row it came from, so a ratio of figures from two currencies can be refused.
+    the row it came from, so a ratio of figures in two currencies can be refused.
     """
     f = fin if year is None else fin.filter(fin.fiscal_year <= year)
     money = ("rd_expense", "revenue", "capex")
     counts = ("rd_staff", "employees", "invention_patents")
-    multi = int(fin.source_name.nunique().execute() or 0) > 1
-    if not multi:  # one source: (org_id, fiscal_year) is already unique, nothing to pick
+    if int(fin.source_name.nunique().execute() or 0) <= 1:  # one source: (org_id, fiscal_year) is unique
         ccy = f.currency.upper()
-        return f.select(
-            org_id=f.org_id, year=f.fiscal_year.cast("int64"),
-            **{c: f[c].cast(_F) for c in money + counts},
-            rd_ccy=ccy, rev_ccy=ccy, capex_ccy=ccy, sources=ibis.literal(1, "int64"),
-        )
+        return f.select(org_id=f.org_id, year=f.fiscal_year.cast("int64"),
+                        **{c: f[c].cast(_F) for c in money + counts}, rd_ccy=ccy, rev_ccy=ccy, capex_ccy=ccy)
     w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(f.imported_at), f.source_name])
     f = f.mutate(_r=ibis.row_number().over(w), _ccy=f.currency.upper())
     aggs = {c: f[c].cast(_F).argmin(f._r, where=f[c].notnull()) for c in money + counts}
     aggs.update(rd_ccy=f._ccy.argmin(f._r, where=f.rd_expense.notnull()),
                 rev_ccy=f._ccy.argmin(f._r, where=f.revenue.notnull()),
-                capex_ccy=f._ccy.argmin(f._r, where=f.capex.notnull()),
-                sources=f.source_name.nunique().cast("int64"))
+                capex_ccy=f._ccy.argmin(f._r, where=f.capex.notnull()))
     g = f.group_by([f.org_id, f.fiscal_year]).aggregate(**aggs)
     return g.select("org_id", year=g.fiscal_year.cast("int64"), **{c: g[c] for c in money + counts},
-                    rd_ccy=g.rd_ccy, rev_ccy=g.rev_ccy, capex_ccy=g.capex_ccy, sources=g.sources)
+                    rd_ccy=g.rd_ccy, rev_ccy=g.rev_ccy, capex_ccy=g.capex_ccy)
 
 
-def _patent_groups(patents: ir.Table, year: int | None, w: HardnessWeights) -> ir.Table:
-    """Per organisation and filing year: patent counts and sums of cohort-normalised quality indicators.
+def _first_last(g: ir.Table, c: str, n: int, oldest: bool):
+    """(value, year) of the oldest (or newest) present entry of window columns c_0 (this year) … c_{n-1}."""
+    order = range(n - 1, -1, -1) if oldest else range(n)
+    v = ibis.cases(*[(g[f"{c}_{k}"].notnull(), g[f"{c}_{k}"]) for k in order], else_=_nullf())
+    y = ibis.cases(*[(g[f"{c}_{k}"].notnull(), g[f"y_{k}"]) for k in order], else_=ibis.null("int64"))
+    return v, y
+
+
+def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
+    """N-year window statistics of each organisation-year, from the rows of the N−1 years before it.
+
+    Built in stages (lags, then the window's values as columns, then statistics) so that no
+    expression is repeated inside another: the SQL stays linear in N.
+    """
+    n = w.rd_years
+    g = f if year is None else f.filter(f.year > year - n)
+    ccy = ibis.coalesce(g.rd_ccy, g.rev_ccy)
+    g = g.mutate(currency=ccy, rd_rev_same=(g.rd_ccy == g.rev_ccy).fill_null(True),
+                 capex_rev_same=(g.capex_ccy == g.rev_ccy).fill_null(True), _org=g.org_id.hash(),
+                 rd_0=_nonneg(g.rd_expense), ip_0=_nonneg(g.invention_patents), y_0=g.year)
+    lagged = ("rd", "ip")
+    if n > 1:
+        # Strings are dear to move through a sort, so the organisation travels as a 64-bit hash:
+        # two neighbouring organisations would have to collide for a row to be misread.
+        win = ibis.window(group_by=g._org % BUCKETS, order_by=[g._org, g.year])
+        lags = {}
+        for k in range(1, n):
+            lags.update({f"_org_{k}": g._org.lag(k).over(win), f"_year_{k}": g.year.lag(k).over(win)})
+            lags.update({f"_{c}_{k}": g[f"{c}_0"].lag(k).over(win) for c in lagged})
+        g = g.mutate(**lags)
+    if year is not None:
+        g = g.filter(g.year == year)
+    if n > 1:  # keep a lagged row only when it is the same organisation, inside the window
+        cols = {}
+        for k in range(1, n):
+            inside = (g[f"_org_{k}"] == g._org) & (g.year - g[f"_year_{k}"] < n)
+            cols[f"y_{k}"] = ibis.ifelse(inside, g[f"_year_{k}"], ibis.null("int64"))
+            cols.update({f"{c}_{k}": ibis.ifelse(inside, g[f"_{c}_{k}"], _nullf()) for c in lagged})
+        g = g.mutate(**cols)
+
+    def count(c, cond=None):
+        return _total([ibis.ifelse(g[f"{c}_{k}"].notnull() if cond is None else cond(g[f"{c}_{k}"]), 1, 0)
+                       for k in range(n)]).cast("int64")
+
+    def add(c):
+        return _total([g[f"{c}_{k}"].fill_null(0.0) for k in range(n)])
+
+    g = g.mutate(
+        rd_years_reported=count("rd"), rd_years_positive=count("rd", lambda v: v > 0),
+        _rd_total=add("rd"), invention_patent_years=count("ip"),
+        **{f"pos_{k}": ibis.ifelse(g[f"rd_{k}"] > 0, g[f"rd_{k}"], _nullf()) for k in range(n)},
+    )
+    nr = g.rd_years_reported.cast(_F)
+    g = g.mutate(rd_sum=ibis.ifelse(nr > 0, g._rd_total, _nullf()),
+                 rd_mean=ibis.ifelse(nr > 0, g._rd_total / nr, _nullf()))
+    var = _total([ibis.ifelse(g[f"rd_{k}"].notnull(), (g[f"rd_{k}"] - g.rd_mean) ** 2, 0.0) for k in range(n)]) / nr
+    rd_first, rd_first_year = _first_last(g, "pos", n, oldest=True)
+    rd_last, rd_last_year = _first_last(g, "pos", n, oldest=False)
+    ip_first, ip_first_year = _first_last(g, "ip", n, oldest=True)
+    ip_last, ip_last_year = _first_last(g, "ip", n, oldest=False)
+    return g.select(
+        "org_id", "year", "rd_expense", "revenue", "capex", "rd_staff", "employees", "invention_patents",
+        "currency", "rd_rev_same", "capex_rev_same", "rd_years_reported", "rd_years_positive",
+        "rd_sum", "rd_mean", "invention_patent_years",
+        rd_std=ibis.ifelse(nr > 0, var.sqrt(), _nullf()),
+        rd_first=rd_first, rd_first_year=rd_first_year, rd_last=rd_last, rd_last_year=rd_last_year,
+        ip_first=ip_first, ip_first_year=ip_first_year, ip_last=ip_last, ip_last_year=ip_last_year,
+    )
+
+
+def _years_table(years: list[int]) -> ir.Table:
+    return ibis.memtable(pa.table({"_y": pa.array(sorted(set(years)), pa.int64())}))
+
+
+def _patent_cumulative(patents: ir.Table, years: ir.Table, year: int | None, w: HardnessWeights,
+                       duck: bool, detail: bool = True) -> ir.Table:
+    """Per organisation and scored year: its patents filed up to that year, with cohort-normalised sums.
 
     Each patent is compared with its technology field × filing year cohort, as the OECD patent
     quality indicators are, so an old patent's citations do not beat a new one's merely by age.
@@ -323,33 +405,48 @@ def _patent_groups(patents: ir.Table, year: int | None, w: HardnessWeights) -> i
     empty = ibis.literal([], type="array<string>")
     cpc, ipc = p.cpc_codes.fill_null(empty), p.ipc_codes.fill_null(empty)
     first = ibis.ifelse(cpc.length() > 0, cpc[0], ipc[0])
-    allc = cpc.concat(ipc)
+    codes = cpc.concat(ipc)
     p = p.select(
         org_id=p.applicant_org_id, fy=filed.year().cast("int64"),
         key=ibis.coalesce(first.upper().substr(0, PATENT_COHORT[w.patent_cohort]), ibis.literal("?")),
         family=_nonneg(p.family_size.cast(_F)), cites=_nonneg(p.forward_citations.cast(_F)),
         npl=_nonneg(p.npl_citations.cast(_F)),
-        scope=ibis.ifelse(allc.length() > 0, allc.map(lambda c: c.upper().substr(0, 4)).unique().length().cast(_F),
+        scope=ibis.ifelse(codes.length() > 0, _distinct_count(codes.map(lambda c: c.upper().substr(0, 4)), duck),
                           _nullf()),
     )
     p = p.filter(p.fy.notnull())
     if year is not None:
         p = p.filter(p.fy <= year)
-    norm = {}
-    for m in ("family", "cites", "scope", "npl"):
-        if w.patent_normalise == "mean_ratio":
-            mean = p[m].mean().over(ibis.window(group_by=[p.key, p.fy]))
-            norm[f"n_{m}"] = ibis.ifelse(mean > 0, p[m] / mean, _nullf())
-        else:
-            norm[f"n_{m}"] = _mid_percentile(p[m], [p.key, p.fy])
+    if w.patent_normalise == "mean_ratio":
+        cohort = p.group_by(["key", "fy"]).aggregate(**{f"mean_{m}": p[m].mean() for m in PAT_METRICS})
+        cohort = cohort.rename(c_key="key", c_fy="fy")
+        p = p.join(cohort, (p.key == cohort.c_key) & (p.fy == cohort.c_fy))
+        norm = {f"n_{m}": ibis.ifelse(p[f"mean_{m}"] > 0, p[m] / p[f"mean_{m}"], _nullf()) for m in PAT_METRICS}
+    else:
+        norm = {f"n_{m}": _mid_percentile(p[m], [p.key, p.fy]) for m in PAT_METRICS}
     p = p.mutate(**norm)
-    aggs: dict[str, Any] = {"p_n": p.count().cast(_F)}
-    for m in ("family", "cites", "scope", "npl"):
-        aggs[f"p_{m}_s"] = p[f"n_{m}"].sum()
-        aggs[f"p_{m}_c"] = p[f"n_{m}"].count().cast(_F)
-        aggs[f"p_{m}_r"] = p[m].sum()
-        aggs[f"p_{m}_rc"] = p[m].count().cast(_F)
-    return p.group_by(["org_id", "fy"]).aggregate(**aggs).rename(year="fy")
+    aggs: dict[str, Any] = {"p_n": p.count()}
+    for m in PAT_METRICS:
+        aggs.update({f"p_{m}_s": p[f"n_{m}"].sum(), f"p_{m}_c": p[f"n_{m}"].count()})
+        if detail:
+            aggs.update({f"p_{m}_r": p[m].sum(), f"p_{m}_rc": p[m].count()})
+    by_year = p.group_by(["org_id", "fy"]).aggregate(**aggs)
+    # running totals over an organisation's filing years, each valid until its next filing year
+    win = ibis.window(group_by=by_year.org_id, order_by=by_year.fy, rows=(None, 0))
+    cum = by_year.select("org_id", "fy", _next=by_year.fy.lead(1).over(
+        ibis.window(group_by=by_year.org_id, order_by=by_year.fy)),
+        **{c: by_year[c].sum().over(win) for c in aggs})
+    j = cum.join(years, (cum.fy <= years._y) & (cum._next.isnull() | (years._y < cum._next)))
+    return j.select("org_id", year=j._y, **{c: j[c] for c in aggs})
+
+
+@ibis.udf.scalar.builtin(name="list_unique", signature=((idt.Array(idt.string),), idt.int64))
+def _list_unique(values):  # DuckDB's own: distinct non-null elements, without Ibis's extra null pass
+    ...
+
+
+def _distinct_count(values: ir.ArrayValue, duck: bool) -> ir.Value:
+    return (_list_unique(values) if duck else values.unique().length()).cast(_F)
 
 
 def _mid_percentile(x, partition: list) -> ir.Value:
@@ -358,82 +455,11 @@ def _mid_percentile(x, partition: list) -> ir.Value:
     (values below + half of the values equal) / n: a lone value gets 0.5 and a tie shares the middle
     of its span, so a crowd of zeros does not get the credit of the top of the range.
     """
-    win = ibis.window(group_by=[*partition, x.isnull()], order_by=x, rows=(None, None))
-    n = x.count().over(win).cast(_F)
+    win = ibis.window(group_by=[*partition, x.isnull()], order_by=x)
+    n = x.count().over(ibis.window(group_by=[*partition, x.isnull()])).cast(_F)
     below = ibis.rank().over(win).cast(_F)  # Ibis ranks from 0: the number of values strictly below
     at_or_below = ibis.cume_dist().over(win) * n
     return ibis.ifelse(x.notnull(), (below + at_or_below) / (2.0 * n), _nullf())
-
-
-PAT_COLS = tuple(f"p_{m}_{s}" for m in ("family", "cites", "scope", "npl") for s in ("s", "c", "r", "rc"))
-FIN_COLS = ("rd_expense", "revenue", "capex", "rd_staff", "employees", "invention_patents")
-
-
-def _union_rows(f: ir.Table, pats: ir.Table | None, funds: ir.Table | None) -> ir.Table:
-    """Financial, patent and funding rows of each organisation stacked, so one sort serves every window."""
-    def shape(t: ir.Table, kind: int) -> ir.Table:
-        cols: dict[str, Any] = {"org_id": t.org_id, "year": t.year, "_kind": ibis.literal(kind, "int8")}
-        for c in FIN_COLS:
-            cols[c] = t[c] if kind == 0 else _nullf()
-        for c in ("rd_ccy", "rev_ccy", "capex_ccy"):
-            cols[c] = t[c] if kind == 0 else _nulls()
-        cols["sources"] = t.sources if kind == 0 else ibis.null("int64")
-        for c in ("p_n", *PAT_COLS):
-            cols[c] = t[c] if kind == 1 else _nullf()
-        cols["f_usd"] = t.f_usd if kind == 2 else _nullf()
-        return t.select(**cols)
-
-    u = shape(f, 0)
-    if pats is not None:
-        u = u.union(shape(pats, 1))
-    if funds is not None:
-        u = u.union(shape(funds, 2))
-    return u
-
-
-def _windows(u: ir.Table, w: HardnessWeights) -> ir.Table:
-    """Rolling N-year R&D statistics and cumulative patent/funding sums per organisation-year."""
-    n = w.rd_years
-    roll = ibis.window(group_by=u.org_id, order_by=u.year, range=(-(n - 1), 0))
-    cum = ibis.window(group_by=u.org_id, order_by=u.year, range=(None, 0))
-    rd, rev, capex, ip = u.rd_expense, u.revenue, u.capex, u.invention_patents
-    pos = rd > 0
-    x = (u.year - 2000).cast(_F)  # centred years keep the least-squares sums well conditioned
-    lrd = ibis.ifelse(pos, rd.ln(), _nullf())
-    both = capex.notnull() & rev.notnull() & (u.capex_ccy == u.rev_ccy)
-    lip = ibis.ifelse(ip.notnull(), (ip + 1).ln(), _nullf())
-    xi = ibis.ifelse(ip.notnull(), x, _nullf())
-    xp = ibis.ifelse(pos, x, _nullf())
-    cols = {
-        "rd_years_reported": rd.count().over(roll),
-        "rd_years_positive": pos.cast("int64").sum().over(roll).fill_null(0),
-        "rd_sum": rd.sum().over(roll),
-        "rd_mean": rd.mean().over(roll),
-        "rd_std": rd.std(how="pop").over(roll),
-        "rd_ccy_min": u.rd_ccy.min(where=rd.notnull()).over(roll),
-        "rd_ccy_max": u.rd_ccy.max(where=rd.notnull()).over(roll),
-        "g_sx": xp.sum().over(roll), "g_sxx": (xp * xp).sum().over(roll),
-        "g_sy": lrd.sum().over(roll), "g_sxy": (xp * lrd).sum().over(roll),
-        "capex_window": ibis.ifelse(both, capex, _nullf()).sum().over(roll),
-        "revenue_window": ibis.ifelse(both, rev, _nullf()).sum().over(roll),
-        "capex_years": both.cast("int64").sum().over(roll).fill_null(0),
-        "cap_ccy_min": u.rev_ccy.min(where=both).over(roll),
-        "cap_ccy_max": u.rev_ccy.max(where=both).over(roll),
-        "invention_patent_years": ip.count().over(roll),
-        "i_sx": xi.sum().over(roll), "i_sxx": (xi * xi).sum().over(roll),
-        "i_sy": lip.sum().over(roll), "i_sxy": (xi * lip).sum().over(roll),
-        "patents_counted": u.p_n.sum().over(cum).fill_null(0),
-        "funding_to_year": u.f_usd.sum().over(cum),
-    }
-    for c in PAT_COLS:
-        cols[f"cum_{c}"] = u[c].sum().over(cum)
-    return u.mutate(**cols).filter(lambda t: t._kind == 0)
-
-
-def _ls_slope(n, sx, sxx, sy, sxy):
-    """Least-squares slope of y on x from running sums (NULL when the x values do not vary)."""
-    den = n * sxx - sx * sx
-    return ibis.ifelse(den > 1e-12, (n * sxy - sx * sy) / den, _nullf())
 
 
 def _org_facts(f: ir.Table) -> ir.Table:
@@ -442,25 +468,29 @@ def _org_facts(f: ir.Table) -> ir.Table:
         first_revenue_year=f.year.min(where=f.revenue > 0),
         first_zero_year=f.year.min(where=f.revenue == 0),
         first_reported_year=f.year.min(where=f.revenue.notnull()),
+        rd_currencies=f.rd_ccy.nunique(where=f.rd_expense.notnull()),
     )
 
 
-def _funding(rounds: ir.Table, facts: ir.Table, year: int | None) -> tuple[ir.Table, ir.Table]:
-    """(per organisation: funding before its first revenue; per organisation-year: pre-revenue rounds).
+def _funding(rounds: ir.Table, facts: ir.Table, years: ir.Table, year: int | None) -> tuple[ir.Table, ir.Table]:
+    """(per organisation: funding before its first revenue; per organisation and year: raised so far, pre-revenue).
 
     Only rounds with a USD amount count (the importer converts them); an organisation with no such
     round has no value rather than zero.
     """
     r = rounds.filter(rounds.amount_usd.notnull(), rounds.date.notnull(), rounds.amount_usd >= 0)
-    r = r.select(org_id=r.org_id, year=r.date.year().cast("int64"), usd=r.amount_usd.cast(_F))
+    r = r.select(org_id=r.org_id, ry=r.date.year().cast("int64"), usd=r.amount_usd.cast(_F))
     if year is not None:
-        r = r.filter(r.year <= year)
-    r = r.left_join(facts.select("org_id", fr=facts.first_revenue_year), "org_id")
-    pre = r.fr.isnull() | (r.year < r.fr)
+        r = r.filter(r.ry <= year)
+    fr = facts.select(f_org=facts.org_id, fr=facts.first_revenue_year)
+    r = r.left_join(fr, r.org_id == fr.f_org)
+    pre = r.fr.isnull() | (r.ry < r.fr)
     per_org = r.group_by("org_id").aggregate(
         funding_rounds_usd=r.count(), funding_before_revenue=ibis.ifelse(pre, r.usd, 0.0).sum())
-    by_year = r.filter(pre).group_by(["org_id", "year"]).aggregate(f_usd=r.usd.sum())
-    return per_org, by_year
+    early = r.filter(pre)
+    j = early.join(years, early.ry <= years._y)
+    to_year = j.group_by(["org_id", j._y.name("year")]).aggregate(funding_to_year=j.usd.sum())
+    return per_org, to_year
 
 
 def _latest_verdicts(cls: ir.Table) -> ir.Table:
@@ -476,7 +506,7 @@ def _latest_verdicts(cls: ir.Table) -> ir.Table:
         s = probs.re_extract(rf'"{name}"\s*:\s*([-+0-9.eE]+)', 1)
         return ibis.ifelse(s.isnull() | (s == ""), _nullf(), s.cast(_F))
 
-    return c.select(org_id=c.entity_id, top_field=c.top_field, model_version=c.model_version,
+    return c.select(v_org=c.entity_id, top_field=c.top_field, model_version=c.model_version,
                     p_hard_core=prob("hard_core"), p_deep=prob("deep"), p_model_innovation=prob("model_innovation"))
 
 
@@ -487,12 +517,12 @@ def _sector_groups(orgs: ir.Table, w: HardnessWeights) -> tuple[ir.Value, ir.Tab
     """
     from hardtech.analytics.taxonomy import load_taxonomy
 
-    code = orgs.industry_codes.filter(
-        lambda c: c.lower().startswith("isic:") | c.lower().startswith("nace:"))[0]
-    codes = orgs.select(code=code).filter(lambda t: t.code.notnull()).distinct()
+    code = orgs.industry_codes.join("|").re_extract(r"(?i)(?:^|\|)\s*((?:isic|nace)\s*:[^|]*)", 1)
+    code = ibis.ifelse(code == "", _nulls(), code)
+    distinct = orgs.select(code=code).filter(lambda t: t.code.notnull()).distinct()
     tax = load_taxonomy()
-    rows = {"g_code": [], "oecd_group": [], "reference_intensity": []}
-    for c in sorted(codes.to_pyarrow().column("code").to_pylist()):
+    rows: dict[str, list] = {"g_code": [], "oecd_group": [], "reference_intensity": []}
+    for c in sorted(distinct.to_pyarrow().column("code").to_pylist()):
         scheme, _, value = c.partition(":")
         try:
             group = tax.oecd_intensity(scheme.strip().lower(), value.strip())
@@ -505,68 +535,75 @@ def _sector_groups(orgs: ir.Table, w: HardnessWeights) -> tuple[ir.Value, ir.Tab
     return code, ibis.memtable(pa.table(rows, schema=schema))
 
 
-def _institutions(orgs: ir.Table) -> ir.Table:
-    """Universities and research institutes per city (country + city, case-insensitive)."""
-    inst = orgs.filter(orgs.kind.isin(["university", "institute"]), orgs.city.notnull())
-    key_c, key_city = inst.country.fill_null("").upper(), inst.city.lower().strip()
-    return inst.group_by([key_c.name("i_country"), key_city.name("i_city")]).aggregate(i_n=inst.count())
-
-
-# =============================================================================== the pipeline
-
-
 def _org_table(t: dict, w: HardnessWeights, facts: ir.Table, funding: ir.Table | None) -> ir.Table:
     """One row per organisation: everything the score needs that does not change by year."""
     orgs = t["organizations"]
     code, groups = _sector_groups(orgs, w)
     o = orgs.select(
         org_id=orgs.org_id, name=ibis.coalesce(orgs.name_en, orgs.name_zh, orgs.org_id),
-        founded=orgs.founded.cast("int64"), city=orgs.city, kind=orgs.kind,
+        founded=orgs.founded.cast("int64"), city=orgs.city, _inst=orgs.kind.isin(["university", "institute"]),
         k_country=orgs.country.fill_null("").upper(), k_city=orgs.city.lower().strip(), sector_code=code,
     )
     o = o.left_join(groups, o.sector_code == groups.g_code).drop("g_code")
     o = o.mutate(oecd_group=o.oecd_group.fill_null("unknown"),
                  reference_intensity=o.reference_intensity.fill_null(w.reference_intensity["unknown"]))
-    inst = _institutions(orgs)
+    inst = o.filter(o._inst, o.k_city.notnull()).group_by(["k_country", "k_city"]).aggregate(i_n=ibis._.count())
+    inst = inst.rename(i_country="k_country", i_city="k_city")
     o = o.left_join(inst, (o.k_country == inst.i_country) & (o.k_city == inst.i_city))
-    own = ibis.ifelse(o.kind.isin(["university", "institute"]), 1, 0)
+    own = ibis.ifelse(o._inst, 1, 0)  # an institution is not its own neighbour
     o = o.mutate(institutions_in_city=ibis.ifelse(o.k_city.notnull(), o.i_n.fill_null(0) - own, ibis.null("int64")))
-    o = o.drop("i_country", "i_city", "i_n", "k_country", "k_city", "kind")
-    o = o.left_join(facts, "org_id")
+    o = o.drop("i_country", "i_city", "i_n", "k_country", "k_city", "_inst")
+    x = facts.rename(x_org="org_id")
+    o = o.left_join(x, o.org_id == x.x_org).drop("x_org")
     if funding is not None:
-        o = o.left_join(funding, "org_id")
+        x = funding.rename(x_org="org_id")
+        o = o.left_join(x, o.org_id == x.x_org).drop("x_org")
     else:
         o = o.mutate(funding_rounds_usd=ibis.null("int64"), funding_before_revenue=_nullf())
     if t["classifications"] is not None:
         v = _latest_verdicts(t["classifications"])
-        o = o.left_join(v, "org_id")
+        o = o.left_join(v, o.org_id == v.v_org).drop("v_org")
     else:
         o = o.mutate(top_field=_nulls(), model_version=_nulls(), p_hard_core=_nullf(), p_deep=_nullf(),
                      p_model_innovation=_nullf())
     return o
 
 
-def _raw(t: ir.Table, w: HardnessWeights) -> ir.Table:
-    """Raw indicator values (NULL = missing), the reason each is missing, and the row's warnings."""
+def _left(base: ir.Table, other: ir.Table | None, cols: dict[str, str]) -> ir.Table:
+    """Left-join a per-(org_id, year) table, or add its columns as NULL when there is none."""
+    if other is None:
+        return base.mutate(**{c: ibis.null(typ) for c, typ in cols.items()})
+    o = other.rename(x_org="org_id", x_year="year")
+    j = base.left_join(o, (base.org_id == o.x_org) & (base.year == o.x_year))
+    return j.drop("x_org", "x_year")
+
+
+# =============================================================================== indicators and score
+
+
+def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
+    """Raw indicator values (NULL = missing) and the row's warnings; with `detail`, inputs and reasons too."""
     n = w.rd_years
     rd, rev = t.rd_expense, t.revenue
-    same_ccy = t.rd_ccy == t.rev_ccy
+    same_ccy = t.rd_rev_same
     intensity = ibis.ifelse((rd >= 0) & (rev > 0) & same_ccy, rd / rev, _nullf())
     absurd_int = intensity > w.max_rd_intensity
     intensity = ibis.ifelse(absurd_int, _nullf(), intensity)
     staff_ok = (t.rd_staff >= 0) & (t.employees > 0) & (t.rd_staff <= t.employees)
-    cap_ok = (t.capex_years > 0) & (t.revenue_window > 0) & (t.cap_ccy_min == t.cap_ccy_max)
-    cap = ibis.ifelse(cap_ok, t.capex_window / t.revenue_window, _nullf())
+    cap_same = t.capex_rev_same
+    cap = ibis.ifelse((t.capex >= 0) & (rev > 0) & cap_same, t.capex / rev, _nullf())
     absurd_cap = cap > w.max_capital_intensity
     cap = ibis.ifelse(absurd_cap, _nullf(), cap)
-    one_ccy = t.rd_ccy_min == t.rd_ccy_max
-    cv = ibis.ifelse((t.rd_years_reported >= w.volatility_min_years) & (t.rd_mean > 0), t.rd_std / t.rd_mean, _nullf())
-    slope = _ls_slope(t.rd_years_positive.cast(_F), t.g_sx, t.g_sxx, t.g_sy, t.g_sxy)
-    growth = ibis.ifelse(t.rd_years_positive >= w.growth_min_years, slope.exp() - 1.0, _nullf())
-    ip_slope = _ls_slope(t.invention_patent_years.cast(_F), t.i_sx, t.i_sxx, t.i_sy, t.i_sxy)
-    ip_growth = ibis.ifelse((t.invention_patent_years >= 2) & (t.invention_patents >= 0), ip_slope, _nullf())
+    one_ccy = t.rd_currencies.fill_null(0) <= 1
+    cv = ibis.ifelse((t.rd_years_reported >= w.volatility_min_years) & (t.rd_mean > 0) & one_ccy,
+                     t.rd_std / t.rd_mean, _nullf())
+    span = (t.rd_last_year - t.rd_first_year).cast(_F)
+    growth = ibis.ifelse((t.rd_years_positive >= w.growth_min_years) & (span > 0) & one_ccy,
+                         (t.rd_last / t.rd_first) ** (1.0 / span) - 1.0, _nullf())
+    ip_span = (t.ip_last_year - t.ip_first_year).cast(_F)
+    ip_growth = ibis.ifelse(ip_span > 0, ((t.ip_last + 1.0).ln() - (t.ip_first + 1.0).ln()) / ip_span, _nullf())
 
-    # R&D cycle: known when the revenue history reaches back to before revenue began
+    # R&D cycle: known only when the revenue history reaches back to before revenue began
     fr, founded = t.first_revenue_year, t.founded
     started = fr.notnull() & (fr <= t.year)
     history_known = (t.first_zero_year < fr) | (t.first_reported_year <= founded + w.founded_tolerance)
@@ -578,9 +615,9 @@ def _raw(t: ir.Table, w: HardnessWeights) -> ir.Table:
         (~started & pre_rev_seen & (t.year >= founded), (t.year - founded + 1).cast(_F)),
         else_=_nullf(),
     )
-    censored = ibis.ifelse(cycle.notnull(), ~started, ibis.null("boolean"))
+    no_rounds = t.funding_rounds_usd.isnull() | (t.funding_rounds_usd == 0)
     funding = ibis.cases(
-        (t.funding_rounds_usd.isnull() | (t.funding_rounds_usd == 0), _nullf()),
+        (no_rounds, _nullf()),
         (started & history_known, t.funding_before_revenue),
         (~started, t.funding_to_year.fill_null(0.0)),
         else_=_nullf(),
@@ -593,7 +630,6 @@ def _raw(t: ir.Table, w: HardnessWeights) -> ir.Table:
         return ibis.ifelse((p >= 0) & (p <= 1), p, _nullf())
 
     phc, pdeep, pmi = prob_ok(t.p_hard_core), prob_ok(t.p_deep), prob_ok(t.p_model_innovation)
-    kind = ibis.ifelse(phc.notnull() & pdeep.notnull(), (phc + pdeep).clip(upper=1.0), _nullf())
     raw = {
         "rd_intensity": intensity,
         "rd_staff_share": ibis.ifelse(staff_ok, t.rd_staff / t.employees, _nullf()),
@@ -607,137 +643,222 @@ def _raw(t: ir.Table, w: HardnessWeights) -> ir.Table:
         "pre_revenue_funding": funding,
         "invention_patents": ibis.ifelse(t.invention_patents >= 0, t.invention_patents, _nullf()),
         "invention_patent_growth": ip_growth,
-        "patent_family": mean(t.cum_p_family_s, t.cum_p_family_c),
-        "patent_citations": mean(t.cum_p_cites_s, t.cum_p_cites_c),
-        "patent_scope": mean(t.cum_p_scope_s, t.cum_p_scope_c),
-        "science_linkage": mean(t.cum_p_npl_s, t.cum_p_npl_c),
+        "patent_family": mean(t.p_family_s, t.p_family_c),
+        "patent_citations": mean(t.p_cites_s, t.p_cites_c),
+        "patent_scope": mean(t.p_scope_s, t.p_scope_c),
+        "science_linkage": mean(t.p_npl_s, t.p_npl_c),
         "institutions_nearby": t.institutions_in_city.cast(_F),
-        "hardness_of_kind": kind,
+        "hardness_of_kind": ibis.ifelse(phc.notnull() & pdeep.notnull(), (phc + pdeep).clip(upper=1.0), _nullf()),
         "physical_product": ibis.ifelse(pmi.notnull(), 1.0 - pmi, _nullf()),
     }
+    bad_p = [(p < 0) | (p > 1) for p in (t.p_hard_core, t.p_deep, t.p_model_innovation)]
+    warn = [
+        ibis.ifelse(rd < 0, "negative R&D expense ignored", _nulls()),
+        ibis.ifelse(rev < 0, "negative revenue ignored", _nulls()),
+        ibis.ifelse(t.capex < 0, "negative capex ignored", _nulls()),
+        ibis.ifelse((t.rd_staff < 0) | (t.employees < 0) | (t.invention_patents < 0),
+                    "negative head or patent count ignored", _nulls()),
+        ibis.ifelse(t.rd_staff > t.employees, "R&D staff exceed employees: staff share ignored", _nulls()),
+        ibis.ifelse(absurd_int, f"R&D above {w.max_rd_intensity:g} x revenue: intensity ignored", _nulls()),
+        ibis.ifelse(absurd_cap, f"capex above {w.max_capital_intensity:g} x revenue: ignored", _nulls()),
+        ibis.ifelse(rd.notnull() & rev.notnull() & ~same_ccy, "R&D and revenue in different currencies", _nulls()),
+        ibis.ifelse(~one_ccy, "R&D reported in several currencies over the years", _nulls()),
+        ibis.ifelse(fr < founded, "first revenue before the founding year", _nulls()),
+        ibis.ifelse(bad_p[0] | bad_p[1] | bad_p[2], "typology probability outside 0..1 ignored", _nulls()),
+    ]
+    joined = ibis.literal("; ").join(warn)
+    cols: dict[str, Any] = {f"raw_{i}": raw[i].cast(_F) for i in INDICATORS}
+    cols.update(intensity_standing=intensity / t.reference_intensity,
+                warnings=ibis.ifelse(joined == "", _nulls(), joined),
+                field=t.top_field.fill_null(UNCLASSIFIED))
+    if not detail:
+        return t.select("org_id", "name", "year", "currency", **cols)
     no_pat = t.patents_counted == 0
+    unclassified = t.model_version.isnull()
+    several = "R&D reported in several currencies over the years"
     why = {
         "rd_intensity": ibis.cases(
             (rd.isnull(), "no R&D expense reported"), (rd < 0, "negative R&D expense"),
             (rev.isnull(), "no revenue reported"), (rev == 0, "revenue is 0: intensity undefined"),
             (rev < 0, "negative revenue"), (~same_ccy, "R&D and revenue in different currencies"),
-            (absurd_int, f"R&D above {w.max_rd_intensity:g} x revenue: taken for a unit error"), else_=_nulls()),
+            else_=f"R&D above {w.max_rd_intensity:g} x revenue: taken for a unit error"),
         "rd_staff_share": ibis.cases(
             (t.rd_staff.isnull(), "no R&D staff reported"), (t.employees.isnull(), "no employees reported"),
-            (t.employees == 0, "employees is 0"), (t.rd_staff > t.employees, "R&D staff exceed employees"),
-            else_="negative head count"),
+            (t.employees == 0, "employees is 0: share undefined"),
+            (t.rd_staff > t.employees, "R&D staff exceed employees"), else_="negative head count"),
         "capital_intensity": ibis.cases(
-            (t.capex_years == 0, f"no year in the {n}-year window with both capex and revenue"),
-            (t.revenue_window <= 0, "revenue over the window is 0"),
-            (t.cap_ccy_min != t.cap_ccy_max, "currencies change within the window"),
-            (absurd_cap, f"capex above {w.max_capital_intensity:g} x revenue: taken for a unit error"),
-            else_=_nulls()),
+            (t.capex.isnull(), "no capex reported"), (t.capex < 0, "negative capex"),
+            (rev.isnull(), "no revenue reported"), (rev == 0, "revenue is 0: capital intensity undefined"),
+            (rev < 0, "negative revenue"), (~cap_same, "capex and revenue in different currencies"),
+            else_=f"capex above {w.max_capital_intensity:g} x revenue: taken for a unit error"),
         "rd_persistence": f"fewer than {w.persistence_min_years} years with an R&D figure in the {n}-year window",
-        "rd_cumulative": ibis.ifelse(t.rd_years_reported == 0, f"no R&D figure in the {n}-year window",
-                                     "R&D reported in several currencies within the window"),
-        "rd_growth": f"fewer than {w.growth_min_years} years with R&D > 0 in the {n}-year window",
-        "rd_volatility": f"fewer than {w.volatility_min_years} years with an R&D figure in the window, or mean R&D 0",
+        "rd_cumulative": ibis.ifelse(~one_ccy, several, f"no R&D figure in the {n}-year window"),
+        "rd_growth": ibis.ifelse(~one_ccy, several,
+                                 f"fewer than {w.growth_min_years} years with R&D > 0 in the {n}-year window"),
+        "rd_volatility": ibis.ifelse(~one_ccy, several, f"fewer than {w.volatility_min_years} years with an R&D "
+                                                        f"figure in the {n}-year window, or mean R&D 0"),
         "rd_cycle": ibis.cases(
             (founded.isnull(), "founding year unknown"),
             (started & (fr < founded), "first revenue before the founding year"),
             (started, "revenue history starts after founding: first revenue year unknown"),
-            else_="no revenue yet and no reported zero revenue"),
-        "pre_revenue_funding": ibis.cases(
-            (t.funding_rounds_usd.isnull() | (t.funding_rounds_usd == 0), "no funding round with a USD amount"),
-            else_="first revenue year unknown"),
+            else_="no revenue yet, and no reported zero revenue to date the start"),
+        "pre_revenue_funding": ibis.ifelse(no_rounds, "no funding round with a USD amount",
+                                           "first revenue year unknown"),
         "invention_patents": ibis.ifelse(t.invention_patents.isnull(), "no invention patent count reported",
                                          "negative invention patent count"),
-        "invention_patent_growth": "fewer than 2 years with an invention patent count in the window",
-        "patent_family": ibis.ifelse(no_pat, "no patents filed by this year", "no family size (or cohort mean 0)"),
-        "patent_citations": ibis.ifelse(no_pat, "no patents filed by this year", "no citation data (or cohort mean 0)"),
+        "invention_patent_growth": f"fewer than 2 years with an invention patent count in the {n}-year window",
+        "patent_family": ibis.ifelse(no_pat, "no patents filed by this year", "no family sizes (or cohort mean 0)"),
+        "patent_citations": ibis.ifelse(no_pat, "no patents filed by this year",
+                                        "no citation counts (or cohort mean 0)"),
         "patent_scope": ibis.ifelse(no_pat, "no patents filed by this year", "no CPC/IPC codes"),
-        "science_linkage": ibis.ifelse(no_pat, "no patents filed by this year", "no NPL data (or cohort mean 0)"),
+        "science_linkage": ibis.ifelse(no_pat, "no patents filed by this year", "no NPL counts (or cohort mean 0)"),
         "institutions_nearby": "city unknown",
-        "hardness_of_kind": ibis.ifelse(t.model_version.isnull(), "not classified",
-                                        "typology probabilities missing or out of range"),
-        "physical_product": ibis.ifelse(t.model_version.isnull(), "not classified",
-                                        "typology probabilities missing or out of range"),
+        "hardness_of_kind": ibis.ifelse(unclassified, "not classified", "typology probabilities missing or out of range"),
+        "physical_product": ibis.ifelse(unclassified, "not classified", "typology probabilities missing or out of range"),
     }
-    warn = [
-        ibis.ifelse(rd < 0, "negative R&D expense ignored", _nulls()),
-        ibis.ifelse(rev < 0, "negative revenue ignored", _nulls()),
-        ibis.ifelse(t.capex < 0, "negative capex ignored", _nulls()),
-        ibis.ifelse((t.rd_staff < 0) | (t.employees < 0) | (t.invention_patents < 0), "negative head or patent count ignored", _nulls()),
-        ibis.ifelse(t.rd_staff > t.employees, "R&D staff exceed employees", _nulls()),
-        ibis.ifelse(absurd_int, f"R&D above {w.max_rd_intensity:g} x revenue ignored", _nulls()),
-        ibis.ifelse(absurd_cap, f"capex above {w.max_capital_intensity:g} x revenue ignored", _nulls()),
-        ibis.ifelse(rd.notnull() & rev.notnull() & ~same_ccy, "R&D and revenue come in different currencies", _nulls()),
-        ibis.ifelse(fr < founded, "first revenue before the founding year", _nulls()),
-        ibis.ifelse((t.p_hard_core < 0) | (t.p_hard_core > 1) | (t.p_deep < 0) | (t.p_deep > 1)
-                    | (t.p_model_innovation < 0) | (t.p_model_innovation > 1),
-                    "typology probability outside 0..1", _nulls()),
-    ]
-    cols: dict[str, Any] = {}
     for i in INDICATORS:
-        cols[f"raw_{i}"] = raw[i].cast(_F)
         reason = why[i] if isinstance(why[i], ir.Value) else ibis.literal(why[i])
         cols[f"missing_{i}"] = ibis.ifelse(raw[i].isnull(), reason, _nulls())
-    return t.mutate(
-        **cols,
-        intensity_standing=intensity / t.reference_intensity,
-        window_start=t.year - (n - 1),
-        cycle_censored=censored,
-        warnings=ibis.ifelse(ibis.literal("; ").join(warn) == "", _nulls(), ibis.literal("; ").join(warn)),
-        currency=ibis.coalesce(t.rd_ccy, t.rev_ccy),
+    cols.update(
+        window_start=t.year - (n - 1), cycle_censored=ibis.ifelse(cycle.notnull(), ~started, ibis.null("boolean")),
+        family_size_mean=mean(t.p_family_r, t.p_family_rc), forward_citations_mean=mean(t.p_cites_r, t.p_cites_rc),
+        scope_mean=mean(t.p_scope_r, t.p_scope_rc), npl_citations_mean=mean(t.p_npl_r, t.p_npl_rc),
     )
+    return t.mutate(**cols)
 
 
-def _values(t: ir.Table, w: HardnessWeights) -> ir.Table:
-    """Each raw value mapped to 0..1 by its transform; then the parts, the score and its confidence."""
-    vals = {}
-    for i, s in w.indicators.items():
-        x = t[f"intensity_standing"] if i == "rd_intensity" else t[f"raw_{i}"]
-        if s.transform == "linear":
-            v = ((x - s.lo) / (s.hi - s.lo)).clip(lower=0.0, upper=1.0)
-        elif s.transform == "saturating":
-            v = ibis.ifelse(x > 0, x / (x + s.half), 0.0)
-        else:
-            v = _mid_percentile(x, [t.year, *[t[c] for c in s.cohort]])
-        if not s.higher_is_harder:
-            v = 1.0 - v
-        vals[f"value_{i}"] = ibis.ifelse(x.notnull(), v, _nullf())
-    t = t.mutate(**vals)
-    present = [ibis.ifelse(t[f"value_{i}"].notnull(), s.weight, 0.0) for i, s in w.indicators.items()]
-    conf = functools.reduce(lambda a, b: a + b, present)
-    t = t.mutate(confidence=conf)
-    parts = {f"part_{i}": ibis.ifelse(t.confidence > 0, s.weight * t[f"value_{i}"] / t.confidence * 100.0, _nullf())
-             for i, s in w.indicators.items()}
-    t = t.mutate(**parts)
-    total = functools.reduce(lambda a, b: a + b, [t[f"part_{i}"].fill_null(0.0) for i in INDICATORS])
-    t = t.mutate(score=ibis.ifelse(t.confidence > 0, total, _nullf()),
-                 indicators_present=functools.reduce(
-                     lambda a, b: a + b, [t[f"value_{i}"].notnull().cast("int64") for i in INDICATORS]))
-    field = t.top_field.fill_null(UNCLASSIFIED)
-    t = t.mutate(field=field)
-    win = ibis.window(group_by=[t.year, t.field, t.score.isnull()], order_by=t.score)
-    return t.mutate(percentile_in_field_year=ibis.ifelse(t.score.notnull(), ibis.cume_dist().over(win) * 100.0,
-                                                         _nullf()),
-                    weights_version=ibis.literal(w.version))
-
-
-def hardness_expr(store_or_tables, year: int | None = None, weights=None) -> ir.Table:
-    """The full indicator table as one Ibis expression (all organisations; filter it afterwards)."""
-    w = _resolve_weights(weights)
-    t = _tables(store_or_tables)
+def _phase1(t: dict, year: int | None, w: HardnessWeights, detail: bool) -> ir.Table:
+    """Every raw indicator per organisation-year, as one Ibis expression over whole tables."""
     f = _financial_rows(t["financials"], year)
+    scored = [year] if year is not None else f.select("year").distinct().to_pyarrow().column(0).to_pylist()
+    years = _years_table(scored)
     facts = _org_facts(f)
-    pats = _patent_groups(t["patents"], year, w) if t["patents"] is not None else None
-    per_org = by_year = None
+    r = _rolling(f, w, year)
+    duck = getattr(t["financials"]._find_backend(use_default=True), "name", "") == "duckdb"
+    pat_types = {"p_n": "int64", **{f"p_{m}_{x}": _F for m in PAT_METRICS for x in ("s", "c", "r", "rc")}}
+    pats = None
+    if t["patents"] is not None:
+        pats = _patent_cumulative(t["patents"], years, year, w, duck, detail)
+        pats = pats.mutate(**{c: ibis.null(typ) for c, typ in pat_types.items() if c not in pats.columns})
+    r = _left(r, pats, pat_types)
+    per_org = to_year = None
     if t["funding_rounds"] is not None:
-        per_org, by_year = _funding(t["funding_rounds"], facts, year)
-    u = _windows(_union_rows(f, pats, by_year), w)
-    if pats is None:
-        u = u.mutate(**{f"cum_{c}": _nullf() for c in PAT_COLS})
-    if year is not None:
-        u = u.filter(u.year == year)
-    o = _org_table(t, w, facts, per_org)
-    j = u.join(o, "org_id")
-    return _values(_raw(j, w), w)
+        per_org, to_year = _funding(t["funding_rounds"], facts, years, year)
+    r = _left(r, to_year, {"funding_to_year": _F})
+    r = r.mutate(patents_counted=r.p_n.fill_null(0))
+    o = _org_table(t, w, facts, per_org).rename(x_org="org_id")
+    j = r.join(o, r.org_id == o.x_org).drop("x_org")
+    return _raw(j, w, detail)
+
+
+# =============================================================================== weighting (phase 2)
+# The raw indicators come back as one Arrow table; mapping them to 0..1, weighting and adding up
+# are a few vectorised array operations. Only cohort statistics (medians, ranks) go back to the
+# engine, on narrow in-memory tables, because sorting there is parallel and exact.
+
+
+def _np(tbl: pa.Table, name: str) -> np.ndarray:
+    return tbl.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _cohort_values(tbl: pa.Table, raw: dict[str, np.ndarray], specs: list[IndicatorSpec]) -> dict[str, np.ndarray]:
+    """0..1 values of the cohort-relative transforms (cohort_median, percentile), ranked by the engine."""
+    cols: dict[str, Any] = {"_i": pa.array(np.arange(tbl.num_rows, dtype=np.int64)), "year": tbl.column("year")}
+    for c in sorted({c for s in specs for c in s.cohort}):
+        cols[c] = tbl.column(c)
+    for s in specs:
+        x = raw[s.id]
+        cols[f"x_{s.id}"] = pa.array(x, mask=np.isnan(x))
+    m = ibis.memtable(pa.table(cols))
+    out = {}
+    for s in specs:
+        x = m[f"x_{s.id}"]
+        part = [m.year, *[m[c] for c in s.cohort]]
+        if s.transform == "percentile":
+            v = _mid_percentile(x, part)
+        else:  # x / (x + median of the cohort's positive values): the cohort's middle maps to 0.5
+            med = x.median(where=x > 0).over(ibis.window(group_by=part))
+            v = ibis.cases((x <= 0, 0.0), (med.notnull(), x / (x + med)), else_=_nullf())
+        out[s.id] = v
+    res = m.select("_i", **out).to_pyarrow()
+    idx = res.column("_i").to_numpy()
+    values = {}
+    for s in specs:
+        arr = np.full(tbl.num_rows, np.nan)
+        arr[idx] = res.column(s.id).to_numpy(zero_copy_only=False).astype(np.float64)
+        values[s.id] = arr
+    return values
+
+
+def _cume_percentile(year: pa.ChunkedArray, field: pa.ChunkedArray, score: np.ndarray) -> np.ndarray:
+    """Share (×100) of the organisations of the same field and year whose score is at or below this one."""
+    ok = ~np.isnan(score)
+    out = np.full(len(score), np.nan)
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    m = ibis.memtable(pa.table({"_i": idx, "year": year.take(pa.array(idx)), "field": field.take(pa.array(idx)),
+                                "score": score[idx]}))
+    win = ibis.window(group_by=[m.year, m.field], order_by=m.score)
+    res = m.select("_i", p=ibis.cume_dist().over(win) * 100.0).to_pyarrow()
+    out[res.column("_i").to_numpy()] = res.column("p").to_numpy()
+    return out
+
+
+def _weigh(tbl: pa.Table, w: HardnessWeights) -> dict[str, np.ndarray]:
+    """value_, part_, score, confidence and percentile columns from the raw indicator table."""
+    n = tbl.num_rows
+    raw = {i: _np(tbl, "intensity_standing" if i == "rd_intensity" else f"raw_{i}") for i in INDICATORS}
+    cohort_specs = [s for s in w.indicators.values() if s.transform in ("percentile", "cohort_median")]
+    cohort = _cohort_values(tbl, raw, cohort_specs) if cohort_specs and n else {}
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, s in w.indicators.items():
+            x = raw[i]
+            if s.transform == "linear":
+                v = np.clip((x - s.lo) / (s.hi - s.lo), 0.0, 1.0)
+            elif s.transform == "saturating":
+                v = np.where(x > 0, x / (x + s.half), 0.0)
+            else:
+                v = cohort[i]
+            if not s.higher_is_harder:
+                v = 1.0 - v
+            out[f"value_{i}"] = np.where(np.isnan(x), np.nan, v)
+        conf = np.zeros(n)
+        for i, s in w.indicators.items():
+            conf += np.where(np.isnan(out[f"value_{i}"]), 0.0, s.weight)
+        score = np.zeros(n)
+        for i, s in w.indicators.items():
+            part = np.where(conf > 0, s.weight * out[f"value_{i}"] / conf * 100.0, np.nan)
+            out[f"part_{i}"] = part
+            score += np.nan_to_num(part)
+    out["confidence"] = conf
+    out["score"] = np.where(conf > 0, score, np.nan)
+    out["indicators_present"] = sum((~np.isnan(out[f"value_{i}"])).astype(np.int64) for i in INDICATORS)
+    out["percentile_in_field_year"] = _cume_percentile(tbl.column("year"), tbl.column("field"), out["score"])
+    return out
+
+
+def _frame(tbl: pa.Table, computed: dict[str, np.ndarray], columns: list[str], w: HardnessWeights) -> pd.DataFrame:
+    """A DataFrame without copying: strings stay Arrow-backed, numbers stay the arrays computed."""
+    data: dict[str, Any] = {}
+    for c in columns:
+        if c in computed:
+            data[c] = computed[c]
+        elif c == "weights_version":
+            data[c] = pd.array([w.version] * tbl.num_rows, dtype=pd.StringDtype("pyarrow")) if tbl.num_rows else \
+                pd.array([], dtype=pd.StringDtype("pyarrow"))
+        else:
+            col = tbl.column(c)
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                data[c] = pd.array(col, dtype=pd.StringDtype("pyarrow")) if tbl.num_rows else \
+                    pd.array([], dtype=pd.StringDtype("pyarrow"))
+            else:
+                data[c] = col.to_numpy(zero_copy_only=False)
+    df = pd.DataFrame(data, copy=False)
+    df.attrs.update(weights_version=w.version, weights_file=w.path,
+                    weights={i: s.weight for i, s in w.indicators.items()})
+    return df
 
 
 # =============================================================================== public API
@@ -776,42 +897,69 @@ def _check_orgs(t: dict, org_ids) -> list[str] | None:
     return ids
 
 
-def _to_pandas(expr: ir.Table) -> pd.DataFrame:
-    """Arrow-backed strings: building 10 million Python str objects would cost more than the query."""
-    tbl = expr.to_pyarrow()
-    return tbl.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if pa.types.is_string(t) else None)
+@contextlib.contextmanager
+def _lambdas(expr: ir.Table):
+    """Let Ibis's `x -> …` list lambdas (patent scope) run on DuckDB ≥ 1.3, for this query only.
 
-
-def indicators(store_or_tables, year: int | None = None, org_ids: list[str] | None = None,
-               weights=None) -> pd.DataFrame:
-    """One row per organisation-year with every indicator's raw value, 0..1 value, inputs and missing reason.
-
-    Percentiles are computed among all organisations of the year, then `org_ids` selects rows.
+    Newer DuckDB refuses the arrow syntax Ibis 12 writes unless `lambda_syntax` allows it; the
+    setting is restored afterwards, so the store's connection is left as it was found.
     """
+    backend = expr._find_backend(use_default=True)
+    con = getattr(backend, "con", None) if getattr(backend, "name", "") == "duckdb" else None
+    before = None
+    if con is not None:
+        try:
+            before = con.execute("SELECT current_setting('lambda_syntax')").fetchone()[0]
+        except Exception:  # noqa: BLE001 - an older DuckDB without the setting accepts arrows anyway
+            before = None
+    if before is None:
+        yield
+        return
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET lambda_syntax = '{before}'" if before != "DEFAULT" else "RESET lambda_syntax")
+
+
+def _compute(store_or_tables, year, org_ids, weights, detail: bool) -> tuple[pa.Table, dict, HardnessWeights]:
+    w = _resolve_weights(weights)
     t = _tables(store_or_tables)
     y = _check_year(t, year)
     ids = _check_orgs(t, org_ids)
-    e = hardness_expr(t, y, weights)
-    if ids is not None:
-        e = e.filter(e.org_id.isin(ids))
-    inputs = sorted({c for cols in INPUTS.values() for c in cols} - {"currency", "city"})
-    cols = [*SCORE_COLUMNS, "indicators_present", "currency", "city", *inputs]
-    for i in INDICATORS:
-        cols += [f"raw_{i}", f"value_{i}", f"part_{i}", f"missing_{i}"]
-    return _to_pandas(e.select(*cols))
+    expr = _phase1(t, y, w, detail)
+    with _lambdas(expr):
+        tbl = expr.to_pyarrow()
+    computed = _weigh(tbl, w)
+    if ids is not None:  # percentiles are over everyone; the selection comes after
+        keep = pa.compute.is_in(tbl.column("org_id"), value_set=pa.array(ids, pa.string()))
+        where = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        tbl = tbl.take(pa.array(where))
+        computed = {k: v[where] for k, v in computed.items()}
+    return tbl, computed, w
 
 
 def score(store_or_tables, year: int | None = None, org_ids: list[str] | None = None,
           weights=None) -> pd.DataFrame:
-    """The hardness score (0–100) per organisation-year, its confidence, field percentile and parts."""
-    t = _tables(store_or_tables)
-    y = _check_year(t, year)
-    ids = _check_orgs(t, org_ids)
-    e = hardness_expr(t, y, weights)
-    if ids is not None:
-        e = e.filter(e.org_id.isin(ids))
+    """The hardness score (0–100) per organisation-year, its confidence, field percentile and parts.
+
+    Columns: SCORE_COLUMNS, then part_<indicator> (adding up to `score`) and value_<indicator>
+    (0..1; NaN = missing) for every indicator. `df.attrs` holds the weights used.
+    """
+    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=False)
     cols = [*SCORE_COLUMNS, *[f"part_{i}" for i in INDICATORS], *[f"value_{i}" for i in INDICATORS]]
-    return _to_pandas(e.select(*cols))
+    return _frame(tbl, computed, cols, w)
+
+
+def indicators(store_or_tables, year: int | None = None, org_ids: list[str] | None = None,
+               weights=None) -> pd.DataFrame:
+    """One row per organisation-year: every indicator's raw value, 0..1 value, part, missing reason and inputs."""
+    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=True)
+    inputs = sorted({c for cols in INPUTS.values() for c in cols} - set(SCORE_COLUMNS) - {"currency", "city"})
+    cols = [*SCORE_COLUMNS, "indicators_present", "currency", "city", *inputs, "intensity_standing"]
+    for i in INDICATORS:
+        cols += [f"raw_{i}", f"value_{i}", f"part_{i}", f"missing_{i}"]
+    return _frame(tbl, computed, list(dict.fromkeys(cols)), w)
 
 
 def _py(v):
@@ -833,8 +981,8 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None)
     t = _tables(store_or_tables)
     _check_orgs(t, [org_id])
     orgs = t["organizations"]
-    who_row = orgs.filter(orgs.org_id == org_id).select("name_en", "name_zh").to_pyarrow().to_pylist()[0]
-    name = who_row["name_en"] or who_row["name_zh"] or org_id
+    names = orgs.filter(orgs.org_id == org_id).select("name_en", "name_zh").to_pyarrow().to_pylist()[0]
+    name = names["name_en"] or names["name_zh"] or org_id
     who = f"{org_id} ({name})" if name != org_id else org_id
     years = _years_of(t, org_id)
     if not years:
@@ -847,23 +995,23 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None)
     parts, missing = [], []
     for i, s in w.indicators.items():
         value = _py(row[f"value_{i}"])
-        gone = value is None
-        if gone:
+        if value is None:
             missing.append(i)
         parts.append({
             "indicator": i, "label": s.label, "criterion": s.criterion, "weight": s.weight,
             "transform": s.transform, "value_0_1": value, "raw_value": _py(row[f"raw_{i}"]),
             "inputs": {c: _py(row[c]) for c in INPUTS[i]},
-            "contribution": _py(row[f"part_{i}"]), "missing": gone,
+            "contribution": _py(row[f"part_{i}"]), "missing": value is None,
             "missing_reason": _py(row[f"missing_{i}"]),
         })
     conf = _py(row["confidence"]) or 0.0
     sc = _py(row["score"])
-    note = (f"score = sum of contributions = Σ weight × value ÷ {conf:.4g} (the weight of the indicators present) × 100; "
-            f"{len(missing)} of {len(INDICATORS)} indicators missing, so confidence is {conf:.4g}. "
-            "Missing indicators are left out, not counted as 0.")
     if sc is None:
         note = "no indicator could be computed for this organisation and year, so there is no score."
+    else:
+        note = (f"score = sum of the contributions; each is weight × value ÷ {conf:.4g} (the weight of the "
+                f"{len(INDICATORS) - len(missing)} indicators present) × 100. Missing indicators are left out, "
+                f"never counted as 0; confidence {conf:.4g} says how much of the weight was present.")
     warnings = _py(row["warnings"])
     return {
         "org_id": org_id, "name": name, "year": int(year), "score": sc, "confidence": conf,
@@ -874,20 +1022,33 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None)
 
 
 def save_scores(store, df: pd.DataFrame) -> int:
-    """Write scores into the `scores` table, replacing rows with the same (org_id, year, weights_version)."""
+    """Write score() rows into the `scores` table, replacing rows with the same (org_id, year, weights_version).
+
+    `parts` holds, per indicator, its weight (from `df.attrs`, when score() made the frame), 0..1
+    value, raw value (when the frame has it) and contribution.
+    """
     need = ["org_id", "year", "score", "confidence", "percentile_in_field_year", "field", "weights_version"]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise UsageError(f"save_scores needs a score() frame; missing column(s): {', '.join(missing)}")
-    part_cols = [c for c in df.columns if c.startswith("part_")]
     if df.empty:
         return 0
+    weights = df.attrs.get("weights", {})
+    ids = [c[5:] for c in df.columns if c.startswith("part_")]
+    data = pa.Table.from_pandas(df[need + [c for i in ids for c in (f"part_{i}", f"value_{i}", f"raw_{i}")
+                                           if c in df.columns]], preserve_index=False)
+
+    def member(i: str) -> str:
+        def col(c):
+            return f'"{c}"' if c in data.column_names else "NULL"
+        wt = repr(float(weights[i])) if i in weights else "NULL"
+        return (f"'{i}', json_object('weight', {wt}, 'value', {col('value_' + i)}, 'raw', {col('raw_' + i)}, "
+                f"'contribution', {col('part_' + i)})")
+
+    parts_json = ("json_object(" + ", ".join(member(i) for i in ids) + ")::VARCHAR") if ids else "'{}'"
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con = store.con
     con.execute(SCORES_DDL)
-    data = pa.Table.from_pandas(df[need + part_cols], preserve_index=False)
-    parts_json = "json_object(" + ", ".join(f"'{c[5:]}', \"{c}\"" for c in part_cols) + ")::VARCHAR" \
-        if part_cols else "'{}'"
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con.register("_hardness_new", data)
     try:
         with store.transaction():
@@ -895,8 +1056,8 @@ def save_scores(store, df: pd.DataFrame) -> int:
                         "weights_version FROM _hardness_new) n WHERE s.org_id = n.org_id AND s.year = n.year "
                         "AND s.weights_version = n.weights_version")
             con.execute(
-                f"INSERT INTO scores (org_id, year, score, confidence, percentile_in_field_year, field, "
-                f"weights_version, parts, scored_at) SELECT org_id, CAST(year AS INTEGER), score, confidence, "
+                "INSERT INTO scores (org_id, year, score, confidence, percentile_in_field_year, field, "
+                "weights_version, parts, scored_at) SELECT org_id, CAST(year AS INTEGER), score, confidence, "
                 f"percentile_in_field_year, field, weights_version, {parts_json}, ? FROM _hardness_new", [now])
     finally:
         con.unregister("_hardness_new")
