@@ -12,9 +12,12 @@ funding data, no employees). Reading a gap as zero would punish the unreported; 
 re-normalises over the indicators present and `confidence` says how much of the weight that was.
 Every score splits into parts that add up to it, so it can be checked against its inputs.
 
-Why set-based: the score must run over a million organisations × ten years in seconds, so every
-indicator is an Ibis expression over whole tables (one sort per organisation for all windows,
-one per year for percentiles); Python only loads the weights and shapes one explanation.
+Why two phases: the score must run over a million organisations × ten years in seconds. Every
+raw indicator is one Ibis query over whole tables (rolling windows from lags over one sort,
+patents and funding by joins, no per-organisation loop), so it runs where the data lives (DuckDB
+here, Spark elsewhere). Mapping the raw values to 0..1, weighting and adding up are then a few
+vectorised array operations on the collected table; only the cohort statistics (medians, ranks)
+go back to an engine, on narrow in-memory tables.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ INDICATORS: tuple[str, ...] = (
 )
 TRANSFORMS = ("linear", "saturating", "cohort_median", "percentile")
 OECD_GROUPS = ("high", "medium_high", "medium", "medium_low", "low", "unknown")
-PERCENTILE_COHORTS = ("currency",)
+COHORTS = ("currency",)
 PATENT_COHORT = {"section": 1, "class": 3, "subclass": 4}
 PATENT_NORMALISE = ("mean_ratio", "percentile")
 UNCLASSIFIED = "unclassified"
@@ -62,12 +65,12 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "capital_intensity": ("capex", "revenue", "currency"),
     "rd_persistence": ("rd_years_positive", "rd_years_reported", "window_start"),
     "rd_cumulative": ("rd_years_reported", "window_start", "currency"),
-    "rd_growth": ("rd_years_positive", "window_start"),
+    "rd_growth": ("rd_first_year", "rd_first", "rd_last_year", "rd_last", "rd_years_positive"),
     "rd_volatility": ("rd_years_reported", "rd_mean", "rd_std", "window_start"),
     "rd_cycle": ("founded", "first_revenue_year", "first_reported_year", "cycle_censored"),
-    "pre_revenue_funding": ("first_revenue_year", "funding_rounds_usd"),
+    "pre_revenue_funding": ("first_revenue_year", "funding_rounds_usd", "funding_before_revenue", "funding_to_year"),
     "invention_patents": ("invention_patents",),
-    "invention_patent_growth": ("invention_patents", "invention_patent_years", "window_start"),
+    "invention_patent_growth": ("ip_first_year", "ip_first", "ip_last_year", "ip_last", "invention_patent_years"),
     "patent_family": ("patents_counted", "family_size_mean"),
     "patent_citations": ("patents_counted", "forward_citations_mean"),
     "patent_scope": ("patents_counted", "scope_mean"),
@@ -78,6 +81,8 @@ INPUTS: dict[str, tuple[str, ...]] = {
 }
 SCORE_COLUMNS = ("org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field",
                  "weights_version", "warnings")
+# The `scores` table as the store's migration 3 creates it; save_scores creates it the same way
+# in a store that has not been migrated (e.g. a mapping of tables over an older file).
 SCORES_DDL = (
     "CREATE TABLE IF NOT EXISTS scores (org_id VARCHAR, year INTEGER, score DOUBLE, confidence DOUBLE, "
     "percentile_in_field_year DOUBLE, field VARCHAR, weights_version VARCHAR, parts VARCHAR, scored_at TIMESTAMP)"
@@ -189,9 +194,9 @@ def _parse_indicator(iid: str, d: Mapping) -> IndicatorSpec:
     cohort = tuple(d.get("cohort", ()))
     if cohort and transform not in ("percentile", "cohort_median"):
         raise ValueError(f"{where}.cohort only applies to the cohort_median and percentile transforms")
-    bad = [c for c in cohort if c not in PERCENTILE_COHORTS]
+    bad = [c for c in cohort if c not in COHORTS]
     if bad:
-        raise ValueError(f"{where}.cohort: unknown {bad}; use {list(PERCENTILE_COHORTS)}")
+        raise ValueError(f"{where}.cohort: unknown {bad}; use {list(COHORTS)}")
     harder = d.get("higher_is_harder", True)
     if not isinstance(harder, bool):
         raise ValueError(f"{where}.higher_is_harder must be true or false")
@@ -730,7 +735,11 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
 def _phase1(t: dict, year: int | None, w: HardnessWeights, detail: bool) -> ir.Table:
     """Every raw indicator per organisation-year, as one Ibis expression over whole tables."""
     f = _financial_rows(t["financials"], year)
-    scored = [year] if year is not None else f.select("year").distinct().to_pyarrow().column(0).to_pylist()
+    if year is not None:
+        scored = [year]
+    else:
+        fin = t["financials"]
+        scored = fin.select(y=fin.fiscal_year.cast("int64")).distinct().to_pyarrow().column(0).to_pylist()
     years = _years_table(scored)
     facts = _org_facts(f)
     r = _rolling(f, w, year)
@@ -758,14 +767,23 @@ def _phase1(t: dict, year: int | None, w: HardnessWeights, detail: bool) -> ir.T
 
 
 def _np(tbl: pa.Table, name: str) -> np.ndarray:
-    return tbl.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    """A float column as numpy, NULL as NaN (filling first is several times faster than converting nulls)."""
+    filled = pa.compute.fill_null(tbl.column(name).cast(pa.float64()), np.nan)
+    if filled.num_chunks == 0:
+        return np.empty(0)
+    return np.concatenate([c.to_numpy(zero_copy_only=False) for c in filled.chunks])  # one writable copy
+
+
+def _codes(col: pa.ChunkedArray) -> pa.Array:
+    """Small integer codes of a key column: sorting integers beats sorting strings."""
+    return col.combine_chunks().dictionary_encode().indices
 
 
 def _cohort_values(tbl: pa.Table, raw: dict[str, np.ndarray], specs: list[IndicatorSpec]) -> dict[str, np.ndarray]:
     """0..1 values of the cohort-relative transforms (cohort_median, percentile), ranked by the engine."""
     cols: dict[str, Any] = {"_i": pa.array(np.arange(tbl.num_rows, dtype=np.int64)), "year": tbl.column("year")}
     for c in sorted({c for s in specs for c in s.cohort}):
-        cols[c] = tbl.column(c)
+        cols[c] = _codes(tbl.column(c))
     for s in specs:
         x = raw[s.id]
         cols[f"x_{s.id}"] = pa.array(x, mask=np.isnan(x))
@@ -779,13 +797,13 @@ def _cohort_values(tbl: pa.Table, raw: dict[str, np.ndarray], specs: list[Indica
         else:  # x / (x + median of the cohort's positive values): the cohort's middle maps to 0.5
             med = x.median(where=x > 0).over(ibis.window(group_by=part))
             v = ibis.cases((x <= 0, 0.0), (med.notnull(), x / (x + med)), else_=_nullf())
-        out[s.id] = v
+        out[s.id] = v.fill_null(float("nan"))
     res = m.select("_i", **out).to_pyarrow()
-    idx = res.column("_i").to_numpy()
+    order = np.asarray(res.column("_i"))
     values = {}
     for s in specs:
-        arr = np.full(tbl.num_rows, np.nan)
-        arr[idx] = res.column(s.id).to_numpy(zero_copy_only=False).astype(np.float64)
+        arr = np.empty(tbl.num_rows)
+        arr[order] = np.asarray(res.column(s.id))
         values[s.id] = arr
     return values
 
@@ -797,45 +815,68 @@ def _cume_percentile(year: pa.ChunkedArray, field: pa.ChunkedArray, score: np.nd
     if not ok.any():
         return out
     idx = np.flatnonzero(ok)
-    m = ibis.memtable(pa.table({"_i": idx, "year": year.take(pa.array(idx)), "field": field.take(pa.array(idx)),
+    take = pa.array(idx)
+    m = ibis.memtable(pa.table({"_i": idx, "year": year.take(take), "field": _codes(field).take(take),
                                 "score": score[idx]}))
     win = ibis.window(group_by=[m.year, m.field], order_by=m.score)
     res = m.select("_i", p=ibis.cume_dist().over(win) * 100.0).to_pyarrow()
-    out[res.column("_i").to_numpy()] = res.column("p").to_numpy()
+    out[np.asarray(res.column("_i"))] = np.asarray(res.column("p"))
     return out
 
 
-def _weigh(tbl: pa.Table, w: HardnessWeights) -> dict[str, np.ndarray]:
-    """value_, part_, score, confidence and percentile columns from the raw indicator table."""
+def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[str, np.ndarray]:
+    """value_, part_, score, confidence and percentile columns from the raw indicator table.
+
+    NaN is "missing" throughout and every transform keeps it: the parts of a missing indicator stay
+    NaN, and the score adds up only the parts present. `in_place` turns the raw arrays into the
+    values instead of copying them (score() does not return raw values).
+    """
     n = tbl.num_rows
     raw = {i: _np(tbl, "intensity_standing" if i == "rd_intensity" else f"raw_{i}") for i in INDICATORS}
     cohort_specs = [s for s in w.indicators.values() if s.transform in ("percentile", "cohort_median")]
     cohort = _cohort_values(tbl, raw, cohort_specs) if cohort_specs and n else {}
     out: dict[str, np.ndarray] = {}
+    conf, scratch, present = np.zeros(n), np.empty(n), np.empty(n, dtype=bool)
+    # In place wherever possible: on large stores fresh memory, not arithmetic, is what costs.
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, s in w.indicators.items():
             x = raw[i]
             if s.transform == "linear":
-                v = np.clip((x - s.lo) / (s.hi - s.lo), 0.0, 1.0)
+                v = np.subtract(x, s.lo, out=x if in_place else None)
+                v *= 1.0 / (s.hi - s.lo)
+                np.clip(v, 0.0, 1.0, out=v)
             elif s.transform == "saturating":
-                v = np.where(x > 0, x / (x + s.half), 0.0)
+                v = np.maximum(x, 0.0, out=x if in_place else None)  # keeps NaN
+                np.add(v, s.half, out=scratch)
+                v /= scratch
             else:
-                v = cohort[i]
+                v = cohort[i] if n else np.empty(0)
             if not s.higher_is_harder:
-                v = 1.0 - v
-            out[f"value_{i}"] = np.where(np.isnan(x), np.nan, v)
-        conf = np.zeros(n)
-        for i, s in w.indicators.items():
-            conf += np.where(np.isnan(out[f"value_{i}"]), 0.0, s.weight)
+                np.subtract(1.0, v, out=v)
+            out[f"value_{i}"] = v
+            np.isnan(v, out=present)
+            np.logical_not(present, out=present)
+            np.add(conf, s.weight, out=conf, where=present)
+        np.round(conf, 12, out=conf)  # 0.18 + 0.08 + … must give 1, not 1.0000000000000002
+        scale = np.divide(100.0, conf)
         score = np.zeros(n)
         for i, s in w.indicators.items():
-            part = np.where(conf > 0, s.weight * out[f"value_{i}"] / conf * 100.0, np.nan)
+            part = np.multiply(out[f"value_{i}"], scale)
+            part *= s.weight
             out[f"part_{i}"] = part
-            score += np.nan_to_num(part)
+            score += np.fmax(part, 0.0, out=scratch)  # fmax drops NaN: a missing part adds nothing
+    none = conf <= 0
+    score[none] = np.nan
+    for i in INDICATORS:
+        out[f"part_{i}"][none] = np.nan
     out["confidence"] = conf
-    out["score"] = np.where(conf > 0, score, np.nan)
-    out["indicators_present"] = sum((~np.isnan(out[f"value_{i}"])).astype(np.int64) for i in INDICATORS)
-    out["percentile_in_field_year"] = _cume_percentile(tbl.column("year"), tbl.column("field"), out["score"])
+    out["score"] = score
+    count = np.zeros(n, dtype=np.int64)
+    for i in INDICATORS:
+        np.isnan(out[f"value_{i}"], out=present)
+        count += ~present
+    out["indicators_present"] = count
+    out["percentile_in_field_year"] = _cume_percentile(tbl.column("year"), tbl.column("field"), score)
     return out
 
 
@@ -922,7 +963,8 @@ def _lambdas(expr: ir.Table):
         con.execute(f"SET lambda_syntax = '{before}'" if before != "DEFAULT" else "RESET lambda_syntax")
 
 
-def _compute(store_or_tables, year, org_ids, weights, detail: bool) -> tuple[pa.Table, dict, HardnessWeights]:
+def _compute(store_or_tables, year, org_ids, weights, detail: bool,
+             in_place: bool = False) -> tuple[pa.Table, dict, HardnessWeights]:
     w = _resolve_weights(weights)
     t = _tables(store_or_tables)
     y = _check_year(t, year)
@@ -930,7 +972,7 @@ def _compute(store_or_tables, year, org_ids, weights, detail: bool) -> tuple[pa.
     expr = _phase1(t, y, w, detail)
     with _lambdas(expr):
         tbl = expr.to_pyarrow()
-    computed = _weigh(tbl, w)
+    computed = _weigh(tbl, w, in_place)
     if ids is not None:  # percentiles are over everyone; the selection comes after
         keep = pa.compute.is_in(tbl.column("org_id"), value_set=pa.array(ids, pa.string()))
         where = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
@@ -946,7 +988,7 @@ def score(store_or_tables, year: int | None = None, org_ids: list[str] | None = 
     Columns: SCORE_COLUMNS, then part_<indicator> (adding up to `score`) and value_<indicator>
     (0..1; NaN = missing) for every indicator. `df.attrs` holds the weights used.
     """
-    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=False)
+    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=False, in_place=True)
     cols = [*SCORE_COLUMNS, *[f"part_{i}" for i in INDICATORS], *[f"value_{i}" for i in INDICATORS]]
     return _frame(tbl, computed, cols, w)
 

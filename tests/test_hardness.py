@@ -1,0 +1,360 @@
+"""Hardness score: parts add up, missing data never counts as zero, every rule of docs/hardness.md pinned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from hardtech.analytics import hardness as h
+from hardtech.errors import NotFound, SourceError, UsageError
+from hardtech.store.schema import TABLES
+
+T0 = dt.datetime(2024, 1, 1, 12, 0, 0)
+W = h.load_weights()
+PROBS = json.dumps({"hard_core": 0.6, "deep": 0.2, "black": 0.05, "high": 0.1, "model_innovation": 0.05})
+
+
+def put(store, table, rows, source="test", at=T0):
+    """Insert rows as written (provenance filled in), so each test states exactly what the store holds."""
+    df = pd.DataFrame(rows)
+    if TABLES[table].provenance:
+        df["source_name"], df["imported_at"], df["synthetic"] = source, at, False
+    store.con.register("_rows", pa.Table.from_pandas(df, preserve_index=False))
+    store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+    store.con.unregister("_rows")
+
+
+def org(oid, **kw):
+    return {"org_id": oid, "kind": "company", "name_en": kw.pop("name", oid.upper()), **kw}
+
+
+def fin(oid, year, rd=None, revenue=None, currency="CNY", **kw):
+    return {"org_id": oid, "fiscal_year": year, "currency": currency, "rd_expense": rd, "revenue": revenue, **kw}
+
+
+def patent(pn, oid, filed, cites=0, family=1, npl=0, cpc=("G06N3/08",)):
+    return {"publication_number": pn, "applicant_org_id": oid, "filing_date": filed, "forward_citations": cites,
+            "family_size": family, "npl_citations": npl, "cpc_codes": list(cpc), "patent_type": "invention"}
+
+
+def verdict(oid, top_field="ai", probs=PROBS, version="m1", at=T0):
+    return {"entity_type": "organization", "entity_id": oid, "model_version": version, "top_field": top_field,
+            "typology_probabilities": probs, "classified_at": at}
+
+
+def row(df, oid, year=None):
+    sel = df[(df.org_id == oid) & ((df.year == year) if year is not None else True)]
+    assert len(sel) == 1, f"{oid} {year}: {len(sel)} rows"
+    return sel.iloc[0]
+
+
+@pytest.fixture
+def full_store(store):
+    """`full` has every indicator in 2020; `thin` has one year of R&D and revenue and nothing else."""
+    put(store, "organizations", [
+        org("full", name="Full Co", city="Xi'an", country="CN", founded=2015, industry_codes=["isic:2620"]),
+        org("thin", name="Thin Co"),
+        org("xjtu", kind="university", city="Xi'an", country="CN"),
+    ])
+    rows = []
+    for y, rev, rd in [(2015, 0, 10), (2016, 0, 20), (2017, 0, 30), (2018, 100, 40), (2019, 200, 50), (2020, 400, 60)]:
+        rows.append(fin("full", y, rd, rev, rd_staff=30, employees=100, capex=20, invention_patents=y - 2014))
+    rows.append(fin("thin", 2020, 60, 400))
+    put(store, "financials", rows)
+    put(store, "funding_rounds", [
+        {"round_id": "r1", "org_id": "full", "date": dt.date(2016, 5, 1), "amount_usd": 1e6, "stage": "a"},
+        {"round_id": "r2", "org_id": "full", "date": dt.date(2019, 5, 1), "amount_usd": 5e6, "stage": "b"},
+    ])
+    put(store, "patents", [
+        patent("P1", "full", dt.date(2019, 3, 1), cites=1, family=2, npl=4, cpc=("G06N3/08", "H01L21/00")),
+        patent("P2", "full", dt.date(2019, 6, 1), cites=3, family=4, npl=0, cpc=("G06N3/04",)),
+    ])
+    put(store, "classifications", [verdict("full")])
+    return store
+
+
+# ------------------------------------------------------------------------------ weights file
+
+
+def test_packaged_weights_add_up_to_one_and_list_every_indicator():
+    assert set(W.indicators) == set(h.INDICATORS)
+    assert math.isclose(sum(s.weight for s in W.indicators.values()), 1.0, abs_tol=1e-12)
+    assert W.version
+
+
+def _copy_weights(tmp_path, edit) -> Path:
+    text = Path(W.path).read_text(encoding="utf-8")
+    p = tmp_path / "my_weights.toml"
+    p.write_text(edit(text), encoding="utf-8")
+    return p
+
+
+def test_weights_that_do_not_add_up_to_one_are_refused_naming_the_file(tmp_path):
+    p = _copy_weights(tmp_path, lambda s: s.replace("weight = 0.18", "weight = 0.28", 1))
+    with pytest.raises(SourceError) as err:
+        h.load_weights(p)
+    assert str(p) in str(err.value) and "add up to 1.1" in str(err.value)
+
+
+def test_weights_file_must_name_every_indicator_and_no_unknown_one(tmp_path):
+    p = _copy_weights(tmp_path, lambda s: s.replace("[indicators.rd_volatility]", "[indicators.rd_volatilty]"))
+    with pytest.raises(SourceError, match="unknown indicator.*rd_volatilty"):
+        h.load_weights(p)
+    with pytest.raises(SourceError, match="cannot read hardness weights"):
+        h.load_weights(tmp_path / "absent.toml")
+    p = _copy_weights(tmp_path, lambda s: s.replace('transform = "linear"', 'transform = "cubic"', 1))
+    with pytest.raises(SourceError, match="transform must be one of"):
+        h.load_weights(p)
+
+
+# ------------------------------------------------------------------------------ the score
+
+
+def test_parts_add_up_to_the_score(full_store):
+    df = h.score(full_store)
+    assert len(df) == 7  # six years of `full`, one of `thin`
+    parts = df[[f"part_{i}" for i in h.INDICATORS]]
+    assert (parts.sum(axis=1, skipna=True) - df.score).abs().max() < 1e-9
+    assert df.score.between(0, 100).all() and df.confidence.between(0, 1).all()
+    assert (df.weights_version == W.version).all()
+
+
+def test_missing_indicators_lower_confidence_and_never_count_as_zero(full_store):
+    df = h.score(full_store, year=2020)
+    full, thin = row(df, "full"), row(df, "thin")
+    assert full.confidence == pytest.approx(1.0)  # every indicator present
+    assert all(not math.isnan(full[f"value_{i}"]) for i in h.INDICATORS)
+    present = [i for i in h.INDICATORS if not math.isnan(thin[f"value_{i}"])]
+    assert present == ["rd_intensity", "rd_cumulative"]  # one year of R&D and revenue: nothing else
+    weight = W.weight("rd_intensity") + W.weight("rd_cumulative")
+    assert thin.confidence == pytest.approx(weight)
+    mean = sum(W.weight(i) * thin[f"value_{i}"] for i in present) / weight * 100
+    assert thin.score == pytest.approx(mean)  # re-normalised over what is there ...
+    assert thin.score > mean * weight * 1.5  # ... far above what zero-filling would give
+    for i in h.INDICATORS:
+        if i not in present:
+            assert math.isnan(thin[f"part_{i}"]), i  # a missing part is missing, not 0
+
+
+def test_indicator_values_of_a_known_company(full_store):
+    r = row(h.indicators(full_store, year=2020), "full")
+    assert r.raw_rd_intensity == pytest.approx(60 / 400)
+    assert r.oecd_group == "high" and r.reference_intensity == pytest.approx(0.10)
+    assert r.intensity_standing == pytest.approx(1.5)
+    assert r.value_rd_intensity == pytest.approx(1.5 / 2.5)  # saturating, half = 1
+    assert r.raw_rd_staff_share == pytest.approx(0.3)
+    assert r.raw_capital_intensity == pytest.approx(20 / 400)
+    assert r.raw_rd_persistence == 1.0 and r.rd_years_reported == 5  # 2016–2020
+    assert r.raw_rd_cumulative == pytest.approx(20 + 30 + 40 + 50 + 60)
+    assert r.raw_rd_growth == pytest.approx((60 / 20) ** 0.25 - 1)
+    vals = [20, 30, 40, 50, 60]
+    m = sum(vals) / 5
+    assert r.raw_rd_volatility == pytest.approx((sum((v - m) ** 2 for v in vals) / 5) ** 0.5 / m)
+    assert r.raw_rd_cycle == 3 and not r.cycle_censored  # founded 2015, zero revenue until 2018
+    assert r.raw_pre_revenue_funding == pytest.approx(1e6)  # the 2019 round came after revenue
+    assert r.raw_invention_patents == 6
+    assert r.raw_invention_patent_growth == pytest.approx((math.log(7) - math.log(3)) / 4)
+    assert r.raw_institutions_nearby == 1  # the university in the same city
+    assert r.raw_hardness_of_kind == pytest.approx(0.8) and r.raw_physical_product == pytest.approx(0.95)
+    assert r.field == "ai"
+
+
+def test_a_pre_revenue_year_counts_funding_so_far_and_a_censored_cycle(full_store):
+    r = row(h.indicators(full_store, year=2017), "full")
+    assert r.raw_rd_cycle == 3 and r.cycle_censored  # at least 2015..2017 without revenue
+    assert r.raw_pre_revenue_funding == pytest.approx(1e6)
+    assert math.isnan(r.raw_rd_intensity) and r.missing_rd_intensity == "revenue is 0: intensity undefined"
+
+
+def test_revenue_zero_leaves_intensity_missing_with_a_reason(store):
+    put(store, "organizations", [org("z")])
+    put(store, "financials", [fin("z", 2020, rd=50, revenue=0, capex=5)])
+    r = row(h.indicators(store, year=2020), "z")
+    assert math.isnan(r.raw_rd_intensity) and math.isnan(r.value_rd_intensity)  # never inf
+    assert r.missing_rd_intensity == "revenue is 0: intensity undefined"
+    assert r.missing_capital_intensity == "revenue is 0: capital intensity undefined"
+    assert math.isnan(r.part_rd_intensity)
+
+
+def test_negative_and_absurd_values_are_warnings_not_crashes(store):
+    put(store, "organizations", [org("neg"), org("odd")])
+    put(store, "financials", [fin("neg", 2020, rd=-5, revenue=-100, rd_staff=50, employees=10),
+                              fin("odd", 2020, rd=1e12, revenue=1.0)])
+    df = h.indicators(store, year=2020)
+    neg, odd = row(df, "neg"), row(df, "odd")
+    assert "negative R&D expense ignored" in neg.warnings and "negative revenue ignored" in neg.warnings
+    assert "R&D staff exceed employees" in neg.warnings and math.isnan(neg.raw_rd_staff_share)
+    assert math.isnan(neg.raw_rd_intensity) and math.isnan(neg.raw_rd_cumulative)
+    assert math.isnan(odd.raw_rd_intensity) and "x revenue: intensity ignored" in odd.warnings
+
+
+def test_a_custom_weights_file_changes_scores_and_the_version_saved(full_store, tmp_path):
+    def only_intensity(text):
+        out = []
+        for line in text.splitlines():
+            if line.startswith("weight = "):
+                line = "weight = 0.0"
+            out.append(line)
+        text = "\n".join(out).replace('version = "1"', 'version = "intensity-only"')
+        return text.replace("[indicators.rd_intensity]\n", "[indicators.rd_intensity]\n", 1)
+
+    p = _copy_weights(tmp_path, only_intensity)
+    p.write_text(p.read_text().replace(
+        'criterion = "high entry threshold"\nweight = 0.0\ntransform = "saturating"   # applied',
+        'criterion = "high entry threshold"\nweight = 1.0\ntransform = "saturating"   # applied', 1))
+    custom = h.load_weights(p)
+    assert custom.weight("rd_intensity") == 1.0 and custom.version == "intensity-only"
+    a, b = h.score(full_store, year=2020), h.score(full_store, year=2020, weights=p)
+    full_b = row(b, "full")
+    assert full_b.score == pytest.approx(100 * full_b.value_rd_intensity)
+    assert full_b.score != pytest.approx(row(a, "full").score)
+    assert h.save_scores(full_store, a) == 2 and h.save_scores(full_store, b) == 2
+    assert h.save_scores(full_store, b) == 2  # the same version again replaces, never duplicates
+    saved = full_store.con.execute(
+        "SELECT weights_version, count(*) FROM scores GROUP BY 1 ORDER BY 1").fetchall()
+    assert saved == [("1", 2), ("intensity-only", 2)]
+    parts = json.loads(full_store.con.execute(
+        "SELECT parts FROM scores WHERE org_id = 'full' AND weights_version = 'intensity-only'").fetchone()[0])
+    assert parts["rd_intensity"]["weight"] == 1.0
+    assert parts["rd_intensity"]["contribution"] == pytest.approx(full_b.score)
+    assert parts["rd_cumulative"]["contribution"] == 0.0
+
+
+def test_percentile_within_field_and_year(store):
+    put(store, "organizations", [org(f"o{i}") for i in range(7)])
+    put(store, "financials", [fin(f"o{i}", 2020, rd=10 * (i + 1), revenue=1000) for i in range(6)]
+        + [fin("o6", 2019, rd=5, revenue=1000)])
+    put(store, "classifications", [verdict(f"o{i}", top_field="ai") for i in (0, 1, 2, 3, 6)]
+        + [verdict("o4", top_field="biotech")])  # o5 is not classified
+    df = h.score(store)
+    y20 = df[df.year == 2020]
+    ai = y20[y20.field == "ai"].sort_values("score")
+    assert list(ai.percentile_in_field_year) == pytest.approx([25.0, 50.0, 75.0, 100.0])
+    assert list(ai.org_id) == ["o0", "o1", "o2", "o3"]  # more R&D on the same revenue: harder
+    assert row(df, "o4", 2020).percentile_in_field_year == 100.0 and row(df, "o4", 2020).field == "biotech"
+    assert row(df, "o5", 2020).field == "unclassified"
+    assert row(df, "o6", 2019).percentile_in_field_year == 100.0  # alone in ai × 2019
+
+
+def test_patent_indicators_are_normalised_within_field_and_filing_year(store):
+    put(store, "organizations", [org("a"), org("b")])
+    put(store, "financials", [fin("a", y, 10, 100) for y in (2019, 2020, 2021)] + [fin("b", 2020, 10, 100)])
+    put(store, "patents", [
+        patent("A1", "a", dt.date(2019, 1, 5), cites=1, family=1, npl=2, cpc=("G06N3/08",)),
+        patent("A2", "a", dt.date(2019, 9, 5), cites=3, family=3, npl=6, cpc=("G06F9/00", "H04L9/00")),
+        patent("A3", "a", dt.date(2021, 2, 1), cites=8, family=2, npl=1, cpc=("B33Y10/00",)),
+        patent("B1", "b", dt.date(2020, 4, 1), cites=10, family=5, npl=0, cpc=("G06N20/00",)),
+    ])
+    df = h.indicators(store)
+    a19, a21, b20 = row(df, "a", 2019), row(df, "a", 2021), row(df, "b", 2020)
+    # A1 and A2 share the cohort G06 × 2019 (mean citations 2): 0.5 and 1.5, averaging 1.0
+    assert a19.raw_patent_citations == pytest.approx(1.0) and a19.value_patent_citations == pytest.approx(0.5)
+    assert a19.forward_citations_mean == pytest.approx(2.0) and a19.patents_counted == 2
+    assert a19.raw_patent_family == pytest.approx(1.0)  # (1/2 + 3/2) / 2
+    assert a19.raw_patent_scope == pytest.approx((1 / 1.5 + 2 / 1.5) / 2)  # 1 and 2 subclasses, mean 1.5
+    assert a19.raw_science_linkage == pytest.approx(1.0)
+    assert b20.raw_patent_citations == pytest.approx(1.0)  # alone in G06 × 2020: at its cohort's mean
+    assert row(df, "a", 2020).patents_counted == 2  # the 2021 patent does not count before 2021
+    assert a21.patents_counted == 3 and a21.raw_patent_citations == pytest.approx((0.5 + 1.5 + 1.0) / 3)
+    assert math.isnan(row(df, "b", 2020).raw_rd_growth)
+
+
+def test_several_sources_take_each_figure_from_the_newest_row_that_has_it(store):
+    put(store, "organizations", [org("m")])
+    put(store, "financials", [fin("m", 2020, rd=10, revenue=100)], source="old", at=T0)
+    put(store, "financials", [fin("m", 2020, rd=20, revenue=None)], source="new", at=T0 + dt.timedelta(days=1))
+    r = row(h.indicators(store, year=2020), "m")
+    assert r.rd_expense == 20 and r.revenue == 100 and r.raw_rd_intensity == pytest.approx(0.2)
+
+
+def test_the_latest_verdict_decides_field_and_typology(store):
+    put(store, "organizations", [org("c")])
+    put(store, "financials", [fin("c", 2020, 10, 100)])
+    put(store, "classifications", [
+        verdict("c", top_field="ai", version="old", at=T0),
+        verdict("c", top_field="biotech", version="new", at=T0 + dt.timedelta(days=1),
+                probs=json.dumps({"hard_core": 0.1, "deep": 0.1, "model_innovation": 0.7})),
+    ])
+    r = row(h.indicators(store, year=2020), "c")
+    assert r.field == "biotech" and r.model_version == "new"
+    assert r.raw_physical_product == pytest.approx(0.3) and r.raw_hardness_of_kind == pytest.approx(0.2)
+
+
+def test_unknown_organisation_and_year_are_clear_errors(full_store):
+    with pytest.raises(NotFound, match="'nobody'"):
+        h.explain(full_store, "nobody")
+    with pytest.raises(NotFound, match="'ghost'"):
+        h.score(full_store, org_ids=["full", "ghost"])
+    with pytest.raises(UsageError, match=r"full \(Full Co\) has no financial figures for 2012; years it has: 2015–2020"):
+        h.explain(full_store, "full", 2012)
+    with pytest.raises(UsageError, match="no financial figures for 1999 in the store; years with figures: 2015–2020"):
+        h.score(full_store, year=1999)
+    with pytest.raises(UsageError, match=r"xjtu \(XJTU\) has no financial figures, so no hardness score"):
+        h.explain(full_store, "xjtu")
+    with pytest.raises(UsageError, match="year must be a year"):
+        h.score(full_store, year="last")
+
+
+def test_explain_is_json_and_adds_up(full_store):
+    e = h.explain(full_store, "thin")
+    again = json.loads(json.dumps(e))
+    assert again["year"] == 2020 and again["weights_version"] == W.version
+    total = sum(p["contribution"] for p in again["parts"] if not p["missing"])
+    assert total == pytest.approx(again["score"], abs=1e-9)
+    assert again["missing"] == [p["indicator"] for p in again["parts"] if p["missing"]]
+    intensity = next(p for p in again["parts"] if p["indicator"] == "rd_intensity")
+    assert intensity["inputs"]["revenue"] == 400 and intensity["inputs"]["oecd_group"] == "unknown"
+    staff = next(p for p in again["parts"] if p["indicator"] == "rd_staff_share")
+    assert staff["missing"] and staff["contribution"] is None and staff["missing_reason"] == "no R&D staff reported"
+    assert "never counted as 0" in again["note"]
+    full = h.explain(full_store, "full", 2020)
+    assert full["missing"] == [] and full["confidence"] == pytest.approx(1.0)
+
+
+def test_score_runs_on_a_mapping_of_ibis_tables_without_optional_tables(full_store):
+    tables = {"financials": full_store.table("financials"), "organizations": full_store.table("organizations")}
+    df = h.score(tables, year=2020)
+    r = row(df, "full")
+    assert math.isnan(r.value_patent_citations) and math.isnan(r.value_hardness_of_kind)
+    assert r.field == "unclassified" and r.confidence < 1
+    with pytest.raises(UsageError, match="needs the organizations"):
+        h.score({"financials": full_store.table("financials")})
+
+
+def test_synthetic_universe_scores_without_surprises(store):
+    from hardtech.sources.synthetic import SynthConfig, generate
+
+    tables = generate(SynthConfig(orgs=400, seed=3, years=(2016, 2020)))
+    for name in ("organizations", "financials", "patents", "funding_rounds"):
+        t = tables[name]
+        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
+            "imported_at", pa.array([T0] * t.num_rows, pa.timestamp("us")))
+        store.con.register("_t", t)
+        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
+        store.con.unregister("_t")
+    df = h.score(store)
+    assert len(df) == tables["financials"].num_rows
+    parts = df[[f"part_{i}" for i in h.INDICATORS]].sum(axis=1)
+    scored = df.score.notna()
+    assert (parts[scored] - df.score[scored]).abs().max() < 1e-9
+    assert df.percentile_in_field_year[scored].between(0, 100).all()
+
+
+def test_percentile_and_cohort_median_transforms(store, tmp_path):
+    put(store, "organizations", [org(f"p{i}") for i in range(4)])
+    put(store, "financials", [fin("p0", 2020, 10, 100), fin("p1", 2020, 20, 100), fin("p2", 2020, 30, 100),
+                              fin("p3", 2020, 30, 100, currency="EUR")])
+    df = h.score(store, year=2020)
+    # cohort_median (packaged default): CNY cohort median 20 -> 10/30, 20/40, 30/50; EUR alone -> 0.5
+    assert [row(df, f"p{i}").value_rd_cumulative for i in range(4)] == pytest.approx([1 / 3, 0.5, 0.6, 0.5])
+    p = _copy_weights(tmp_path, lambda s: s.replace(
+        'transform = "cohort_median"\ncohort = ["currency"]', 'transform = "percentile"\ncohort = ["currency"]'))
+    df = h.score(store, year=2020, weights=p)
+    # mid-rank: below + half of the equal ones, over n
+    assert [row(df, f"p{i}").value_rd_cumulative for i in range(4)] == pytest.approx([1 / 6, 3 / 6, 5 / 6, 0.5])
