@@ -69,3 +69,17 @@ def test_rank_reproduces_panel_top(tmp_path, shared):
                               "--currency", "CNY", "-f", "json"])
     rows = json.loads(res.stdout)
     assert all(r["country"] == "CN" for r in rows) and rows[0]["currency"] == "CNY"
+
+
+def test_score_and_explain(demo_db):
+    res = runner.invoke(app, ["score", "--db", str(demo_db), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert rows and all(0 <= r["score"] <= 100 and 0 < r["confidence"] <= 1 for r in rows)
+    res = runner.invoke(app, ["score", "huawei", "--explain", "--year", "2022", "--db", str(demo_db), "-f", "json"])
+    d = json.loads(res.stdout)[0]
+    total = sum(p["contribution"] or 0 for p in d["parts"])
+    assert d["year"] == 2022 and total == pytest.approx(d["score"], abs=1e-6)
+    assert any(p["missing"] for p in d["parts"])  # Huawei's series has no revenue: shown as missing, not zero
+    res = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM scores", "--db", str(demo_db), "-f", "json"])
+    assert json.loads(res.stdout)[0]["n"] == len(rows)
