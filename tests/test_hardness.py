@@ -291,7 +291,8 @@ def test_unknown_organisation_and_year_are_clear_errors(full_store):
         h.explain(full_store, "nobody")
     with pytest.raises(NotFound, match="'ghost'"):
         h.score(full_store, org_ids=["full", "ghost"])
-    with pytest.raises(UsageError, match=r"full \(Full Co\) has no financial figures for 2012; years it has: 2015–2020"):
+    msg = r"full \(Full Co\) has no financial figures for 2012; years it has: 2015–2020"
+    with pytest.raises(UsageError, match=msg):
         h.explain(full_store, "full", 2012)
     with pytest.raises(UsageError, match="no financial figures for 1999 in the store; years with figures: 2015–2020"):
         h.score(full_store, year=1999)
@@ -358,3 +359,37 @@ def test_percentile_and_cohort_median_transforms(store, tmp_path):
     df = h.score(store, year=2020, weights=p)
     # mid-rank: below + half of the equal ones, over n
     assert [row(df, f"p{i}").value_rd_cumulative for i in range(4)] == pytest.approx([1 / 6, 3 / 6, 5 / 6, 0.5])
+
+
+def test_patent_cohorts_can_use_percentiles_and_subclasses(store, tmp_path):
+    put(store, "organizations", [org("a")])
+    put(store, "financials", [fin("a", 2019, 10, 100)])
+    put(store, "patents", [
+        patent("A1", "a", dt.date(2019, 1, 5), cites=1, cpc=("G06N3/08",)),
+        patent("A2", "a", dt.date(2019, 9, 5), cites=3, cpc=("G06N20/00",)),
+        patent("A3", "a", dt.date(2019, 9, 9), cites=9, cpc=("G06F9/00",)),
+    ])
+    p = _copy_weights(tmp_path, lambda s: s.replace('normalise = "mean_ratio"', 'normalise = "percentile"'))
+    r = row(h.indicators(store, weights=p), "a")
+    assert r.raw_patent_citations == pytest.approx((1 / 6 + 3 / 6 + 5 / 6) / 3)  # mid-ranks within G06 × 2019
+    p = _copy_weights(tmp_path, lambda s: s.replace('cohort_field = "class"', 'cohort_field = "subclass"'))
+    r = row(h.indicators(store, weights=p), "a")
+    assert r.raw_patent_citations == pytest.approx((0.5 + 1.5 + 1.0) / 3)  # G06N: mean 2; G06F alone
+
+
+def test_cycle_and_pre_revenue_funding_stay_missing_when_the_history_cannot_tell(store):
+    put(store, "organizations", [org("old", founded=2000), org("quiet", founded=2018)])
+    put(store, "financials", [fin("old", 2018, 5, 100), fin("old", 2019, 6, 120), fin("quiet", 2020, 5, None)])
+    put(store, "funding_rounds", [
+        {"round_id": "o1", "org_id": "old", "date": dt.date(2005, 1, 1), "amount_usd": 1e6},
+        {"round_id": "q1", "org_id": "quiet", "date": dt.date(2019, 1, 1), "amount_usd": 2e6},
+    ])
+    df = h.indicators(store)
+    old, quiet = row(df, "old", 2019), row(df, "quiet", 2020)
+    # figures start 18 years after founding with revenue already there: not an 18-year cycle
+    assert math.isnan(old.raw_rd_cycle)
+    assert old.missing_rd_cycle == "revenue history starts after founding: first revenue year unknown"
+    assert math.isnan(old.raw_pre_revenue_funding) and old.missing_pre_revenue_funding == "first revenue year unknown"
+    assert math.isnan(quiet.raw_pre_revenue_funding)
+    assert quiet.missing_pre_revenue_funding == "no revenue figures: cannot tell whether still pre-revenue"
+    assert quiet.missing_rd_cycle == "no revenue yet, and no reported zero revenue to date the start"

@@ -191,7 +191,10 @@ def _parse_indicator(iid: str, d: Mapping) -> IndicatorSpec:
         half = _number(d, "half", where)
         if half <= 0:
             raise ValueError(f"{where}.half must be above 0, not {half}")
-    cohort = tuple(d.get("cohort", ()))
+    cohort = d.get("cohort", [])
+    if not isinstance(cohort, list):
+        raise ValueError(f"{where}.cohort must be a list such as [\"currency\"]")
+    cohort = tuple(cohort)
     if cohort and transform not in ("percentile", "cohort_median"):
         raise ValueError(f"{where}.cohort only applies to the cohort_median and percentile transforms")
     bad = [c for c in cohort if c not in COHORTS]
@@ -621,10 +624,10 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         else_=_nullf(),
     )
     no_rounds = t.funding_rounds_usd.isnull() | (t.funding_rounds_usd == 0)
-    funding = ibis.cases(
+    funding = ibis.cases(  # only when the revenue history says when revenue began, or that it has not
         (no_rounds, _nullf()),
         (started & history_known, t.funding_before_revenue),
-        (~started, t.funding_to_year.fill_null(0.0)),
+        (~started & pre_rev_seen, t.funding_to_year.fill_null(0.0)),
         else_=_nullf(),
     )
 
@@ -680,6 +683,7 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         return t.select("org_id", "name", "year", "currency", **cols)
     no_pat = t.patents_counted == 0
     unclassified = t.model_version.isnull()
+    bad_probs = "typology probabilities missing or out of range"
     several = "R&D reported in several currencies over the years"
     why = {
         "rd_intensity": ibis.cases(
@@ -707,8 +711,9 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
             (started & (fr < founded), "first revenue before the founding year"),
             (started, "revenue history starts after founding: first revenue year unknown"),
             else_="no revenue yet, and no reported zero revenue to date the start"),
-        "pre_revenue_funding": ibis.ifelse(no_rounds, "no funding round with a USD amount",
-                                           "first revenue year unknown"),
+        "pre_revenue_funding": ibis.cases(
+            (no_rounds, "no funding round with a USD amount"), (started, "first revenue year unknown"),
+            else_="no revenue figures: cannot tell whether still pre-revenue"),
         "invention_patents": ibis.ifelse(t.invention_patents.isnull(), "no invention patent count reported",
                                          "negative invention patent count"),
         "invention_patent_growth": f"fewer than 2 years with an invention patent count in the {n}-year window",
@@ -718,8 +723,8 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         "patent_scope": ibis.ifelse(no_pat, "no patents filed by this year", "no CPC/IPC codes"),
         "science_linkage": ibis.ifelse(no_pat, "no patents filed by this year", "no NPL counts (or cohort mean 0)"),
         "institutions_nearby": "city unknown",
-        "hardness_of_kind": ibis.ifelse(unclassified, "not classified", "typology probabilities missing or out of range"),
-        "physical_product": ibis.ifelse(unclassified, "not classified", "typology probabilities missing or out of range"),
+        "hardness_of_kind": ibis.ifelse(unclassified, "not classified", bad_probs),
+        "physical_product": ibis.ifelse(unclassified, "not classified", bad_probs),
     }
     for i in INDICATORS:
         reason = why[i] if isinstance(why[i], ir.Value) else ibis.literal(why[i])
@@ -886,9 +891,10 @@ def _frame(tbl: pa.Table, computed: dict[str, np.ndarray], columns: list[str], w
     for c in columns:
         if c in computed:
             data[c] = computed[c]
-        elif c == "weights_version":
-            data[c] = pd.array([w.version] * tbl.num_rows, dtype=pd.StringDtype("pyarrow")) if tbl.num_rows else \
-                pd.array([], dtype=pd.StringDtype("pyarrow"))
+        elif c == "weights_version":  # one value for every row, built without a Python list of them
+            same = pa.DictionaryArray.from_arrays(pa.array(np.zeros(tbl.num_rows, dtype=np.int8)),
+                                                  pa.array([w.version])).cast(pa.string())
+            data[c] = pd.array(same, dtype=pd.StringDtype("pyarrow"))
         else:
             col = tbl.column(c)
             if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
@@ -1076,18 +1082,18 @@ def save_scores(store, df: pd.DataFrame) -> int:
     if df.empty:
         return 0
     weights = df.attrs.get("weights", {})
-    ids = [c[5:] for c in df.columns if c.startswith("part_")]
+    ids = [i for i in INDICATORS if f"part_{i}" in df.columns]
     data = pa.Table.from_pandas(df[need + [c for i in ids for c in (f"part_{i}", f"value_{i}", f"raw_{i}")
                                            if c in df.columns]], preserve_index=False)
 
     def member(i: str) -> str:
         def col(c):
-            return f'"{c}"' if c in data.column_names else "NULL"
-        wt = repr(float(weights[i])) if i in weights else "NULL"
-        return (f"'{i}', json_object('weight', {wt}, 'value', {col('value_' + i)}, 'raw', {col('raw_' + i)}, "
-                f"'contribution', {col('part_' + i)})")
+            return f'"{c}"' if c in data.column_names else "NULL::DOUBLE"
+        wt = repr(float(weights[i])) if i in weights else "NULL::DOUBLE"
+        return (f"{i} := struct_pack(weight := {wt}, value := {col('value_' + i)}, raw := {col('raw_' + i)}, "
+                f"contribution := {col('part_' + i)})")
 
-    parts_json = ("json_object(" + ", ".join(member(i) for i in ids) + ")::VARCHAR") if ids else "'{}'"
+    parts_json = ("to_json(struct_pack(" + ", ".join(member(i) for i in ids) + "))::VARCHAR") if ids else "'{}'"
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con = store.con
     con.execute(SCORES_DDL)
