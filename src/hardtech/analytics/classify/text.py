@@ -90,8 +90,11 @@ def english_tokens(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _jieba():
     import logging
+    import warnings
 
-    import jieba
+    with warnings.catch_warnings():  # jieba 0.42 imports pkg_resources, which warns on import
+        warnings.simplefilter("ignore")
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
