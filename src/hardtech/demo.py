@@ -74,6 +74,10 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
     from hardtech.services.classify import classify_store
 
     classify_store(db, "organizations")
+    say("scoring hardness")
+    from hardtech.services.scoring import score_rows
+
+    score_rows(db)
     with Store(db, read_only=True) as store:
         counts = store.counts()
     return {"counts": counts, "notes": notes}
@@ -156,6 +160,18 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
     return {"by_city": by_city, "by_field": by_field, "by_typology": by_typology, "top_rd": top, "year": year}
 
 
+def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
+    with Store(db, read_only=True) as store:
+        cur = store.con.execute("""
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn FROM scores)
+            SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
+                   round(l.confidence, 2) AS confidence, l.field
+            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1
+            ORDER BY l.score DESC, l.org_id LIMIT ?""", [top])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -177,4 +193,6 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
     out.emit(tables["by_city"], title="organisations by city")
     out.emit(tables["top_rd"], title=f"largest R&D spenders in {tables['year']} (the year with most figures; "
                                      f"source per row)")
+    out.emit(hardness_leaders(db), title="hardness leaders (latest scored year; confidence = share of the criteria "
+                                         "with data)")
     return db
