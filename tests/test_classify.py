@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hardtech.analytics.classify import FieldClassifier, TypologyClassifier, load_classifier
 from hardtech.analytics.classify.pipeline import HardTechClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
-from hardtech.errors import SourceError, UsageError
+from hardtech.errors import SourceError
 from hardtech.presentation.cli.app import app
 
 

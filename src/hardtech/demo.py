@@ -132,7 +132,7 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
                 rates[ccy] = rate.value
             except Exception:  # noqa: BLE001 - a currency without a rate is left out and said so
                 continue
-        top = top_rd_spenders(fin, orgs, rates, currency, top=12, year=year).to_pyarrow().to_pylist()
+        top = top_rd_spenders(fin, orgs, rates, top=12, year=year).to_pyarrow().to_pylist()
         for r in top:
             r[f"rd_{currency.lower()}_bn"] = round(r.pop("rd_converted") / 1e9, 2)
             r["rd_original"] = f"{r['rd_expense'] / 1e6:,.0f} m {r['currency']}"

@@ -54,10 +54,11 @@ def busiest_year(financials: ir.Table) -> ir.Expr:
 
 
 def top_rd_spenders(financials: ir.Table, orgs: ir.Table, fx_to: dict[str, float] | None = None,
-                    currency: str = "EUR", top: int = 10, year: int | None = None) -> ir.Table:
+                    top: int = 10, year: int | None = None) -> ir.Table:
     """Largest R&D spenders in `year` (or by their latest reported year), compared in one currency.
 
-    `fx_to` maps each currency to a rate into `currency` (the caller picks the date and records it).
+    `fx_to` maps each currency to a rate into the comparison currency (the caller picks it and the
+    date, and records both).
     """
     t = latest_rd(financials, orgs, year)
     if fx_to:

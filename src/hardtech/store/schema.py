@@ -7,7 +7,7 @@ these declarations, so a column cannot exist in one of them and be missing from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ORG_KINDS = ("company", "startup", "university", "institute", "investor", "government")
 OWNERSHIP = ("private", "state", "foreign", "mixed", "unknown")

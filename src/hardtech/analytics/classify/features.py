@@ -16,7 +16,7 @@ import numpy as np
 
 from hardtech.analytics.classify.lexicon import Lexicon, Match, load_lexicon
 from hardtech.analytics.classify.text import clean
-from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, Taxonomy, load_taxonomy
+from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import UsageError
 
 INDICATORS = ("rd_intensity", "invention_patents", "revenue")

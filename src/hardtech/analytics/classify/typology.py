@@ -67,7 +67,7 @@ class TypologyClassifier:
         D = np.stack([field_ev, neg_ev, trl, (trl == 0).astype(float), rd, pat], axis=1)
         return A.astype(np.float64), D
 
-    def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "TypologyClassifier":
+    def fit(self, X, y, encoder: str | None = None) -> "TypologyClassifier":
         docs = analyse(X, encoder)
         self.encoder_ = docs.encoder
         labels = [str(v).strip() for v in y]
