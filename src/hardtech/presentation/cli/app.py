@@ -298,6 +298,29 @@ def score_cmd(
     out.emit(rows, title="hardness scores" + ("" if no_save else " (saved)"))
 
 
+@command(app, "match")
+def match_cmd(
+    kind: str = typer.Argument(..., help="startup | investor | evaluate"),
+    name: Optional[str] = typer.Argument(None, help="The startup (organisation) or investor: id, name or alias."),
+    top: int = typer.Option(10, "--top", help="How many matches."),
+    k: int = typer.Option(10, "--k", help="With evaluate: hit@k."),
+    *, out: Output,
+) -> None:
+    """Match startups with investors by fields, stage, region, ticket and co-investors, with the reasons."""
+    from hardtech.services.ecosystem import match_evaluation, match_rows
+
+    if kind == "evaluate":
+        out.emit([match_evaluation(out.db, k)], title=f"hold-out of each startup's last round, hit@{k}")
+        return
+    if not name:
+        raise UsageError(f"`match {kind}` needs a name")
+    rows = match_rows(out.db, kind, name, top)
+    for r in rows:
+        r["reasons"] = "; ".join(r.get("reasons", []))
+        r.pop("components", None)
+    out.emit(rows, title=f"best matches for {name}")
+
+
 @command(app, "synth")
 def synth_cmd(
     orgs: int = typer.Option(10_000, "--orgs", help="Number of organisations."),

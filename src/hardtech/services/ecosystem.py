@@ -1,0 +1,81 @@
+"""Capital flows, regional ecosystems and investor matching over the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hardtech.store.connection import Store
+
+
+def flow_rows(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
+              currency: str = "USD") -> list[dict]:
+    from hardtech.analytics.flows import flows
+
+    with Store(db, read_only=True) as store:
+        return _rows(flows(store, by=by, period=period, metric=metric, currency=currency))
+
+
+def shift_rows(db: str | Path, period: str = "year", currency: str = "USD") -> list[dict]:
+    """The shift the seeds describe: technology vs business-model innovation, industry vs services."""
+    from hardtech.analytics.flows import sector_share, tech_vs_model_share
+
+    with Store(db, read_only=True) as store:
+        tech = _rows(tech_vs_model_share(store, period=period, currency=currency))
+        sector = _rows(sector_share(store, period=period, currency=currency))
+    return [{"view": "technology vs model innovation", **r} for r in tech] + \
+           [{"view": "secondary vs tertiary sector", **r} for r in sector]
+
+
+def region_rows(db: str | Path, level: str = "city", country: str = "CN") -> list[dict]:
+    from hardtech.analytics.regions import regions_table
+
+    with Store(db, read_only=True) as store:
+        return _rows(regions_table(store, level=level, country=country))
+
+
+def compare_regions(db: str | Path, names: list[str]) -> dict:
+    from hardtech.analytics.regions import compare
+
+    with Store(db, read_only=True) as store:
+        return compare(store, names)
+
+
+def cluster_rows(db: str | Path, min_members: int = 3) -> list[dict]:
+    from hardtech.analytics.regions import clusters
+
+    with Store(db, read_only=True) as store:
+        return _rows(clusters(store, min_members=min_members))
+
+
+def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict]:
+    from hardtech.analytics.matching import match_investor, match_startup
+    from hardtech.errors import NotFound, UsageError
+    from hardtech.services.scoring import resolve_org
+
+    with Store(db, read_only=True) as store:
+        if kind == "startup":
+            return match_startup(store, resolve_org(store, name), top=top)
+        if kind == "investor":
+            rows = store.con.execute(
+                "SELECT investor_id FROM investors WHERE investor_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
+                "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?))",
+                [name, name, name, name]).fetchall()
+            if not rows:
+                raise NotFound(f"no investor {name!r} in the store")
+            return match_investor(store, rows[0][0], top=top)
+    raise UsageError(f"match what? startup or investor, not {kind!r}")
+
+
+def match_evaluation(db: str | Path, k: int = 10) -> dict:
+    from hardtech.analytics.matching import evaluate_holdout
+
+    with Store(db, read_only=True) as store:
+        return evaluate_holdout(store, k=k)
+
+
+def _rows(table) -> list[dict]:
+    if hasattr(table, "to_pylist"):
+        return table.to_pylist()
+    if hasattr(table, "to_dict"):
+        return table.to_dict(orient="records")
+    return list(table)
