@@ -188,6 +188,27 @@ def _map_code(code: str) -> tuple:
         return ()
 
 
+@functools.lru_cache(maxsize=200_000)
+def _typology_hint(code: str) -> str | None:
+    scheme, _, value = code.partition(":")
+    try:
+        return load_taxonomy().typology_hint(scheme.strip().lower(), value.strip()) if value else None
+    except Exception:  # noqa: BLE001 - an unknown scheme or malformed code gives no hint
+        return None
+
+
+def typology_hints(docs: Docs) -> np.ndarray:
+    """(n, classes): 1 where one of the document's codes hints the class (Fintech → business-model innovation)."""
+    out = np.zeros((len(docs), len(TYPOLOGY_IDS)))
+    col = {c: j for j, c in enumerate(TYPOLOGY_IDS)}
+    for i, codes in enumerate(docs.codes):
+        for code in codes:
+            h = _typology_hint(code)
+            if h in col:
+                out[i, col[h]] = 1.0
+    return out
+
+
 def code_matrix(docs: Docs) -> tuple[np.ndarray, list[list]]:
     """Strongest concordance weight per field for each document's codes, and the matches as evidence.
 

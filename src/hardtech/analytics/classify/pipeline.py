@@ -23,7 +23,7 @@ import numpy as np
 
 from hardtech import __version__
 from hardtech.analytics.classify.bow import BowModel
-from hardtech.analytics.classify.features import Docs, analyse, code_matrix, get_encoder
+from hardtech.analytics.classify.features import Docs, analyse, code_matrix, get_encoder, typology_hints
 from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
 from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
@@ -66,6 +66,7 @@ class HardTechClassifier:
         pf, contrib = self.fields_.proba_and_contributions(docs)
         pt, drivers = self.typology_.proba_and_drivers(docs)
         _, code_ev = code_matrix(docs)
+        hint_rows = typology_hints(docs)
         empty = docs.empty
         out = []
         for i in range(len(docs)):
@@ -82,7 +83,10 @@ class HardTechClassifier:
                                          and not any(m.typology.values()) and not docs.codes[i])
             top = max(probs, key=probs.get)
             insufficient = bool(weak and not chosen)
-            tprobs = {} if insufficient else {c: round(float(p), 4) for c, p in zip(TYPOLOGY_IDS, pt[i])}
+            # a bare name ("Bytedance") says nothing about the kind of technology: no typology from it
+            thin = (len(m.tokens) < 4 and not any(m.typology.values()) and not any(m.field_pos.values())
+                    and not hint_rows[i].any())
+            tprobs = {} if insufficient or thin else {c: round(float(p), 4) for c, p in zip(TYPOLOGY_IDS, pt[i])}
             typ = max(tprobs, key=tprobs.get) if tprobs else None
             m = docs.matches[i]
             out.append({
@@ -93,7 +97,9 @@ class HardTechClassifier:
                 "typology_probabilities": tprobs,
                 "trl": m.trl_estimate(),
                 "evidence": (INSUFFICIENT + ": no known words, terms or codes" if insufficient else
-                             self._evidence(docs, i, chosen, contrib[i], code_ev[i], typ, drivers[i], weak)),
+                             self._evidence(docs, i, chosen, contrib[i], code_ev[i], typ, drivers[i], weak)
+                             if typ else self._evidence(docs, i, chosen, contrib[i], code_ev[i], "", [], weak).split(
+                                 " | typology")[0] + " | typology: " + INSUFFICIENT + " (too little text)"),
                 "insufficient": insufficient,
             })
         return out
@@ -190,7 +196,7 @@ class HardTechClassifier:
         fc.classes_ = list(FIELD_IDS)
         fc.encoder_ = name
         fc.bow_ = _bow(data, "f_bow")
-        tc = TypologyClassifier(**p["typology"])
+        tc = TypologyClassifier(**p["typology"])  # older files lack hint_strength: the default applies
         tc.centroids_, tc.class_weights_, tc.coef_ = data["t_centroids"], data["t_class_weights"], data["t_coef"]
         tc.intercept_, tc.d_mean_, tc.d_scale_ = data["t_intercept"], data["t_d_mean"], data["t_d_scale"]
         tc.classes_ = list(TYPOLOGY_IDS)

@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from hardtech.analytics.classify.features import Docs, analyse, as_label_matrix, centroids, typology_prototypes
+from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, centroids, typology_hints,
+                                                   typology_prototypes)
 from hardtech.analytics.classify.bow import BowModel, out_of_fold
 from hardtech.analytics.classify.linear import fit_conditional_logit, softmax
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
@@ -39,7 +40,8 @@ D_KINDS = ("field_evidence", "virtual_cues", "maturity", "maturity_unknown", "rd
 
 
 class TypologyClassifier:
-    def __init__(self, l2: float = 1.0, use_examples: bool = True, iters: int = 1500):
+    def __init__(self, l2: float = 1.0, use_examples: bool = True, iters: int = 1500, hint_strength: float = 2.0):
+        self.hint_strength = hint_strength
         self.l2 = l2
         self.use_examples = use_examples
         self.iters = iters
@@ -96,7 +98,10 @@ class TypologyClassifier:
     def _logits(self, docs: Docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         A, D = self._features(docs)
         Dn = (D - self.d_mean_) / self.d_scale_
-        return np.einsum("ikm,m->ik", A, self.class_weights_) + Dn @ self.coef_ + self.intercept_, A, Dn
+        # a code's typology hint (Fintech, e-commerce → business-model innovation) is a rule, not a learned
+        # weight: labelled examples rarely carry codes
+        hint = self.hint_strength * typology_hints(docs)
+        return np.einsum("ikm,m->ik", A, self.class_weights_) + Dn @ self.coef_ + self.intercept_ + hint, A, Dn
 
     def predict_proba(self, X) -> np.ndarray:
         self._check()
@@ -112,10 +117,13 @@ class TypologyClassifier:
         self._check()
         Z, A, Dn = self._logits(docs)
         P = softmax(Z)
+        hints = typology_hints(docs)
         out = []
         for i in range(len(docs)):
             k = int(P[i].argmax())
             agg: dict[str, float] = {}
+            if hints[i, k]:
+                agg["an industry code typical of the class"] = self.hint_strength * (1 - P[i, k])
             per_class = A[i] * self.class_weights_  # (K, m)
             rel = per_class[k] - P[i] @ per_class
             for name, v in zip(A_KINDS, rel):
@@ -127,7 +135,8 @@ class TypologyClassifier:
         return P, out
 
     def get_params(self) -> dict:
-        return {"l2": self.l2, "use_examples": self.use_examples, "iters": self.iters}
+        return {"l2": self.l2, "use_examples": self.use_examples, "iters": self.iters,
+                "hint_strength": self.hint_strength}
 
 
 def _log_ratio(v) -> float:
