@@ -298,6 +298,65 @@ def score_cmd(
     out.emit(rows, title="hardness scores" + ("" if no_save else " (saved)"))
 
 
+@command(app, "flows")
+def flows_cmd(
+    by: str = typer.Option("field", "--by", help="field | typology | sector | region | stage | investor"),
+    period: str = typer.Option("year", "--period", help="year | quarter"),
+    metric: str = typer.Option("amount", "--metric", help="amount | count | median"),
+    currency: str = typer.Option("USD", "--currency", help="Currency of amounts (FX at each round's date)."),
+    shift: bool = typer.Option(False, "--shift", help="Instead: technology vs model innovation and industry vs "
+                                                     "services shares per period."),
+    *, out: Output,
+) -> None:
+    """Capital flows over funding rounds: undisclosed amounts counted, never guessed; shares and CAGR."""
+    from hardtech.services.ecosystem import flow_rows, shift_rows
+
+    if shift:
+        out.emit(shift_rows(out.db, period, currency), title="the shift from model innovation to technology")
+        return
+    out.emit(flow_rows(out.db, by, period, metric, currency), title=f"funding by {by} and {period} ({metric})")
+
+
+@command(app, "regions")
+def regions_cmd(
+    action: str = typer.Argument("list", help="list | compare | clusters"),
+    names: Optional[List[str]] = typer.Argument(None, help="With compare: two or more regions (西安 杭州 深圳 …)."),
+    level: str = typer.Option("city", "--level", help="city | province"),
+    country: str = typer.Option("CN", "--country", help="ISO country code."),
+    min_members: int = typer.Option(3, "--min-members", help="With clusters: smallest cluster."),
+    *, out: Output,
+) -> None:
+    """Regional ecosystems: organisations per field, location quotients, concentration, scorecards, clusters."""
+    from hardtech.services.ecosystem import cluster_rows, compare_regions, region_rows
+
+    if action == "list":
+        out.emit(region_rows(out.db, level, country), title=f"regions ({level})")
+    elif action == "compare":
+        if not names or len(names) < 2:
+            raise UsageError("`regions compare` needs two or more regions, e.g. 西安 杭州")
+        d = compare_regions(out.db, names)
+        rows = []
+        factors = list(d.get("leaders", {}))
+        for f in factors:
+            row = {"factor": f}
+            for n, card in d["regions"].items():
+                fac = card.get("factors", {}).get(f, {}) if isinstance(card.get("factors"), dict) else {}
+                value = fac.get("value") if isinstance(fac, dict) else fac
+                row[n] = value if value is not None else "no data"
+            row["leads"] = d["leaders"][f] or "—"
+            rows.append(row)
+        out.emit(rows if out.fmt.value == "table" else [d], title=" vs ".join(names))
+    elif action == "clusters":
+        rows = cluster_rows(out.db, min_members)
+        for r in rows:
+            for k, v in list(r.items()):
+                if isinstance(v, list):
+                    r[k] = ", ".join(map(str, v))
+        out.emit(rows, title="clusters: co-located organisations of one field")
+    else:
+        raise UsageError(f"unknown action {action!r}: list, compare or clusters")
+
+
 @command(app, "match")
 def match_cmd(
     kind: str = typer.Argument(..., help="startup | investor | evaluate"),

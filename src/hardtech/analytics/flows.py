@@ -1,0 +1,405 @@
+"""Capital flows: where funding goes, by field, typology, sector, region, stage and investor.
+
+The seeds describe capital moving from services to industry and from business-model innovation
+to technology (docs/flows.md). Checking that claim on real data is only honest when nothing is
+guessed: a range (`数千万`) or an undisclosed amount is counted as a round but never put into a
+sum, a figure in a currency with no rate is counted and reported, and a round without a date
+cannot be placed in a period, so it is left out and named in the warnings. Conversions use the
+dated FX table with the rate on or before each round's own date, never today's rate.
+
+Rounds are read through Ibis (filters, the latest classification per organisation) and the
+small per-round frame is then grouped in pandas, because list columns (fields, investors) are
+exploded and every round needs its own dated rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hardtech.errors import UsageError
+
+BY = ("field", "typology", "sector", "region", "stage", "investor")
+PERIODS = ("year", "quarter")
+METRICS = ("amount", "count", "median")
+FX_POLICY = "on_or_before"
+TECH = ("hard_core", "deep")  # typology classes counted as technology innovation
+MODEL = ("model_innovation",)
+COLUMNS = ("period", "group", "value", "rounds", "disclosed_rounds", "undisclosed_rounds", "currency", "share", "note")
+_CODE = re.compile(r"[A-Z]{3}")
+# investor cells that say "nobody known" rather than name someone (`n/a` in the unicorn list)
+NO_INVESTOR = frozenset({"n/a", "na", "none", "unknown", "-", "—", "未透露", "未披露", "不详"})
+_SCHEMA = pa.schema([
+    ("period", pa.string()), ("group", pa.string()), ("value", pa.float64()), ("rounds", pa.int64()),
+    ("disclosed_rounds", pa.int64()), ("undisclosed_rounds", pa.int64()), ("currency", pa.string()),
+    ("share", pa.float64()), ("note", pa.string()),
+])
+
+
+# ------------------------------------------------------------------------------- arguments
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    v = (value or "").strip().lower()
+    if v not in allowed:
+        raise UsageError(f"unknown {name} {value!r}; use one of: {', '.join(allowed)}")
+    return v
+
+
+def _currency(code: str) -> str:
+    c = (code or "").strip().upper()
+    if not _CODE.fullmatch(c):
+        raise UsageError(f"currency {code!r} is not a three-letter ISO 4217 code (e.g. USD, CNY, EUR)")
+    return c
+
+
+def _date(value, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, int):
+        return dt.date(value, 1, 1) if name == "start" else dt.date(value, 12, 31)
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{name} {value!r} is not a date (YYYY-MM-DD) or a year") from None
+
+
+def _tables(src) -> dict:
+    """funding_rounds and organizations are needed; classifications may be absent (fields go unclassified)."""
+    names = ("funding_rounds", "organizations", "classifications", "investors")
+    if isinstance(src, Mapping):
+        missing = [n for n in ("funding_rounds", "organizations") if src.get(n) is None]
+        if missing:
+            raise UsageError(f"capital flows need the {' and '.join(missing)} table(s)")
+        return {n: src.get(n) for n in names}
+    if hasattr(src, "table"):
+        return {n: src.table(n) for n in names}
+    raise UsageError("flows() takes a Store or a mapping of Ibis tables (funding_rounds, organizations; "
+                     "optionally classifications, investors)")
+
+
+# ------------------------------------------------------------------------------- the round frame
+
+
+def _rounds(t: dict, currency: str, fx, start, end) -> tuple[pd.DataFrame, list[str], str]:
+    """One row per dated round with `conv` (amount in `currency`, NaN when not summable) and why not."""
+    r = t["funding_rounds"]
+    if start is not None:
+        r = r.filter(r.date.isnull() | (r.date >= start))
+    if end is not None:
+        r = r.filter(r.date.isnull() | (r.date <= end))
+    df = r.select("round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high", "disclosed",
+                  "currency", "investors", "investor_ids").to_pandas()
+    warnings: list[str] = []
+    undated = df["date"].isna()
+    if undated.any():
+        ids = sorted(df.loc[undated, "round_id"].astype(str))
+        warnings.append(f"{len(ids)} round(s) without a date left out (no period): {', '.join(ids)}")
+    df = df.loc[~undated].reset_index(drop=True)
+    df["date"] = pd.to_datetime(df["date"])
+    ccy = df["currency"].astype(object).where(df["currency"].notna(), None)
+    ccy = ccy.map(lambda c: c.strip().upper() if isinstance(c, str) and c.strip() else None)
+    has_amount = df["amount"].notna()
+    df["why"] = np.where(has_amount, "", np.where(df["amount_low"].notna() | df["amount_high"].notna(),
+                                                    "range", "undisclosed"))
+    no_ccy = has_amount & ccy.isna()
+    if no_ccy.any():
+        ids = sorted(df.loc[no_ccy, "round_id"].astype(str))
+        warnings.append(f"{len(ids)} round(s) with an amount but no currency counted, not summed: {', '.join(ids)}")
+        df.loc[no_ccy, "why"] = "no currency"
+    fx_note = ""
+    conv = np.full(len(df), np.nan)
+    ok = has_amount & ccy.notna()
+    if ok.any():
+        needs_rate = ok & (ccy != currency)
+        if needs_rate.any():
+            if fx is None:
+                from hardtech.sources.fx import load_fx
+
+                fx = load_fx()
+            fx_note = f"rates on or before each round's date from {fx.name} (version {fx.version})"
+        if fx is not None:
+            vals, _, _ = fx.convert_series(df.loc[ok, "amount"], ccy[ok], currency, df.loc[ok, "date"],
+                                           policy=FX_POLICY, errors="nan")
+        else:  # everything already in the target currency: no table is needed
+            vals = df.loc[ok, "amount"].to_numpy(dtype=float)
+        conv[ok.to_numpy()] = vals
+        no_rate = ok & np.isnan(conv)
+        if no_rate.any():
+            ids = sorted(df.loc[no_rate, "round_id"].astype(str))
+            codes = sorted(set(ccy[no_rate]))
+            warnings.append(f"{len(ids)} round(s) in {', '.join(codes)} with no {currency} rate on or before "
+                            f"their date counted, not summed: {', '.join(ids)}")
+            df.loc[no_rate, "why"] = "no FX rate"
+    df["conv"] = conv
+    df["ccy"] = ccy.to_numpy(dtype=object)
+    return df, warnings, fx_note
+
+
+def _period(dates: pd.Series, period: str) -> pd.Series:
+    if period == "year":
+        return dates.dt.year.astype(str)
+    return dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
+
+
+def _latest_classification(t: dict) -> pd.DataFrame:
+    c = t.get("classifications")
+    if c is None:
+        return pd.DataFrame(columns=["org_id", "fields", "typology"])
+    c = c.filter(c.entity_type == "organization")
+    w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
+    c = c.mutate(_rn=ibis.row_number().over(w))
+    c = c.filter(c._rn == 0).select(org_id=c.entity_id, fields=c.fields, typology=c.typology)
+    return c.to_pandas()
+
+
+def _labels(df: pd.DataFrame, t: dict, by: str) -> pd.Series:
+    """For each round, the list of groups it counts in (several for fields and investors)."""
+    if by == "stage":
+        return df["stage"].map(lambda s: [s if isinstance(s, str) and s else "unknown"])
+    if by in ("field", "typology"):
+        cls = _latest_classification(t).set_index("org_id")
+        if by == "field":
+            known = {o: (list(f) if f is not None and len(f) else ["none"]) for o, f in cls["fields"].items()}
+        else:
+            known = {o: [ty if isinstance(ty, str) and ty else "none"] for o, ty in cls["typology"].items()}
+        return df["org_id"].map(lambda o: known.get(o, ["unclassified"]))
+    orgs = t["organizations"]
+    if by == "region":
+        o = orgs.select("org_id", "city", "province", "country").to_pandas()
+        place = {}
+        for row in o.itertuples(index=False):
+            place[row.org_id] = next((v for v in (row.city, row.province, row.country)
+                                      if isinstance(v, str) and v.strip()), "unknown")
+        return df["org_id"].map(lambda x: [place.get(x, "unknown")])
+    if by == "sector":
+        o = orgs.select("org_id", "industry_codes").to_pandas()
+        sector = {row.org_id: _sector(row.industry_codes) for row in o.itertuples(index=False)}
+        return df["org_id"].map(lambda x: [sector.get(x, "unknown")])
+    return _investor_labels(df, t)
+
+
+def _sector(codes) -> str:
+    """The first code whose concordance records a sector decides; no such code → `unknown`."""
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    for code in (codes if codes is not None else ()):
+        scheme, _, value = str(code).partition(":")
+        if not value:
+            continue
+        try:
+            s = tax.sector(scheme.strip(), value.strip())
+        except UsageError:  # a scheme the taxonomy does not know
+            continue
+        if s:
+            return s
+    return "unknown"
+
+
+def _investor_labels(df: pd.DataFrame, t: dict) -> pd.Series:
+    """Resolved ids (shown by the investor's name) when every name resolved, else the names as written.
+
+    Mixing both for one round would count an investor twice when a name and its id coexist.
+    """
+    names: dict[str, str] = {}
+    inv = t.get("investors")
+    if inv is not None:
+        for row in inv.select("investor_id", "name_en", "name_zh").to_pandas().itertuples(index=False):
+            names[row.investor_id] = row.name_en or row.name_zh or row.investor_id
+    placeholder = {i for i, n in names.items() if str(n).strip().lower() in NO_INVESTOR}
+
+    def one(row) -> list[str]:
+        raw = [s.strip() for s in (row.investors if row.investors is not None else ())
+               if s and s.strip() and s.strip().lower() not in NO_INVESTOR]
+        ids = [s for s in (row.investor_ids if row.investor_ids is not None else ()) if s and s not in placeholder]
+        if ids and len(ids) >= len(raw):
+            return list(dict.fromkeys(names.get(i, i) for i in ids))
+        return list(dict.fromkeys(raw)) or ["unknown"]
+
+    return pd.Series([one(r) for r in df.itertuples(index=False)], index=df.index, dtype=object)
+
+
+# ------------------------------------------------------------------------------- aggregation
+
+
+def _note(sub: pd.DataFrame, fx_note: str, currency: str) -> str | None:
+    parts = []
+    for why in ("range", "undisclosed", "no currency", "no FX rate"):
+        n = int((sub["why"] == why).sum())
+        if n:
+            parts.append(f"{n} {why}")
+    out = ("not summed: " + ", ".join(parts)) if parts else ""
+    converted = sub["conv"].notna().to_numpy() & (sub["ccy"].to_numpy(dtype=object) != currency)
+    if converted.any() and fx_note:
+        out = (out + "; " if out else "") + f"converted at {fx_note}"
+    return out or None
+
+
+def _frame(src, by, period, currency, fx, start, end):
+    t = _tables(src)
+    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"))
+    df["period"] = _period(df["date"], period) if len(df) else pd.Series(dtype=str)
+    df["group"] = _labels(df, t, by) if len(df) else pd.Series(dtype=object)
+    return df, warnings, fx_note
+
+
+def flows_report(store_or_tables, by: str = "field", period: str = "year", metric: str = "amount",
+                 currency: str = "USD", fx=None, start=None, end=None) -> dict:
+    """{table, warnings, cagr, fx}: the flow table plus everything left out of it, and why."""
+    by = _choice("grouping (by)", by, BY)
+    period = _choice("period", period, PERIODS)
+    metric = _choice("metric", metric, METRICS)
+    currency = _currency(currency)
+    df, warnings, fx_note = _frame(store_or_tables, by, period, currency, fx, start, end)
+    rows = []
+    if len(df):
+        totals = df.groupby("period").agg(n=("round_id", "size"), amt=("conv", lambda s: s.sum(min_count=1)))
+        ex = df.explode("group")
+        for (p, g), sub in ex.groupby(["period", "group"], sort=True):
+            summed = sub["conv"].dropna()
+            n, nd = len(sub), len(summed)
+            if metric == "count":
+                value = float(n)
+                share = n / totals.loc[p, "n"]
+            elif metric == "amount":
+                value = float(summed.sum()) if nd else None
+                tot = totals.loc[p, "amt"]
+                share = value / tot if value is not None and tot and not math.isnan(tot) else None
+            else:
+                value = float(summed.median()) if nd else None
+                share = None
+            rows.append({"period": p, "group": g, "value": value, "rounds": n, "disclosed_rounds": nd,
+                         "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
+                         "share": share, "note": _note(sub, fx_note, currency)})
+    table = pa.Table.from_pylist(rows, schema=_SCHEMA)
+    meta = {"warnings": json.dumps(warnings), "by": by, "period": period, "metric": metric,
+            "currency": currency, "fx": fx_note or "no conversion needed"}
+    table = table.replace_schema_metadata(meta)
+    return {"table": table, "warnings": warnings, "cagr": cagr(table), "fx": meta["fx"]}
+
+
+def flows(store_or_tables, by: str = "field", period: str = "year", metric: str = "amount",
+          currency: str = "USD", fx=None, start=None, end=None) -> pa.Table:
+    """The flow table; its schema metadata carries `warnings` (a JSON list) and the FX source."""
+    return flows_report(store_or_tables, by, period, metric, currency, fx, start, end)["table"]
+
+
+def warnings_of(table: pa.Table) -> list[str]:
+    """The warnings a `flows()` table carries in its schema metadata."""
+    meta = table.schema.metadata or {}
+    return json.loads(meta.get(b"warnings", b"[]"))
+
+
+# ------------------------------------------------------------------------------- shares
+
+
+def _class_share(src, by, classes: dict[str, str], label: str, period, currency, fx, start, end) -> pa.Table:
+    amount = flows(src, by=by, period=period, metric="amount", currency=currency, fx=fx, start=start, end=end)
+    df = amount.to_pandas()
+    out_cols = ["period", label, "amount", "amount_share", "rounds", "count_share", "disclosed_rounds", "currency"]
+    if df.empty:
+        return pa.Table.from_pandas(pd.DataFrame(columns=out_cols), preserve_index=False)
+    df[label] = df["group"].map(lambda g: classes.get(g, "other"))
+    g = df.groupby(["period", label], sort=True).agg(amount=("value", lambda s: s.sum(min_count=1)),
+                                                    rounds=("rounds", "sum"),
+                                                    disclosed_rounds=("disclosed_rounds", "sum")).reset_index()
+    ptot = g.groupby("period").agg(a=("amount", "sum"), n=("rounds", "sum"))
+    g["amount_share"] = [a / ptot.loc[p, "a"] if pd.notna(a) and ptot.loc[p, "a"] else None
+                         for p, a in zip(g["period"], g["amount"])]
+    g["count_share"] = [n / ptot.loc[p, "n"] for p, n in zip(g["period"], g["rounds"])]
+    g["currency"] = currency.upper()
+    table = pa.Table.from_pandas(g[out_cols], preserve_index=False)
+    return table.replace_schema_metadata(amount.schema.metadata)
+
+
+def tech_vs_model_share(store_or_tables, period: str = "year", currency: str = "USD", fx=None,
+                        start=None, end=None) -> pa.Table:
+    """Per period, amount and count shares of technology (hard_core + deep), model innovation and other."""
+    classes = {**{c: "technology" for c in TECH}, **{c: "model_innovation" for c in MODEL}}
+    return _class_share(store_or_tables, "typology", classes, "class", period, currency, fx, start, end)
+
+
+def sector_share(store_or_tables, period: str = "year", currency: str = "USD", fx=None,
+                 start=None, end=None) -> pa.Table:
+    """Per period, amount and count shares of secondary (industry) vs tertiary (services) organisations."""
+    classes = {"secondary": "secondary", "tertiary": "tertiary"}
+    return _class_share(store_or_tables, "sector", classes, "sector", period, currency, fx, start, end)
+
+
+# ------------------------------------------------------------------------------- growth
+
+
+def _years(label: str) -> float:
+    m = re.fullmatch(r"(\d{4})(?:-Q([1-4]))?", str(label))
+    if not m:
+        raise UsageError(f"period {label!r} is neither YYYY nor YYYY-Qn")
+    return int(m.group(1)) + (int(m.group(2)) - 1) / 4 if m.group(2) else float(m.group(1))
+
+
+def cagr(table: pa.Table, value_col: str = "value") -> pa.Table:
+    """Per group: first and last period with a value, and (last/first)^(1/years) − 1.
+
+    NULL when the first value is 0 (growth from nothing has no rate), when only one period has
+    data, or when a value is negative; quarters count as quarter-years.
+    """
+    schema = pa.schema([("group", pa.string()), ("first_period", pa.string()), ("last_period", pa.string()),
+                        ("first_value", pa.float64()), ("last_value", pa.float64()), ("years", pa.float64()),
+                        ("cagr", pa.float64())])
+    if value_col not in table.column_names:
+        raise UsageError(f"the table has no column {value_col!r}; columns: {', '.join(table.column_names)}")
+    df = table.select(["period", "group", value_col]).to_pandas()
+    df = df[df[value_col].notna()]
+    rows = []
+    for g, sub in df.groupby("group", sort=True):
+        sub = sub.assign(_y=sub["period"].map(_years)).sort_values("_y")
+        first, last = sub.iloc[0], sub.iloc[-1]
+        years = float(last["_y"] - first["_y"])
+        a, b = float(first[value_col]), float(last[value_col])
+        rate = (b / a) ** (1 / years) - 1 if years > 0 and a > 0 and b >= 0 else None
+        rows.append({"group": g, "first_period": first["period"], "last_period": last["period"],
+                     "first_value": a, "last_value": b, "years": years, "cagr": rate})
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+# ------------------------------------------------------------------------------- investors
+
+
+def top_investors(store_or_tables, field: str | None = None, top: int = 10, currency: str = "USD",
+                  fx=None, start=None, end=None) -> pa.Table:
+    """The most active investors per field: round count first, then disclosed amount, then name."""
+    if top is None or int(top) < 1:
+        raise UsageError(f"top must be a positive number, not {top!r}")
+    currency = _currency(currency)
+    if field is not None:
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        allowed = (*load_taxonomy().fields, "none", "unclassified")
+        field = _choice("field", field, tuple(allowed))
+    df, _, _ = _frame(store_or_tables, "field", "year", currency, fx, start, end)
+    schema = pa.schema([("field", pa.string()), ("rank", pa.int64()), ("investor", pa.string()),
+                        ("rounds", pa.int64()), ("disclosed_amount", pa.float64()), ("currency", pa.string())])
+    if df.empty:
+        return pa.Table.from_pylist([], schema=schema)
+    df["investor"] = _investor_labels(df, _tables(store_or_tables))
+    ex = df.rename(columns={"group": "field"}).explode("field").explode("investor")
+    ex = ex[ex["investor"] != "unknown"]
+    if field is not None:
+        ex = ex[ex["field"] == field]
+    g = ex.groupby(["field", "investor"]).agg(rounds=("round_id", "nunique"),
+                                              disclosed_amount=("conv", lambda s: s.sum(min_count=1))).reset_index()
+    g["_amt"] = g["disclosed_amount"].fillna(-1.0)
+    g = g.sort_values(["field", "rounds", "_amt", "investor"], ascending=[True, False, False, True])
+    g["rank"] = g.groupby("field").cumcount() + 1
+    g = g[g["rank"] <= int(top)]
+    g["currency"] = currency
+    g["disclosed_amount"] = g["disclosed_amount"].astype(float)
+    return pa.Table.from_pandas(g[list(schema.names)], schema=schema, preserve_index=False)
