@@ -357,6 +357,34 @@ def regions_cmd(
         raise UsageError(f"unknown action {action!r}: list, compare or clusters")
 
 
+@command(app, "screen")
+def screen_cmd(
+    applicants: Path = typer.Argument(..., help="Applicants file (CSV/TSV/Excel/JSONL): name, description, "
+                                                "optional codes, financials, patents, city, flags."),
+    rubric: Optional[Path] = typer.Option(None, "--rubric", help="A rubric TOML replacing the shipped one."),
+    name_column: str = typer.Option("name", "--name-column"),
+    text_column: str = typer.Option("description", "--text-column"),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the ranked shortlist as CSV."),
+    excel_out: Optional[Path] = typer.Option(None, "--excel", help="Also write it as Excel."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Also write it as a self-contained HTML page."),
+    *, out: Output,
+) -> None:
+    """Screen a batch of applicants: classified, scored and STAR-checked into a ranked shortlist with reasons."""
+    from hardtech.analytics.screening import screen
+
+    with out.console.status(f"screening {applicants.name} …"):
+        result = screen(applicants, rubric=rubric, name_column=name_column, text_column=text_column)
+    for path, write in ((csv_out, result.to_csv), (excel_out, result.to_excel), (html_out, result.to_html)):
+        if path:
+            write(path)
+            out.message(f"wrote {path}")
+    rows = [{k: ("; ".join(v) if isinstance(v, list) else v) for k, v in r.items() if k != "criteria"}
+            for r in result.rows]
+    cols = ["rank", "name", "score", "confidence", "shortlisted", "top_field", "typology", "trl", "star_verdict",
+            "reasons"] if out.fmt.value == "table" else None
+    out.emit(rows, title=f"{applicants.name}: ranked shortlist", columns=cols)
+
+
 @command(app, "match")
 def match_cmd(
     kind: str = typer.Argument(..., help="startup | investor | evaluate"),

@@ -34,14 +34,7 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value: Any) -> Any:
-    """Spreadsheet formula injection: a text cell starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+from hardtech.cellsafety import neutralise_formula  # noqa: E402 - re-exported for presentation code
 
 
 def _jsonable(v: Any) -> Any:
