@@ -89,15 +89,17 @@ def _tables(src) -> dict:
 # ------------------------------------------------------------------------------- the round frame
 
 
-def _rounds(t: dict, currency: str, fx, start, end) -> tuple[pd.DataFrame, list[str], str]:
+def _rounds(t: dict, currency: str, fx, start, end, with_investors: bool = True) -> tuple[pd.DataFrame, list[str], str]:
     """One row per dated round with `conv` (amount in `currency`, NaN when not summable) and why not."""
     r = t["funding_rounds"]
     if start is not None:
         r = r.filter(r.date.isnull() | (r.date >= start))
     if end is not None:
         r = r.filter(r.date.isnull() | (r.date <= end))
-    df = r.select("round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high", "disclosed",
-                  "currency", "investors", "investor_ids").to_pandas()
+    cols = ["round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high", "disclosed", "currency"]
+    if with_investors:  # list columns are costly to bring into pandas: only when grouping by investor
+        cols += ["investors", "investor_ids"]
+    df = r.select(*cols).to_pyarrow().to_pandas()
     warnings: list[str] = []
     undated = df["date"].isna()
     if undated.any():
@@ -244,9 +246,10 @@ def _note(sub: pd.DataFrame, fx_note: str, currency: str) -> str | None:
     return out or None
 
 
-def _frame(src, by, period, currency, fx, start, end):
+def _frame(src, by, period, currency, fx, start, end, with_investors: bool | None = None):
     t = _tables(src)
-    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"))
+    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"),
+                                    by == "investor" if with_investors is None else with_investors)
     df["period"] = _period(df["date"], period) if len(df) else pd.Series(dtype=str)
     df["group"] = _labels(df, t, by) if len(df) else pd.Series(dtype=object)
     return df, warnings, fx_note
@@ -384,7 +387,7 @@ def top_investors(store_or_tables, field: str | None = None, top: int = 10, curr
 
         allowed = (*load_taxonomy().fields, "none", "unclassified")
         field = _choice("field", field, tuple(allowed))
-    df, _, _ = _frame(store_or_tables, "field", "year", currency, fx, start, end)
+    df, _, _ = _frame(store_or_tables, "field", "year", currency, fx, start, end, with_investors=True)
     schema = pa.schema([("field", pa.string()), ("rank", pa.int64()), ("investor", pa.string()),
                         ("rounds", pa.int64()), ("disclosed_amount", pa.float64()), ("currency", pa.string())])
     if df.empty:

@@ -108,6 +108,10 @@ class _Index:
                         bucket.append(r)
         self.cjk = sorted((k for k in self.keys if _CJK.search(k) and len(k) >= 2), key=len, reverse=True)
         self.latin = sorted((k for k in self.keys if not _CJK.search(k) and len(k) >= 3), key=len, reverse=True)
+        # one compiled pattern per Latin name, and one answer per distinct text: a million organisations
+        # share a few hundred city strings
+        self._latin_re = [(k, re.compile(rf"(?<![a-z]){re.escape(k)}(?![a-z])")) for k in self.latin]
+        self._found: dict[tuple[str, str | None], dict | None] = {}
 
     def up(self, r: dict | None, level: str) -> dict | None:
         """The enclosing region at `level` (the region itself when it already is at that level)."""
@@ -119,6 +123,12 @@ class _Index:
     def find(self, text: str, level: str | None = None) -> dict | None:
         if not text or not str(text).strip():
             return None
+        key = (str(text), level)
+        if key not in self._found:
+            self._found[key] = self._find(str(text), level)
+        return self._found[key]
+
+    def _find(self, text: str, level: str | None) -> dict | None:
         cands = self.keys.get(_norm(text))
         if not cands:
             cands = self._search(str(text))
@@ -135,7 +145,7 @@ class _Index:
         flat = _DROP.sub("", raw)
         words = re.sub(r"[’‘`']", "", raw)
         hits = [k for k in self.cjk if k in flat]
-        hits += [k for k in self.latin if re.search(rf"(?<![a-z]){re.escape(k)}(?![a-z])", words)]
+        hits += [k for k, pat in self._latin_re if pat.search(words)]
         if not hits:
             return []
         best = max(len(k) for k in hits)
