@@ -32,16 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import load_synthetic, peak_mb
+
 TARGET_S = 15.0
 TOL = 1e-9
 
 
 def _peak_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return peak_mb()
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
@@ -51,7 +49,6 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     from hardtech.analytics.taxonomy import FIELD_IDS
     from hardtech.sources.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
-    from hardtech.store.schema import TABLES
 
     cfg = SynthConfig(orgs=orgs, seed=seed)
     t = time.perf_counter()
@@ -59,15 +56,7 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     gen = time.perf_counter() - t
     t = time.perf_counter()
     with Store(db) as store:
-        for name in ("organizations", "funding_rounds", "investors"):
-            tbl = tables[name]
-            store.con.register("src", tbl)
-            data_cols = [c for c in TABLES[name].data_names if c in tbl.column_names]
-            cols = ", ".join(f'"{c}"' for c in data_cols)
-            store.con.execute(
-                f'INSERT INTO "{name}" ({cols}, source_name, synthetic, imported_at) '
-                f"SELECT {cols}, 'synthetic seed {seed}', TRUE, now() FROM src")
-            store.con.unregister("src")
+        load_synthetic(store, tables, ("organizations", "funding_rounds", "investors"), seed)
         th = truth(cfg)
         is_field = pc.is_in(th.column("theme"), value_set=pa.array(list(FIELD_IDS)))
         cls = pa.table({"org_id": th.column("org_id"), "theme": th.column("theme"), "is_field": is_field})

@@ -25,13 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import load_synthetic, peak_mb
+
 
 def _peak_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return peak_mb()
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
@@ -39,22 +37,13 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
 
     from hardtech.sources.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
-    from hardtech.store.schema import TABLES
 
     t = time.perf_counter()
     tables = generate(SynthConfig(orgs=orgs, seed=seed))
     gen = time.perf_counter() - t
     t = time.perf_counter()
     with Store(db) as store:
-        for name in ("organizations", "financials", "patents", "funding_rounds", "investors"):
-            tbl = tables[name]
-            store.con.register("src", tbl)
-            data_cols = [c for c in TABLES[name].data_names if c in tbl.column_names]
-            cols = ", ".join(f'"{c}"' for c in data_cols)
-            store.con.execute(
-                f'INSERT INTO "{name}" ({cols}, source_name, synthetic, imported_at) '
-                f"SELECT {cols}, 'synthetic seed {seed}', TRUE, now() FROM src")
-            store.con.unregister("src")
+        load_synthetic(store, tables, ("organizations", "financials", "patents", "funding_rounds", "investors"), seed)
         counts = {n: store.count(n) for n in ("organizations", "financials", "patents", "funding_rounds")}
     del tables, pa
     return {"generate_s": round(gen, 1), "load_s": round(time.perf_counter() - t, 1), **counts}

@@ -1,0 +1,44 @@
+"""What the benchmarks share: a process's own peak memory, and a synthetic store built quickly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def peak_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: a spawned child inherits its parent's."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> None:
+    """Insert generated Arrow tables straight into the store (flagged synthetic), skipping the importer."""
+    from hardtech.store.schema import TABLES
+
+    for name in names:
+        tbl = tables[name]
+        store.con.register("src", tbl)
+        data_cols = [c for c in TABLES[name].data_names if c in tbl.column_names]
+        cols = ", ".join(f'"{c}"' for c in data_cols)
+        store.con.execute(
+            f'INSERT INTO "{name}" ({cols}, source_name, synthetic, imported_at) '
+            f"SELECT {cols}, 'synthetic seed {seed}', TRUE, now() FROM src")
+        store.con.unregister("src")
+
+
+def timed(fn, *args, **kwargs):
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t
+
+
+__all__ = ["peak_mb", "load_synthetic", "timed", "Path"]
