@@ -24,6 +24,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hardtech.errors import UsageError
 
@@ -107,8 +108,9 @@ def _rounds(t: dict, currency: str, fx, start, end, with_investors: bool = True)
         warnings.append(f"{len(ids)} round(s) without a date left out (no period): {', '.join(ids)}")
     df = df.loc[~undated].reset_index(drop=True)
     df["date"] = pd.to_datetime(df["date"])
-    ccy = df["currency"].astype(object).where(df["currency"].notna(), None)
-    ccy = ccy.map(lambda c: c.strip().upper() if isinstance(c, str) and c.strip() else None)
+    codes, uniq = pd.factorize(df["currency"].astype(object), use_na_sentinel=True)
+    norm = [c.strip().upper() if isinstance(c, str) and c.strip() else None for c in uniq]
+    ccy = pd.Series(np.array([*norm, None], dtype=object)[codes], index=df.index, dtype=object)
     has_amount = df["amount"].notna()
     df["why"] = np.where(has_amount, "", np.where(df["amount_low"].notna() | df["amount_high"].notna(),
                                                     "range", "undisclosed"))
@@ -129,8 +131,7 @@ def _rounds(t: dict, currency: str, fx, start, end, with_investors: bool = True)
                 fx = load_fx()
             fx_note = f"rates on or before each round's date from {fx.name} (version {fx.version})"
         if fx is not None:
-            vals, _, _ = fx.convert_series(df.loc[ok, "amount"], ccy[ok], currency, df.loc[ok, "date"],
-                                           policy=FX_POLICY, errors="nan")
+            vals = _convert(fx, df.loc[ok, "amount"], ccy[ok], currency, df.loc[ok, "date"])
         else:  # everything already in the target currency: no table is needed
             vals = df.loc[ok, "amount"].to_numpy(dtype=float)
         conv[ok.to_numpy()] = vals
@@ -146,47 +147,124 @@ def _rounds(t: dict, currency: str, fx, start, end, with_investors: bool = True)
     return df, warnings, fx_note
 
 
+def _convert(fx, amount: pd.Series, ccy: pd.Series, currency: str, dates: pd.Series) -> np.ndarray:
+    """Rates looked up once per distinct (currency, day): a few thousand pairs serve millions of rounds."""
+    pairs = pd.DataFrame({"c": ccy.to_numpy(dtype=object), "d": dates.to_numpy()})
+    key = pairs.groupby(["c", "d"], sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(key))).groupby(key).first().to_numpy()
+    _, rates, _ = fx.convert_series(np.ones(len(first)), pairs["c"].to_numpy()[first], currency,
+                                    pairs["d"].iloc[first].reset_index(drop=True), policy=FX_POLICY, errors="nan")
+    return amount.to_numpy(dtype=float, na_value=np.nan) * rates[key]
+
+
 def _period(dates: pd.Series, period: str) -> pd.Series:
     if period == "year":
         return dates.dt.year.astype(str)
     return dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
 
 
-def _latest_classification(t: dict) -> pd.DataFrame:
+def _latest_classification(t: dict, arrow: bool = False):
     c = t.get("classifications")
     if c is None:
-        return pd.DataFrame(columns=["org_id", "fields", "typology"])
+        empty = pd.DataFrame(columns=["org_id", "fields", "typology"])
+        return pa.Table.from_pandas(empty.astype(object), preserve_index=False) if arrow else empty
     c = c.filter(c.entity_type == "organization")
     w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
     c = c.mutate(_rn=ibis.row_number().over(w))
     c = c.filter(c._rn == 0).select(org_id=c.entity_id, fields=c.fields, typology=c.typology)
-    return c.to_pandas()
+    return c.to_pyarrow() if arrow else c.to_pandas()
+
+
+def _text(values) -> np.ndarray:
+    """Each cell as a label, or None where it is empty; decided once per distinct value."""
+    codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    keep = [v if isinstance(v, str) and v else None for v in uniq]
+    return np.array([*keep, None], dtype=object)[codes]
+
+
+def _first_place(o: pd.DataFrame) -> np.ndarray:
+    """City, else province, else country (the first non-blank, as written), else `unknown`."""
+    out = np.full(len(o), "unknown", dtype=object)
+    todo = np.ones(len(o), dtype=bool)
+    for col in ("city", "province", "country"):
+        codes, uniq = pd.factorize(o[col].astype(object), use_na_sentinel=True)
+        good = np.array([isinstance(v, str) and bool(v.strip()) for v in uniq] + [False], dtype=bool)[codes]
+        hit = todo & good
+        out[hit] = o[col].to_numpy(dtype=object)[hit]
+        todo &= ~hit
+    return out
+
+
+def _by_org(df: pd.DataFrame, org_ids, per_org: np.ndarray, missing: str) -> np.ndarray:
+    """Per round, its organisation's label (the last row wins for a repeated id, as a dict would)."""
+    keys = pd.Index(pd.Series(org_ids, dtype=object))
+    if not keys.is_unique:
+        last = ~keys.duplicated(keep="last")
+        keys, per_org = keys[last], per_org[last]
+    idx = keys.get_indexer(pd.Series(df["org_id"], dtype=object))
+    return np.where(idx >= 0, per_org[np.clip(idx, 0, None)] if len(per_org) else missing, missing).astype(object)
+
+
+def _long(df: pd.DataFrame, t: dict, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """(row position, group) pairs: one per round, several for fields and investors."""
+    n = len(df)
+    if by == "stage":
+        lab = _text(df["stage"])
+        return np.arange(n), np.where(pd.isna(lab), "unknown", lab).astype(object)
+    if by == "typology":
+        cls = _latest_classification(t, arrow=True)
+        ty = _text(cls.column("typology").to_pandas())
+        ty = np.where(pd.isna(ty), "none", ty).astype(object)
+        return np.arange(n), _by_org(df, cls.column("org_id").to_pandas(), ty, "unclassified")
+    if by == "field":
+        cls = _latest_classification(t, arrow=True)
+        f = cls.column("fields").combine_chunks() if cls.num_rows else pa.array([], pa.list_(pa.string()))
+        lens = pc.fill_null(pc.list_value_length(f), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = pc.list_flatten(f).to_numpy(zero_copy_only=False).astype(object)
+        parent = pc.list_parent_indices(f).to_numpy(zero_copy_only=False).astype(np.int64)
+        empty = np.flatnonzero(lens == 0)
+        org_pos = np.concatenate([parent, empty])
+        org_lab = np.concatenate([flat, np.full(len(empty), "none", dtype=object)])
+        order = np.argsort(org_pos, kind="stable")
+        org_pos, org_lab = org_pos[order], org_lab[order]
+        counts = np.maximum(lens, 1)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+        keys = pd.Index(cls.column("org_id").to_pandas().astype(object))
+        ids = np.arange(len(keys))
+        if not keys.is_unique:
+            last = ~keys.duplicated(keep="last")
+            keys, ids = keys[last], ids[last]
+        idx = keys.get_indexer(pd.Series(df["org_id"], dtype=object))
+        org = np.where(idx >= 0, ids[np.clip(idx, 0, None)] if len(ids) else -1, -1)
+        known = org >= 0
+        reps = np.where(known, counts[np.clip(org, 0, None)] if len(counts) else 1, 1)
+        pos = np.repeat(np.arange(n), reps)
+        within = np.arange(len(pos)) - np.repeat(np.cumsum(reps) - reps, reps)
+        o = np.repeat(org, reps)
+        lab = np.full(len(pos), "unclassified", dtype=object)
+        k = o >= 0
+        lab[k] = org_lab[starts[o[k]] + within[k]]
+        return pos, lab
+    orgs = t["organizations"]
+    if by == "region":
+        o = orgs.select("org_id", "city", "province", "country").to_pyarrow().to_pandas()
+        return np.arange(n), _by_org(df, o["org_id"], _first_place(o), "unknown")
+    if by == "sector":
+        o = orgs.select("org_id", "industry_codes").to_pandas()
+        sector = {row.org_id: _sector(row.industry_codes) for row in o.itertuples(index=False)}
+        return np.arange(n), df["org_id"].map(lambda x: sector.get(x, "unknown")).to_numpy(dtype=object)
+    lists = _investor_labels(df, t)
+    reps = lists.map(len).to_numpy()
+    return np.repeat(np.arange(n), reps), np.array([g for gs in lists for g in gs] + [None], dtype=object)[:-1]
 
 
 def _labels(df: pd.DataFrame, t: dict, by: str) -> pd.Series:
     """For each round, the list of groups it counts in (several for fields and investors)."""
-    if by == "stage":
-        return df["stage"].map(lambda s: [s if isinstance(s, str) and s else "unknown"])
-    if by in ("field", "typology"):
-        cls = _latest_classification(t).set_index("org_id")
-        if by == "field":
-            known = {o: (list(f) if f is not None and len(f) else ["none"]) for o, f in cls["fields"].items()}
-        else:
-            known = {o: [ty if isinstance(ty, str) and ty else "none"] for o, ty in cls["typology"].items()}
-        return df["org_id"].map(lambda o: known.get(o, ["unclassified"]))
-    orgs = t["organizations"]
-    if by == "region":
-        o = orgs.select("org_id", "city", "province", "country").to_pandas()
-        place = {}
-        for row in o.itertuples(index=False):
-            place[row.org_id] = next((v for v in (row.city, row.province, row.country)
-                                      if isinstance(v, str) and v.strip()), "unknown")
-        return df["org_id"].map(lambda x: [place.get(x, "unknown")])
-    if by == "sector":
-        o = orgs.select("org_id", "industry_codes").to_pandas()
-        sector = {row.org_id: _sector(row.industry_codes) for row in o.itertuples(index=False)}
-        return df["org_id"].map(lambda x: [sector.get(x, "unknown")])
-    return _investor_labels(df, t)
+    pos, lab = _long(df, t, by)
+    out = [[] for _ in range(len(df))]
+    for p, g in zip(pos.tolist(), lab.tolist()):
+        out[p].append(g)
+    return pd.Series(out, index=df.index, dtype=object)
 
 
 def _sector(codes) -> str:
@@ -262,27 +340,44 @@ def flows_report(store_or_tables, by: str = "field", period: str = "year", metri
     period = _choice("period", period, PERIODS)
     metric = _choice("metric", metric, METRICS)
     currency = _currency(currency)
-    df, warnings, fx_note = _frame(store_or_tables, by, period, currency, fx, start, end)
+    t = _tables(store_or_tables)
+    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"), by == "investor")
     rows = []
     if len(df):
+        df["period"] = _period(df["date"], period)
         totals = df.groupby("period").agg(n=("round_id", "size"), amt=("conv", lambda s: s.sum(min_count=1)))
-        ex = df.explode("group")
-        for (p, g), sub in ex.groupby(["period", "group"], sort=True):
-            summed = sub["conv"].dropna()
-            n, nd = len(sub), len(summed)
+        pos, lab = _long(df, t, by)
+        conv = df["conv"].to_numpy()[pos]
+        why = df["why"].to_numpy(dtype=object)[pos]
+        ex = pd.DataFrame({"period": df["period"].to_numpy(dtype=object)[pos], "group": lab, "conv": conv,
+                           "converted": ~np.isnan(conv) & (df["ccy"].to_numpy(dtype=object)[pos] != currency)})
+        reasons = ("range", "undisclosed", "no currency", "no FX rate")
+        for w in reasons:
+            ex[w] = why == w
+        g = ex.groupby(["period", "group"], sort=True)
+        agg = g.agg(n=("conv", "size"), nd=("conv", "count"), total=("conv", "sum"),
+                    converted=("converted", "any"), **{w: (w, "sum") for w in reasons})
+        if metric == "median":
+            agg["med"] = g["conv"].median()
+        for (p, grp), a in zip(agg.index, agg.itertuples(index=False)):
+            n, nd = int(a.n), int(a.nd)
             if metric == "count":
                 value = float(n)
                 share = n / totals.loc[p, "n"]
             elif metric == "amount":
-                value = float(summed.sum()) if nd else None
+                value = float(a.total) if nd else None
                 tot = totals.loc[p, "amt"]
                 share = value / tot if value is not None and tot and not math.isnan(tot) else None
             else:
-                value = float(summed.median()) if nd else None
+                value = float(a.med) if nd else None
                 share = None
-            rows.append({"period": p, "group": g, "value": value, "rounds": n, "disclosed_rounds": nd,
+            parts = [f"{int(c)} {w}" for w, c in zip(reasons, a[4:8]) if c]
+            note = ("not summed: " + ", ".join(parts)) if parts else ""
+            if a.converted and fx_note:
+                note = (note + "; " if note else "") + f"converted at {fx_note}"
+            rows.append({"period": p, "group": grp, "value": value, "rounds": n, "disclosed_rounds": nd,
                          "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
-                         "share": share, "note": _note(sub, fx_note, currency)})
+                         "share": share, "note": note or None})
     table = pa.Table.from_pylist(rows, schema=_SCHEMA)
     meta = {"warnings": json.dumps(warnings), "by": by, "period": period, "metric": metric,
             "currency": currency, "fx": fx_note or "no conversion needed"}

@@ -197,7 +197,12 @@ def _rows(t: ir.Table | None, cols: tuple[str, ...]) -> list[dict]:
     if t is None:
         return []
     have = [c for c in cols if c in t.columns]
-    return [{c: r.get(c) for c in cols} for r in t.select(*have).to_pyarrow().to_pylist()]
+    if not have:
+        return [{c: None for c in cols} for _ in range(t.count().execute())]
+    d = t.select(*have).to_pyarrow().to_pydict()  # column-wise: far cheaper than a dict per row from Arrow
+    n = len(d[have[0]])
+    columns = [d[c] if c in d else [None] * n for c in cols]
+    return [dict(zip(cols, vals)) for vals in zip(*columns)]
 
 
 def _matches(tax, codes: list[str]) -> list:
