@@ -24,7 +24,9 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hardtech.analytics.taxonomy import FIELD_IDS, load_taxonomy
 from hardtech.errors import NotFound, ParseError, SourceError, UsageError
@@ -216,32 +218,6 @@ def _matches(tax, codes: list[str]) -> list:
     return out
 
 
-def _org_fields(src, orgs: list[dict], field_source: str, rules: dict) -> dict[str, str]:
-    """org_id → one field per organisation, so shares over fields add up to one."""
-    out: dict[str, str] = {}
-    if field_source == "industry":
-        tax, floor = load_taxonomy(), float(rules["counting"]["industry_min_weight"])
-        for o in orgs:
-            best = None
-            for m in _matches(tax, o.get("industry_codes") or []):
-                if best is None or (-m.weight, FIELD_IDS.index(m.field_id)) < (-best.weight, FIELD_IDS.index(best.field_id)):
-                    best = m
-            if best is not None and best.weight >= floor:
-                out[o["org_id"]] = best.field_id
-        return out
-    if field_source != "classification":
-        raise UsageError(f"field_source must be 'classification' or 'industry', not {field_source!r}")
-    c = _get(src, "classifications")
-    if c is None:
-        return out
-    c = c.filter((c.entity_type == "organization") & c.top_field.notnull())
-    w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
-    c = c.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
-    for r in _rows(c, ("entity_id", "top_field")):
-        out[r["entity_id"]] = r["top_field"]
-    return out
-
-
 def _latest(src, column: str) -> dict[str, tuple[float, str | None]]:
     """org_id → (latest non-empty figure, currency) from financials."""
     f = _get(src, "financials")
@@ -253,37 +229,145 @@ def _latest(src, column: str) -> dict[str, tuple[float, str | None]]:
     return {r["org_id"]: (float(r[column]), r.get("currency")) for r in _rows(f, ("org_id", column, "currency"))}
 
 
+def _column(t: pa.Table, name: str) -> pa.Array:
+    col = t.column(name).combine_chunks() if name in t.column_names else pa.nulls(t.num_rows, pa.string())
+    return col
+
+
+def _codes(arr: pa.Array) -> tuple[np.ndarray, list]:
+    """Dictionary codes (-1 for null) and the distinct values, so Python runs once per distinct value."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return idx, enc.dictionary.to_pylist()
+
+
 class _Members:
-    """Organisations of one country resolved to regions of one level, with their field."""
+    """Organisations of one country resolved to regions of one level, with their field.
+
+    A million organisations share a few thousand (country, province, city) values, so places are
+    resolved once per distinct value and everything else stays columnar; the per-row dicts that
+    `regions_table`, `clusters` and `unresolved` walk are built only when they ask for them.
+    """
+
+    _COLS = ("org_id", "kind", "name_en", "name_zh", "country", "province", "city", "industry_codes")
 
     def __init__(self, src, level: str, country: str, field_source: str, rules: dict):
         if level not in LEVELS:
             raise UsageError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
         self.src, self.level, self.country, self.rules = src, level, country.upper(), rules
         self.ix = _index(_get(src, "regions"))
-        cols = ("org_id", "kind", "name_en", "name_zh", "country", "province", "city", "industry_codes")
-        orgs = _rows(_get(src, "organizations"), cols)
-        fields = _org_fields(src, orgs, field_source, rules)
-        self.rows, self.unresolved = [], []
-        for o in orgs:
+        orgs = self._load(_get(src, "organizations"))
+        ci, cv = _codes(_column(orgs, "country"))
+        pi, pv = _codes(_column(orgs, "province")) if level == "province" else (np.full(orgs.num_rows, -1, np.int64), [])
+        yi, yv = _codes(_column(orgs, "city"))
+        ny, np_ = len(yv) + 1, len(pv) + 1
+        combo = ((ci + 1) * np_ + (pi + 1)) * ny + (yi + 1)
+        uniq, inv = np.unique(combo, return_inverse=True)
+        rids, keep_u = [], np.zeros(len(uniq), bool)
+        for j, k in enumerate(uniq.tolist()):
+            y, rest = k % ny - 1, k // ny
+            p, c = rest % np_ - 1, rest // np_ - 1
+            o = {"country": cv[c] if c >= 0 else None, "province": pv[p] if p >= 0 else None,
+                 "city": yv[y] if y >= 0 else None}
             r = self._place(o)
             ctry = (o.get("country") or (r or {}).get("country") or "").upper()
-            if ctry != self.country:
-                continue
-            name = o.get("name_en") or o.get("name_zh")
-            if r is None:
-                place = o.get("city") if level == "city" else (o.get("province") or o.get("city"))
-                self.unresolved.append({"org_id": o["org_id"], "name": name, "place": place,
-                                        "reason": f"no {level} given" if not place else f"{place!r} not in regions"})
-            self.rows.append({"org_id": o["org_id"], "name": name, "kind": o.get("kind"),
-                              "region_id": r["region_id"] if r else None, "field": fields.get(o["org_id"]),
-                              "industry_codes": o.get("industry_codes") or []})
+            keep_u[j] = ctry == self.country
+            rids.append(r["region_id"] if r else None)
+        keep = keep_u[inv.ravel()] if len(uniq) else np.zeros(0, bool)
+        t = orgs.filter(pa.array(keep, pa.bool_()))
+        rid_u = pa.array(rids, pa.string())
+        region = rid_u.take(pa.array(inv.ravel()[keep], pa.int64())) if len(uniq) else pa.nulls(0, pa.string())
+        self._t = t.append_column("region_id", region).append_column(
+            "field", self._fields(src, t, field_source, rules))
+        self.n_unresolved = region.null_count
+        self._rows: list[dict] | None = None
+        self._unresolved: list[dict] | None = None
+
+    @classmethod
+    def _load(cls, t: ir.Table | None) -> pa.Table:
+        if t is None:
+            return pa.table({c: pa.nulls(0, pa.string()) for c in cls._COLS})
+        have = [c for c in cls._COLS if c in t.columns]
+        if not have:
+            n = t.count().execute()
+            return pa.table({c: pa.nulls(n, pa.string()) for c in cls._COLS})
+        d = t.select(*have).to_pyarrow()
+        for c in cls._COLS:
+            if c not in d.column_names:
+                d = d.append_column(c, pa.nulls(d.num_rows, pa.list_(pa.string()) if c == "industry_codes"
+                                                else pa.string()))
+        return d.select(list(cls._COLS))
+
+    @staticmethod
+    def _fields(src, t: pa.Table, field_source: str, rules: dict) -> pa.Array:
+        """One field per organisation (aligned with `t`), so shares over fields add up to one."""
+        if field_source == "industry":
+            tax, floor = load_taxonomy(), float(rules["counting"]["industry_min_weight"])
+            seen: dict[tuple, str | None] = {}
+            out = []
+            for codes in t.column("industry_codes").to_pylist():
+                key = tuple(codes or ())
+                if key not in seen:
+                    best = None
+                    for m in _matches(tax, list(key)):
+                        if best is None or (-m.weight, FIELD_IDS.index(m.field_id)) < (-best.weight, FIELD_IDS.index(best.field_id)):
+                            best = m
+                    seen[key] = best.field_id if best is not None and best.weight >= floor else None
+                out.append(seen[key])
+            return pa.array(out, pa.string())
+        if field_source != "classification":
+            raise UsageError(f"field_source must be 'classification' or 'industry', not {field_source!r}")
+        c = _get(src, "classifications")
+        if c is None or t.num_rows == 0:
+            return pa.nulls(t.num_rows, pa.string())
+        c = c.filter((c.entity_type == "organization") & c.top_field.notnull())
+        w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
+        c = c.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).select("entity_id", "top_field")
+        c = c.to_pyarrow()
+        ids = c.column("entity_id").combine_chunks().cast(pa.string())
+        org = t.column("org_id").combine_chunks().cast(pa.string())
+        pos = pc.index_in(org, value_set=ids)
+        return c.column("top_field").combine_chunks().cast(pa.string()).take(pos)
 
     def _place(self, o: dict) -> dict | None:
         if self.level == "city":
             return self.ix.up(self.ix.find(o.get("city") or "", "city"), "city")
         hit = self.ix.up(self.ix.find(o.get("province") or "", "province"), "province")
         return hit or self.ix.up(self.ix.find(o.get("city") or "", "city"), "province")
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            d = self._t.select(["org_id", "name_en", "name_zh", "kind", "region_id", "field",
+                                "industry_codes"]).to_pydict()
+            self._rows = [{"org_id": oid, "name": en or zh, "kind": k, "region_id": rid, "field": f,
+                           "industry_codes": codes or []}
+                          for oid, en, zh, k, rid, f, codes in zip(d["org_id"], d["name_en"], d["name_zh"],
+                                                                   d["kind"], d["region_id"], d["field"],
+                                                                   d["industry_codes"])]
+        return self._rows
+
+    @property
+    def unresolved(self) -> list[dict]:
+        if self._unresolved is None:
+            t = self._t.filter(pc.is_null(self._t.column("region_id")))
+            d = t.select(["org_id", "name_en", "name_zh", "province", "city"]).to_pydict()
+            out = []
+            for oid, en, zh, prov, city in zip(d["org_id"], d["name_en"], d["name_zh"], d["province"], d["city"]):
+                place = city if self.level == "city" else (prov or city)
+                out.append({"org_id": oid, "name": en or zh, "place": place,
+                            "reason": f"no {self.level} given" if not place else f"{place!r} not in regions"})
+            self._unresolved = out
+        return self._unresolved
+
+    def firm_table(self) -> pa.Table:
+        """The firms (kinds counted as firms; no kind = a company), in organisation order."""
+        kinds = set(self.rules["counting"]["firm_kinds"])
+        ki, kv = _codes(self._t.column("kind").combine_chunks())
+        ok = np.array([(v or "company") in kinds for v in kv] + ["company" in kinds], bool)
+        return self._t.filter(pa.array(ok[ki], pa.bool_()))
 
     def firms(self) -> list[dict]:
         kinds = set(self.rules["counting"]["firm_kinds"])
@@ -302,22 +386,26 @@ def _members(src, level, country, field_source) -> _Members:
 
 def _weighted(m: _Members, measure: str) -> ir.Table:
     """Membership table (org_id, region_id, field, value): value = 1 per firm, or its latest R&D."""
-    firms = m.firms()
+    firms = m.firm_table()
+    org = firms.column("org_id").combine_chunks().cast(pa.string())
+    region = firms.column("region_id").combine_chunks().cast(pa.string())
+    field = firms.column("field").combine_chunks().cast(pa.string())
     if measure == "firms":
-        vals = {r["org_id"]: 1.0 for r in firms}
+        value = pa.array(np.ones(firms.num_rows), pa.float64())
     elif measure == "rd":
         rd = _latest(m.src, "rd_expense")
-        ccys = {rd[r["org_id"]][1] for r in firms if r["org_id"] in rd}
+        ids = org.to_pylist()
+        ccys = {rd[o][1] for o in ids if o in rd}
         if len(ccys) > 1:
             raise UsageError(f"measure 'rd' needs one currency; the firms report {', '.join(sorted(map(str, ccys)))}")
-        vals = {r["org_id"]: rd[r["org_id"]][0] for r in firms if r["org_id"] in rd}
+        has = pa.array([o in rd for o in ids], pa.bool_())
+        org, region, field = org.filter(has), region.filter(has), field.filter(has)
+        value = pa.array([rd[o][0] for o in org.to_pylist()], pa.float64())
     else:
         raise UsageError(f"measure must be 'firms' or 'rd', not {measure!r}")
-    data = [{"org_id": r["org_id"], "region_id": r["region_id"], "field": r["field"], "value": vals[r["org_id"]]}
-            for r in firms if r["org_id"] in vals]
     schema = pa.schema([("org_id", pa.string()), ("region_id", pa.string()), ("field", pa.string()),
                         ("value", pa.float64())])
-    return ibis.memtable(pa.Table.from_pylist(data, schema=schema))
+    return ibis.memtable(pa.Table.from_arrays([org, region, field, value], schema=schema))
 
 
 # ------------------------------------------------------------------------------- measures
@@ -338,7 +426,7 @@ def _lq_table(m: _Members, measure: str) -> pa.Table:
     names = [m.name(r) for r in out.column("region_id").to_pylist()]
     out = out.add_column(1, "region", pa.array([n[0] for n in names], pa.string()))
     out = out.add_column(2, "region_zh", pa.array([n[1] for n in names], pa.string()))
-    return out.replace_schema_metadata({"unresolved": str(len(m.unresolved)), "level": m.level,
+    return out.replace_schema_metadata({"unresolved": str(m.n_unresolved), "level": m.level,
                                         "country": m.country, "measure": measure})
 
 
@@ -455,7 +543,7 @@ def regions_table(store_or_tables, level: str = "city", country: str = "CN",
         row["hhi"] = hhi.get(rid)
         rows.append(row)
     table = pa.Table.from_pylist(rows) if rows else pa.table({"region_id": pa.array([], pa.string())})
-    return table.replace_schema_metadata({"unresolved": str(len(m.unresolved)), "level": m.level,
+    return table.replace_schema_metadata({"unresolved": str(m.n_unresolved), "level": m.level,
                                           "country": m.country})
 
 
