@@ -25,21 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
-from common import load_synthetic, peak_mb
+from common import in_child, load_synthetic, peak_mb
 
 TARGET_S = 15.0
 TOL = 1e-9
-
-
-def _peak_mb() -> float:
-    return peak_mb()
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
@@ -186,7 +181,7 @@ def measure(db: str, q) -> None:
             res[label] = fn()
             out["ours"][label] = time.perf_counter() - t
             out.setdefault("rows", {})[label] = res[label].num_rows
-        out["peak_after_ours_mb"] = _peak_mb()
+        out["peak_after_ours_mb"] = peak_mb()
         t = time.perf_counter()
         data = _pandas_load(store)
         out["pandas_load_s"] = time.perf_counter() - t
@@ -200,7 +195,7 @@ def measure(db: str, q) -> None:
         "lq": (res["location_quotients"], ("region_id", "field"), "lq"),
         "hhi": (res["herfindahl"], ("region_id",), "hhi"),
     }, pdres)
-    out["peak_mb"] = _peak_mb()
+    out["peak_mb"] = peak_mb()
     q.put(out)
 
 
@@ -215,12 +210,7 @@ def main() -> None:
         db = Path(tmp) / "synth.duckdb"
         info = build_store(db, args.orgs)
         print(f"synthetic store (classifications from synthetic.truth, model_version 'synthetic-truth'): {info}")
-        ctx = mp.get_context("spawn")
-        q = ctx.Queue()
-        p = ctx.Process(target=measure, args=(db.as_posix(), q))
-        p.start()
-        r = q.get()
-        p.join()
+        r = in_child(measure, db.as_posix())
     ours = sum(r["ours"].values())
     for k, v in r["ours"].items():
         print(f"  {k:<22} {v:8.2f} s  ({r['rows'][k]:,} rows)")

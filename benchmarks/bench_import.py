@@ -13,30 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
-import resource
 import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from common import in_child, peak_mb
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _peak_mb() -> float:
-    """This process's own peak RSS (VmHWM). ru_maxrss is not used: a spawned child inherits its
-    parent's ru_maxrss on Linux, so it would report the parent's peak."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_ours(db: str, table: str, path: str, mapping: str | None, preload: str | None, q) -> None:
@@ -52,7 +39,7 @@ def run_ours(db: str, table: str, path: str, mapping: str | None, preload: str |
         r = import_file(store, table, path, mapping=mapping)
         secs = time.perf_counter() - t
         rows = sum(x.inserted for x in r.targets)
-    q.put({"seconds": secs, "rows": rows, "rejected": r.rejected, "peak_mb": _peak_mb()})
+    q.put({"seconds": secs, "rows": rows, "rejected": r.rejected, "peak_mb": peak_mb()})
 
 
 def run_baseline(db: str, path: str, q) -> None:
@@ -64,17 +51,7 @@ def run_baseline(db: str, path: str, q) -> None:
     df.to_sql("t", con, index=False)
     con.commit()
     con.close()
-    q.put({"seconds": time.perf_counter() - t, "rows": len(df), "peak_mb": _peak_mb()})
-
-
-def in_child(target, *args) -> dict:
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, q))
-    p.start()
-    res = q.get()
-    p.join()
-    return res
+    q.put({"seconds": time.perf_counter() - t, "rows": len(df), "peak_mb": peak_mb()})
 
 
 def compare(name: str, ours: dict, base: dict) -> dict:

@@ -18,18 +18,13 @@ baseline), a plain pandas `groupby`/`rank` implementation of the same ranking.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
-from common import load_synthetic, peak_mb
-
-
-def _peak_mb() -> float:
-    return peak_mb()
+from common import in_child, load_synthetic, peak_mb
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
@@ -67,7 +62,7 @@ def measure(db: str, year: int, q) -> None:
         scored = score(store, year=year)
         out["score_s"] = time.perf_counter() - t
         out["scored_rows"] = len(scored)
-        out["peak_after_ours_mb"] = _peak_mb()
+        out["peak_after_ours_mb"] = peak_mb()
         t = time.perf_counter()
         fin = store.con.execute("SELECT org_id, fiscal_year, currency, rd_expense, revenue, source_name, imported_at "
                                 "FROM financials").df()
@@ -89,7 +84,7 @@ def measure(db: str, year: int, q) -> None:
     ours = pd.DataFrame({"org_id": ranked.column("org_id").to_pylist(), "rank": ranked.column("rank").to_pylist()})
     merged = ours.merge(f[["org_id", "rank"]], on="org_id", suffixes=("", "_pd"))
     out["rank_agreement"] = float((merged["rank"] == merged["rank_pd"]).mean()) if len(merged) else None
-    out["peak_mb"] = _peak_mb()
+    out["peak_mb"] = peak_mb()
     q.put(out)
 
 
@@ -103,12 +98,7 @@ def main() -> None:
         db = Path(tmp) / "synth.duckdb"
         info = build_store(db, args.orgs)
         print(f"synthetic store: {info}")
-        ctx = mp.get_context("spawn")
-        q = ctx.Queue()
-        p = ctx.Process(target=measure, args=(str(db), args.year, q))
-        p.start()
-        r = q.get()
-        p.join()
+        r = in_child(measure, str(db), args.year)
     ours = r["rank_s"] + r["score_s"]
     print(f"rank {args.year} by R&D (EUR, Scoreboard FX): {r['rank_s']:.2f} s for {r['ranked_rows']:,} rows")
     print(f"hardness score {args.year} (10-year history): {r['score_s']:.2f} s for {r['scored_rows']:,} organisations")

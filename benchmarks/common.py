@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 
 def peak_mb() -> float:
     """This process's own peak RSS (VmHWM). Not ru_maxrss: a spawned child inherits its parent's."""
@@ -35,10 +32,15 @@ def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> No
         store.con.unregister("src")
 
 
-def timed(fn, *args, **kwargs):
-    t = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t
+def in_child(target, *args) -> dict:
+    """Run `target(*args, queue)` in a fresh spawned process and return what it put on the queue,
+    so each measurement's peak memory is its own."""
+    import multiprocessing as mp
 
-
-__all__ = ["peak_mb", "load_synthetic", "timed", "Path"]
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    res = q.get()
+    p.join()
+    return res
