@@ -62,9 +62,7 @@ def taxonomy_rows(action: str, codes: Iterable[str] = (), scheme: str | None = N
                  "subfields": len(f.subfields), "keywords_en": len(f.keywords_en), "keywords_zh": len(f.keywords_zh)}
                 for f in tax.fields.values()]
     if action == "subfields":
-        return [{"field": f.id, "subfield": s.get("id") if isinstance(s, dict) else getattr(s, "id", s),
-                 "name_en": s.get("name_en") if isinstance(s, dict) else getattr(s, "name_en", ""),
-                 "name_zh": s.get("name_zh") if isinstance(s, dict) else getattr(s, "name_zh", "")}
+        return [{"field": f.id, "subfield": s.id, "name_en": s.name_en, "name_zh": s.name_zh}
                 for f in tax.fields.values() for s in f.subfields]
     if action == "typology":
         return [{"id": t.id, "name_en": t.name_en, "name_zh": t.name_zh, "definition": t.definition_en,

@@ -9,7 +9,7 @@ messy spreadsheet still gets every value understood or reported with its line an
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -28,11 +28,6 @@ CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", 
 class Validated:
     view: str  # name of the typed view (all rows, including bad ones)
     errors: pa.Table  # __line, column_name, value, reason
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def bad_lines(self) -> set[int]:
-        return set(self.errors.column(LINE).to_pylist()) if self.errors.num_rows else set()
 
 
 class _Errors:
@@ -163,8 +158,8 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     typed = f"{prefix}_typed"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(final)} FROM {work}")
     con.execute(f"DROP TABLE {work}")
-    _check_rules(con, typed, mapped, target, tbl.columns, errors, today)
-    return Validated(typed, errors.table(), [])
+    _check_rules(con, typed, target, tbl.columns, errors, today)
+    return Validated(typed, errors.table())
 
 
 def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numeric: tuple | None,
@@ -245,7 +240,7 @@ def _reason(exc: Exception) -> str:
     return msg
 
 
-def _check_rules(con, view: str, mapped: str, target: TargetSpec, columns: tuple[Column, ...],
+def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...],
                  errors: _Errors, today: dt.date) -> None:
     L = ident(LINE)
 
