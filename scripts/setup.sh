@@ -2,6 +2,7 @@
 # Set up hardtech in ./.venv from the lock file. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then
