@@ -42,3 +42,26 @@ def test_regions_compare_xian_hangzhou_on_the_demo(tmp_path):
     assert {"Xi'an", "Hangzhou"} <= cities
     res = runner.invoke(app, ["regions", "compare", "西安", "--db", str(db)])
     assert res.exit_code == 2
+
+
+def test_demo_with_shared_data_shows_flows_capital_and_matching(tmp_path, shared):
+    """With ../shared/data the demo adds the unicorn list's real funding: every issue-5 view has inputs."""
+    from hardtech.demo import build_demo_store
+
+    f = shared("unicorns_2022.csv")
+    db = tmp_path / "d.duckdb"
+    info = build_demo_store(db, shared=f.parent)
+    raw = pd.read_csv(f)
+    assert info["counts"]["funding_rounds"] == len(raw)
+    assert any("unicorn list 2022" in n for n in info["notes"])
+    res = runner.invoke(app, ["flows", "--by", "typology", "--metric", "count", "--db", str(db), "-f", "json"])
+    rows = json.loads(res.stdout)
+    assert res.exit_code == 0 and sum(r["rounds"] for r in rows) == len(raw)
+    shift = json.loads(runner.invoke(app, ["flows", "--shift", "--db", str(db), "-f", "json"]).stdout)
+    assert {r["view"] for r in shift} == {"technology vs model innovation", "secondary vs tertiary sector"}
+    # Hangzhou's capital factor now has an input: the funding of the unicorns based there (USD)
+    d = json.loads(runner.invoke(app, ["regions", "compare", "西安", "杭州", "--db", str(db), "-f", "json"]).stdout)[0]
+    hz = raw[raw.City == "Hangzhou"]["Funding"]
+    assert len(hz) > 0 and d["regions"]["杭州"]["factors"]["capital"]["status"] != "no data"
+    ev = json.loads(runner.invoke(app, ["match", "evaluate", "--db", str(db), "-f", "json"]).stdout)[0]
+    assert ev["n"] > 500 and 0 <= ev["baseline_hit@10"] <= ev["hit@10"] <= 1

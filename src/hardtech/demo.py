@@ -68,6 +68,8 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
         if shared is not None:
             say("JRC–OECD figures for demo companies")
             notes.append(_import_jrc_for_demo(store, shared))
+            say("unicorn list: funding and investors")
+            notes.append(_import_unicorns_for_demo(store, shared))
         else:
             notes.append("../shared/data not found: the demo has no JRC–OECD figures (only the Huawei series)")
     say("classifying organisations")
@@ -103,6 +105,22 @@ def _import_jrc_for_demo(store: Store, shared: Path) -> str:
         r = import_file(store, "financials", path, mapping=mapping, source=jrc.source)
     return (f"JRC–OECD panel: {r.targets[0].inserted + r.targets[0].unchanged + r.targets[0].updated} "
             f"financial rows for {sub.company_id.nunique()} demo companies")
+
+
+def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
+    """The CB Insights unicorn list, as shipped: the only real funding data we can show offline.
+
+    Our own demo files carry no funding rounds (we do not invent amounts); the list gives each company's total
+    funding to date and its investors, imported as one `cumulative` round dated on the day it joined the list, so
+    flows, the capital factor of the regional scorecards, clusters' investors and matching have real inputs.
+    """
+    path = shared / "unicorns_2022.csv"
+    if not path.exists():
+        return "unicorn list not found: the demo has no funding rounds"
+    r = import_file(store, "auto", path, mapping=load_mapping("unicorns_2022"))
+    got = {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}
+    return (f"unicorn list 2022: {got.get('funding_rounds', 0)} companies' cumulative funding (one round each), "
+            f"{got.get('investors', 0)} investors")
 
 
 def _raw_columns(path: Path, table: str) -> dict:
