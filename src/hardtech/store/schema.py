@@ -295,10 +295,39 @@ SCORES = Table(
     ),
 )
 
+API_TOKENS = Table(
+    "api_tokens",
+    "API tokens of `hardtech token create`: writes over HTTP need one. Only a hash of the secret is kept.",
+    key=("name",),
+    provenance=False,
+    columns=(
+        Column("name", "VARCHAR", "Name the token was created with (who or what uses it).", required=True),
+        Column("token_hash", "VARCHAR", "`sha256:` and the hex SHA-256 of the secret; the secret itself is shown once "
+                                        "at creation and never stored.", required=True),
+        Column("created_at", "TIMESTAMP", "When the token was created (UTC).", required=True),
+        Column("revoked", "BOOLEAN", "True once `hardtech token revoke` has run; a revoked token is refused."),
+        Column("revoked_at", "TIMESTAMP", "When it was revoked (UTC)."),
+    ),
+)
+
+WATCHLISTS = Table(
+    "watchlists",
+    "Watchlists saved from the dashboard or the API: one row per list and organisation.",
+    key=("name", "org_id"),
+    provenance=False,
+    columns=(
+        Column("name", "VARCHAR", "Name of the watchlist.", required=True),
+        Column("org_id", "VARCHAR", "The organisation on it (`organizations.org_id`).", required=True),
+        Column("added_at", "TIMESTAMP", "When it was added (UTC).", required=True),
+        Column("note", "VARCHAR", "Free text the analyst wrote."),
+        Column("added_by", "VARCHAR", "Name of the API token that added it."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
-              CLASSIFICATIONS, SCORES)
+              CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS)
 }
 IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions")
 
