@@ -44,6 +44,10 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     return {"generate_s": round(gen, 1), "load_s": round(time.perf_counter() - t, 1), **counts}
 
 
+def _build(db: Path, orgs: int, q) -> None:
+    q.put(build_store(db, orgs))
+
+
 def measure(db: str, year: int, q) -> None:
     import pandas as pd
 
@@ -96,9 +100,13 @@ def main() -> None:
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "synth.duckdb"
-        info = build_store(db, args.orgs)
+        info = in_child(_build, db, args.orgs)
         print(f"synthetic store: {info}")
+        first = in_child(measure, str(db), args.year)
         r = in_child(measure, str(db), args.year)
+    print(f"first run right after building the store: rank {first['rank_s']:.2f} s + score {first['score_s']:.2f} s "
+          f"= {first['rank_s'] + first['score_s']:.2f} s; the figures below are a second fresh process on the same "
+          f"store (an analyst's store is imported once and scored many times)")
     ours = r["rank_s"] + r["score_s"]
     print(f"rank {args.year} by R&D (EUR, Scoreboard FX): {r['rank_s']:.2f} s for {r['ranked_rows']:,} rows")
     print(f"hardness score {args.year} (10-year history): {r['score_s']:.2f} s for {r['scored_rows']:,} organisations")
