@@ -439,6 +439,9 @@ def demo_cmd(
     build_demo(directory, out, shared)
 
 
+from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,109 @@
+"""The application factory: settings, routers, error handlers, security headers and the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+
+from hardtech import __version__
+from hardtech.presentation.api import errors
+from hardtech.presentation.api.deps import state
+from hardtech.presentation.api.encode import JSONBytes
+from hardtech.presentation.api.state import ApiConfig, AppState
+
+meta = APIRouter(tags=["meta"])
+
+# Vega compiles chart expressions with `new Function`, hence 'unsafe-eval'; no inline script is ever allowed.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+
+
+@meta.get("/health", response_class=JSONBytes, summary="Liveness")
+def health():
+    """Answers without touching the store: the baseline of the API benchmark."""
+    return JSONBytes(b'{"status":"ok"}')
+
+
+@meta.get("/api/v1", response_class=JSONBytes, summary="What this server offers")
+def index(request: Request):
+    """Version, store, write mode, the filter vocabulary and the endpoints."""
+    from hardtech.services import search
+    from hardtech.store.migrations import SCHEMA_VERSION
+
+    st = state(request)
+    return JSONBytes({
+        "hardtech": __version__, "schema_version": SCHEMA_VERSION, "read_only": st.config.read_only,
+        "limits": {"max_upload_bytes": st.config.max_upload_bytes, "max_upload_rows": st.config.max_upload_rows},
+        "filters": {"field": [f["id"] for f in search.field_choices()],
+                    "typology": [t["id"] for t in search.typology_choices()],
+                    "star": list(search.STAR_VERDICTS), "sort": list(search.SORTS), "group_by": list(search.GROUPS)},
+        "endpoints": sorted({r.path for r in request.app.routes if getattr(r, "path", "").startswith("/api/v1")}),
+    })
+
+
+class Guard:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on every request): refuses bodies over the upload
+    limit before they are read, and adds the security headers to every response."""
+
+    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"same-origin")]
+
+    def __init__(self, app, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["method"] in ("POST", "PUT", "PATCH"):
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_upload_bytes + 64 * 1024:
+                response = errors.problem(413, f"request body is {int(length):,} bytes; this server accepts at "
+                                               f"most {self.max_upload_bytes:,} bytes per upload")
+                return await response(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in self.HEADERS if h[0] not in have]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5 * 1024 * 1024,
+               max_upload_rows: int = 5000, dashboard: bool = True) -> FastAPI:
+    """The REST API over one store (and the dashboard unless `dashboard=False`).
+
+    Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
+    """
+    from hardtech.errors import StoreError
+    from hardtech.presentation.api import routes_analytics, routes_orgs, routes_report, routes_screening, routes_writes
+    from hardtech.store.connection import Store
+
+    db = Path(db)
+    if not db.exists():
+        raise StoreError(f"no store at {db}; create one with `hardtech import` or `hardtech demo`")
+    if not read_only:
+        Store(db).close()  # bring an older store up to the current schema once, before serving
+    else:
+        Store(db, read_only=True).close()  # refuse now, clearly, a store this version cannot read
+    config = ApiConfig(db=db.resolve(), read_only=read_only, max_upload_bytes=int(max_upload_bytes),
+                       max_upload_rows=int(max_upload_rows))
+    app = FastAPI(title="hardtech", version=__version__,
+                  description="Find, classify, score, rank and map hard & core technology (硬科技). "
+                              "Reads are open; writes need `Authorization: Bearer <token>` (`hardtech token create`).")
+    app.state.hardtech = AppState(config)
+    errors.install(app)
+    for r in (meta, routes_orgs.router, routes_analytics.router, routes_screening.router, routes_writes.router,
+              routes_report.router):
+        app.include_router(r)
+    if dashboard:
+        from hardtech.presentation.web import install as install_web
+
+        install_web(app)
+
+    app.add_middleware(Guard, max_upload_bytes=config.max_upload_bytes)
+    return app

@@ -1,0 +1,140 @@
+"""Rankings, capital flows, regions and matching: the analytics as JSON, cached per store state."""
+
+from __future__ import annotations
+
+from typing import List, Literal, Optional
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from hardtech.errors import UsageError
+from hardtech.presentation.api.deps import org_filters, state
+from hardtech.presentation.api.encode import JSONBytes
+from hardtech.services import search
+from hardtech.services.search import Filters
+
+router = APIRouter(prefix="/api/v1", tags=["analytics"])
+
+
+def _cached(request: Request, key, fn):
+    st = state(request)
+    return JSONBytes(st.read(key, fn))
+
+
+def ranking_years(db) -> list[int]:
+    from hardtech.analytics.ranking import available_years
+    from hardtech.store.connection import Store
+
+    with Store(db, read_only=True) as store:
+        return available_years(store)
+
+
+def ranking_rows(st, year: int | None, by: str, scope: str, top: int | None, currency: str,
+                 filters: Filters) -> dict:
+    """A ranking, restricted to the organisations the shared filters select (ranks stay those of the scope)."""
+    from hardtech.services import rank_rows
+
+    with st.gate.read():
+        years = ranking_years(st.config.db)
+        if year is None:
+            if not years:
+                raise UsageError("the store has no R&D figures to rank")
+            year = years[-1]
+        rows = rank_rows(st.config.db, year, by, scope, None, currency)
+        ids = search.matching_ids(st.config.db, filters)
+    if ids is not None:
+        rows = [r for r in rows if r.get("org_id") in ids]
+    if top:
+        rows = rows[:top]
+    return {"year": year, "years": years, "by": by, "scope": scope, "currency": currency,
+            "filters": filters.active(), "rows": rows}
+
+
+@router.get("/rankings", response_class=JSONBytes, summary="R&D rankings")
+def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, le=2100, description="Default: latest year with R&D figures."),
+             by: str = Query("rd", max_length=32, description="rd | intensity | growth | cumulative:N"),
+             scope: str = Query("world", max_length=100, description="world | country:CN | field:ai | city:Xi'an | private"),
+             top: Optional[int] = Query(None, ge=1, le=10_000), currency: Literal["EUR", "CNY", "USD"] = "EUR",
+             filters: Filters = Depends(org_filters)):
+    """R&D rankings as the EU Scoreboard makes them, each figure with its source; the shared filters narrow the rows."""
+    st = state(request)
+    return JSONBytes(st.cache.get(("rank", year, by, scope, top, currency, filters),
+                                  lambda: ranking_rows(st, year, by, scope, top, currency, filters)))
+
+
+@router.get("/flows", response_class=JSONBytes, summary="Capital flows")
+def flows(request: Request, by: Literal["field", "typology", "sector", "region", "stage", "investor"] = "field",
+          period: Literal["year", "quarter"] = "year", metric: Literal["amount", "count", "median"] = "amount",
+          currency: Literal["USD", "EUR", "CNY"] = "USD"):
+    """Funding per group and period; undisclosed amounts are counted, never guessed."""
+    from hardtech.services.ecosystem import flow_rows
+
+    st = state(request)
+    return _cached(request, ("flows", by, period, metric, currency),
+                   lambda: {"by": by, "period": period, "metric": metric, "currency": currency,
+                            "rows": flow_rows(st.config.db, by, period, metric, currency)})
+
+
+@router.get("/flows/shift", response_class=JSONBytes, summary="The shift from model innovation to technology")
+def flows_shift(request: Request, period: Literal["year", "quarter"] = "year",
+                currency: Literal["USD", "EUR", "CNY"] = "USD"):
+    from hardtech.services.ecosystem import shift_rows
+
+    st = state(request)
+    return _cached(request, ("shift", period, currency),
+                   lambda: {"period": period, "currency": currency, "rows": shift_rows(st.config.db, period, currency)})
+
+
+@router.get("/regions", response_class=JSONBytes, summary="Regional ecosystems")
+def regions(request: Request, level: Literal["city", "province"] = "city",
+            country: str = Query("CN", min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")):
+    """Organisations per field, location quotients, R&D and funding per region."""
+    from hardtech.services.ecosystem import region_rows
+
+    st = state(request)
+    return _cached(request, ("regions", level, country.upper()),
+                   lambda: {"level": level, "country": country.upper(),
+                            "rows": region_rows(st.config.db, level, country.upper())})
+
+
+@router.get("/regions/compare", response_class=JSONBytes, summary="Compare regions")
+def regions_compare(request: Request, name: List[str] = Query(..., min_length=2, max_length=8,
+                                                             description="Two or more regions: name=西安&name=杭州")):
+    """Each region's scorecard (factors with their inputs, or "no data") and which region leads each factor."""
+    from hardtech.services.ecosystem import compare_regions
+
+    names = [n.strip() for n in name]
+    if any(not n or len(n) > 100 for n in names):
+        raise UsageError("each region name must be 1–100 characters")
+    st = state(request)
+    return _cached(request, ("compare", tuple(names)), lambda: compare_regions(st.config.db, names))
+
+
+@router.get("/regions/clusters", response_class=JSONBytes, summary="Clusters")
+def regions_clusters(request: Request, min_members: int = Query(3, ge=2, le=1000)):
+    """Co-located organisations of one field, with the investors they share."""
+    from hardtech.services.ecosystem import cluster_rows
+
+    st = state(request)
+    return _cached(request, ("clusters", min_members),
+                   lambda: {"min_members": min_members, "rows": cluster_rows(st.config.db, min_members)})
+
+
+@router.get("/match/startups/{org}", response_class=JSONBytes, summary="Investors for a startup")
+def match_startup(request: Request, org: str = Path(..., min_length=1, max_length=200),
+                  top: int = Query(10, ge=1, le=100)):
+    """Investors ranked for a startup by fields, stage, region, ticket and co-investor network, with reasons."""
+    from hardtech.services.ecosystem import match_rows
+
+    st = state(request)
+    return _cached(request, ("match-s", org, top),
+                   lambda: {"startup": org, "rows": match_rows(st.config.db, "startup", org, top)})
+
+
+@router.get("/match/investors/{investor}", response_class=JSONBytes, summary="Startups for an investor")
+def match_investor(request: Request, investor: str = Path(..., min_length=1, max_length=200),
+                   top: int = Query(10, ge=1, le=100)):
+    from hardtech.services.ecosystem import match_rows
+
+    st = state(request)
+    return _cached(request, ("match-i", investor, top),
+                   lambda: {"investor": investor, "rows": match_rows(st.config.db, "investor", investor, top)})

@@ -1,0 +1,110 @@
+"""Watchlists and imports: the writes, each behind a token and the write side of the store gate."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from hardtech.errors import UsageError
+from hardtech.presentation.api.deps import require_writer, state
+from hardtech.presentation.api.encode import JSONBytes
+from hardtech.presentation.api.uploads import check_length, count_rows, saved_upload
+from hardtech.services import watchlists as wl
+from hardtech.store.connection import Store
+
+router = APIRouter(prefix="/api/v1", tags=["watchlists", "imports"])
+WRITE_ERRORS = {401: {"description": "no or invalid token"}, 403: {"description": "read-only server"}}
+
+ListName = Path(..., min_length=1, max_length=80, description="Watchlist name.")
+OrgId = Path(..., min_length=1, max_length=200, description="`organizations.org_id`.")
+
+
+class WatchItem(BaseModel):
+    note: Optional[str] = Field(None, max_length=wl.MAX_NOTE)
+
+
+def write(request: Request, fn):
+    """Run fn(store) on a read-write connection while no read is running; caches drop on the next read."""
+    st = state(request)
+    with st.gate.write():
+        with Store(st.config.db) as store:
+            out = fn(store)
+    st.cache.clear()
+    return out
+
+
+def watchlists_data(request: Request) -> list[dict]:
+    st = state(request)
+    return st.read(("watchlists",), lambda: _read(st, wl.watchlist_rows))
+
+
+def watchlist_data(request: Request, name: str) -> list[dict]:
+    st = state(request)
+    return st.read(("watchlist", name), lambda: _read(st, lambda s: wl.watchlist_items(s, name)))
+
+
+def _read(st, fn):
+    with Store(st.config.db, read_only=True) as store:
+        return fn(store)
+
+
+@router.get("/watchlists", response_class=JSONBytes, summary="Watchlists", tags=["watchlists"])
+def watchlists(request: Request):
+    return JSONBytes({"rows": watchlists_data(request)})
+
+
+@router.get("/watchlists/{name}", response_class=JSONBytes, summary="One watchlist", tags=["watchlists"])
+def watchlist(request: Request, name: str = ListName):
+    return JSONBytes({"name": name, "rows": watchlist_data(request, name)})
+
+
+@router.put("/watchlists/{name}/items/{org_id}", response_class=JSONBytes, summary="Add to a watchlist",
+            tags=["watchlists"], responses=WRITE_ERRORS)
+def watchlist_add(request: Request, name: str = ListName, org_id: str = OrgId,
+                  item: Optional[WatchItem] = Body(None), writer: str = Depends(require_writer)):
+    """Adds the organisation (creating the list with its first organisation); adding again replaces the note."""
+    note = item.note if item else None
+    return JSONBytes(write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note, writer)))
+
+
+@router.delete("/watchlists/{name}/items/{org_id}", response_class=JSONBytes, summary="Remove from a watchlist",
+               tags=["watchlists"], responses=WRITE_ERRORS)
+def watchlist_remove(request: Request, name: str = ListName, org_id: str = OrgId,
+                     writer: str = Depends(require_writer)):
+    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name, org_id)))
+
+
+@router.delete("/watchlists/{name}", response_class=JSONBytes, summary="Delete a watchlist", tags=["watchlists"],
+               responses=WRITE_ERRORS)
+def watchlist_delete(request: Request, name: str = ListName, writer: str = Depends(require_writer)):
+    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name)))
+
+
+@router.post("/imports/{table}", response_class=JSONBytes, summary="Import a file", tags=["imports"],
+             responses={**WRITE_ERRORS, 413: {"description": "file too large or too many rows"}})
+def import_upload(request: Request,
+                  table: Literal["auto", "organizations", "financials", "patents", "funding_rounds", "investors",
+                                 "regions"] = Path(...),
+                  file: UploadFile = File(...),
+                  mapping: Optional[str] = Query(None, max_length=64, description="Name of a shipped mapping "
+                                                                                  "(`hardtech mappings`); never a path."),
+                  source: Optional[str] = Query(None, max_length=200, description="Source name recorded on every row."),
+                  writer: str = Depends(require_writer)):
+    """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`."""
+    from hardtech.sources.mapping import shipped_mappings
+    from hardtech.store.importer import import_file
+
+    if mapping is not None and mapping not in shipped_mappings():
+        raise UsageError(f"unknown mapping {mapping!r}; shipped mappings: {', '.join(sorted(shipped_mappings()))}")
+    if table == "auto" and mapping is None:
+        raise UsageError("table `auto` needs a mapping (it imports every table the mapping feeds)")
+    st = state(request)
+    check_length(request, st.config.max_upload_bytes)
+    with saved_upload(file, st.config.max_upload_bytes) as path:
+        count_rows(path, st.config.max_upload_rows)
+        result = write(request, lambda s: import_file(s, table, path, mapping=mapping,
+                                                      source=source or f"upload by token {writer}"))
+    return JSONBytes({"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
+                      "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns})

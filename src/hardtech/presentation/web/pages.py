@@ -1,0 +1,298 @@
+"""Dashboard pages: each reads the same cached service calls as the API and renders one Jinja2 template.
+
+Why autoescape everywhere: organisation names, descriptions and uploaded applicants are data from
+outside; Jinja2's environment is created with `autoescape=True` so every value is escaped in HTML,
+chart data goes through `tojson` (which escapes `<`, `>`, `&`, `'`), and no page has an inline script
+(the Content-Security-Policy forbids them).
+Why the language in the query string and a cookie: a shared link (`?lang=zh`) opens in the language
+it was sent in, and the choice sticks while the analyst browses.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Optional
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from hardtech.errors import HardtechError
+from hardtech.presentation.api.deps import org_filters, require_writer, state
+from hardtech.presentation.api.errors import ApiProblem, status_of
+from hardtech.presentation.web import charts
+from hardtech.presentation.web.i18n import LANGS, translator
+from hardtech.services import search
+from hardtech.services.search import Filters
+
+router = APIRouter(include_in_schema=False)
+FILTER_KEYS = ("field", "typology", "country", "city", "kind", "score_min", "score_max", "star", "q")
+
+
+@lru_cache(maxsize=1)
+def env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    e = Environment(loader=PackageLoader("hardtech.presentation.web", "templates"), autoescape=True,
+                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    e.filters["num"] = _num
+    return e
+
+
+def _num(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, float)):
+        if abs(v) >= 1e6:
+            return f"{v:,.0f}"
+        return f"{v:,.{digits}f}" if isinstance(v, float) else f"{v:,}"
+    return str(v)
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "en"
+    return lang if lang in LANGS else "en"
+
+
+def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+    lang = language(request)
+    st = state(request)
+    params = dict(request.query_params)
+
+    def url(path: str, **changes) -> str:
+        q = {k: v for k, v in changes.items() if v not in (None, "")}
+        return path + ("?" + urlencode(q, doseq=True) if q else "")
+
+    def here(**changes) -> str:
+        q = {**params, **changes}
+        return url(request.url.path, **q)
+
+    html = env().get_template(template).render(
+        t=translator(lang), lang=lang, url=url, here=here, read_only=st.config.read_only,
+        other_lang="zh" if lang == "en" else "en", path=request.url.path, **ctx)
+    resp = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in LANGS:
+        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return resp
+
+
+def filter_params(f: Filters) -> dict:
+    return {k: v for k, v in f.active().items()}
+
+
+def _choices() -> dict:
+    from hardtech.store.schema import ORG_KINDS
+
+    return {"fields": search.field_choices(), "typologies": search.typology_choices(), "kinds": ORG_KINDS,
+            "stars": search.STAR_VERDICTS}
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@router.get("/", response_class=HTMLResponse)
+def landscape(request: Request, filters: Filters = Depends(org_filters)):
+    st = state(request)
+    t = translator(language(request))
+    agg = {by: st.read(("agg", by, filters), lambda by=by: search.aggregate_orgs(st.config.db, by, filters))
+           for by in ("field", "typology", "city")}
+    specs = {
+        "fields": charts.bars(agg["field"], "group", "organisations", t("by_field"), value_title=t("organisations")),
+        "typology": charts.bars(agg["typology"], "group", "organisations", t("by_typology"),
+                                value_title=t("organisations")),
+        "cities": charts.bars(agg["city"][:15], "group", "organisations", t("by_city"), value_title=t("organisations")),
+    }
+    return render(request, "landscape.html", filters=filter_params(filters), choices=_choices(), specs=specs,
+                  agg=agg)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, filters: Filters = Depends(org_filters),
+                sort: str = Query("-score"), page: int = Query(1, ge=1, le=100_000)):
+    st = state(request)
+    size = 25
+    res = st.read(("orgs-page", filters, sort, page),
+                  lambda: search.search_orgs(st.config.db, filters, sort, size, (page - 1) * size, with_star=False))
+    pages = max(1, -(-res["total"] // size))
+    return render(request, "search.html", filters=filter_params(filters), choices=_choices(), res=res, page=page,
+                  pages=pages, sort=sort)
+
+
+@router.get("/org/{org_id}", response_class=HTMLResponse)
+def org_page(request: Request, org_id: str):
+    from hardtech.presentation.api.routes_orgs import profile_data
+
+    p = profile_data(request, org_id)
+    t = translator(language(request))
+    spec = None
+    if p["hardness"].get("available"):
+        spec = charts.contributions(p["hardness"]["parts"], t("score_explanation"))
+    return render(request, "org.html", p=p, o=p["organization"], spec=spec)
+
+
+@router.get("/rankings", response_class=HTMLResponse)
+def rankings_page(request: Request, filters: Filters = Depends(org_filters),
+                  year: Optional[int] = Query(None, ge=1900, le=2100), by: str = Query("rd", max_length=32),
+                  scope: str = Query("world", max_length=100)):
+    from hardtech.presentation.api.routes_analytics import ranking_rows
+
+    st = state(request)
+    data = st.cache.get(("rank", year, by, scope, 50, "EUR", filters),
+                        lambda: ranking_rows(st, year, by, scope, 50, "EUR", filters))
+    t = translator(language(request))
+    spec = charts.bars([{"name": r.get("name") or r.get("org_id"), "value": r.get("value")} for r in data["rows"][:20]
+                        if r.get("value") is not None], "name", "value", t("rankings_title"))
+    return render(request, "rankings.html", data=data, filters=filter_params(filters), choices=_choices(), spec=spec,
+                  by=by, scope=scope)
+
+
+@router.get("/regions", response_class=HTMLResponse)
+def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"], max_length=8)):
+    from hardtech.services.ecosystem import compare_regions
+
+    st = state(request)
+    names = [n.strip() for n in name if n.strip()][:8]
+    if len(names) < 2:
+        raise ApiProblem(422, "compare needs two or more regions")
+    d = st.read(("compare", tuple(names)), lambda: compare_regions(st.config.db, names))
+    rows = []
+    for f in d.get("leaders", {}):
+        cells = []
+        label = f
+        for n in names:
+            fac = d["regions"].get(n, {}).get("factors", {}).get(f, {})
+            label = fac.get("label") or label
+            cells.append({"value": fac.get("value"), "inputs": fac.get("inputs"), "status": fac.get("status")})
+        rows.append({"factor": f, "label": label, "cells": cells, "leads": d["leaders"][f]})
+    cards = [{"name": n, **d["regions"].get(n, {})} for n in names]
+    return render(request, "regions.html", names=names, rows=rows, cards=cards)
+
+
+@router.get("/flows", response_class=HTMLResponse)
+def flows_page(request: Request, by: str = Query("field", pattern="^(field|typology|sector|region|stage)$")):
+    from hardtech.services.ecosystem import flow_rows
+
+    st = state(request)
+    rows = st.read(("flows", by, "year", "amount", "USD"),
+                   lambda: {"rows": flow_rows(st.config.db, by, "year", "amount", "USD")})["rows"]
+    t = translator(language(request))
+    spec = charts.stacked_periods(rows, t("flows_title")) if rows else None
+    return render(request, "flows.html", rows=rows, spec=spec, by=by)
+
+
+@router.get("/screening", response_class=HTMLResponse)
+def screening_form(request: Request):
+    return render(request, "screening.html", result=None, rid=None, error=None)
+
+
+@router.post("/screening", response_class=HTMLResponse)
+async def screening_upload(request: Request, file: UploadFile = File(...), token: str = Form("", max_length=200)):
+    from hardtech.presentation.api.routes_screening import run_screening
+
+    try:
+        require_writer(request, token or None)
+        rid, result = await run_in_threadpool(run_screening, request, file)
+    except (ApiProblem, HardtechError) as exc:
+        code = exc.status if isinstance(exc, ApiProblem) else status_of(exc)
+        return render(request, "screening.html", status=code, result=None, rid=None, error=str(exc))
+    return render(request, "screening.html", result=result, rid=rid, error=None)
+
+
+@router.get("/watchlists", response_class=HTMLResponse)
+def watchlists_page(request: Request):
+    from hardtech.presentation.api.routes_writes import watchlists_data
+
+    return render(request, "watchlists.html", lists=watchlists_data(request), name=None, items=None)
+
+
+@router.get("/watchlists/{name}", response_class=HTMLResponse)
+def watchlist_page(request: Request, name: str):
+    from hardtech.presentation.api.routes_writes import watchlist_data, watchlists_data
+
+    return render(request, "watchlists.html", lists=watchlists_data(request), name=name,
+                  items=watchlist_data(request, name))
+
+
+@router.post("/org/{org_id}/watch")
+def watch(request: Request, org_id: str, name: str = Form(..., max_length=80), note: str = Form("", max_length=2000),
+          token: str = Form("", max_length=200)):
+    from hardtech.presentation.api.routes_writes import write
+    from hardtech.services import watchlists as wl
+
+    writer = require_writer(request, token or None)
+    write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note or None, writer))
+    return RedirectResponse(f"/watchlists/{_quote(wl.check_name(name))}", status_code=303)
+
+
+@router.post("/watchlists/{name}/remove/{org_id}")
+def unwatch(request: Request, name: str, org_id: str, token: str = Form("", max_length=200)):
+    from hardtech.presentation.api.routes_writes import write
+    from hardtech.services import watchlists as wl
+
+    require_writer(request, token or None)
+    write(request, lambda s: wl.remove_from_watchlist(s, name, org_id))
+    return RedirectResponse("/watchlists", status_code=303)
+
+
+def _quote(s: str) -> str:
+    from urllib.parse import quote
+
+    return quote(s, safe="")
+
+
+@router.get("/static/vega.js")
+async def vega_js(request: Request):
+    from hardtech.presentation.web.vega import bundle
+
+    js, etag = await run_in_threadpool(bundle)
+    if request.headers.get("if-none-match") == f'"{etag}"':
+        return Response(status_code=304)
+    return Response(js, media_type="text/javascript; charset=utf-8",
+                    headers={"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"})
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/openapi", "/docs", "/redoc", "/health", "/static/"))
+
+
+def install(app: FastAPI) -> None:
+    from importlib import resources
+
+    from hardtech.presentation.web.vega import warm
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(resources.files("hardtech.presentation.web") / "static")),
+              name="static")
+    warm()
+    # dashboard pages answer errors with a page; the API keeps its JSON problems
+    api_handlers = dict(app.exception_handlers)
+
+    async def page_error(request: Request, exc: Exception):
+        if not _wants_html(request):
+            return await api_handlers[type(exc) if type(exc) in api_handlers else _base(exc, api_handlers)](request, exc)
+        if isinstance(exc, ApiProblem):
+            code, detail = exc.status, exc.detail
+        elif isinstance(exc, HardtechError):
+            code, detail = status_of(exc), str(exc)
+        elif hasattr(exc, "errors"):
+            code = 422
+            detail = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors())
+        elif hasattr(exc, "status_code"):
+            code, detail = exc.status_code, str(getattr(exc, "detail", ""))
+        else:
+            code, detail = 500, "internal error; the server log has the details"
+        return render(request, "error.html", status=code, code=code, detail=detail)
+
+    for exc_type in list(api_handlers):
+        app.add_exception_handler(exc_type, page_error)
+
+
+def _base(exc: Exception, handlers: dict):
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return cls
+    return Exception

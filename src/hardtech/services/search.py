@@ -1,0 +1,338 @@
+"""Organisation search, aggregates and profiles over the store: what the REST API and dashboard show.
+
+Why one `Filters` value: the entity list, the aggregates and the rankings must select the same
+organisations for the same query string, so the filter is parsed and validated once and turned
+into one SQL condition with bound parameters (no user text is ever pasted into SQL).
+Why the STAR verdict is computed on demand: it is not stored, and evaluating every company costs
+a second on the demo store, so it is only computed (and cached per store state) when a request
+filters or groups by it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hardtech.errors import HardtechError, NotFound, UsageError
+from hardtech.store.connection import Store
+
+STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
+STAR_ALIASES = {"pass": "sci-tech", "fail": "not sci-tech", "unknown": "insufficient data"}
+SORTS = ("score", "-score", "name", "-name", "founded", "-founded", "org_id")
+GROUPS = ("field", "typology", "city", "country", "kind", "star")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One filter syntax for entity and aggregate queries (the query string of the API and dashboard)."""
+
+    field: str | None = None
+    typology: str | None = None
+    country: str | None = None
+    city: str | None = None
+    kind: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    star: str | None = None
+    q: str | None = None
+
+    def validated(self) -> "Filters":
+        """Normalised copy, or UsageError naming the parameter that is wrong and what it may be."""
+        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.store.schema import ORG_KINDS
+
+        tax = load_taxonomy()
+        clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(self).items()}
+        clean = {k: (None if v == "" else v) for k, v in clean.items()}
+        if clean["field"] is not None and clean["field"] not in tax.fields:
+            raise UsageError(f"unknown field {clean['field']!r}; fields are: {', '.join(tax.fields)}")
+        if clean["typology"] is not None and clean["typology"] not in tax.typology:
+            raise UsageError(f"unknown typology {clean['typology']!r}; classes are: {', '.join(tax.typology)}")
+        if clean["kind"] is not None and clean["kind"] not in ORG_KINDS:
+            raise UsageError(f"unknown kind {clean['kind']!r}; kinds are: {', '.join(ORG_KINDS)}")
+        if clean["country"] is not None:
+            c = clean["country"].upper()
+            if len(c) != 2 or not c.isalpha() or not c.isascii():
+                raise UsageError(f"country {clean['country']!r} is not an ISO 3166-1 alpha-2 code such as CN or US")
+            clean["country"] = c
+        for k in ("score_min", "score_max"):
+            v = clean[k]
+            if v is not None and (not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 100):
+                raise UsageError(f"{k} must be a number within 0..100, got {v!r}")
+        if clean["score_min"] is not None and clean["score_max"] is not None and clean["score_min"] > clean["score_max"]:
+            raise UsageError(f"score_min {clean['score_min']} is above score_max {clean['score_max']}")
+        if clean["star"] is not None:
+            s = STAR_ALIASES.get(clean["star"].lower(), clean["star"].lower())
+            if s not in STAR_VERDICTS:
+                raise UsageError(f"unknown STAR verdict {clean['star']!r}; use one of: "
+                                 f"{', '.join(STAR_VERDICTS)} (or pass, fail, unknown)")
+            clean["star"] = s
+        for k in ("q", "city"):
+            if clean[k] is not None and len(clean[k]) > 200:
+                raise UsageError(f"{k} is {len(clean[k])} characters long; at most 200")
+        return Filters(**clean)
+
+    def active(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def without(self, name: str) -> "Filters":
+        return replace(self, **{name: None})
+
+
+# --------------------------------------------------------------------------- store state
+
+
+def fingerprint(db: str | Path) -> tuple:
+    """Changes whenever the store file (or its write-ahead log) changes: the key of every cache."""
+    p = Path(db)
+    out: list = [str(p.resolve())]
+    for f in (p, p.with_name(p.name + ".wal")):
+        try:
+            st = f.stat()
+            out += [st.st_mtime_ns, st.st_size]
+        except FileNotFoundError:
+            out += [None, None]
+    return tuple(out)
+
+
+_star_lock = threading.Lock()
+_star_cache: dict[tuple, dict[str, str]] = {}
+
+
+def star_verdicts(db: str | Path) -> dict[str, str]:
+    """org_id → STAR verdict (current rules) for every company and startup, cached per store state."""
+    key = fingerprint(db)
+    with _star_lock:
+        if key not in _star_cache:
+            from hardtech.services.scoring import star_batch_rows
+
+            _star_cache.clear()
+            _star_cache[key] = {r["org_id"]: r["verdict"] for r in star_batch_rows(db)}
+        return _star_cache[key]
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+_BASE = """
+WITH cls AS (
+    SELECT entity_id AS org_id, top_field, fields, typology, trl,
+           row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC, model_version DESC) AS rn
+    FROM classifications WHERE entity_type = 'organization'),
+sc AS (
+    SELECT org_id, year AS score_year, score, confidence,
+           row_number() OVER (PARTITION BY org_id ORDER BY year DESC, scored_at DESC) AS rn
+    FROM scores),
+base AS (
+    SELECT o.org_id, o.kind, o.name_en, o.name_zh, o.aliases, o.country, o.province, o.city, o.founded,
+           o.description_en, o.description_zh, o.synthetic,
+           c.top_field, coalesce(c.fields, []::VARCHAR[]) AS fields, c.typology, c.trl,
+           s.score, s.confidence, s.score_year, {star} AS star_verdict
+    FROM organizations o
+    LEFT JOIN cls c ON c.org_id = o.org_id AND c.rn = 1
+    LEFT JOIN sc s ON s.org_id = o.org_id AND s.rn = 1
+    {star_join})
+"""
+
+_ITEM_COLUMNS = ("org_id", "kind", "name_en", "name_zh", "country", "province", "city", "founded", "top_field",
+                 "fields", "typology", "trl", "score", "confidence", "score_year", "star_verdict", "synthetic")
+
+
+def _where(f: Filters) -> tuple[str, list]:
+    conds, params = [], []
+    if f.field:
+        conds.append("list_contains(fields, ?)")
+        params.append(f.field)
+    if f.typology:
+        conds.append("typology = ?")
+        params.append(f.typology)
+    if f.kind:
+        conds.append("kind = ?")
+        params.append(f.kind)
+    if f.country:
+        conds.append("upper(country) = ?")
+        params.append(f.country)
+    if f.city:
+        conds.append("""(lower(city) = lower(?) OR lower(city) IN (
+            SELECT lower(name_en) FROM regions WHERE lower(name_en) = lower(?) OR name_zh = ? OR name_zh = ? || '市'
+                OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: lower(a)), lower(?))))""")
+        params += [f.city] * 5
+    if f.score_min is not None:
+        conds.append("score >= ?")
+        params.append(float(f.score_min))
+    if f.score_max is not None:
+        conds.append("score <= ?")
+        params.append(float(f.score_max))
+    if f.star:
+        conds.append("star_verdict = ?")
+        params.append(f.star)
+    if f.q:
+        conds.append("""(contains(lower(coalesce(name_en, '')), lower(?)) OR contains(coalesce(name_zh, ''), ?)
+            OR contains(lower(org_id), lower(?))
+            OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: contains(lower(a), lower(?))), true)
+            OR contains(lower(coalesce(description_en, '')), lower(?)) OR contains(coalesce(description_zh, ''), ?))""")
+        params += [f.q] * 6
+    return (" WHERE " + " AND ".join(conds)) if conds else "", params
+
+
+def _sql(store: Store, db: str | Path, need_star: bool) -> str:
+    if not need_star:
+        return _BASE.format(star="NULL::VARCHAR", star_join="")
+    import pyarrow as pa
+
+    verdicts = star_verdicts(db)
+    store.con.register("_star_verdicts", pa.table({"org_id": list(verdicts), "verdict": list(verdicts.values())}))
+    return _BASE.format(star="sv.verdict", star_join="LEFT JOIN _star_verdicts sv ON sv.org_id = o.org_id")
+
+
+def _dicts(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def search_orgs(db: str | Path, filters: Filters = Filters(), sort: str = "-score", limit: int = 25,
+                offset: int = 0, with_star: bool = False) -> dict:
+    """A page of organisations matching the filters, with the total, in a stable order."""
+    f = filters.validated()
+    if sort not in SORTS:
+        raise UsageError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    if not 1 <= int(limit) <= MAX_LIMIT:
+        raise UsageError(f"limit must be within 1..{MAX_LIMIT}, got {limit}")
+    if int(offset) < 0:
+        raise UsageError(f"offset must be 0 or more, got {offset}")
+    key = sort.lstrip("-")
+    order = {"score": "score", "name": "lower(coalesce(name_en, name_zh, org_id))", "founded": "founded",
+             "org_id": "org_id"}[key]
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    need_star = with_star or f.star is not None
+    with Store(db, read_only=True) as store:
+        base = _sql(store, db, need_star)
+        where, params = _where(f)
+        total = store.con.execute(base + f"SELECT count(*) FROM base{where}", params).fetchall()[0][0]
+        cols = ", ".join(_ITEM_COLUMNS)
+        items = _dicts(store.con.execute(
+            base + f"SELECT {cols} FROM base{where} ORDER BY {order} {direction} NULLS LAST, org_id LIMIT ? OFFSET ?",
+            params + [int(limit), int(offset)]))
+    return {"total": int(total), "limit": int(limit), "offset": int(offset), "sort": sort, "filters": f.active(),
+            "items": items}
+
+
+def matching_ids(db: str | Path, filters: Filters) -> set[str] | None:
+    """The org_ids a filter selects, or None when no filter is set (everything)."""
+    f = filters.validated()
+    if not f.active():
+        return None
+    with Store(db, read_only=True) as store:
+        base = _sql(store, db, f.star is not None)
+        where, params = _where(f)
+        return {r[0] for r in store.con.execute(base + f"SELECT org_id FROM base{where}", params).fetchall()}
+
+
+def aggregate_orgs(db: str | Path, by: str = "field", filters: Filters = Filters()) -> list[dict]:
+    """Counts (and mean hardness score) of the filtered organisations per field, typology, city, country, kind or STAR verdict.
+
+    A multi-field organisation counts once in each of its fields, as the landscape reports do.
+    """
+    f = filters.validated()
+    if by not in GROUPS:
+        raise UsageError(f"cannot group by {by!r}; use one of: {', '.join(GROUPS)}")
+    group = {"field": "unnest(CASE WHEN len(fields) = 0 THEN ['none'] ELSE fields END)",
+             "typology": "coalesce(typology, 'unclassified')", "city": "coalesce(city, 'unknown')",
+             "country": "coalesce(country, 'unknown')", "kind": "coalesce(kind, 'unknown')",
+             "star": "coalesce(star_verdict, 'not evaluated')"}[by]
+    with Store(db, read_only=True) as store:
+        base = _sql(store, db, by == "star" or f.star is not None)
+        where, params = _where(f)
+        rows = _dicts(store.con.execute(
+            base + f"""SELECT g AS "group", count(*) AS organisations, avg(score) AS mean_score,
+                       count(score) AS scored FROM (SELECT {group} AS g, score FROM base{where})
+                       GROUP BY g ORDER BY organisations DESC, g""", params))
+    for r in rows:
+        r["by"] = by
+    return rows
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _json_or(v: Any, default: Any) -> Any:
+    if not v:
+        return default
+    try:
+        return json.loads(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def org_profile(db: str | Path, org: str) -> dict:
+    """Everything the profile page shows: identity, classification with evidence, the hardness score with
+    its parts and inputs, the STAR result, financials with their sources, and the watchlists it is on."""
+    from hardtech.services.scoring import explain_score, resolve_org, star_rows
+    from hardtech.store.schema import ORGANIZATIONS
+
+    with Store(db, read_only=True) as store:
+        org_id = resolve_org(store, org)
+        cols = ", ".join(f'"{c}"' for c in ORGANIZATIONS.names)
+        org_row = _dicts(store.con.execute(f"SELECT {cols} FROM organizations WHERE org_id = ?", [org_id]))[0]
+        cls = _dicts(store.con.execute(
+            "SELECT model_version, top_field, fields, field_probabilities, typology, typology_probabilities, trl, "
+            "evidence, insufficient, classified_at FROM classifications WHERE entity_type = 'organization' "
+            "AND entity_id = ? ORDER BY classified_at DESC, model_version DESC LIMIT 1", [org_id]))
+        fin = _dicts(store.con.execute(
+            "SELECT fiscal_year, currency, revenue, rd_expense, rd_staff, employees, capex, operating_profit, "
+            "invention_patents, note, source_name, source_file, source_line, synthetic FROM financials "
+            "WHERE org_id = ? ORDER BY fiscal_year, source_name", [org_id]))
+        lists = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT name FROM watchlists WHERE org_id = ? ORDER BY name", [org_id]).fetchall()]
+    classification = None
+    if cls:
+        c = cls[0]
+        probs = _json_or(c.pop("field_probabilities"), {})
+        tprobs = _json_or(c.pop("typology_probabilities"), {})
+        c["field_probabilities"] = [{"field": k, "probability": v, "selected": k in (c["fields"] or [])}
+                                    for k, v in sorted(probs.items(), key=lambda kv: -kv[1])]
+        c["typology_probabilities"] = [{"typology": k, "probability": v}
+                                       for k, v in sorted(tprobs.items(), key=lambda kv: -kv[1])]
+        classification = c
+    try:
+        score = {"available": True, **explain_score(db, org_id)}
+    except HardtechError as exc:
+        score = {"available": False, "reason": str(exc)}
+    if org_row.get("kind") in ("company", "startup", None):
+        try:
+            head, rows = star_rows(db, org_id)
+            star = {"available": True, **head, "details": rows}
+        except HardtechError as exc:
+            star = {"available": False, "reason": str(exc)}
+    else:
+        star = {"available": False, "reason": f"the STAR test applies to companies, not to a {org_row['kind']}"}
+    return {"org_id": org_id, "organization": org_row, "classification": classification,
+            "hardness": score, "star": star, "financials": fin, "watchlists": lists}
+
+
+def org_exists(db: str | Path, org_id: str) -> bool:
+    with Store(db, read_only=True) as store:
+        return bool(store.con.execute("SELECT count(*) FROM organizations WHERE org_id = ?", [org_id]).fetchall()[0][0])
+
+
+def field_choices() -> list[dict]:
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    return [{"id": f.id, "name_en": f.name_en, "name_zh": f.name_zh} for f in tax.fields.values()]
+
+
+def typology_choices() -> list[dict]:
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    return [{"id": t.id, "name_en": t.name_en, "name_zh": t.name_zh} for t in tax.typology.values()]
+
+
+__all__ = ["Filters", "search_orgs", "aggregate_orgs", "org_profile", "matching_ids", "star_verdicts",
+           "fingerprint", "NotFound"]
