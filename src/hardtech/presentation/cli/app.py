@@ -440,6 +440,7 @@ def demo_cmd(
 
 
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
+from hardtech.presentation.cli import report_cmd as _report_cmd  # noqa: E402,F401
 
 
 def main() -> None:

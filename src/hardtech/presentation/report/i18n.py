@@ -1,0 +1,81 @@
+"""Report strings in English and Chinese (strings.toml) and the number formats of each language.
+
+One translator object per report keeps every sentence in the data file, so a translator edits
+TOML, not code; a key missing in either language fails at load time rather than printing a key.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from importlib import resources
+
+from hardtech.errors import UsageError
+
+LANGS = ("en", "zh")
+
+
+@functools.lru_cache(maxsize=1)
+def _strings() -> dict[str, dict[str, str]]:
+    doc = tomllib.loads((resources.files("hardtech.data") / "report" / "strings.toml").read_text("utf-8"))
+    en, zh = set(doc["en"]), set(doc["zh"])
+    if en != zh:
+        raise RuntimeError(f"strings.toml: keys only in en {sorted(en - zh)}, only in zh {sorted(zh - en)}")
+    return doc
+
+
+class Translator:
+    def __init__(self, lang: str):
+        if lang not in LANGS:
+            raise UsageError(f"unknown language {lang!r}: en or zh")
+        self.lang = lang
+        self.strings = _strings()[lang]
+
+    def __call__(self, key: str, **kw) -> str:
+        return self.strings[key].format(**kw) if kw else self.strings[key]
+
+    def field(self, field_id: str | None) -> str:
+        """A field's name in this language (bilingual in zh: 人工智能 AI); 'none' is none of the eight."""
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        if field_id in tax.fields:
+            f = tax.fields[field_id]
+            return f.name_en if self.lang == "en" else f"{f.name_zh}（{f.name_en}）"
+        if field_id in (None, "none", "unclassified", ""):
+            return self("none_of_eight")
+        return str(field_id)
+
+    def typology(self, typ: str | None) -> str:
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        if typ in tax.typology:
+            t = tax.typology[typ]
+            return t.name_en if self.lang == "en" else t.name_zh
+        return self("insufficient") if typ in (None, "insufficient evidence") else str(typ)
+
+    # numbers ------------------------------------------------------------------------------
+
+    def money(self, v, ccy: str | None) -> str:
+        """Amounts as bn/m (en) or 十亿/百万 (zh) with two decimals; missing is 'no data'."""
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return self("no_data")
+        ccy = ccy or ""
+        if abs(v) >= 1e9:
+            return self("unit_bn", v=f"{v / 1e9:,.2f}", ccy=ccy).strip()
+        return self("unit_m", v=f"{v / 1e6:,.1f}", ccy=ccy).strip()
+
+    def num(self, v, digits: int = 1) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return self("no_data")
+        if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and digits == 0):
+            return f"{int(v):,}"
+        return f"{v:,.{digits}f}"
+
+    def pct(self, v, digits: int = 1) -> str:
+        """A ratio (0.153) as a percentage (15.3%)."""
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return self("no_data")
+        return f"{v * 100:.{digits}f}%"

@@ -1,0 +1,223 @@
+"""Chapters on the market: the landscape, the R&D ranking with its decade view, hardness and STAR.
+
+Each chapter asks the service functions (the ones the CLI calls) and keeps their rows in
+`ctx.figures` for the summary, the guidelines and the tests; nothing is re-estimated here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hardtech.errors import HardtechError
+from hardtech.presentation.report import blocks as B
+from hardtech.presentation.report import charts
+from hardtech.presentation.report.context import Ctx
+from hardtech.store.connection import Store
+
+TOP = 15
+CCY = "EUR"
+
+
+def landscape(ctx: Ctx) -> dict:
+    t = ctx.t
+    out = [B.text(t("landscape_intro"))]
+    if not ctx.fields:
+        out.append(B.missing(ctx.miss("landscape", t("no_classifications"))))
+        return B.chapter("landscape", t("ch_landscape"), out, ctx.synthetic(("organizations",)))
+    by_field, by_typology = _counts(ctx)
+    ctx.figures["by_field"], ctx.figures["by_typology"] = by_field, by_typology
+    if not by_field:
+        out.append(B.missing(ctx.miss("landscape", t("no_classifications"))))
+        return B.chapter("landscape", t("ch_landscape"), out, ctx.synthetic(("organizations",)))
+    bars = []
+    for r in by_field:
+        bars.append({"field": t.field(r["field"]), "part": t("c_hard"), "n": r["of_which_hard_core"]})
+        bars.append({"field": t.field(r["field"]), "part": t("c_orgs") + " − " + t("c_hard"),
+                     "n": r["organisations"] - r["of_which_hard_core"]})
+    out.append(B.chart(charts.hbar(bars, "n", "field", t("c_orgs"), color="part"), t("chart_by_field")))
+    out.append(B.table(t("ch_landscape"), [t("c_field"), t("c_orgs"), t("c_hard")],
+                       [[t.field(r["field"]), r["organisations"], r["of_which_hard_core"]] for r in by_field],
+                       numeric=(1, 2)))
+    out.append(B.chart(charts.hbar([{"typology": t.typology(r["typology"]), "n": r["companies"]} for r in by_typology],
+                                   "n", "typology", t("c_orgs")), t("chart_by_typology")))
+    out.append(B.table(t("chart_by_typology"), [t("c_typology"), t("c_orgs")],
+                       [[t.typology(r["typology"]), r["companies"]] for r in by_typology], numeric=(1,)))
+    return B.chapter("landscape", t("ch_landscape"), out, ctx.synthetic(("organizations",)))
+
+
+def _counts(ctx: Ctx) -> tuple[list[dict], list[dict]]:
+    """Whole store: the demo's own summary_tables; in a scope, the same counts over the scope's companies."""
+    from hardtech.demo import summary_tables
+
+    if ctx.org_ids is None:
+        st = summary_tables(ctx.db)
+        ctx.figures["busiest_year"] = st["year"]
+        return st["by_field"], st["by_typology"]
+    with Store(ctx.db, read_only=True) as store:
+        ids = sorted(ctx.org_ids)
+        rows = store.con.execute("""
+            SELECT c.entity_id, c.fields, c.typology FROM classifications c JOIN organizations o ON o.org_id = c.entity_id
+            WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
+              AND c.entity_id IN (SELECT unnest(?))""", [ids]).fetchall()
+        year = store.con.execute("SELECT fiscal_year FROM financials WHERE rd_expense IS NOT NULL "
+                                 "GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1").fetchall()
+    ctx.figures["busiest_year"] = year[0][0] if year else None
+    n, hard, typ = Counter(), Counter(), Counter()
+    for _oid, fields, typology in rows:
+        for f in (fields or [None]):
+            n[f or "none"] += 1
+            hard[f or "none"] += typology == "hard_core"
+        typ[typology or "insufficient evidence"] += 1
+    by_field = [{"field": f, "organisations": c, "of_which_hard_core": hard[f]}
+                for f, c in sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))]
+    by_typ = [{"typology": k, "companies": c} for k, c in sorted(typ.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return by_field, by_typ
+
+
+def rank_scope(ctx: Ctx) -> tuple[str, bool]:
+    """The `hardtech rank --scope` that answers this report's question, and whether rows still need filtering."""
+    s = ctx.scope
+    if len(s.fields) == 1 and not s.regions:
+        return f"field:{s.fields[0]}", False
+    if len(s.regions) == 1 and not s.fields and s.regions[0]["level"] == "city":
+        return f"city:{s.regions[0]['name_en']}", False
+    return "world", ctx.org_ids is not None
+
+
+def ranking(ctx: Ctx) -> dict:
+    from hardtech.services.scoring import decade_rows, rank_rows
+
+    t = ctx.t
+    syn = ctx.synthetic(("financials",))
+    year = ctx.scope.year or ctx.figures.get("busiest_year")
+    if year is None:
+        out = [B.missing(ctx.miss("ranking", t("no_rd")))]
+        return B.chapter("ranking", t("ch_ranking"), out, syn)
+    scope, filtered = rank_scope(ctx)
+    ctx.figures.update(rank_year=year, rank_scope=scope)
+    out = [B.text(t("ranking_intro", year=year, ccy=CCY, rank_scope=scope))]
+    if filtered:
+        out.append(B.text(t("ranking_filtered")))
+    try:
+        rows = [r for r in rank_rows(ctx.db, year, "rd", scope) if ctx.in_scope(r["org_id"])]
+    except HardtechError as exc:
+        rows = []
+        out.append(B.missing(ctx.miss("ranking", t("no_rd_year", year=year, reason=exc))))
+    ctx.figures["rank"] = rows
+    if not rows:
+        if len(out) == 1 + filtered:
+            out.append(B.missing(ctx.miss("ranking", t("no_rd_year", year=year, reason=t("no_data")))))
+        return B.chapter("ranking", t("ch_ranking"), out, syn)
+    top = rows[:TOP]
+    cite = B.Citations()
+    out.append(B.chart(charts.hbar([{"name": ctx.name(r["org_id"], r["name"]), "v": r["rd"] / 1e9} for r in top],
+                                   "v", "name", f"{t('c_rd')} ({CCY} bn)"), t("chart_rank", year=year, ccy=CCY)))
+    out.append(B.table(t("ch_ranking"), [t("c_rank"), t("c_name"), t("c_country"), t("c_rd"), t("c_intensity"),
+                                         t("c_growth"), t("source")],
+                       [[r["rank"], ctx.name(r["org_id"], r["name"]), r["country"], t.money(r["rd"], CCY),
+                         t.pct(r["intensity"]), _growth(t, r["growth_1y"]), cite(r["rd_source"])] for r in top],
+                       numeric=(0, 3, 4, 5)))
+    out.append(cite.block(t("source")))
+    try:
+        growth = [r for r in rank_rows(ctx.db, year, "growth", scope) if ctx.in_scope(r["org_id"])][:10]
+    except HardtechError:
+        growth = []
+    if growth:
+        out.append(B.table(t("growth_heading", year=year), [t("c_rank"), t("c_name"), t("c_growth"), t("c_rd")],
+                           [[r["rank"], ctx.name(r["org_id"], r["name"]), _growth(t, r["growth_1y"]),
+                             t.money(r["rd"], CCY)] for r in growth], numeric=(0, 2, 3)))
+    out += _decade(ctx, [r["org_id"] for r in top[:5]], decade_rows)
+    return B.chapter("ranking", t("ch_ranking"), out, syn)
+
+
+def _growth(t, v) -> str:
+    return t("no_data") if v is None else f"{v:.1f}%"
+
+
+def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
+    t = ctx.t
+    with Store(ctx.db, read_only=True) as store:
+        years: dict[str, set[int]] = {}
+        for oid, y in store.con.execute(
+                "SELECT DISTINCT org_id, fiscal_year FROM financials WHERE rd_expense IS NOT NULL AND org_id IN "
+                "(SELECT unnest(?))" + (" AND fiscal_year <= ?" if ctx.scope.year else ""),
+                [org_ids] + ([ctx.scope.year] if ctx.scope.year else [])).fetchall():
+            years.setdefault(oid, set()).add(int(y))
+    decades, lines = [], []
+    for oid in org_ids:
+        if oid not in years:
+            continue
+        end = start = max(years[oid])
+        while start - 1 in years[oid] and start > end - 9:  # up to ten years, no gap: `hardtech decade` sums them
+            start -= 1
+        d = decade_rows(ctx.db, oid, start, end)
+        decades.append(d)
+        for y in decade_rows(ctx.db, oid, start, end, CCY).get("years", []):
+            if y.get("rd") is not None:
+                lines.append({"year": str(y["year"]), "v": y["rd"] / 1e9, "name": ctx.name(oid)})
+    ctx.figures["decade"] = decades
+    if not decades:
+        return []
+    cite = B.Citations()
+    out = [B.heading(t("decade_heading")), B.text(t("decade_intro"))]
+    if lines:
+        out.append(B.chart(charts.lines(lines, "year", "v", "name", f"{t('c_rd')} ({CCY} bn)"),
+                           t("chart_decade", ccy=CCY)))
+    out.append(B.table(t("decade_heading"), [t("c_name"), t("c_window"), t("c_total"), t("c_coverage"), t("source")],
+                       [[ctx.name(d["org_id"]), f"{d['start']}–{d['end']}", t.money(d["total"], d["currency"]),
+                         d["coverage"], " ".join(cite(x) for x in d.get("sources") or [])] for d in decades],
+                       numeric=(2,)))
+    out.append(cite.block(t("source")))
+    return out
+
+
+def hardness(ctx: Ctx) -> dict:
+    from hardtech.analytics.star import CURRENT_VERSION
+    from hardtech.services.scoring import score_rows, star_batch_rows
+
+    t = ctx.t
+    syn = ctx.synthetic(("financials", "patents", "organizations"))
+    out = [B.text(t("hardness_intro"))]
+    seen, latest = set(), []
+    for r in score_rows(ctx.db, year=ctx.scope.year, save=False):
+        if r["org_id"] not in seen and ctx.in_scope(r["org_id"]):
+            seen.add(r["org_id"])
+            latest.append(r)
+    latest.sort(key=lambda r: (-r["score"], r["org_id"]))
+    ctx.figures["scores"] = latest
+    if latest:
+        top = latest[:TOP]
+        out.append(B.chart(charts.hbar([{"name": ctx.name(r["org_id"], r["name"]), "v": round(r["score"], 1),
+                                         "c": f"{r['confidence']:.2f}"} for r in top], "v", "name", t("c_score"),
+                                       text="c"), t("chart_hardness")))
+        out.append(B.table(t("chart_hardness"), [t("c_name"), t("c_field"), t("c_year"), t("c_score"),
+                                                 t("c_confidence"), t("c_percentile")],
+                           [[ctx.name(r["org_id"], r["name"]), t.field(r["field"]), r["year"], f"{r['score']:.1f}",
+                             f"{r['confidence']:.2f}", t.num(r["percentile_in_field_year"])] for r in top],
+                           numeric=(2, 3, 4, 5)))
+    else:
+        out.append(B.missing(ctx.miss("hardness", t("no_scores"))))
+    version = CURRENT_VERSION
+    out.append(B.heading(t("star_heading", version=version)))
+    star = [r for r in star_batch_rows(ctx.db, year=ctx.scope.year) if ctx.in_scope(r["org_id"])]
+    ctx.figures["star"], ctx.figures["star_version"] = star, version
+    if not star:
+        out.append(B.missing(ctx.miss("hardness", t("no_companies"))))
+        return B.chapter("hardness", t("ch_hardness"), out, syn)
+    out.append(B.text(t("star_intro")))
+    counts = Counter(r["verdict"] for r in star)
+    out.append(B.chart(charts.hbar([{"verdict": k, "n": v} for k, v in sorted(counts.items())], "n", "verdict",
+                                   t("c_count")), t("chart_star")))
+    passers = [r for r in star if r["verdict"] == "sci-tech"]
+    if passers:
+        out.append(B.table(t("star_passers"), [t("c_name"), t("c_field"), t("c_year"), t("c_decided")],
+                           [[ctx.name(r["org_id"]), ", ".join(t.field(f) for f in ctx.fields.get(r["org_id"], [])),
+                             r["year"], r["decided_by"]] for r in passers], limit=20, more=t("more_rows")))
+    else:
+        out.append(B.text(t("star_none_pass", insufficient=counts.get("insufficient data", 0), total=len(star))))
+    others = [r for r in star if r["verdict"] not in ("sci-tech", "insufficient data")]
+    if others:
+        out.append(B.table(t("star_others"), [t("c_name"), t("c_verdict"), t("c_year"), t("c_decided")],
+                           [[ctx.name(r["org_id"]), r["verdict"], r["year"], r["decided_by"]] for r in others],
+                           limit=10, more=t("more_rows")))
+    return B.chapter("hardness", t("ch_hardness"), out, syn)
