@@ -213,4 +213,20 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
                                      f"source per row)")
     out.emit(hardness_leaders(db), title="hardness leaders (latest scored year; confidence = share of the criteria "
                                          "with data)")
+    _write_white_paper(db, directory / "report", out)
     return db
+
+
+def _write_white_paper(db: Path, folder: Path, out) -> None:
+    """The demo ends with the white paper (HTML and PDF): English, and Chinese when a CJK font is installed."""
+    from hardtech.presentation.report.fonts import cjk_fonts
+    from hardtech.services.report import write_report
+
+    langs = ["en", "zh"] if cjk_fonts() else ["en"]
+    for lang in langs:
+        with out.console.status(f"writing the white paper ({lang}) …"):
+            r = write_report(db, folder, lang=lang, pdf=True)
+        out.message(f"[bold]white paper ({lang}):[/bold] {r['html']}  and  {r['pdf']}")
+    if langs == ["en"]:
+        out.message("  no CJK font found (fc-list :lang=zh): the Chinese white paper was skipped; "
+                    "install fonts-noto-cjk and run `hardtech report --lang zh --pdf --out DIR`")

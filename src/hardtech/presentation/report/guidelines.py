@@ -128,7 +128,7 @@ def _growth_both(ctx: Ctx, rule: dict):
     rows.append([t("g_median"), "", t.pct(med_rd), t.pct(med_fund), ""])
     p = fund[both[0]]["periods"]
     return {"status": "match" if hits else "no_match",
-            "fill": {"items": ", ".join(t.field(f) for f in hits)},
+            "fill": {"items": t.join(t.field(f) for f in hits)},
             "head": [t("c_field"), t("c_orgs"),
                      t("g_rd_growth", first=rd[both[0]]["first_year"], last=rd[both[0]]["last_year"]),
                      t("g_fund_growth", first=p[0], last=p[-1]), t("g_meets")],
@@ -150,7 +150,7 @@ def _rd_without_capital(ctx: Ctx, rule: dict):
     hits = [f for f in fields if rd[f]["growth"] > med_rd and share[f] < med_share]
     rows = [[t.field(f), t.pct(rd[f]["growth"]), t.pct(share[f]), t("yes") if f in hits else t("no")] for f in fields]
     rows.append([t("g_median"), t.pct(med_rd), t.pct(med_share), ""])
-    return {"status": "match" if hits else "no_match", "fill": {"items": ", ".join(t.field(f) for f in hits)},
+    return {"status": "match" if hits else "no_match", "fill": {"items": t.join(t.field(f) for f in hits)},
             "head": [t("c_field"), t("g_rd_growth", first=rd[fields[0]]["first_year"], last=rd[fields[0]]["last_year"]),
                      t("g_fund_share"), t("g_meets")], "rows": rows, "matches": hits}
 
@@ -173,7 +173,7 @@ def _hardness_by_field(ctx: Ctx, rule: dict):
     rows = [[t.field(f), len(by[f]), f"{med[f]:.1f}", t("yes") if f in hits else t("no")]
             for f in sorted(fields, key=lambda f: (-med[f], f))]
     rows.append([t("g_median"), len(scores), f"{overall:.1f}", ""])
-    return {"status": "match" if hits else "no_match", "fill": {"items": ", ".join(t.field(f) for f in hits)},
+    return {"status": "match" if hits else "no_match", "fill": {"items": t.join(t.field(f) for f in hits)},
             "head": [t("c_field"), t("c_orgs"), t("g_median_score"), t("g_meets")], "rows": rows, "matches": hits}
 
 
@@ -196,7 +196,7 @@ def _star(ctx: Ctx, rule: dict):
         return {"status": "insufficient", "head": head, "rows": rows, "matches": [],
                 "finding": t("g_star_undecided", n=undecided, total=len(star), share=f"{share:.0%}")}
     return {"status": "match" if hits else "no_match",
-            "fill": {"items": ", ".join(f"{t.field(f)} ({by[f]})" for f in hits)}, "head": head, "rows": rows,
+            "fill": {"items": t.join(f"{t.field(f)} ({by[f]})" for f in hits)}, "head": head, "rows": rows,
             "matches": hits}
 
 
@@ -219,7 +219,7 @@ def _regional_lq(ctx: Ctx, rule: dict):
     name = (lambda r: r["region"]) if t.lang == "en" else (lambda r: r.get("region_zh") or r["region"])
     rows = [[name(r), t.field(f), f"{lq:.2f}", n, research] for r, f, lq, n, research in hits]
     return {"status": "match" if hits else "no_match",
-            "fill": {"items": ", ".join(f"{name(r)} · {t.field(f)}" for r, f, *_ in hits)},
+            "fill": {"items": t.join(f"{name(r)} · {t.field(f)}" for r, f, *_ in hits)},
             "head": [t("c_region"), t("c_field"), "LQ", t("c_orgs"), t("g_research")], "rows": rows,
             "matches": [(h[0]["region_id"], h[1]) for h in hits]}
 

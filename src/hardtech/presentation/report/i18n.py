@@ -56,6 +56,9 @@ class Translator:
             return t.name_en if self.lang == "en" else t.name_zh
         return self("insufficient") if typ in (None, "insufficient evidence") else str(typ)
 
+    def join(self, items) -> str:
+        return ("、" if self.lang == "zh" else ", ").join(items)
+
     # numbers ------------------------------------------------------------------------------
 
     def money(self, v, ccy: str | None) -> str:
