@@ -7,9 +7,11 @@ sum, a figure in a currency with no rate is counted and reported, and a round wi
 cannot be placed in a period, so it is left out and named in the warnings. Conversions use the
 dated FX table with the rate on or before each round's own date, never today's rate.
 
-Rounds are read through Ibis (filters, the latest classification per organisation) and the
-small per-round frame is then grouped in pandas, because list columns (fields, investors) are
-exploded and every round needs its own dated rate.
+Flows are one Ibis expression per question, so they run where the data is (DuckDB here, Spark on
+a cluster): the dated rates are looked up once per distinct (currency, day) in Python and joined
+as a small table, labels come from joins (fields are unnested), and the grouping is the engine's.
+Grouping by investor, whose alias rules are Python, and the investor league tables still work on a
+per-round pandas frame.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from collections.abc import Mapping
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -175,47 +178,9 @@ def _latest_classification(t: dict, arrow: bool = False):
     return c.to_pyarrow() if arrow else c.to_pandas()
 
 
-def _text(values) -> np.ndarray:
-    """Each cell as a label, or None where it is empty; decided once per distinct value."""
-    codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    keep = [v if isinstance(v, str) and v else None for v in uniq]
-    return np.array([*keep, None], dtype=object)[codes]
-
-
-def _first_place(o: pd.DataFrame) -> np.ndarray:
-    """City, else province, else country (the first non-blank, as written), else `unknown`."""
-    out = np.full(len(o), "unknown", dtype=object)
-    todo = np.ones(len(o), dtype=bool)
-    for col in ("city", "province", "country"):
-        codes, uniq = pd.factorize(o[col].astype(object), use_na_sentinel=True)
-        good = np.array([isinstance(v, str) and bool(v.strip()) for v in uniq] + [False], dtype=bool)[codes]
-        hit = todo & good
-        out[hit] = o[col].to_numpy(dtype=object)[hit]
-        todo &= ~hit
-    return out
-
-
-def _by_org(df: pd.DataFrame, org_ids, per_org: np.ndarray, missing: str) -> np.ndarray:
-    """Per round, its organisation's label (the last row wins for a repeated id, as a dict would)."""
-    keys = pd.Index(pd.Series(org_ids, dtype=object))
-    if not keys.is_unique:
-        last = ~keys.duplicated(keep="last")
-        keys, per_org = keys[last], per_org[last]
-    idx = keys.get_indexer(pd.Series(df["org_id"], dtype=object))
-    return np.where(idx >= 0, per_org[np.clip(idx, 0, None)] if len(per_org) else missing, missing).astype(object)
-
-
 def _long(df: pd.DataFrame, t: dict, by: str) -> tuple[np.ndarray, np.ndarray]:
-    """(row position, group) pairs: one per round, several for fields and investors."""
+    """(row position, group) pairs for the per-round frame: one per field, or per investor, of each round."""
     n = len(df)
-    if by == "stage":
-        lab = _text(df["stage"])
-        return np.arange(n), np.where(pd.isna(lab), "unknown", lab).astype(object)
-    if by == "typology":
-        cls = _latest_classification(t, arrow=True)
-        ty = _text(cls.column("typology").to_pandas())
-        ty = np.where(pd.isna(ty), "none", ty).astype(object)
-        return np.arange(n), _by_org(df, cls.column("org_id").to_pandas(), ty, "unclassified")
     if by == "field":
         cls = _latest_classification(t, arrow=True)
         f = cls.column("fields").combine_chunks() if cls.num_rows else pa.array([], pa.list_(pa.string()))
@@ -245,14 +210,8 @@ def _long(df: pd.DataFrame, t: dict, by: str) -> tuple[np.ndarray, np.ndarray]:
         k = o >= 0
         lab[k] = org_lab[starts[o[k]] + within[k]]
         return pos, lab
-    orgs = t["organizations"]
-    if by == "region":
-        o = orgs.select("org_id", "city", "province", "country").to_pyarrow().to_pandas()
-        return np.arange(n), _by_org(df, o["org_id"], _first_place(o), "unknown")
-    if by == "sector":
-        o = orgs.select("org_id", "industry_codes").to_pandas()
-        sector = {row.org_id: _sector(row.industry_codes) for row in o.itertuples(index=False)}
-        return np.arange(n), df["org_id"].map(lambda x: sector.get(x, "unknown")).to_numpy(dtype=object)
+    if by != "investor":
+        raise UsageError(f"the per-round frame groups by field or investor, not {by!r}")
     lists = _investor_labels(df, t)
     reps = lists.map(len).to_numpy()
     return np.repeat(np.arange(n), reps), np.array([g for gs in lists for g in gs] + [None], dtype=object)[:-1]
@@ -311,19 +270,6 @@ def _investor_labels(df: pd.DataFrame, t: dict) -> pd.Series:
 # ------------------------------------------------------------------------------- aggregation
 
 
-def _note(sub: pd.DataFrame, fx_note: str, currency: str) -> str | None:
-    parts = []
-    for why in ("range", "undisclosed", "no currency", "no FX rate"):
-        n = int((sub["why"] == why).sum())
-        if n:
-            parts.append(f"{n} {why}")
-    out = ("not summed: " + ", ".join(parts)) if parts else ""
-    converted = sub["conv"].notna().to_numpy() & (sub["ccy"].to_numpy(dtype=object) != currency)
-    if converted.any() and fx_note:
-        out = (out + "; " if out else "") + f"converted at {fx_note}"
-    return out or None
-
-
 def _frame(src, by, period, currency, fx, start, end, with_investors: bool | None = None):
     t = _tables(src)
     df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"),
@@ -341,6 +287,8 @@ def flows_report(store_or_tables, by: str = "field", period: str = "year", metri
     metric = _choice("metric", metric, METRICS)
     currency = _currency(currency)
     t = _tables(store_or_tables)
+    if by != "investor":
+        return _engine_report(t, by, period, metric, currency, fx, _date(start, "start"), _date(end, "end"))
     df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"), by == "investor")
     rows = []
     if len(df):
@@ -378,11 +326,181 @@ def flows_report(store_or_tables, by: str = "field", period: str = "year", metri
             rows.append({"period": p, "group": grp, "value": value, "rounds": n, "disclosed_rounds": nd,
                          "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
                          "share": share, "note": note or None})
+    return _report(rows, warnings, fx_note, by, period, metric, currency)
+
+
+def _report(rows, warnings, fx_note, by, period, metric, currency) -> dict:
     table = pa.Table.from_pylist(rows, schema=_SCHEMA)
     meta = {"warnings": json.dumps(warnings), "by": by, "period": period, "metric": metric,
             "currency": currency, "fx": fx_note or "no conversion needed"}
     table = table.replace_schema_metadata(meta)
     return {"table": table, "warnings": warnings, "cagr": cagr(table), "fx": meta["fx"]}
+
+
+# ------------------------------------------------------------------------------- the engine path
+
+_REASONS = ("range", "undisclosed", "no currency", "no FX rate")
+
+
+def _ids(expr) -> list[str]:
+    return sorted(str(x) for x in expr.to_pyarrow().column(0).to_pylist())
+
+
+def _engine_rounds(t: dict, currency: str, fx, start, end) -> tuple[ir.Table, list[str], str]:
+    """Dated rounds with `ccy`, `conv` (in `currency`, NULL when not summable) and `why` not, as an expression."""
+    r = t["funding_rounds"]
+    if start is not None:
+        r = r.filter(r.date.isnull() | (r.date >= start))
+    if end is not None:
+        r = r.filter(r.date.isnull() | (r.date <= end))
+    warnings: list[str] = []
+    ids = _ids(r.filter(r.date.isnull()).select("round_id"))
+    if ids:
+        warnings.append(f"{len(ids)} round(s) without a date left out (no period): {', '.join(ids)}")
+    r = r.filter(r.date.notnull())
+    c = r.currency.strip().upper()
+    r = r.select("round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high",
+                 ccy=ibis.ifelse(c == "", ibis.null("string"), c))
+    need = r.filter(r.amount.notnull(), r.ccy.notnull(), r.ccy != currency).select(r_c=r.ccy, r_d=r.date).distinct()
+    pairs = need.to_pyarrow()
+    fx_note = ""
+    if pairs.num_rows:
+        if fx is None:
+            from hardtech.sources.fx import load_fx
+
+            fx = load_fx()
+        fx_note = f"rates on or before each round's date from {fx.name} (version {fx.version})"
+        _, rates, _ = fx.convert_series(np.ones(pairs.num_rows), pairs.column("r_c").to_numpy(zero_copy_only=False),
+                                        currency, pd.to_datetime(pairs.column("r_d").to_pandas()),
+                                        policy=FX_POLICY, errors="nan")
+        rt = ibis.memtable(pa.table({"r_c": pairs.column("r_c"), "r_d": pairs.column("r_d"),
+                                     "r_rate": pa.array(rates, mask=np.isnan(rates))}))
+        r = r.left_join(rt, [r.ccy == rt.r_c, r.date == rt.r_d]).drop("r_c", "r_d")
+    else:
+        r = r.mutate(r_rate=ibis.null("float64"))
+    has = r.amount.notnull()
+    same = r.ccy == currency
+    r = r.mutate(
+        conv=ibis.cases((has & same, r.amount.cast("float64")), (has & r.r_rate.notnull(), r.amount * r.r_rate),
+                        else_=ibis.null("float64")),
+        why=ibis.cases((~has & (r.amount_low.notnull() | r.amount_high.notnull()), "range"), (~has, "undisclosed"),
+                       (r.ccy.isnull(), "no currency"), (r.r_rate.isnull() & ~same, "no FX rate"), else_=""),
+    )
+    return r, warnings, fx_note
+
+
+def _engine_warnings(r: ir.Table, currency: str) -> list[str]:
+    out = []
+    ids = _ids(r.filter(r.why == "no currency").select("round_id"))
+    if ids:
+        out.append(f"{len(ids)} round(s) with an amount but no currency counted, not summed: {', '.join(ids)}")
+    bad = r.filter(r.why == "no FX rate")
+    ids = _ids(bad.select("round_id"))
+    if ids:
+        codes = sorted(str(x) for x in bad.select("ccy").distinct().to_pyarrow().column(0).to_pylist())
+        out.append(f"{len(ids)} round(s) in {', '.join(codes)} with no {currency} rate on or before "
+                   f"their date counted, not summed: {', '.join(ids)}")
+    return out
+
+
+def _latest_verdicts(t: dict) -> ir.Table | None:
+    c = t.get("classifications")
+    if c is None:
+        return None
+    c = c.filter(c.entity_type == "organization")
+    w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
+    c = c.mutate(_rn=ibis.row_number().over(w))
+    return c.filter(c._rn == 0).select(c_org=c.entity_id, c_fields=c.fields, c_typology=c.typology)
+
+
+def _blank(v: ir.StringValue) -> ir.BooleanValue:
+    return v.isnull() | (v.strip() == "")
+
+
+def _grouped(r: ir.Table, t: dict, by: str) -> ir.Table:
+    """`r` with a `grp` column: one row per (round, group), several for a round in several fields."""
+    if by == "stage":
+        return r.mutate(grp=ibis.ifelse(r.stage.isnull() | (r.stage == ""), "unknown", r.stage))
+    if by in ("typology", "field"):
+        v = _latest_verdicts(t)
+        if v is None:
+            return r.mutate(grp=ibis.literal("unclassified"))
+        j = r.left_join(v, r.org_id == v.c_org)
+        if by == "typology":
+            ty = j.c_typology
+            return j.mutate(grp=ibis.cases((j.c_org.isnull(), "unclassified"), (ty.isnull() | (ty == ""), "none"),
+                                           else_=ty)).drop("c_org", "c_fields", "c_typology")
+        f = j.c_fields
+        one = ibis.cases((j.c_org.isnull(), ibis.literal(["unclassified"], type="array<string>")),
+                         (f.isnull() | (f.length() == 0), ibis.literal(["none"], type="array<string>")), else_=f)
+        return j.mutate(grp=one.unnest()).drop("c_org", "c_fields", "c_typology")
+    o = t["organizations"]
+    if by == "region":
+        place = ibis.cases((~_blank(o.city), o.city), (~_blank(o.province), o.province),
+                           (~_blank(o.country), o.country), else_="unknown")
+        o = o.select(o_org=o.org_id, o_grp=place)
+    else:  # sector: decided in Python once per distinct list of codes
+        key = o.industry_codes.join("\x1f")
+        codes = o.select(k=key, codes=o.industry_codes).filter(lambda x: x.k.notnull()).distinct(on="k")
+        got = codes.to_pyarrow()
+        keys = got.column("k").to_pylist()
+        sectors = [_sector(list(c) if c is not None else None) for c in got.column("codes").to_pylist()]
+        m = ibis.memtable(pa.table({"s_k": pa.array(keys, pa.string()), "s_v": pa.array(sectors, pa.string())}))
+        o = o.mutate(k=key)
+        o = o.left_join(m, o.k == m.s_k).select(o_org="org_id", o_grp=ibis._.s_v.fill_null("unknown"))
+    j = r.left_join(o, r.org_id == o.o_org)
+    return j.mutate(grp=j.o_grp.fill_null("unknown")).drop("o_org", "o_grp")
+
+
+def _engine_report(t: dict, by: str, period: str, metric: str, currency: str, fx, start, end) -> dict:
+    r, warnings, fx_note = _engine_rounds(t, currency, fx, start, end)
+    y = r.date.year().cast("string")
+    r = r.mutate(period=y if period == "year" else y.concat("-Q", r.date.quarter().cast("string")))
+    cache: list = []
+    try:
+        r = _keep(r, cache)
+        warnings += _engine_warnings(r, currency)
+        totals = {row["period"]: row for row in
+                  r.group_by("period").aggregate(n=r.count(), amt=r.conv.sum()).to_pyarrow().to_pylist()}
+        g = _grouped(r, t, by)
+        aggs = {"n": g.count(), "nd": g.conv.count(), "total": g.conv.sum(),
+                "converted": (g.conv.notnull() & (g.ccy != currency)).any(),
+                **{f"w{i}": (g.why == w).cast("int64").sum() for i, w in enumerate(_REASONS)}}
+        if metric == "median":
+            aggs["med"] = g.conv.median()
+        res = g.group_by(["period", "grp"]).aggregate(**aggs).order_by(["period", "grp"]).to_pyarrow().to_pylist()
+    finally:
+        for c in cache:
+            c.release()
+    rows = []
+    for a in res:
+        p, n, nd = a["period"], int(a["n"]), int(a["nd"])
+        if metric == "count":
+            value, share = float(n), n / totals[p]["n"]
+        elif metric == "amount":
+            value = float(a["total"]) if nd else None
+            tot = totals[p]["amt"]
+            share = value / tot if value is not None and tot else None
+        else:
+            value, share = (float(a["med"]) if nd else None), None
+        parts = [f"{int(a[f'w{i}'])} {w}" for i, w in enumerate(_REASONS) if a[f"w{i}"]]
+        note = ("not summed: " + ", ".join(parts)) if parts else ""
+        if a["converted"] and fx_note:
+            note = (note + "; " if note else "") + f"converted at {fx_note}"
+        rows.append({"period": p, "group": a["grp"], "value": value, "rounds": n, "disclosed_rounds": nd,
+                     "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
+                     "share": share, "note": note or None})
+    return _report(rows, warnings, fx_note, by, period, metric, currency)
+
+
+def _keep(expr: ir.Table, cache: list) -> ir.Table:
+    """A temporary table of `expr` where the backend makes one (read several times); the expression elsewhere."""
+    try:
+        kept = expr.cache()
+    except Exception:  # noqa: BLE001 - a backend without temporary tables still answers, only slower
+        return expr
+    cache.append(kept)
+    return kept
 
 
 def flows(store_or_tables, by: str = "field", period: str = "year", metric: str = "amount",
