@@ -371,3 +371,10 @@ def test_vega_bundle_is_served_locally(client):
     assert client.get("/static/vega.js", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
     page = client.get("/").text
     assert 'src="/static/vega.js"' in page and "cdn" not in page.lower()
+
+
+def test_dashboard_forms_send_empty_fields(client):
+    r = client.get("/search", params={"q": "huawei", "field": "", "score_min": "", "star": "", "lang": "en"})
+    assert r.status_code == 200 and "Huawei" in r.text
+    bad = client.get("/search", params={"score_min": "lots", "lang": "en"})
+    assert bad.status_code == 422 and "score_min must be a number" in bad.text

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from hardtech.errors import HardtechError
-from hardtech.presentation.api.deps import org_filters, require_writer, state
+from hardtech.presentation.api.deps import require_writer, state
 from hardtech.presentation.api.errors import ApiProblem, status_of
 from hardtech.presentation.web import charts
 from hardtech.presentation.web.i18n import LANGS, translator
@@ -80,6 +80,21 @@ def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLRes
     return resp
 
 
+def page_filters(request: Request) -> Filters:
+    """The shared filters from a page's query string, where an HTML form sends empty fields as `x=`."""
+    from hardtech.errors import UsageError
+
+    q = request.query_params
+    values: dict[str, Any] = {k: (q.get(k) or None) for k in FILTER_KEYS}
+    for k in ("score_min", "score_max"):
+        if values[k] is not None:
+            try:
+                values[k] = float(values[k])
+            except ValueError:
+                raise UsageError(f"{k} must be a number within 0..100, got {values[k]!r}") from None
+    return Filters(**values).validated()
+
+
 def filter_params(f: Filters) -> dict:
     return {k: v for k, v in f.active().items()}
 
@@ -95,7 +110,7 @@ def _choices() -> dict:
 
 
 @router.get("/", response_class=HTMLResponse)
-def landscape(request: Request, filters: Filters = Depends(org_filters)):
+def landscape(request: Request, filters: Filters = Depends(page_filters)):
     st = state(request)
     t = translator(language(request))
     agg = {by: st.read(("agg", by, filters), lambda by=by: search.aggregate_orgs(st.config.db, by, filters))
@@ -111,7 +126,7 @@ def landscape(request: Request, filters: Filters = Depends(org_filters)):
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, filters: Filters = Depends(org_filters),
+def search_page(request: Request, filters: Filters = Depends(page_filters),
                 sort: str = Query("-score"), page: int = Query(1, ge=1, le=100_000)):
     st = state(request)
     size = 25
@@ -135,7 +150,7 @@ def org_page(request: Request, org_id: str):
 
 
 @router.get("/rankings", response_class=HTMLResponse)
-def rankings_page(request: Request, filters: Filters = Depends(org_filters),
+def rankings_page(request: Request, filters: Filters = Depends(page_filters),
                   year: Optional[int] = Query(None, ge=1900, le=2100), by: str = Query("rd", max_length=32),
                   scope: str = Query("world", max_length=100)):
     from hardtech.presentation.api.routes_analytics import ranking_rows
