@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hardtech.analytics.engine import kept
 from hardtech.errors import UsageError
 
 BY = ("field", "typology", "sector", "region", "stage", "investor")
@@ -456,9 +457,8 @@ def _engine_report(t: dict, by: str, period: str, metric: str, currency: str, fx
     r, warnings, fx_note = _engine_rounds(t, currency, fx, start, end)
     y = r.date.year().cast("string")
     r = r.mutate(period=y if period == "year" else y.concat("-Q", r.date.quarter().cast("string")))
-    cache: list = []
-    try:
-        r = _keep(r, cache)
+    with kept() as keep:
+        r = keep(r)
         warnings += _engine_warnings(r, currency)
         totals = {row["period"]: row for row in
                   r.group_by("period").aggregate(n=r.count(), amt=r.conv.sum()).to_pyarrow().to_pylist()}
@@ -469,9 +469,6 @@ def _engine_report(t: dict, by: str, period: str, metric: str, currency: str, fx
         if metric == "median":
             aggs["med"] = g.conv.median()
         res = g.group_by(["period", "grp"]).aggregate(**aggs).order_by(["period", "grp"]).to_pyarrow().to_pylist()
-    finally:
-        for c in cache:
-            c.release()
     rows = []
     for a in res:
         p, n, nd = a["period"], int(a["n"]), int(a["nd"])
@@ -491,16 +488,6 @@ def _engine_report(t: dict, by: str, period: str, metric: str, currency: str, fx
                      "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
                      "share": share, "note": note or None})
     return _report(rows, warnings, fx_note, by, period, metric, currency)
-
-
-def _keep(expr: ir.Table, cache: list) -> ir.Table:
-    """A temporary table of `expr` where the backend makes one (read several times); the expression elsewhere."""
-    try:
-        kept = expr.cache()
-    except Exception:  # noqa: BLE001 - a backend without temporary tables still answers, only slower
-        return expr
-    cache.append(kept)
-    return kept
 
 
 def flows(store_or_tables, by: str = "field", period: str = "year", metric: str = "amount",

@@ -21,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from hardtech.analytics.engine import Kept, kept
 from hardtech.errors import FXError, NotFound, SourceError, UsageError
 
 COLUMNS = (
@@ -203,18 +204,6 @@ def _pick(fin: ir.Table, column: str, years: list[int], org_ids: ir.Table | None
     )
 
 
-def _cached(expr: ir.Table, cache: list | None) -> ir.Table:
-    """A temporary table of `expr` (kept in `cache` for the caller to release) where the backend makes one."""
-    if cache is None:
-        return expr
-    try:
-        t = expr.cache()
-    except Exception:  # noqa: BLE001 - a backend without temporary tables still ranks, only slower
-        return expr
-    cache.append(t)
-    return t
-
-
 def _rates(fx, picks: list[ir.Table], target: str, convention: str, year: int, rules: Rules) -> ir.Table:
     """A small rates table (ccy, fiscal_year → rate into `target`) for every pair the picks hold.
 
@@ -345,12 +334,12 @@ def _scoped(orgs: ir.Table, regions, fields: ir.Table | None, kind: str, value: 
 # ------------------------------------------------------------------------------- ranking
 
 
-def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: list | None = None) -> ir.Table:
+def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: Kept | None = None) -> ir.Table:
     """The ranking as an Ibis expression (columns `COLUMNS`, ordered by rank then org_id).
 
     Checks the request first (year, scope, currency, rates) with small queries, so a bad request
-    fails with a message instead of returning an empty table. With `cache` (a list), the per-year picks
-    become temporary tables appended to it, for the caller to `release()` after running the expression.
+    fails with a message instead of returning an empty table. With `cache` (from `engine.kept()`), the
+    per-year picks become temporary tables that live until the caller's `with` block ends.
     """
     rules = load_rules()
     fin, orgs, regions = _tables(store_or_tables)
@@ -389,8 +378,9 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: l
     window = list(range(year - n_years + 1, year + 1)) if by == "cumulative" else [year]
     # each pick is read twice (its currencies for the rates, then the ranking): materialised once when the caller
     # holds the temporary tables (`rank` does, and releases them); a bare expression otherwise
-    rd_picks = _cached(_pick(fin, "rd_expense", sorted(set(window) | {year - 1}), ids), cache)
-    sales_picks = _cached(_pick(fin, "revenue", [year], ids), cache)
+    keep = cache or (lambda expr: expr)
+    rd_picks = keep(_pick(fin, "rd_expense", sorted(set(window) | {year - 1}), ids))
+    sales_picks = keep(_pick(fin, "revenue", [year], ids))
     rates = _rates(fx, [rd_picks, sales_picks], currency, spec.fx_convention, year, rules)
     rd_all = _convert(rd_picks, rates)
     sales = _convert(sales_picks, rates)
@@ -455,12 +445,8 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: l
 
 def rank(store_or_tables, spec: RankingSpec, fx=None, fields=None) -> pa.Table:
     """Rank organisations by `spec` (see docs/rankings.md); returns the rows as an Arrow table."""
-    cache: list = []
-    try:
-        return _run(rank_expr(store_or_tables, spec, fx=fx, fields=fields, cache=cache))
-    finally:
-        for t in cache:
-            t.release()
+    with kept() as keep:
+        return _run(rank_expr(store_or_tables, spec, fx=fx, fields=fields, cache=keep))
 
 
 # ------------------------------------------------------------------------------- one company
