@@ -65,3 +65,33 @@ def test_demo_with_shared_data_shows_flows_capital_and_matching(tmp_path, shared
     assert len(hz) > 0 and d["regions"]["杭州"]["factors"]["capital"]["status"] != "no data"
     ev = json.loads(runner.invoke(app, ["match", "evaluate", "--db", str(db), "-f", "json"]).stdout)[0]
     assert ev["n"] > 500 and 0 <= ev["baseline_hit@10"] <= ev["hit@10"] <= 1
+
+
+def test_flows_cli_growth_investors_and_warnings(tmp_path):
+    """--cagr and --investors answer from the same rounds; rounds left out of sums are named on stderr."""
+    db = tmp_path / "f.duckdb"
+    (tmp_path / "o.csv").write_text("org_id,name_en,country,city\no1,Alpha,CN,Xi'an\no2,Beta,CN,Hangzhou\n",
+                                    encoding="utf-8")
+    (tmp_path / "r.csv").write_text(
+        "round_id,org_id,date,stage,amount,currency,investors\n"
+        "r1,o1,2020-03-01,A,10000000,USD,Fund One\n"
+        "r2,o1,,B,20000000,USD,Fund One\n"
+        "r3,o2,2021-05-01,A,5000000,XYZ,Fund Two\n"
+        "r4,o2,2022-06-01,A,40000000,USD,Fund One\n", encoding="utf-8")
+    for table, f in (("organizations", "o.csv"), ("funding_rounds", "r.csv")):
+        assert runner.invoke(app, ["import", table, str(tmp_path / f), "--db", str(db)]).exit_code == 0
+    res = runner.invoke(app, ["flows", "--by", "stage", "--db", str(db), "-f", "json"])
+    assert res.exit_code == 0
+    rows = {r["period"]: r for r in json.loads(res.stdout)}
+    assert rows["2020"]["value"] == 10e6 and rows["2021"]["value"] is None and rows["2022"]["value"] == 40e6
+    assert "1 no FX rate" in rows["2021"]["note"]
+    assert "without a date left out (no period): r2" in res.stderr
+    assert "in XYZ with no USD rate" in res.stderr and "r3" in res.stderr
+    res = runner.invoke(app, ["flows", "--cagr", "--by", "stage", "--db", str(db), "-f", "json"])
+    g = json.loads(res.stdout)[0]
+    assert g["first_period"] == "2020" and g["last_period"] == "2022"
+    assert g["cagr"] == pytest.approx((40e6 / 10e6) ** 0.5 - 1)
+    res = runner.invoke(app, ["flows", "--investors", "--db", str(db), "-f", "json"])
+    top = json.loads(res.stdout)
+    assert [(r["investor"], r["rounds"]) for r in top] == [("Fund One", 2), ("Fund Two", 1)]
+    assert top[0]["disclosed_amount"] == 50e6 and top[1]["disclosed_amount"] is None

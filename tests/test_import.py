@@ -215,3 +215,14 @@ def test_kill_during_import_leaves_store_as_it_was(tmp_path):
     with Store(db, read_only=True) as s:
         assert s.count("organizations") == 50
         assert s.count("imports") == 1
+
+
+def test_rounds_of_unknown_organisations_are_rejected_not_crashed(store, tmp_path):
+    """Every row valid but its organisation missing: the rejects name line, column and value."""
+    f = tmp_path / "rounds.csv"
+    f.write_text("round_id,org_id,date,stage,amount,currency\n"
+                 "r1,o1,2020-03-01,A,10000000,USD\nr2,o2,2021-05-01,B,5000000,USD\n", encoding="utf-8")
+    r = import_file(store, "funding_rounds", f)
+    assert r.targets[0].rejected == 2 and r.targets[0].inserted == 0
+    rows = store.con.execute("SELECT line, column_name, value FROM rejects ORDER BY line").fetchall()
+    assert rows == [(2, "org_id", "o1"), (3, "org_id", "o2")]

@@ -15,6 +15,24 @@ def flow_rows(db: str | Path, by: str = "field", period: str = "year", metric: s
         return _rows(flows(store, by=by, period=period, metric=metric, currency=currency))
 
 
+def flow_report(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
+                currency: str = "USD") -> dict:
+    """{rows, cagr, warnings, fx}: the flow table, each group's growth, and every round left out of a sum, and why."""
+    from hardtech.analytics.flows import flows_report
+
+    with Store(db, read_only=True) as store:
+        r = flows_report(store, by=by, period=period, metric=metric, currency=currency)
+    return {"rows": _rows(r["table"]), "cagr": _rows(r["cagr"]), "warnings": r["warnings"], "fx": r["fx"]}
+
+
+def investor_rows(db: str | Path, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
+    """The most active investors per field: rounds first, then disclosed amount, then name."""
+    from hardtech.analytics.flows import top_investors
+
+    with Store(db, read_only=True) as store:
+        return _rows(top_investors(store, field=field, top=top, currency=currency))
+
+
 def shift_rows(db: str | Path, period: str = "year", currency: str = "USD") -> list[dict]:
     """The shift the seeds describe: technology vs business-model innovation, industry vs services."""
     from hardtech.analytics.flows import sector_share, tech_vs_model_share

@@ -306,15 +306,35 @@ def flows_cmd(
     currency: str = typer.Option("USD", "--currency", help="Currency of amounts (FX at each round's date)."),
     shift: bool = typer.Option(False, "--shift", help="Instead: technology vs model innovation and industry vs "
                                                      "services shares per period."),
+    growth: bool = typer.Option(False, "--cagr", help="Instead: each group's first and last period with a value "
+                                                     "and its compound annual growth rate."),
+    investors: bool = typer.Option(False, "--investors", help="Instead: the most active investors per field "
+                                                             "(rounds, then disclosed amount)."),
+    field: Optional[str] = typer.Option(None, "--field", help="With --investors: one field only."),
+    top: int = typer.Option(10, "--top", help="With --investors: how many per field."),
     *, out: Output,
 ) -> None:
     """Capital flows over funding rounds: undisclosed amounts counted, never guessed; shares and CAGR."""
-    from hardtech.services.ecosystem import flow_rows, shift_rows
+    from hardtech.services.ecosystem import flow_report, investor_rows, shift_rows
 
     if shift:
         out.emit(shift_rows(out.db, period, currency), title="the shift from model innovation to technology")
         return
-    out.emit(flow_rows(out.db, by, period, metric, currency), title=f"funding by {by} and {period} ({metric})")
+    if investors:
+        out.emit(investor_rows(out.db, field, top, currency),
+                 title=f"most active investors {'in ' + field if field else 'per field'}")
+        return
+    r = flow_report(out.db, by, period, metric, currency)
+    if growth:
+        out.emit(r["cagr"], title=f"growth of funding by {by} ({metric}, per {period})")
+    else:
+        out.emit(r["rows"], title=f"funding by {by} and {period} ({metric})")
+    for w in r["warnings"]:
+        head, _, ids = w.partition(": ")
+        listed = ids.split(", ")
+        if len(listed) > 20:  # the full list is in the Python API's `warnings`; a terminal shows the first ones
+            w = f"{head}: {', '.join(listed[:20])} … and {len(listed) - 20} more"
+        out.message(f"[yellow]warning:[/yellow] {w}")
 
 
 @command(app, "regions")
