@@ -52,3 +52,19 @@ def test_demo_with_panel_figures_and_summary(tmp_path, shared):
     assert all(r["source"] for r in t["top_rd"])
     cities = {r["city"]: r["organisations"] for r in t["by_city"]}
     assert cities["Xi'an"] >= 25 and cities["Hangzhou"] >= 25
+
+
+def test_demo_command_writes_the_white_paper(tmp_path):
+    """`hardtech demo` ends with the white paper, HTML and PDF, and says where it is."""
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+    from hardtech.presentation.report.fonts import cjk_fonts
+
+    res = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    langs = ["en", "zh"] if cjk_fonts() else ["en"]
+    for lang in langs:
+        html, pdf = tmp_path / "report" / f"report-{lang}.html", tmp_path / "report" / f"report-{lang}.pdf"
+        assert html.stat().st_size > 10_000 and pdf.read_bytes()[:5] == b"%PDF-"
+        assert f"white paper ({lang})" in res.output
