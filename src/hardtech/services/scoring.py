@@ -31,7 +31,7 @@ def field_table(store: Store):
     n = store.con.execute("SELECT count(*) FROM classifications WHERE entity_type = 'organization'").fetchall()[0][0]
     if not n:
         return None
-    return store.con.execute("""
+    return store.con.sql("""
         WITH latest AS (
             SELECT entity_id, fields, row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC) AS rn
             FROM classifications WHERE entity_type = 'organization')
