@@ -21,7 +21,7 @@ CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'u
 
 
 @meta.get("/health", response_class=JSONBytes, summary="Liveness")
-def health():
+async def health():
     """Answers without touching the store: the baseline of the API benchmark."""
     return JSONBytes(b'{"status":"ok"}')
 
