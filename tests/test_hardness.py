@@ -13,6 +13,7 @@ import pytest
 
 from hardtech.analytics import hardness as h
 from hardtech.errors import NotFound, SourceError, UsageError
+from hardtech.store.connection import Store
 from hardtech.store.schema import TABLES
 
 T0 = dt.datetime(2024, 1, 1, 12, 0, 0)
@@ -393,3 +394,37 @@ def test_cycle_and_pre_revenue_funding_stay_missing_when_the_history_cannot_tell
     assert math.isnan(quiet.raw_pre_revenue_funding)
     assert quiet.missing_pre_revenue_funding == "no revenue figures: cannot tell whether still pre-revenue"
     assert quiet.missing_rd_cycle == "no revenue yet, and no reported zero revenue to date the start"
+
+
+def test_explaining_from_the_whole_cohort_table_gives_the_same_answer(store, tmp_path):
+    """The service keeps the store's indicators per year; every explanation must equal the direct one,
+    and the kept table must be dropped once the store changes."""
+    from hardtech.services import scoring as svc
+    from hardtech.sources.synthetic import SynthConfig, generate
+
+    tables = generate(SynthConfig(orgs=60, seed=5, years=(2018, 2020)))
+    for name in ("organizations", "financials", "patents", "funding_rounds"):
+        t = tables[name]
+        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
+            "imported_at", pa.array([T0] * t.num_rows, pa.timestamp("us")))
+        store.con.register("_t", t)
+        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
+        store.con.unregister("_t")
+    ids = [r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials ORDER BY 1 LIMIT 5").fetchall()]
+    db = store.path
+    store.close()
+    svc._cohorts.clear()
+    first = {}
+    for oid in ids:
+        with Store(db, read_only=True) as s:
+            direct = h.explain(s, oid)
+        first[oid] = svc.explain_score(db, oid)
+        assert first[oid] == direct
+    assert len(svc._cohorts) >= 1
+    with Store(db) as s:  # a change to the store: the kept cohort no longer answers
+        s.con.execute("UPDATE financials SET rd_expense = rd_expense * 2 WHERE org_id = ?", [ids[0]])
+        s.con.execute("CHECKPOINT")
+    with Store(db, read_only=True) as s:
+        direct = h.explain(s, ids[0])
+    assert direct != first[ids[0]]
+    assert svc.explain_score(db, ids[0]) == direct

@@ -1023,8 +1023,12 @@ def _py(v):
     return v
 
 
-def explain(store_or_tables, org_id: str, year: int | None = None, weights=None) -> dict:
-    """Why an organisation scores what it does: every indicator's weight, value, inputs and share of the score."""
+def explain(store_or_tables, org_id: str, year: int | None = None, weights=None, table_for=None) -> dict:
+    """Why an organisation scores what it does: every indicator's weight, value, inputs and share of the score.
+
+    `table_for(year)`, when given, returns `indicators()` of the whole store for that year: a caller that
+    explains many organisations (the REST API) computes the cohort once instead of once per organisation.
+    """
     w = _resolve_weights(weights)
     t = _tables(store_or_tables)
     _check_orgs(t, [org_id])
@@ -1039,7 +1043,12 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None)
         year = years[-1]
     elif int(year) not in years:
         raise UsageError(f"{who} has no financial figures for {year}; years it has: {_years_text(years)}")
-    row = indicators(t, year=int(year), org_ids=[org_id], weights=w).iloc[0]
+    whole = table_for(int(year)) if table_for is not None else None
+    hit = whole[whole["org_id"] == org_id] if whole is not None else None
+    if hit is not None and len(hit):
+        row = hit.iloc[0]
+    else:
+        row = indicators(t, year=int(year), org_ids=[org_id], weights=w).iloc[0]
     parts, missing = [], []
     for i, s in w.indicators.items():
         value = _py(row[f"value_{i}"])

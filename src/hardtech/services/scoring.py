@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from hardtech.errors import NotFound, UsageError
@@ -143,9 +145,33 @@ def score_rows(db: str | Path, org: str | None = None, year: int | None = None, 
     return df[keep].to_dict(orient="records")
 
 
+_cohorts_lock = threading.Lock()
+_cohorts: OrderedDict = OrderedDict()  # (store fingerprint, year, weights) → indicators of the whole store
+
+
 def explain_score(db: str | Path, org: str, year: int | None = None, weights: str | Path | None = None) -> dict:
-    from hardtech.analytics.hardness import explain, load_weights
+    """The score's parts and inputs. The whole store's indicators for that year are computed once per store
+    state and kept (a few entries), so explaining a second organisation costs a lookup, not a recomputation:
+    percentiles need the whole cohort either way."""
+    from hardtech.analytics.hardness import explain, indicators, load_weights
+    from hardtech.services.search import fingerprint
 
     w = load_weights(weights) if weights else None
+    wkey = None
+    if weights:
+        st = Path(weights).stat()
+        wkey = (str(Path(weights).resolve()), st.st_mtime_ns, st.st_size)
     with Store(db, read_only=True) as store:
-        return explain(store, resolve_org(store, org), year=year, weights=w)
+        def table_for(y: int):
+            key = (fingerprint(db), y, wkey)
+            with _cohorts_lock:
+                if key in _cohorts:
+                    _cohorts.move_to_end(key)
+                    return _cohorts[key]
+                df = indicators(store, year=y, weights=w)
+                _cohorts[key] = df
+                while len(_cohorts) > 8:
+                    _cohorts.popitem(last=False)
+                return df
+
+        return explain(store, resolve_org(store, org), year=year, weights=w, table_for=table_for)
