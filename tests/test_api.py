@@ -360,6 +360,7 @@ def test_dashboard_pages_render_in_both_languages(client):
         assert 'lang="zh-CN"' in zh.text and 'lang="en"' in en.text
     zh = client.get("/regions", params={"lang": "zh"})
     assert "区域对比" in zh.text and zh.cookies.get("lang") == "zh"
+    assert "基础研究" in zh.text and "Basic research" not in zh.text  # the scorecard's factors too
     assert "评分解释" in client.get("/org/huawei", cookies={"lang": "zh"}).text
     missing = client.get("/org/no-such-org")
     assert missing.status_code == 404 and "no-such-org" in missing.text
@@ -378,3 +379,12 @@ def test_dashboard_forms_send_empty_fields(client):
     assert r.status_code == 200 and "Huawei" in r.text
     bad = client.get("/search", params={"score_min": "lots", "lang": "en"})
     assert bad.status_code == 422 and "score_min must be a number" in bad.text
+
+
+def test_score_inputs_show_years_as_years(client):
+    from hardtech.presentation.web.pages import _input
+
+    assert [_input(2014.0, "window_start"), _input(2000.0, "founded"), _input(471012841.0, "rd_expense"),
+            _input(1.605, "intensity_standing"), _input(None, "capex")] == ["2014", "2000", "471,012,841", "1.605", "—"]
+    html = client.get("/org/huawei", params={"lang": "en"}).text
+    assert "window_start=2," not in html and "rd_first_year=2," not in html

@@ -38,7 +38,18 @@ def env():
     e = Environment(loader=PackageLoader("hardtech.presentation.web", "templates"), autoescape=True,
                     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     e.filters["num"] = _num
+    e.filters["input"] = _input
     return e
+
+
+def _input(v: Any, key: str) -> str:
+    """An indicator input: years and counts as written (2014, not 2,014.000), amounts with separators."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and (
+            "year" in key or key in ("founded", "window_start") or key.endswith("_n")):
+        return str(int(v))
+    if isinstance(v, float) and v.is_integer():
+        return _num(int(v))
+    return _num(v, 3)
 
 
 def _num(v: Any, digits: int = 1) -> str:
