@@ -190,6 +190,22 @@ def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+def xian_vs_hangzhou(db: Path) -> list[dict]:
+    """The comparison the seeds make, one row per factor with each city's value or `no data`."""
+    from hardtech.services.ecosystem import compare_regions
+
+    d = compare_regions(db, ["西安", "杭州"])
+    rows = []
+    for f, leader in d.get("leaders", {}).items():
+        row = {"factor": f}
+        for n in ("西安", "杭州"):
+            fac = d["regions"][n]["factors"].get(f, {})
+            row[n] = fac.get("value") if fac.get("value") is not None else "no data"
+        row["leads"] = leader or "—"
+        rows.append(row)
+    return rows
+
+
 def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -213,6 +229,14 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
                                      f"source per row)")
     out.emit(hardness_leaders(db), title="hardness leaders (latest scored year; confidence = share of the criteria "
                                          "with data)")
+    out.emit(xian_vs_hangzhou(db), title="Xi'an vs Hangzhou: the seeds' ecosystem factors (`hardtech regions compare "
+                                         "西安 杭州`)")
+    if info["counts"].get("funding_rounds"):
+        from hardtech.services.ecosystem import shift_rows
+
+        shift = [{k: v for k, v in r.items() if k != "view"} for r in shift_rows(db)
+                 if r["view"] == "technology vs model innovation"]
+        out.emit(shift[-9:], title="funding: technology vs model innovation, latest periods (`hardtech flows --shift`)")
     _write_white_paper(db, directory / "report", out)
     return db
 
