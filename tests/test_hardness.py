@@ -49,6 +49,21 @@ def verdict(oid, top_field="ai", probs=PROBS, version="m1", at=T0):
             "typology_probabilities": probs, "classified_at": at}
 
 
+def load_synthetic(store, orgs: int, seed: int, years: tuple[int, int]) -> dict:
+    """A small synthetic universe written straight into the store (organisations, financials, patents, rounds)."""
+    from hardtech.sources.synthetic import SynthConfig, generate
+
+    tables = generate(SynthConfig(orgs=orgs, seed=seed, years=years))
+    for name in ("organizations", "financials", "patents", "funding_rounds"):
+        t = tables[name]
+        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
+            "imported_at", pa.array([T0] * t.num_rows, pa.timestamp("us")))
+        store.con.register("_t", t)
+        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
+        store.con.unregister("_t")
+    return tables
+
+
 def row(df, oid, year=None):
     sel = df[(df.org_id == oid) & ((df.year == year) if year is not None else True)]
     assert len(sel) == 1, f"{oid} {year}: {len(sel)} rows"
@@ -330,16 +345,7 @@ def test_score_runs_on_a_mapping_of_ibis_tables_without_optional_tables(full_sto
 
 
 def test_synthetic_universe_scores_without_surprises(store):
-    from hardtech.sources.synthetic import SynthConfig, generate
-
-    tables = generate(SynthConfig(orgs=400, seed=3, years=(2016, 2020)))
-    for name in ("organizations", "financials", "patents", "funding_rounds"):
-        t = tables[name]
-        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
-            "imported_at", pa.array([T0] * t.num_rows, pa.timestamp("us")))
-        store.con.register("_t", t)
-        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
-        store.con.unregister("_t")
+    tables = load_synthetic(store, orgs=400, seed=3, years=(2016, 2020))
     df = h.score(store)
     assert len(df) == tables["financials"].num_rows
     parts = df[[f"part_{i}" for i in h.INDICATORS]].sum(axis=1)
@@ -400,16 +406,8 @@ def test_explaining_from_the_whole_cohort_table_gives_the_same_answer(store, tmp
     """The service keeps the store's indicators per year; every explanation must equal the direct one,
     and the kept table must be dropped once the store changes."""
     from hardtech.services import scoring as svc
-    from hardtech.sources.synthetic import SynthConfig, generate
 
-    tables = generate(SynthConfig(orgs=60, seed=5, years=(2018, 2020)))
-    for name in ("organizations", "financials", "patents", "funding_rounds"):
-        t = tables[name]
-        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
-            "imported_at", pa.array([T0] * t.num_rows, pa.timestamp("us")))
-        store.con.register("_t", t)
-        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
-        store.con.unregister("_t")
+    load_synthetic(store, orgs=60, seed=5, years=(2018, 2020))
     ids = [r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials ORDER BY 1 LIMIT 5").fetchall()]
     db = store.path
     store.close()

@@ -109,14 +109,21 @@ def _field_funding(ctx: Ctx, rule: dict) -> dict[str, dict] | str:
     return out if out else t("g_need_rounds")
 
 
-def _growth_both(ctx: Ctx, rule: dict):
-    t = ctx.t
+def _rd_and_funding(ctx: Ctx, rule: dict):
+    """(R&D growth per field, funding per field), or the sentence saying which of the two is missing."""
     rd = _field_rd_growth(ctx, rule)
     if isinstance(rd, str):
         return rd
     fund = _field_funding(ctx, rule)
-    if isinstance(fund, str):
-        return fund
+    return fund if isinstance(fund, str) else (rd, fund)
+
+
+def _growth_both(ctx: Ctx, rule: dict):
+    t = ctx.t
+    got = _rd_and_funding(ctx, rule)
+    if isinstance(got, str):
+        return got
+    rd, fund = got
     both = sorted(f for f in rd if f in fund and fund[f]["cagr"] is not None)
     if len(both) < 2:
         return t("g_need_both")
@@ -137,12 +144,10 @@ def _growth_both(ctx: Ctx, rule: dict):
 
 def _rd_without_capital(ctx: Ctx, rule: dict):
     t = ctx.t
-    rd = _field_rd_growth(ctx, rule)
-    if isinstance(rd, str):
-        return rd
-    fund = _field_funding(ctx, rule)
-    if isinstance(fund, str):
-        return fund
+    got = _rd_and_funding(ctx, rule)
+    if isinstance(got, str):
+        return got
+    rd, fund = got
     fields = sorted(rd)
     share = {f: (fund[f]["share"] if f in fund else 0.0) for f in fields}
     med_rd = statistics.median(rd[f]["growth"] for f in fields)
