@@ -39,18 +39,15 @@ def aggregate(request: Request, by: Group = Query("field"), filters: Filters = D
 
 
 def profile_bytes(request: Request, org_id: str) -> bytes:
+    """The encoded profile; encoding needs no store, so only `profile_data` takes the read gate (never twice:
+    a writer waiting between an outer and an inner read would deadlock)."""
     st = state(request)
-    return st.read(("profile-bytes", org_id), lambda: dumps(profile_data(request, org_id)))
+    return st.cache.get(("profile-bytes", org_id), lambda: dumps(profile_data(request, org_id)))
 
 
 def profile_data(request: Request, org_id: str) -> dict:
     st = state(request)
-    return st.cache.get(("profile", org_id), lambda: _profile(st, org_id))
-
-
-def _profile(st, org_id: str) -> dict:
-    with st.gate.read():
-        return search.org_profile(st.config.db, org_id)
+    return st.read(("profile", org_id), lambda: search.org_profile(st.config.db, org_id))
 
 
 @router.get("/organizations/{org_id}", response_class=JSONBytes, summary="One organisation's profile")
