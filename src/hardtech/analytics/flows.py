@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hardtech.analytics.engine import kept
+from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import UsageError
 
 BY = ("field", "typology", "sector", "region", "stage", "investor")
@@ -172,10 +173,8 @@ def _latest_classification(t: dict, arrow: bool = False):
     if c is None:
         empty = pd.DataFrame(columns=["org_id", "fields", "typology"])
         return pa.Table.from_pandas(empty.astype(object), preserve_index=False) if arrow else empty
-    c = c.filter(c.entity_type == "organization")
-    w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
-    c = c.mutate(_rn=ibis.row_number().over(w))
-    c = c.filter(c._rn == 0).select(org_id=c.entity_id, fields=c.fields, typology=c.typology)
+    c = latest_verdicts(c)
+    c = c.select(org_id=c.entity_id, fields=c.fields, typology=c.typology)
     return c.to_pyarrow() if arrow else c.to_pandas()
 
 
@@ -408,10 +407,8 @@ def _latest_verdicts(t: dict) -> ir.Table | None:
     c = t.get("classifications")
     if c is None:
         return None
-    c = c.filter(c.entity_type == "organization")
-    w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
-    c = c.mutate(_rn=ibis.row_number().over(w))
-    return c.filter(c._rn == 0).select(c_org=c.entity_id, c_fields=c.fields, c_typology=c.typology)
+    c = latest_verdicts(c)
+    return c.select(c_org=c.entity_id, c_fields=c.fields, c_typology=c.typology)
 
 
 def _blank(v: ir.StringValue) -> ir.BooleanValue:

@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
+from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, ParseError, SourceError, UsageError
 
 INDICATORS: tuple[str, ...] = (
@@ -503,11 +504,7 @@ def _funding(rounds: ir.Table, facts: ir.Table, years: ir.Table, year: int | Non
 
 def _latest_verdicts(cls: ir.Table) -> ir.Table:
     """The newest classifier verdict per organisation (by classified_at, then model_version)."""
-    c = cls.filter(cls.entity_type == "organization")
-    if int(c.model_version.nunique().execute() or 0) > 1:
-        win = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
-        c = c.mutate(_rn=ibis.row_number().over(win))
-        c = c.filter(c._rn == 0)
+    c = latest_verdicts(cls)
     probs = c.typology_probabilities
 
     def prob(name: str):

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hardtech.analytics.taxonomy import FIELD_IDS, load_taxonomy
+from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, ParseError, SourceError, UsageError
 
 LEVELS = ("city", "province")
@@ -322,10 +323,7 @@ class _Members:
         c = _get(src, "classifications")
         if c is None or t.num_rows == 0:
             return pa.nulls(t.num_rows, pa.string())
-        c = c.filter((c.entity_type == "organization") & c.top_field.notnull())
-        w = ibis.window(group_by=c.entity_id, order_by=[ibis.desc(c.classified_at), ibis.desc(c.model_version)])
-        c = c.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).select("entity_id", "top_field")
-        c = c.to_pyarrow()
+        c = latest_verdicts(c.filter(c.top_field.notnull())).select("entity_id", "top_field").to_pyarrow()
         ids = c.column("entity_id").combine_chunks().cast(pa.string())
         org = t.column("org_id").combine_chunks().cast(pa.string())
         pos = pc.index_in(org, value_set=ids)

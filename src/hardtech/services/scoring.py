@@ -30,14 +30,12 @@ def resolve_org(store: Store, text: str) -> str:
 
 def field_table(store: Store):
     """(org_id, field) from the latest saved classification of each organisation, or None."""
-    n = store.con.execute("SELECT count(*) FROM classifications WHERE entity_type = 'organization'").fetchall()[0][0]
-    if not n:
+    from hardtech.analytics.verdicts import latest_verdicts
+
+    c = latest_verdicts(store.table("classifications"))
+    if not int(c.count().execute()):
         return None
-    return store.con.sql("""
-        WITH latest AS (
-            SELECT entity_id, fields, row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC) AS rn
-            FROM classifications WHERE entity_type = 'organization')
-        SELECT entity_id AS org_id, unnest(fields) AS field FROM latest WHERE rn = 1""").to_arrow_table()
+    return c.select(org_id=c.entity_id, field=c.fields.unnest()).to_pyarrow()
 
 
 def rank_rows(db: str | Path, year: int, by: str = "rd", scope: str = "world", top: int | None = None,
@@ -65,7 +63,9 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
     params = [] if org_ids is None else [org_ids]
     orgs = store.con.execute(f"""
         WITH latest AS (
-            SELECT entity_id, typology, row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC) AS rn
+            -- the newest verdict, as analytics.verdicts.latest_verdicts picks it (parameters keep large id lists cheap)
+            SELECT entity_id, typology,
+                   row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC, model_version DESC) AS rn
             FROM classifications WHERE entity_type = 'organization')
         SELECT o.org_id, o.flags, o.industry_codes, l.typology
         FROM organizations o LEFT JOIN latest l ON l.entity_id = o.org_id AND l.rn = 1 {where}
