@@ -16,37 +16,47 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
 
 def _cached(request: Request, key, fn):
+    """fn(db) under the read side of the gate, cached per store state, as JSON."""
     st = state(request)
-    return JSONBytes(st.read(key, fn))
+    return JSONBytes(st.read(key, lambda: fn(st.config.db)))
 
 
-def ranking_years(db) -> list[int]:
+def ranking_data(st, year: int | None, by: str, scope: str, top: int | None, currency: str,
+                 filters: Filters) -> dict:
+    """A ranking, cached per store state; the API and the dashboard share it (and its cache key)."""
+    return st.read(("rank", year, by, scope, top, currency, filters),
+                   lambda: _ranking(st.config.db, year, by, scope, top, currency, filters))
+
+
+def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currency: str, filters: Filters) -> dict:
+    """A ranking, restricted to the organisations the shared filters select (ranks stay those of the scope)."""
     from hardtech.analytics.ranking import available_years
+    from hardtech.services import rank_rows
     from hardtech.store.connection import Store
 
     with Store(db, read_only=True) as store:
-        return available_years(store)
-
-
-def ranking_rows(st, year: int | None, by: str, scope: str, top: int | None, currency: str,
-                 filters: Filters) -> dict:
-    """A ranking, restricted to the organisations the shared filters select (ranks stay those of the scope)."""
-    from hardtech.services import rank_rows
-
-    with st.gate.read():
-        years = ranking_years(st.config.db)
-        if year is None:
-            if not years:
-                raise UsageError("the store has no R&D figures to rank")
-            year = years[-1]
-        rows = rank_rows(st.config.db, year, by, scope, None, currency)
-        ids = search.matching_ids(st.config.db, filters)
+        years = available_years(store)
+    if year is None:
+        if not years:
+            raise UsageError("the store has no R&D figures to rank")
+        year = years[-1]
+    rows = rank_rows(db, year, by, scope, None, currency)
+    ids = search.matching_ids(db, filters)
     if ids is not None:
         rows = [r for r in rows if r.get("org_id") in ids]
     if top:
         rows = rows[:top]
     return {"year": year, "years": years, "by": by, "scope": scope, "currency": currency,
             "filters": filters.active(), "rows": rows}
+
+
+def flows_data(st, by: str, period: str, metric: str, currency: str) -> dict:
+    """Funding per group and period, cached per store state; the API and the dashboard share it."""
+    from hardtech.services.ecosystem import flow_rows
+
+    return st.read(("flows", by, period, metric, currency),
+                   lambda: {"by": by, "period": period, "metric": metric, "currency": currency,
+                            "rows": flow_rows(st.config.db, by, period, metric, currency)})
 
 
 @router.get("/rankings", response_class=JSONBytes, summary="R&D rankings")
@@ -56,9 +66,7 @@ def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, le=210
              top: Optional[int] = Query(None, ge=1, le=10_000), currency: Literal["EUR", "CNY", "USD"] = "EUR",
              filters: Filters = Depends(org_filters)):
     """R&D rankings as the EU Scoreboard makes them, each figure with its source; the shared filters narrow the rows."""
-    st = state(request)
-    return JSONBytes(st.cache.get(("rank", year, by, scope, top, currency, filters),
-                                  lambda: ranking_rows(st, year, by, scope, top, currency, filters)))
+    return JSONBytes(ranking_data(state(request), year, by, scope, top, currency, filters))
 
 
 @router.get("/flows", response_class=JSONBytes, summary="Capital flows")
@@ -66,12 +74,7 @@ def flows(request: Request, by: Literal["field", "typology", "sector", "region",
           period: Literal["year", "quarter"] = "year", metric: Literal["amount", "count", "median"] = "amount",
           currency: Literal["USD", "EUR", "CNY"] = "USD"):
     """Funding per group and period; undisclosed amounts are counted, never guessed."""
-    from hardtech.services.ecosystem import flow_rows
-
-    st = state(request)
-    return _cached(request, ("flows", by, period, metric, currency),
-                   lambda: {"by": by, "period": period, "metric": metric, "currency": currency,
-                            "rows": flow_rows(st.config.db, by, period, metric, currency)})
+    return JSONBytes(flows_data(state(request), by, period, metric, currency))
 
 
 @router.get("/flows/shift", response_class=JSONBytes, summary="The shift from model innovation to technology")
@@ -79,9 +82,8 @@ def flows_shift(request: Request, period: Literal["year", "quarter"] = "year",
                 currency: Literal["USD", "EUR", "CNY"] = "USD"):
     from hardtech.services.ecosystem import shift_rows
 
-    st = state(request)
     return _cached(request, ("shift", period, currency),
-                   lambda: {"period": period, "currency": currency, "rows": shift_rows(st.config.db, period, currency)})
+                   lambda db: {"period": period, "currency": currency, "rows": shift_rows(db, period, currency)})
 
 
 @router.get("/regions", response_class=JSONBytes, summary="Regional ecosystems")
@@ -90,10 +92,9 @@ def regions(request: Request, level: Literal["city", "province"] = "city",
     """Organisations per field, location quotients, R&D and funding per region."""
     from hardtech.services.ecosystem import region_rows
 
-    st = state(request)
-    return _cached(request, ("regions", level, country.upper()),
-                   lambda: {"level": level, "country": country.upper(),
-                            "rows": region_rows(st.config.db, level, country.upper())})
+    country = country.upper()
+    return _cached(request, ("regions", level, country),
+                   lambda db: {"level": level, "country": country, "rows": region_rows(db, level, country)})
 
 
 @router.get("/regions/compare", response_class=JSONBytes, summary="Compare regions")
@@ -105,8 +106,7 @@ def regions_compare(request: Request, name: List[str] = Query(..., min_length=2,
     names = [n.strip() for n in name]
     if any(not n or len(n) > 100 for n in names):
         raise UsageError("each region name must be 1–100 characters")
-    st = state(request)
-    return _cached(request, ("compare", tuple(names)), lambda: compare_regions(st.config.db, names))
+    return _cached(request, ("compare", tuple(names)), lambda db: compare_regions(db, names))
 
 
 @router.get("/regions/clusters", response_class=JSONBytes, summary="Clusters")
@@ -114,27 +114,24 @@ def regions_clusters(request: Request, min_members: int = Query(3, ge=2, le=1000
     """Co-located organisations of one field, with the investors they share."""
     from hardtech.services.ecosystem import cluster_rows
 
-    st = state(request)
     return _cached(request, ("clusters", min_members),
-                   lambda: {"min_members": min_members, "rows": cluster_rows(st.config.db, min_members)})
+                   lambda db: {"min_members": min_members, "rows": cluster_rows(db, min_members)})
+
+
+def _matches(request: Request, kind: Literal["startup", "investor"], name: str, top: int):
+    from hardtech.services.ecosystem import match_rows
+
+    return _cached(request, ("match", kind, name, top), lambda db: {kind: name, "rows": match_rows(db, kind, name, top)})
 
 
 @router.get("/match/startups/{org}", response_class=JSONBytes, summary="Investors for a startup")
 def match_startup(request: Request, org: str = Path(..., min_length=1, max_length=200),
                   top: int = Query(10, ge=1, le=100)):
     """Investors ranked for a startup by fields, stage, region, ticket and co-investor network, with reasons."""
-    from hardtech.services.ecosystem import match_rows
-
-    st = state(request)
-    return _cached(request, ("match-s", org, top),
-                   lambda: {"startup": org, "rows": match_rows(st.config.db, "startup", org, top)})
+    return _matches(request, "startup", org, top)
 
 
 @router.get("/match/investors/{investor}", response_class=JSONBytes, summary="Startups for an investor")
 def match_investor(request: Request, investor: str = Path(..., min_length=1, max_length=200),
                    top: int = Query(10, ge=1, le=100)):
-    from hardtech.services.ecosystem import match_rows
-
-    st = state(request)
-    return _cached(request, ("match-i", investor, top),
-                   lambda: {"investor": investor, "rows": match_rows(st.config.db, "investor", investor, top)})
+    return _matches(request, "investor", investor, top)

@@ -164,11 +164,9 @@ def org_page(request: Request, org_id: str):
 def rankings_page(request: Request, filters: Filters = Depends(page_filters),
                   year: Optional[int] = Query(None, ge=1900, le=2100), by: str = Query("rd", max_length=32),
                   scope: str = Query("world", max_length=100)):
-    from hardtech.presentation.api.routes_analytics import ranking_rows
+    from hardtech.presentation.api.routes_analytics import ranking_data
 
-    st = state(request)
-    data = st.cache.get(("rank", year, by, scope, 50, "EUR", filters),
-                        lambda: ranking_rows(st, year, by, scope, 50, "EUR", filters))
+    data = ranking_data(state(request), year, by, scope, 50, "EUR", filters)
     t = translator(language(request))
     spec = charts.bars([{"name": r.get("name") or r.get("org_id"), "value": r.get("value")} for r in data["rows"][:20]
                         if r.get("value") is not None], "name", "value", t("rankings_title"))
@@ -200,11 +198,9 @@ def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"],
 
 @router.get("/flows", response_class=HTMLResponse)
 def flows_page(request: Request, by: str = Query("field", pattern="^(field|typology|sector|region|stage)$")):
-    from hardtech.services.ecosystem import flow_rows
+    from hardtech.presentation.api.routes_analytics import flows_data
 
-    st = state(request)
-    rows = st.read(("flows", by, "year", "amount", "USD"),
-                   lambda: {"rows": flow_rows(st.config.db, by, "year", "amount", "USD")})["rows"]
+    rows = flows_data(state(request), by, "year", "amount", "USD")["rows"]
     t = translator(language(request))
     spec = charts.stacked_periods(rows, t("flows_title")) if rows else None
     return render(request, "flows.html", rows=rows, spec=spec, by=by)
