@@ -143,40 +143,33 @@ _ITEM_COLUMNS = ("org_id", "kind", "name_en", "name_zh", "country", "province", 
                  "fields", "typology", "trl", "score", "confidence", "score_year", "star_verdict", "synthetic")
 
 
-def _where(f: Filters) -> tuple[str, list]:
-    conds, params = [], []
-    if f.field:
-        conds.append("list_contains(fields, ?)")
-        params.append(f.field)
-    if f.typology:
-        conds.append("typology = ?")
-        params.append(f.typology)
-    if f.kind:
-        conds.append("kind = ?")
-        params.append(f.kind)
-    if f.country:
-        conds.append("upper(country) = ?")
-        params.append(f.country)
-    if f.city:
-        conds.append("""(lower(city) = lower(?) OR lower(city) IN (
+# one condition per filter, in this order; each `?` is bound to the filter's value
+_CONDITIONS = (
+    ("field", "list_contains(fields, ?)"),
+    ("typology", "typology = ?"),
+    ("kind", "kind = ?"),
+    ("country", "upper(country) = ?"),
+    ("city", """(lower(city) = lower(?) OR lower(city) IN (
             SELECT lower(name_en) FROM regions WHERE lower(name_en) = lower(?) OR name_zh = ? OR name_zh = ? || '市'
-                OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: lower(a)), lower(?))))""")
-        params += [f.city] * 5
-    if f.score_min is not None:
-        conds.append("score >= ?")
-        params.append(float(f.score_min))
-    if f.score_max is not None:
-        conds.append("score <= ?")
-        params.append(float(f.score_max))
-    if f.star:
-        conds.append("star_verdict = ?")
-        params.append(f.star)
-    if f.q:
-        conds.append("""(contains(lower(coalesce(name_en, '')), lower(?)) OR contains(coalesce(name_zh, ''), ?)
+                OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: lower(a)), lower(?))))"""),
+    ("score_min", "score >= ?"),
+    ("score_max", "score <= ?"),
+    ("star", "star_verdict = ?"),
+    ("q", """(contains(lower(coalesce(name_en, '')), lower(?)) OR contains(coalesce(name_zh, ''), ?)
             OR contains(lower(org_id), lower(?))
             OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: contains(lower(a), lower(?))), true)
-            OR contains(lower(coalesce(description_en, '')), lower(?)) OR contains(coalesce(description_zh, ''), ?))""")
-        params += [f.q] * 6
+            OR contains(lower(coalesce(description_en, '')), lower(?)) OR contains(coalesce(description_zh, ''), ?))"""),
+)
+
+
+def _where(f: Filters) -> tuple[str, list]:
+    """The WHERE clause of validated filters (empty strings are already None)."""
+    conds, params = [], []
+    for name, cond in _CONDITIONS:
+        value = getattr(f, name)
+        if value is not None:
+            conds.append(cond)
+            params += [float(value) if name.startswith("score_") else value] * cond.count("?")
     return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
 
