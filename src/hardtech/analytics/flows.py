@@ -9,16 +9,14 @@ dated FX table with the rate on or before each round's own date, never today's r
 
 Flows are one Ibis expression per question, so they run where the data is (DuckDB here, Spark on
 a cluster): the dated rates are looked up once per distinct (currency, day) in Python and joined
-as a small table, labels come from joins (fields are unnested), and the grouping is the engine's.
-Grouping by investor, whose alias rules are Python, and the investor league tables still work on a
-per-round pandas frame.
+as a small table, labels come from joins (fields are unnested; investors, whose alias rules are
+Python, are labelled per round and joined back), and the grouping is the engine's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Mapping
 
@@ -27,7 +25,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hardtech.analytics.engine import kept
 from hardtech.analytics.verdicts import latest_verdicts
@@ -92,138 +89,7 @@ def _tables(src) -> dict:
                      "optionally classifications, investors)")
 
 
-# ------------------------------------------------------------------------------- the round frame
-
-
-def _rounds(t: dict, currency: str, fx, start, end, with_investors: bool = True) -> tuple[pd.DataFrame, list[str], str]:
-    """One row per dated round with `conv` (amount in `currency`, NaN when not summable) and why not."""
-    r = t["funding_rounds"]
-    if start is not None:
-        r = r.filter(r.date.isnull() | (r.date >= start))
-    if end is not None:
-        r = r.filter(r.date.isnull() | (r.date <= end))
-    cols = ["round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high", "disclosed", "currency"]
-    if with_investors:  # list columns are costly to bring into pandas: only when grouping by investor
-        cols += ["investors", "investor_ids"]
-    df = r.select(*cols).to_pyarrow().to_pandas()
-    warnings: list[str] = []
-    undated = df["date"].isna()
-    if undated.any():
-        ids = sorted(df.loc[undated, "round_id"].astype(str))
-        warnings.append(f"{len(ids)} round(s) without a date left out (no period): {', '.join(ids)}")
-    df = df.loc[~undated].reset_index(drop=True)
-    df["date"] = pd.to_datetime(df["date"])
-    codes, uniq = pd.factorize(df["currency"].astype(object), use_na_sentinel=True)
-    norm = [c.strip().upper() if isinstance(c, str) and c.strip() else None for c in uniq]
-    ccy = pd.Series(np.array([*norm, None], dtype=object)[codes], index=df.index, dtype=object)
-    has_amount = df["amount"].notna()
-    df["why"] = np.where(has_amount, "", np.where(df["amount_low"].notna() | df["amount_high"].notna(),
-                                                    "range", "undisclosed"))
-    no_ccy = has_amount & ccy.isna()
-    if no_ccy.any():
-        ids = sorted(df.loc[no_ccy, "round_id"].astype(str))
-        warnings.append(f"{len(ids)} round(s) with an amount but no currency counted, not summed: {', '.join(ids)}")
-        df.loc[no_ccy, "why"] = "no currency"
-    fx_note = ""
-    conv = np.full(len(df), np.nan)
-    ok = has_amount & ccy.notna()
-    if ok.any():
-        needs_rate = ok & (ccy != currency)
-        if needs_rate.any():
-            if fx is None:
-                from hardtech.sources.fx import load_fx
-
-                fx = load_fx()
-            fx_note = f"rates on or before each round's date from {fx.name} (version {fx.version})"
-        if fx is not None:
-            vals = _convert(fx, df.loc[ok, "amount"], ccy[ok], currency, df.loc[ok, "date"])
-        else:  # everything already in the target currency: no table is needed
-            vals = df.loc[ok, "amount"].to_numpy(dtype=float)
-        conv[ok.to_numpy()] = vals
-        no_rate = ok & np.isnan(conv)
-        if no_rate.any():
-            ids = sorted(df.loc[no_rate, "round_id"].astype(str))
-            codes = sorted(set(ccy[no_rate]))
-            warnings.append(f"{len(ids)} round(s) in {', '.join(codes)} with no {currency} rate on or before "
-                            f"their date counted, not summed: {', '.join(ids)}")
-            df.loc[no_rate, "why"] = "no FX rate"
-    df["conv"] = conv
-    df["ccy"] = ccy.to_numpy(dtype=object)
-    return df, warnings, fx_note
-
-
-def _convert(fx, amount: pd.Series, ccy: pd.Series, currency: str, dates: pd.Series) -> np.ndarray:
-    """Rates looked up once per distinct (currency, day): a few thousand pairs serve millions of rounds."""
-    pairs = pd.DataFrame({"c": ccy.to_numpy(dtype=object), "d": dates.to_numpy()})
-    key = pairs.groupby(["c", "d"], sort=False, dropna=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(key))).groupby(key).first().to_numpy()
-    _, rates, _ = fx.convert_series(np.ones(len(first)), pairs["c"].to_numpy()[first], currency,
-                                    pairs["d"].iloc[first].reset_index(drop=True), policy=FX_POLICY, errors="nan")
-    return amount.to_numpy(dtype=float, na_value=np.nan) * rates[key]
-
-
-def _period(dates: pd.Series, period: str) -> pd.Series:
-    if period == "year":
-        return dates.dt.year.astype(str)
-    return dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
-
-
-def _latest_classification(t: dict, arrow: bool = False):
-    c = t.get("classifications")
-    if c is None:
-        empty = pd.DataFrame(columns=["org_id", "fields", "typology"])
-        return pa.Table.from_pandas(empty.astype(object), preserve_index=False) if arrow else empty
-    c = latest_verdicts(c)
-    c = c.select(org_id=c.entity_id, fields=c.fields, typology=c.typology)
-    return c.to_pyarrow() if arrow else c.to_pandas()
-
-
-def _long(df: pd.DataFrame, t: dict, by: str) -> tuple[np.ndarray, np.ndarray]:
-    """(row position, group) pairs for the per-round frame: one per field, or per investor, of each round."""
-    n = len(df)
-    if by == "field":
-        cls = _latest_classification(t, arrow=True)
-        f = cls.column("fields").combine_chunks() if cls.num_rows else pa.array([], pa.list_(pa.string()))
-        lens = pc.fill_null(pc.list_value_length(f), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        flat = pc.list_flatten(f).to_numpy(zero_copy_only=False).astype(object)
-        parent = pc.list_parent_indices(f).to_numpy(zero_copy_only=False).astype(np.int64)
-        empty = np.flatnonzero(lens == 0)
-        org_pos = np.concatenate([parent, empty])
-        org_lab = np.concatenate([flat, np.full(len(empty), "none", dtype=object)])
-        order = np.argsort(org_pos, kind="stable")
-        org_pos, org_lab = org_pos[order], org_lab[order]
-        counts = np.maximum(lens, 1)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
-        keys = pd.Index(cls.column("org_id").to_pandas().astype(object))
-        ids = np.arange(len(keys))
-        if not keys.is_unique:
-            last = ~keys.duplicated(keep="last")
-            keys, ids = keys[last], ids[last]
-        idx = keys.get_indexer(pd.Series(df["org_id"], dtype=object))
-        org = np.where(idx >= 0, ids[np.clip(idx, 0, None)] if len(ids) else -1, -1)
-        known = org >= 0
-        reps = np.where(known, counts[np.clip(org, 0, None)] if len(counts) else 1, 1)
-        pos = np.repeat(np.arange(n), reps)
-        within = np.arange(len(pos)) - np.repeat(np.cumsum(reps) - reps, reps)
-        o = np.repeat(org, reps)
-        lab = np.full(len(pos), "unclassified", dtype=object)
-        k = o >= 0
-        lab[k] = org_lab[starts[o[k]] + within[k]]
-        return pos, lab
-    if by != "investor":
-        raise UsageError(f"the per-round frame groups by field or investor, not {by!r}")
-    lists = _investor_labels(df, t)
-    reps = lists.map(len).to_numpy()
-    return np.repeat(np.arange(n), reps), np.array([g for gs in lists for g in gs] + [None], dtype=object)[:-1]
-
-
-def _labels(df: pd.DataFrame, t: dict, by: str) -> pd.Series:
-    """For each round, the list of groups it counts in (several for fields and investors)."""
-    pos, lab = _long(df, t, by)
-    out = [[] for _ in range(len(df))]
-    for p, g in zip(pos.tolist(), lab.tolist()):
-        out[p].append(g)
-    return pd.Series(out, index=df.index, dtype=object)
+# ------------------------------------------------------------------------------- labels
 
 
 def _sector(codes) -> str:
@@ -270,15 +136,6 @@ def _investor_labels(df: pd.DataFrame, t: dict) -> pd.Series:
 # ------------------------------------------------------------------------------- aggregation
 
 
-def _frame(src, by, period, currency, fx, start, end, with_investors: bool | None = None):
-    t = _tables(src)
-    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"),
-                                    by == "investor" if with_investors is None else with_investors)
-    df["period"] = _period(df["date"], period) if len(df) else pd.Series(dtype=str)
-    df["group"] = _labels(df, t, by) if len(df) else pd.Series(dtype=object)
-    return df, warnings, fx_note
-
-
 def flows_report(store_or_tables, by: str = "field", period: str = "year", metric: str = "amount",
                  currency: str = "USD", fx=None, start=None, end=None) -> dict:
     """{table, warnings, cagr, fx}: the flow table plus everything left out of it, and why."""
@@ -286,47 +143,8 @@ def flows_report(store_or_tables, by: str = "field", period: str = "year", metri
     period = _choice("period", period, PERIODS)
     metric = _choice("metric", metric, METRICS)
     currency = _currency(currency)
-    t = _tables(store_or_tables)
-    if by != "investor":
-        return _engine_report(t, by, period, metric, currency, fx, _date(start, "start"), _date(end, "end"))
-    df, warnings, fx_note = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"), by == "investor")
-    rows = []
-    if len(df):
-        df["period"] = _period(df["date"], period)
-        totals = df.groupby("period").agg(n=("round_id", "size"), amt=("conv", lambda s: s.sum(min_count=1)))
-        pos, lab = _long(df, t, by)
-        conv = df["conv"].to_numpy()[pos]
-        why = df["why"].to_numpy(dtype=object)[pos]
-        ex = pd.DataFrame({"period": df["period"].to_numpy(dtype=object)[pos], "group": lab, "conv": conv,
-                           "converted": ~np.isnan(conv) & (df["ccy"].to_numpy(dtype=object)[pos] != currency)})
-        reasons = ("range", "undisclosed", "no currency", "no FX rate")
-        for w in reasons:
-            ex[w] = why == w
-        g = ex.groupby(["period", "group"], sort=True)
-        agg = g.agg(n=("conv", "size"), nd=("conv", "count"), total=("conv", "sum"),
-                    converted=("converted", "any"), **{w: (w, "sum") for w in reasons})
-        if metric == "median":
-            agg["med"] = g["conv"].median()
-        for (p, grp), a in zip(agg.index, agg.itertuples(index=False)):
-            n, nd = int(a.n), int(a.nd)
-            if metric == "count":
-                value = float(n)
-                share = n / totals.loc[p, "n"]
-            elif metric == "amount":
-                value = float(a.total) if nd else None
-                tot = totals.loc[p, "amt"]
-                share = value / tot if value is not None and tot and not math.isnan(tot) else None
-            else:
-                value = float(a.med) if nd else None
-                share = None
-            parts = [f"{int(c)} {w}" for w, c in zip(reasons, a[4:8]) if c]
-            note = ("not summed: " + ", ".join(parts)) if parts else ""
-            if a.converted and fx_note:
-                note = (note + "; " if note else "") + f"converted at {fx_note}"
-            rows.append({"period": p, "group": grp, "value": value, "rounds": n, "disclosed_rounds": nd,
-                         "undisclosed_rounds": n - nd, "currency": None if metric == "count" else currency,
-                         "share": share, "note": note or None})
-    return _report(rows, warnings, fx_note, by, period, metric, currency)
+    return _flow_report(_tables(store_or_tables), by, period, metric, currency, fx, _date(start, "start"),
+                        _date(end, "end"))
 
 
 def _report(rows, warnings, fx_note, by, period, metric, currency) -> dict:
@@ -337,16 +155,17 @@ def _report(rows, warnings, fx_note, by, period, metric, currency) -> dict:
     return {"table": table, "warnings": warnings, "cagr": cagr(table), "fx": meta["fx"]}
 
 
-# ------------------------------------------------------------------------------- the engine path
+# ------------------------------------------------------------------------------- rounds in the engine
 
 _REASONS = ("range", "undisclosed", "no currency", "no FX rate")
+_INVESTOR_COLUMNS = ("investors", "investor_ids")  # list columns: carried only when investors are needed
 
 
 def _ids(expr) -> list[str]:
     return sorted(str(x) for x in expr.to_pyarrow().column(0).to_pylist())
 
 
-def _engine_rounds(t: dict, currency: str, fx, start, end) -> tuple[ir.Table, list[str], str]:
+def _rounds(t: dict, currency: str, fx, start, end, extra: tuple[str, ...] = ()) -> tuple[ir.Table, list[str], str]:
     """Dated rounds with `ccy`, `conv` (in `currency`, NULL when not summable) and `why` not, as an expression."""
     r = t["funding_rounds"]
     if start is not None:
@@ -359,7 +178,7 @@ def _engine_rounds(t: dict, currency: str, fx, start, end) -> tuple[ir.Table, li
         warnings.append(f"{len(ids)} round(s) without a date left out (no period): {', '.join(ids)}")
     r = r.filter(r.date.notnull())
     c = r.currency.strip().upper()
-    r = r.select("round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high",
+    r = r.select("round_id", "org_id", "date", "stage", "amount", "amount_low", "amount_high", *extra,
                  ccy=ibis.ifelse(c == "", ibis.null("string"), c))
     need = r.filter(r.amount.notnull(), r.ccy.notnull(), r.ccy != currency).select(r_c=r.ccy, r_d=r.date).distinct()
     pairs = need.to_pyarrow()
@@ -389,7 +208,7 @@ def _engine_rounds(t: dict, currency: str, fx, start, end) -> tuple[ir.Table, li
     return r, warnings, fx_note
 
 
-def _engine_warnings(r: ir.Table, currency: str) -> list[str]:
+def _left_out(r: ir.Table, currency: str) -> list[str]:
     out = []
     ids = _ids(r.filter(r.why == "no currency").select("round_id"))
     if ids:
@@ -432,6 +251,14 @@ def _grouped(r: ir.Table, t: dict, by: str) -> ir.Table:
         one = ibis.cases((j.c_org.isnull(), ibis.literal(["unclassified"], type="array<string>")),
                          (f.isnull() | (f.length() == 0), ibis.literal(["none"], type="array<string>")), else_=f)
         return j.mutate(grp=one.unnest()).drop("c_org", "c_fields", "c_typology")
+    if by == "investor":  # alias rules are Python: labels per round, joined back as a small table
+        got = r.select("round_id", "investors", "investor_ids").to_pandas()
+        labels = _investor_labels(got, t)
+        m = ibis.memtable(pa.table({
+            "g_round": pa.array(np.repeat(got["round_id"].to_numpy(dtype=object), labels.map(len).to_numpy()),
+                                pa.string()),
+            "grp": pa.array([g for gs in labels for g in gs], pa.string())}))
+        return r.join(m, r.round_id == m.g_round).drop("g_round")
     o = t["organizations"]
     if by == "region":
         place = ibis.cases((~_blank(o.city), o.city), (~_blank(o.province), o.province),
@@ -450,13 +277,14 @@ def _grouped(r: ir.Table, t: dict, by: str) -> ir.Table:
     return j.mutate(grp=j.o_grp.fill_null("unknown")).drop("o_org", "o_grp")
 
 
-def _engine_report(t: dict, by: str, period: str, metric: str, currency: str, fx, start, end) -> dict:
-    r, warnings, fx_note = _engine_rounds(t, currency, fx, start, end)
+def _flow_report(t: dict, by: str, period: str, metric: str, currency: str, fx, start, end) -> dict:
+    extra = _INVESTOR_COLUMNS if by == "investor" else ()
+    r, warnings, fx_note = _rounds(t, currency, fx, start, end, extra)
     y = r.date.year().cast("string")
     r = r.mutate(period=y if period == "year" else y.concat("-Q", r.date.quarter().cast("string")))
     with kept() as keep:
         r = keep(r)
-        warnings += _engine_warnings(r, currency)
+        warnings += _left_out(r, currency)
         totals = {row["period"]: row for row in
                   r.group_by("period").aggregate(n=r.count(), amt=r.conv.sum()).to_pyarrow().to_pylist()}
         g = _grouped(r, t, by)
@@ -584,13 +412,15 @@ def top_investors(store_or_tables, field: str | None = None, top: int = 10, curr
 
         allowed = (*load_taxonomy().fields, "none", "unclassified")
         field = _choice("field", field, tuple(allowed))
-    df, _, _ = _frame(store_or_tables, "field", "year", currency, fx, start, end, with_investors=True)
+    t = _tables(store_or_tables)
     schema = pa.schema([("field", pa.string()), ("rank", pa.int64()), ("investor", pa.string()),
                         ("rounds", pa.int64()), ("disclosed_amount", pa.float64()), ("currency", pa.string())])
-    if df.empty:
+    r, _, _ = _rounds(t, currency, fx, _date(start, "start"), _date(end, "end"), _INVESTOR_COLUMNS)
+    g = _grouped(r, t, "field").select("round_id", "grp", "conv", *_INVESTOR_COLUMNS).to_pandas()
+    if g.empty:
         return pa.Table.from_pylist([], schema=schema)
-    df["investor"] = _investor_labels(df, _tables(store_or_tables))
-    ex = df.rename(columns={"group": "field"}).explode("field").explode("investor")
+    g["investor"] = _investor_labels(g, t)
+    ex = g.rename(columns={"grp": "field"}).explode("investor")
     ex = ex[ex["investor"] != "unknown"]
     if field is not None:
         ex = ex[ex["field"] == field]
