@@ -192,18 +192,9 @@ def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
 
 def xian_vs_hangzhou(db: Path) -> list[dict]:
     """The comparison the seeds make, one row per factor with each city's value or `no data`."""
-    from hardtech.services.ecosystem import compare_regions
+    from hardtech.services.ecosystem import compare_regions, compare_rows
 
-    d = compare_regions(db, ["西安", "杭州"])
-    rows = []
-    for f, leader in d.get("leaders", {}).items():
-        row = {"factor": f}
-        for n in ("西安", "杭州"):
-            fac = d["regions"][n]["factors"].get(f, {})
-            row[n] = fac.get("value") if fac.get("value") is not None else "no data"
-        row["leads"] = leader or "—"
-        rows.append(row)
-    return rows
+    return compare_rows(compare_regions(db, ["西安", "杭州"]))
 
 
 def build_demo(directory: Path, out, shared: Path | None = None) -> Path:

@@ -347,7 +347,7 @@ def regions_cmd(
     *, out: Output,
 ) -> None:
     """Regional ecosystems: organisations per field, location quotients, concentration, scorecards, clusters."""
-    from hardtech.services.ecosystem import cluster_rows, compare_regions, region_rows
+    from hardtech.services.ecosystem import cluster_rows, compare_regions, compare_rows, region_rows
 
     if action == "list":
         out.emit(region_rows(out.db, level, country), title=f"regions ({level})")
@@ -355,17 +355,7 @@ def regions_cmd(
         if not names or len(names) < 2:
             raise UsageError("`regions compare` needs two or more regions, e.g. 西安 杭州")
         d = compare_regions(out.db, names)
-        rows = []
-        factors = list(d.get("leaders", {}))
-        for f in factors:
-            row = {"factor": f}
-            for n, card in d["regions"].items():
-                fac = card.get("factors", {}).get(f, {}) if isinstance(card.get("factors"), dict) else {}
-                value = fac.get("value") if isinstance(fac, dict) else fac
-                row[n] = value if value is not None else "no data"
-            row["leads"] = d["leaders"][f] or "—"
-            rows.append(row)
-        out.emit(rows if out.fmt.value == "table" else [d], title=" vs ".join(names))
+        out.emit(compare_rows(d) if out.fmt.value == "table" else [d], title=" vs ".join(names))
     elif action == "clusters":
         rows = cluster_rows(out.db, min_members)
         for r in rows:
