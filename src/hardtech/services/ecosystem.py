@@ -9,10 +9,8 @@ from hardtech.store.connection import Store
 
 def flow_rows(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
               currency: str = "USD") -> list[dict]:
-    from hardtech.analytics.flows import flows
-
-    with Store(db, read_only=True) as store:
-        return _rows(flows(store, by=by, period=period, metric=metric, currency=currency))
+    """The flow table alone (see `flow_report` for its growth and the rounds left out)."""
+    return flow_report(db, by, period, metric, currency)["rows"]
 
 
 def flow_report(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
