@@ -85,11 +85,12 @@ def _in_regions(store: Store, rows, regions: tuple[dict, ...]) -> set[str]:
     """Organisations whose city (or, failing that, province) resolves to one of the regions."""
     from hardtech.analytics.regions import resolve_place
 
+    known = store.table("regions").to_pyarrow().to_pylist()  # read once: resolve_place re-reads a Store per call
     cache: dict[str, dict | None] = {}
 
     def place(text):
         if text not in cache:
-            cache[text] = resolve_place(text, store) if text else None
+            cache[text] = resolve_place(text, known) if text else None
         return cache[text]
 
     out = set()
