@@ -48,8 +48,8 @@ class _Errors:
             self.add(line, col, value, reason_fn(value))
 
     def table(self) -> pa.Table:
-        return pa.table({LINE: pa.array(self.lines, pa.int64()), "column_name": self.cols,
-                         "value": pa.array(self.values, pa.string()), "reason": self.reasons})
+        return pa.table({LINE: pa.array(self.lines, pa.int64()), "column_name": pa.array(self.cols, pa.string()),
+                         "value": pa.array(self.values, pa.string()), "reason": pa.array(self.reasons, pa.string())})
 
 
 def normalise_currency_sql(v: str) -> str:

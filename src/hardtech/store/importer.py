@@ -232,8 +232,8 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)
-    if fk.num_rows:  # an empty validation result may carry null-typed columns: cast it to the reject schema
-        errors = pa.concat_tables([errors.cast(fk.schema) if errors.schema != fk.schema else errors, fk])
+    if fk.num_rows:
+        errors = pa.concat_tables([errors, fk])
     bad_lines = sorted(set(errors.column(LINE).to_pylist()))
     con.register(f"{prefix}_bad", pa.table({LINE: pa.array(bad_lines, pa.int64())}))
     tr.rejected = len(bad_lines)
