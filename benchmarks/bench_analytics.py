@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import in_child, load_synthetic, peak_mb
+from common import call_in_child, in_child, load_synthetic, peak_mb
 
 TARGET_S = 15.0
 TOL = 1e-9
@@ -199,10 +199,6 @@ def measure(db: str, q) -> None:
     q.put(out)
 
 
-def _build(db: Path, orgs: int, q) -> None:
-    q.put(build_store(db, orgs))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orgs", type=int, default=1_000_000)
@@ -212,7 +208,7 @@ def main() -> None:
     print(f"machine: {machine}")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "synth.duckdb"
-        info = in_child(_build, db, args.orgs)  # in its own process: the generator's memory is gone before timing
+        info = call_in_child(build_store, db, args.orgs)  # its own process: the generator's memory is freed first
         print(f"synthetic store (classifications from synthetic.truth, model_version 'synthetic-truth'): {info}")
         r = in_child(measure, db.as_posix())
     ours = sum(r["ours"].values())

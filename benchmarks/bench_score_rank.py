@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import in_child, load_synthetic, peak_mb
+from common import call_in_child, in_child, load_synthetic, peak_mb
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
@@ -42,10 +42,6 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
         counts = {n: store.count(n) for n in ("organizations", "financials", "patents", "funding_rounds")}
     del tables, pa
     return {"generate_s": round(gen, 1), "load_s": round(time.perf_counter() - t, 1), **counts}
-
-
-def _build(db: Path, orgs: int, q) -> None:
-    q.put(build_store(db, orgs))
 
 
 def measure(db: str, year: int, q) -> None:
@@ -100,7 +96,7 @@ def main() -> None:
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "synth.duckdb"
-        info = in_child(_build, db, args.orgs)
+        info = call_in_child(build_store, db, args.orgs)
         print(f"synthetic store: {info}")
         first = in_child(measure, str(db), args.year)
         r = in_child(measure, str(db), args.year)

@@ -32,6 +32,15 @@ def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> No
         store.con.unregister("src")
 
 
+def _returning(fn, args: tuple, q) -> None:
+    q.put(fn(*args))
+
+
+def call_in_child(fn, *args):
+    """`fn(*args)` in a fresh spawned process (e.g. building a store, so its memory is freed before timing)."""
+    return in_child(_returning, fn, args)
+
+
 def in_child(target, *args) -> dict:
     """Run `target(*args, queue)` in a fresh spawned process and return what it put on the queue,
     so each measurement's peak memory is its own."""
