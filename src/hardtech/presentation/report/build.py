@@ -10,11 +10,11 @@ from pathlib import Path
 
 from hardtech.presentation.report import blocks as B
 from hardtech.presentation.report import capital, guidelines, market
-from hardtech.presentation.report.context import Ctx, build_context
+from hardtech.presentation.report.context import ORG_COLUMN, Ctx, build_context
 from hardtech.presentation.report.i18n import Translator
 from hardtech.presentation.report.scope import Scope
 
-ALL_TABLES = ("organizations", "financials", "funding_rounds", "patents")
+ALL_TABLES = tuple(ORG_COLUMN)  # every table the synthetic banner counts
 
 
 def collect(db: str | Path, scope: Scope, lang: str = "en") -> dict:

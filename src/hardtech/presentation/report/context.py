@@ -24,7 +24,6 @@ class Ctx:
     t: Translator
     scope: Scope
     names: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    kinds: dict[str, str | None] = field(default_factory=dict)
     fields: dict[str, list[str]] = field(default_factory=dict)
     org_ids: frozenset[str] | None = None  # None: the whole store
     table_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (rows, synthetic) in scope
@@ -64,8 +63,7 @@ def build_context(db: str | Path, t: Translator, scope: Scope) -> Ctx:
         for oid in ctx.fields:
             ctx.fields[oid].sort()
         ctx.names = {r[0]: (r[1], r[2]) for r in rows}
-        ctx.kinds = {r[0]: r[3] for r in rows}
-        if not scope.empty and (scope.fields or scope.regions):
+        if scope.fields or scope.regions:
             ids = {r[0] for r in rows}
             if scope.fields:
                 ids = {o for o in ids if set(ctx.fields.get(o, ())) & set(scope.fields)}

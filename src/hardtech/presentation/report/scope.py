@@ -22,10 +22,6 @@ class Scope:
     raw: tuple[str, ...] = ()
 
     @property
-    def empty(self) -> bool:
-        return not (self.fields or self.regions or self.years)
-
-    @property
     def year(self) -> int | None:
         """The reference year: the latest one asked for."""
         return max(self.years) if self.years else None
