@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import resource
@@ -30,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import call_in_child, peak_mb, status_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 PATENTS = "patents_ai_cpc_31k.csv"
@@ -46,25 +47,8 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _status_mb(key: str) -> float | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def own_peak_mb() -> float:
-    """This process's own peak RSS, not inherited from the parent (see the module docstring)."""
-    hwm = _status_mb("VmHWM")
-    return hwm if hwm is not None else maxrss_mb()
-
-
 def rss_mb() -> float | None:
-    return _status_mb("VmRSS")
+    return status_mb("VmRSS")
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -138,7 +122,7 @@ def measure_default(texts: list[str], warm_runs: int) -> dict:
         enc.encode(texts)
         encs.append(time.perf_counter() - t)
     res["encode_warm_median_s"] = statistics.median(encs)
-    res["peak_mb"] = own_peak_mb()
+    res["peak_mb"] = peak_mb()
     res["maxrss_mb"] = maxrss_mb()
     return res
 
@@ -159,7 +143,7 @@ def measure_encode(texts: list[str], warm_runs: int) -> dict:
         enc.encode(texts)
         warm.append(time.perf_counter() - t)
     res["warm_median_s"] = statistics.median(warm)
-    res["peak_mb"] = own_peak_mb()
+    res["peak_mb"] = peak_mb()
     return res
 
 
@@ -190,26 +174,7 @@ def measure_e2e(path: str) -> dict:
         top[r["top_field"]] = top.get(r["top_field"], 0) + 1
     return {"rows": len(records), "load_s": load_s, "read_s": read_s, "build_s": build_s,
             "classify_s": classify_s, "total_s": total_s, "top_field_counts": top,
-            "peak_mb": own_peak_mb()}
-
-
-def _child_main(fn_name: str, args: tuple, q) -> None:
-    try:
-        q.put(("ok", globals()[fn_name](*args)))
-    except BaseException as exc:  # the parent must hear about it instead of waiting forever
-        q.put(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def in_child(fn_name: str, *args) -> dict:
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_child_main, args=(fn_name, args, q))
-    p.start()
-    status, res = q.get()
-    p.join()
-    if status != "ok":
-        raise RuntimeError(f"child {fn_name} failed: {res}")
-    return res
+            "peak_mb": peak_mb()}
 
 
 # -- plain baseline ----------------------------------------------------------------------------
@@ -408,9 +373,9 @@ def main() -> int:
           f"analytics source sha256 {lib['analytics_source_sha256']}", flush=True)
     phases["default_in_process"] = d_main
     phase_done("default_in_process")
-    d_child = in_child("measure_default", texts, args.warm_runs)
+    d_child = call_in_child(measure_default, texts, args.warm_runs)
     phases["default_child"] = d_child
-    e_child = in_child("measure_encode", texts, args.warm_runs)
+    e_child = call_in_child(measure_encode, texts, args.warm_runs)
     phases["encode_child"] = e_child
     for label, d in (("this process", d_main), ("fresh child", d_child)):
         print(f"  {label:>12}: load {d['load_s']:.2f} s | cold {d['cold_s']:.2f} s ({_rate(len(texts), d['cold_s'])}/s)"
@@ -451,7 +416,7 @@ def main() -> int:
 
     # 5. end to end, fresh child so the word cache is cold and the peak is the workload's own
     print(f"\n5. end to end: {PATENTS} (read CSV, records with cpc: codes, classify) in a fresh child", flush=True)
-    e2e = in_child("measure_e2e", str(path))
+    e2e = call_in_child(measure_e2e, str(path))
     phases["e2e"] = e2e
     print(f"  {e2e['rows']:,} rows: read {e2e['read_s']:.2f} s + records {e2e['build_s']:.2f} s + classify "
           f"{e2e['classify_s']:.2f} s = {e2e['total_s']:.2f} s (model load {e2e['load_s']:.2f} s not included) | "

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 
-def peak_mb() -> float:
-    """This process's own peak RSS (VmHWM). Not ru_maxrss: a spawned child inherits its parent's."""
+def status_mb(key: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (VmHWM, VmRSS), in MB; None elsewhere."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: a spawned child inherits its parent's."""
+    hwm = status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -32,6 +40,17 @@ def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> No
         store.con.unregister("src")
 
 
+_FAILED = "__child_failed__"
+
+
+def _guarded(target, args: tuple, q) -> None:
+    try:
+        target(*args, q)
+    except BaseException as exc:  # the parent must hear about it instead of waiting forever
+        q.put({_FAILED: f"{type(exc).__name__}: {exc}"})
+        raise
+
+
 def _returning(fn, args: tuple, q) -> None:
     q.put(fn(*args))
 
@@ -48,8 +67,11 @@ def in_child(target, *args) -> dict:
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, q))
+    p = ctx.Process(target=_guarded, args=(target, args, q))
     p.start()
     res = q.get()
     p.join()
+    if isinstance(res, dict) and _FAILED in res:
+        what = args[0] if target is _returning else target
+        raise RuntimeError(f"child {getattr(what, '__name__', what)} failed: {res[_FAILED]}")
     return res
