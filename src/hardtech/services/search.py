@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,6 @@ class Filters:
 
     def active(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
-
-    def without(self, name: str) -> "Filters":
-        return replace(self, **{name: None})
 
 
 # --------------------------------------------------------------------------- store state
@@ -306,11 +303,6 @@ def org_profile(db: str | Path, org: str) -> dict:
         star = {"available": False, "reason": f"the STAR test applies to companies, not to a {org_row['kind']}"}
     return {"org_id": org_id, "organization": org_row, "classification": classification,
             "hardness": score, "star": star, "financials": fin, "watchlists": lists}
-
-
-def org_exists(db: str | Path, org_id: str) -> bool:
-    with Store(db, read_only=True) as store:
-        return bool(store.con.execute("SELECT count(*) FROM organizations WHERE org_id = ?", [org_id]).fetchall()[0][0])
 
 
 def field_choices() -> list[dict]:

@@ -86,10 +86,9 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     db = Path(db)
     if not db.exists():
         raise StoreError(f"no store at {db}; create one with `hardtech import` or `hardtech demo`")
-    if not read_only:
-        Store(db).close()  # bring an older store up to the current schema once, before serving
-    else:
-        Store(db, read_only=True).close()  # refuse now, clearly, a store this version cannot read
+    # read-write: bring an older store up to the current schema once, before serving;
+    # read-only: refuse now, clearly, a store this version cannot read
+    Store(db, read_only=read_only).close()
     config = ApiConfig(db=db.resolve(), read_only=read_only, max_upload_bytes=int(max_upload_bytes),
                        max_upload_rows=int(max_upload_rows))
     app = FastAPI(title="hardtech", version=__version__,

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from hardtech.presentation.api.deps import require_writer, state
 from hardtech.presentation.api.encode import JSONBytes
 from hardtech.presentation.api.errors import ApiProblem
-from hardtech.presentation.api.uploads import check_length, count_rows, saved_upload
+from hardtech.presentation.api.uploads import count_rows, saved_upload
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
 
@@ -32,7 +32,6 @@ def run_screening(request: Request, file: UploadFile) -> tuple[str, object]:
     from hardtech.analytics.screening import screen
 
     st = state(request)
-    check_length(request, st.config.max_upload_bytes)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
         result = screen(path)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from hardtech.errors import UsageError
 from hardtech.presentation.api.deps import require_writer, state
 from hardtech.presentation.api.encode import JSONBytes
-from hardtech.presentation.api.uploads import check_length, count_rows, saved_upload
+from hardtech.presentation.api.uploads import count_rows, saved_upload
 from hardtech.services import watchlists as wl
 from hardtech.store.connection import Store
 
@@ -101,7 +101,6 @@ def import_upload(request: Request,
     if table == "auto" and mapping is None:
         raise UsageError("table `auto` needs a mapping (it imports every table the mapping feeds)")
     st = state(request)
-    check_length(request, st.config.max_upload_bytes)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
         result = write(request, lambda s: import_file(s, table, path, mapping=mapping,

@@ -2,7 +2,8 @@
 
 No path from the request reaches the file system: the client's file name only chooses an
 extension from a fixed list, and the file is written as `upload.<ext>` inside a fresh
-`tempfile.mkdtemp()` folder that is removed afterwards.
+`tempfile.mkdtemp()` folder that is removed afterwards. The refusal by `Content-Length`, before the
+body is read, is `app.Guard`'s.
 """
 
 from __future__ import annotations
@@ -13,19 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from fastapi import Request, UploadFile
+from fastapi import UploadFile
 
 from hardtech.presentation.api.errors import ApiProblem
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".parquet")
 CHUNK = 64 * 1024
-
-
-def check_length(request: Request, limit: int) -> None:
-    """Refuse by Content-Length before the body is parsed (the multipart envelope gets 64 KiB of slack)."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit + 64 * 1024:
-        raise ApiProblem(413, f"upload is {int(length):,} bytes; this server accepts at most {limit:,} bytes per file")
 
 
 def _extension(filename: str | None) -> str:

@@ -10,6 +10,7 @@ it was sent in, and the choice sticks while the analyst browses.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import lru_cache
 from typing import Any, Optional
 from urllib.parse import urlencode
@@ -28,7 +29,7 @@ from hardtech.services import search
 from hardtech.services.search import Filters
 
 router = APIRouter(include_in_schema=False)
-FILTER_KEYS = ("field", "typology", "country", "city", "kind", "score_min", "score_max", "star", "q")
+FILTER_KEYS = tuple(f.name for f in fields(Filters))
 
 
 @lru_cache(maxsize=1)
@@ -106,10 +107,6 @@ def page_filters(request: Request) -> Filters:
     return Filters(**values).validated()
 
 
-def filter_params(f: Filters) -> dict:
-    return {k: v for k, v in f.active().items()}
-
-
 def _choices() -> dict:
     from hardtech.store.schema import ORG_KINDS
 
@@ -132,7 +129,7 @@ def landscape(request: Request, filters: Filters = Depends(page_filters)):
                                 value_title=t("organisations")),
         "cities": charts.bars(agg["city"][:15], "group", "organisations", t("by_city"), value_title=t("organisations")),
     }
-    return render(request, "landscape.html", filters=filter_params(filters), choices=_choices(), specs=specs,
+    return render(request, "landscape.html", filters=filters.active(), choices=_choices(), specs=specs,
                   agg=agg)
 
 
@@ -144,7 +141,7 @@ def search_page(request: Request, filters: Filters = Depends(page_filters),
     res = st.read(("orgs-page", filters, sort, page),
                   lambda: search.search_orgs(st.config.db, filters, sort, size, (page - 1) * size, with_star=False))
     pages = max(1, -(-res["total"] // size))
-    return render(request, "search.html", filters=filter_params(filters), choices=_choices(), res=res, page=page,
+    return render(request, "search.html", filters=filters.active(), choices=_choices(), res=res, page=page,
                   pages=pages, sort=sort)
 
 
@@ -170,7 +167,7 @@ def rankings_page(request: Request, filters: Filters = Depends(page_filters),
     t = translator(language(request))
     spec = charts.bars([{"name": r.get("name") or r.get("org_id"), "value": r.get("value")} for r in data["rows"][:20]
                         if r.get("value") is not None], "name", "value", t("rankings_title"))
-    return render(request, "rankings.html", data=data, filters=filter_params(filters), choices=_choices(), spec=spec,
+    return render(request, "rankings.html", data=data, filters=filters.active(), choices=_choices(), spec=spec,
                   by=by, scope=scope)
 
 
@@ -295,7 +292,7 @@ def install(app: FastAPI) -> None:
 
     async def page_error(request: Request, exc: Exception):
         if not _wants_html(request):
-            return await api_handlers[type(exc) if type(exc) in api_handlers else _base(exc, api_handlers)](request, exc)
+            return await api_handlers[_base(exc, api_handlers)](request, exc)
         if isinstance(exc, ApiProblem):
             code, detail = exc.status, exc.detail
         elif isinstance(exc, HardtechError):
