@@ -212,9 +212,12 @@ def screening_form(request: Request):
 async def screening_upload(request: Request, file: UploadFile = File(...), token: str = Form("", max_length=200)):
     from hardtech.presentation.api.routes_screening import run_screening
 
-    try:
+    def check_and_screen():  # the token check opens the store behind the gate: off the event loop, too
         require_writer(request, token or None)
-        rid, result = await run_in_threadpool(run_screening, request, file)
+        return run_screening(request, file)
+
+    try:
+        rid, result = await run_in_threadpool(check_and_screen)
     except (ApiProblem, HardtechError) as exc:
         code = exc.status if isinstance(exc, ApiProblem) else status_of(exc)
         return render(request, "screening.html", status=code, result=None, rid=None, error=str(exc))
