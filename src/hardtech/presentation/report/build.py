@@ -64,8 +64,7 @@ def summary(ctx: Ctx) -> dict:
         facts.append((t("k_tech_share", period=last), t.pct(share), t("ch_flows")))
     if f.get("regions"):
         r = f["regions"][0]
-        facts.append((t("k_region"), f"{r['region'] if t.lang == 'en' else (r.get('region_zh') or r['region'])}: "
-                      f"{r['organizations']}", t("ch_regions")))
+        facts.append((t("k_region"), f"{t.region(r)}: {r['organizations']}", t("ch_regions")))
     gl = f.get("guidelines") or []
     if gl:
         facts.append((t("k_guidelines"), f"{sum(g['status'] == 'match' for g in gl)} / {len(gl)}",
@@ -145,8 +144,7 @@ def appendix(ctx: Ctx) -> dict:
         rows = f["regions"]
         out.append(B.table(t("appendix_regions"), [t("c_region"), t("c_orgs"), t("c_universities"),
                                                    t("c_institutes"), t("c_rd"), t("c_amount")],
-                           [[r["region"] if t.lang == "en" else (r.get("region_zh") or r["region"]),
-                             r["organizations"], r["universities"], r["institutes"],
+                           [[t.region(r), r["organizations"], r["universities"], r["institutes"],
                              t.money(r["rd_total"], r["rd_currency"]) if r["rd_total"] else t("no_data"),
                              t.money(r["funding_usd"], "USD") if r["funding_usd"] else t("no_data")] for r in rows],
                            numeric=(1, 2, 3, 4, 5), limit=60, more=t("more_rows")))

@@ -119,15 +119,14 @@ def regions(ctx: Ctx) -> dict:
     if not rows:
         return B.chapter("regions", t("ch_regions"), [B.missing(ctx.miss("regions", t("no_regions")))], syn)
     fields = ctx.scope.fields or FIELD_IDS
-    rname = (lambda r: r["region"]) if t.lang == "en" else (lambda r: r.get("region_zh") or r["region"])
     out = [B.text(t("regions_intro"))]
-    bars = [{"region": rname(r), "v": r[f"n_{f}"], "field": t.field(f)} for r in rows[:12] for f in fields
+    bars = [{"region": t.region(r), "v": r[f"n_{f}"], "field": t.field(f)} for r in rows[:12] for f in fields
             if r.get(f"n_{f}")]
     if bars:
         out.append(B.chart(charts.hbar(bars, "v", "region", t("c_orgs"), color="field"), t("chart_regions")))
     out.append(B.table(t("ch_regions"), [t("c_region"), t("c_orgs"), t("c_universities"), t("c_institutes"),
                                          t("c_hhi"), t("c_top_lq")],
-                       [[rname(r), r["organizations"], r["universities"], r["institutes"],
+                       [[t.region(r), r["organizations"], r["universities"], r["institutes"],
                          t.num(r["hhi"], 2) if r["hhi"] is not None else t("no_data"), _top_lq(t, r, fields)]
                         for r in rows[:12]], numeric=(1, 2, 3, 4)))
     names = [r["name_en"] for r in ctx.scope.regions] if len(ctx.scope.regions) >= 2 else \

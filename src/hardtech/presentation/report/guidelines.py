@@ -221,10 +221,9 @@ def _regional_lq(ctx: Ctx, rule: dict):
             if lq is not None and lq >= rule["min_lq"] and n >= rule["min_orgs"] and research >= rule["min_research"]:
                 hits.append((r, f, lq, n, research))
     hits.sort(key=lambda h: (-h[2], h[0]["region"], h[1]))
-    name = (lambda r: r["region"]) if t.lang == "en" else (lambda r: r.get("region_zh") or r["region"])
-    rows = [[name(r), t.field(f), f"{lq:.2f}", n, research] for r, f, lq, n, research in hits]
+    rows = [[t.region(r), t.field(f), f"{lq:.2f}", n, research] for r, f, lq, n, research in hits]
     return {"status": "match" if hits else "no_match",
-            "fill": {"items": t.join(f"{name(r)} · {t.field(f)}" for r, f, *_ in hits)},
+            "fill": {"items": t.join(f"{t.region(r)} · {t.field(f)}" for r, f, *_ in hits)},
             "head": [t("c_region"), t("c_field"), "LQ", t("c_orgs"), t("g_research")], "rows": rows,
             "matches": [(h[0]["region_id"], h[1]) for h in hits]}
 

@@ -56,6 +56,10 @@ class Translator:
             return t.name_en if self.lang == "en" else t.name_zh
         return self("insufficient") if typ in (None, "insufficient evidence") else str(typ)
 
+    def region(self, row: dict) -> str:
+        """A `region_rows` row's name in this language (the English name when it has no Chinese one)."""
+        return row["region"] if self.lang == "en" else (row.get("region_zh") or row["region"])
+
     def join(self, items) -> str:
         return ("、" if self.lang == "zh" else ", ").join(items)
 
