@@ -40,7 +40,8 @@ def serve_cmd(
     if workers > 1:
         for k, v in settings.items():
             os.environ[f"HARDTECH_SERVE_{k.upper()}"] = str(v)
-        create_app(**settings)  # fail here, clearly, rather than in every worker
+        # fail here, clearly, rather than in every worker; this process serves nothing, so no dashboard
+        create_app(**settings, dashboard=False)
         uvicorn.run("hardtech.presentation.cli.serve_cmd:app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
     else:
