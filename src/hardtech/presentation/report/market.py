@@ -47,6 +47,7 @@ def landscape(ctx: Ctx) -> dict:
 
 def _counts(ctx: Ctx) -> tuple[list[dict], list[dict]]:
     """Whole store: the demo's own summary_tables; in a scope, the same counts over the scope's companies."""
+    from hardtech.analytics.landscape import busiest_year
     from hardtech.demo import summary_tables
 
     if ctx.org_ids is None:
@@ -59,9 +60,7 @@ def _counts(ctx: Ctx) -> tuple[list[dict], list[dict]]:
             SELECT c.entity_id, c.fields, c.typology FROM classifications c JOIN organizations o ON o.org_id = c.entity_id
             WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
               AND c.entity_id IN (SELECT unnest(?))""", [ids]).fetchall()
-        year = store.con.execute("SELECT fiscal_year FROM financials WHERE rd_expense IS NOT NULL "
-                                 "GROUP BY 1 ORDER BY count(*) DESC, 1 DESC LIMIT 1").fetchall()
-    ctx.figures["busiest_year"] = year[0][0] if year else None
+        ctx.figures["busiest_year"] = busiest_year(store.table("financials")).to_pyarrow().as_py()
     n, hard, typ = Counter(), Counter(), Counter()
     for _oid, fields, typology in rows:
         for f in (fields or [None]):
