@@ -157,6 +157,13 @@ def test_bad_arguments_name_the_choices(rounds_store):
         top_investors(rounds_store, field="cooking")
 
 
+def test_no_round_in_the_window_gives_empty_tables_for_every_grouping(rounds_store):
+    for by in ("field", "typology", "sector", "region", "stage", "investor"):
+        t = flows(rounds_store, by=by, start="1990-01-01", end="1990-12-31")
+        assert t.num_rows == 0, by
+    assert top_investors(rounds_store, start="1990-01-01", end="1990-12-31").num_rows == 0
+
+
 def test_unicorn_counts_match_pandas(store, shared):
     f = shared("unicorns_2022.csv")
     raw = pd.read_csv(f)

@@ -255,7 +255,7 @@ def _grouped(r: ir.Table, t: dict, by: str) -> ir.Table:
         got = r.select("round_id", "investors", "investor_ids").to_pandas()
         labels = _investor_labels(got, t)
         m = ibis.memtable(pa.table({
-            "g_round": pa.array(np.repeat(got["round_id"].to_numpy(dtype=object), labels.map(len).to_numpy()),
+            "g_round": pa.array(np.repeat(got["round_id"].to_numpy(dtype=object), labels.map(len).to_numpy(dtype=np.int64)),
                                 pa.string()),
             "grp": pa.array([g for gs in labels for g in gs], pa.string())}))
         return r.join(m, r.round_id == m.g_round).drop("g_round")
