@@ -171,15 +171,24 @@ def _describe(ix: _Index, r: dict) -> dict:
             "country": r.get("country")}
 
 
+def place_resolver(regions=None):
+    """`resolve(text, level=None)` over one region list, its name index built once: for resolving many places."""
+    ix = _index(regions)
+
+    def resolve(text: str, level: str | None = None) -> dict | None:
+        r = ix.find(text, level)
+        return _describe(ix, r) if r else None
+
+    return resolve
+
+
 def resolve_place(text: str, regions=None, level: str | None = None) -> dict | None:
     """A place as written (`西安市`, `Xi'an`, `Xian`, `陕西省西安市雁塔区…`) → its region; None when unknown.
 
     `regions` adds the store's regions table (a Store, table or list of dicts) to the demo list;
     `level` breaks ties between names shared by several levels (Beijing the city and the province).
     """
-    ix = _index(regions)
-    r = ix.find(text, level)
-    return _describe(ix, r) if r else None
+    return place_resolver(regions)(text, level)
 
 
 # ------------------------------------------------------------------------------- inputs

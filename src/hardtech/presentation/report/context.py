@@ -81,14 +81,14 @@ def build_context(db: str | Path, t: Translator, scope: Scope) -> Ctx:
 
 def _in_regions(store: Store, rows, regions: tuple[dict, ...]) -> set[str]:
     """Organisations whose city (or, failing that, province) resolves to one of the regions."""
-    from hardtech.analytics.regions import resolve_place
+    from hardtech.analytics.regions import place_resolver
 
-    known = store.table("regions").to_pyarrow().to_pylist()  # read once: resolve_place re-reads a Store per call
+    resolve = place_resolver(store)  # the store's regions read and indexed once
     cache: dict[str, dict | None] = {}
 
     def place(text):
         if text not in cache:
-            cache[text] = resolve_place(text, known) if text else None
+            cache[text] = resolve(text) if text else None
         return cache[text]
 
     out = set()
