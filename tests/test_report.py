@@ -208,3 +208,21 @@ def test_synthetic_data_is_flagged_on_every_page(tmp_path):
                            text=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) > 3 and all("Contains synthetic data" in p for p in pages)
+
+
+def test_a_company_reporting_in_two_currencies_does_not_break_the_decade_view(tmp_path):
+    """A company that switched reporting currency: its decade is shown converted, not a crash."""
+    db = tmp_path / "two.duckdb"
+    (tmp_path / "o.csv").write_text("org_id,name_en,kind,country,city\nsw,Switcher,company,CN,Xi'an\n",
+                                    encoding="utf-8")
+    (tmp_path / "f.csv").write_text("org_id,fiscal_year,currency,revenue,rd_expense\n"
+                                    "sw,2016,CNY,1000000000,100000000\nsw,2017,CNY,1100000000,120000000\n"
+                                    "sw,2018,USD,180000000,20000000\n", encoding="utf-8")
+    for table, f in (("organizations", "o.csv"), ("financials", "f.csv")):
+        assert CliRunner().invoke(app, ["import", table, str(tmp_path / f), "--db", str(db)]).exit_code == 0
+    with pytest.raises(UsageError, match="reports R&D in CNY, USD"):
+        from hardtech.services.scoring import decade_rows
+        decade_rows(db, "sw", 2016, 2018)
+    r = write_report(db, tmp_path / "out", "en", scopes=("year:2018",))
+    eur = cli_json("decade", "sw", "--from", "2016", "--to", "2018", "--currency", "EUR", "--db", str(db))[0]
+    assert [d["total"] for d in r["figures"]["decade"]] == [eur["total"]]

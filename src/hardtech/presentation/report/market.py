@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hardtech.errors import HardtechError
+from hardtech.errors import HardtechError, UsageError
 from hardtech.presentation.report import blocks as B
 from hardtech.presentation.report import charts
 from hardtech.presentation.report.context import Ctx
@@ -149,9 +149,18 @@ def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
         end = start = max(years[oid])
         while start - 1 in years[oid] and start > end - 9:  # up to ten years, no gap: `hardtech decade` sums them
             start -= 1
-        d = decade_rows(ctx.db, oid, start, end)
+        try:
+            conv = decade_rows(ctx.db, oid, start, end, CCY)
+        except HardtechError:  # no rate for one of its years: no line in the chart
+            conv = {}
+        try:
+            d = decade_rows(ctx.db, oid, start, end)
+        except UsageError:  # its years mix currencies: the table shows them converted, as the chart does
+            if not conv:
+                continue
+            d = conv
         decades.append(d)
-        for y in decade_rows(ctx.db, oid, start, end, CCY).get("years", []):
+        for y in conv.get("years", []):
             if y.get("rd") is not None:
                 lines.append({"year": str(y["year"]), "v": y["rd"] / 1e9, "name": ctx.name(oid)})
     ctx.figures["decade"] = decades
