@@ -11,8 +11,14 @@ from hardtech.store.connection import Store
 
 def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
                 synthetic: bool | None = None, sheet: str | None = None, progress=None):
+    """Import one file through a mapping (file or shipped) or, when `mapping` names one, a source connector."""
+    from hardtech.sources.connectors import is_connector
     from hardtech.store.importer import import_file as _import
 
+    if is_connector(mapping) and not Path(mapping).exists():
+        from hardtech.services.sources import import_source
+
+        return import_source(db, mapping, file, table, source=source, synthetic=synthetic, progress=progress)
     with Store(db) as store:
         return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
                        progress=progress)
