@@ -384,3 +384,38 @@ def test_rejects_of_a_connector_run_are_listed_under_its_id(tmp_path):
     assert r.rejected == 1
     listed = list_rejects(db, r.import_id)
     assert [(x["line"], x["column_name"]) for x in listed] == [(2, "date")]
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_cli_sources_lists_connectors_and_mappings_with_licences(db):
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    r = CliRunner().invoke(app, ["sources", "--format", "json", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    rows = {x["name"]: x for x in json.loads(r.stdout)}
+    assert {n for n, x in rows.items() if x["kind"] == "connector"} == set(CASES) | {"itjuzi"}
+    assert "jrc_oecd" in rows and rows["jrc_oecd"]["kind"] == "mapping"
+    assert "Public domain" in rows["sec_formd"]["licence"] and "publications" in rows["openalex"]["tables"]
+    one = CliRunner().invoke(app, ["sources", "crunchbase", "--format", "json", "--db", str(db)])
+    tables = [x["table"] for x in json.loads(one.stdout)]
+    assert tables == ["organizations", "organizations (stubs)", "investors", "investors (stubs)", "funding_rounds"]
+    bad = CliRunner().invoke(app, ["sources", "nope", "--db", str(db)])
+    assert bad.exit_code == 2 and "no source 'nope'" in bad.output
+
+
+def test_cli_import_through_a_connector_and_its_errors(db):
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    run = CliRunner().invoke
+    ok = run(app, ["import", "auto", str(CASES["sec_formd"]), "--mapping", "sec_formd", "--db", str(db)])
+    assert ok.exit_code == 0, ok.output
+    assert "pooled investment funds" in ok.output  # the connector's notes are printed
+    only = run(app, ["import", "financials", str(CASES["sec_formd"]), "--mapping", "sec_formd", "--db", str(db)])
+    assert only.exit_code == 2 and "fills funding_rounds, organizations" in only.output
+    missing = run(app, ["import", "auto", str(CASES["crunchbase"]), "--mapping", "sec_formd", "--db", str(db)])
+    assert missing.exit_code == 2 and "no submission file here" in missing.output
