@@ -169,7 +169,7 @@ class SourceFiles:
         """The file for spec `key`, unzipped into the work folder when needed; None when absent."""
         if key in self._found:
             return self._found[key]
-        spec = self._spec(key)
+        spec = self.spec(key)
         single = len(self.connector.files) == 1 and self.path.is_file() and not zipfile.is_zipfile(self.path)
         hit: Path | None = None
         for name, on_disk in self.candidates():
@@ -188,7 +188,7 @@ class SourceFiles:
     def require(self, key: str) -> Path:
         hit = self.find(key)
         if hit is None:
-            spec = self._spec(key)
+            spec = self.spec(key)
             raise SourceError(f"{self.path.name}: no {key} file here (looked for {', '.join(spec.patterns)}); "
                               f"{self.connector.title} needs it: point at {self.connector.point_at}")
         return hit
@@ -201,7 +201,7 @@ class SourceFiles:
                 out.append(on_disk if on_disk is not None else self._extract_member(self.path, name))
         return out
 
-    def _spec(self, key: str) -> FileSpec:
+    def spec(self, key: str) -> FileSpec:
         for s in self.connector.files:
             if s.key == key:
                 return s
@@ -279,7 +279,7 @@ def read_rows(src: SourceFiles, key: str, quoted: bool = True) -> tuple[pa.Table
     if path is None:
         return None
     table = read_table(path).table if quoted else _read_tsv_unquoted(path)
-    extra = check_layout(src._spec(key), table.column_names, path.name)
+    extra = check_layout(src.spec(key), table.column_names, path.name)
     return table, path, extra
 
 
