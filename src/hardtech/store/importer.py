@@ -30,7 +30,7 @@ from hardtech.store.connection import Store
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 # Dependency order: a file feeding several tables fills the referenced ones first.
-ORDER = ("regions", "organizations", "investors", "financials", "patents", "funding_rounds")
+ORDER = ("regions", "organizations", "investors", "financials", "patents", "funding_rounds", "publications")
 SLUG = "lower(trim(regexp_replace({x}, '[^A-Za-z0-9]+', '-', 'g'), '-'))"
 
 
@@ -68,18 +68,21 @@ class ImportResult:
 
 def import_file(store: Store, table: str, path: str | Path, mapping: str | Path | Mapping | None = None,
                 source: str | None = None, synthetic: bool | None = None, sheet: str | None = None,
-                today: dt.date | None = None, progress=None) -> ImportResult:
+                today: dt.date | None = None, progress=None, read: ReadResult | None = None,
+                import_id: str | None = None) -> ImportResult:
     """Import one file. `table` is a table name or `auto` (every target of the mapping).
 
     `progress(step, done, total)` is called as each step starts, for progress bars.
+    `read` and `import_id` are for source connectors (sources/connectors): a table they already
+    read and normalised, imported under an id they chose, through the same validation and merge.
     """
     started = time.perf_counter()
     say = progress or (lambda step, done, total: None)
     say("reading " + Path(path).name, 0, 1)
     mp = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
     opts = mp.options if mp else {}
-    rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
-                    delimiter=opts.get("delimiter"))
+    rr = read if read is not None else read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
+                                                  delimiter=opts.get("delimiter"))
     headers = [c for c in rr.table.column_names if c != LINE]
     targets = _select_targets(table, mp, headers, rr)
     source_name = source or (mp.source if mp and mp.source else rr.path.name)
@@ -87,7 +90,7 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     if synthetic is None and "synthetic" in headers:
         vals = set(rr.table.column("synthetic").to_pylist())
         is_synth = vals <= {"true", "True", "1", "TRUE"} and bool(vals)
-    import_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    import_id = import_id or new_import_id()
     result = ImportResult(import_id, rr.path, source_name, mp.label if mp else "(column names)", rr.encoding)
     used = set()
     for t in targets:
@@ -120,6 +123,10 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
         con.unregister(src)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def new_import_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def _select_targets(table: str, mp: Mapping | None, headers: list[str], rr: ReadResult) -> list[TargetSpec]:

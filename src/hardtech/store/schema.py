@@ -214,6 +214,28 @@ REGIONS = Table(
     ),
 )
 
+PUBLICATIONS = Table(
+    "publications",
+    "Scientific works by affiliated institution, one row per work and institution (OpenAlex works): the "
+    "science side of science linkage. A university's output by field is a count over these rows.",
+    key=("work_id", "org_id"),
+    columns=(
+        Column("work_id", "VARCHAR", "Work identifier, e.g. the OpenAlex id `W2741809807`.", required=True),
+        Column("org_id", "VARCHAR", "An institution an author of the work was affiliated with (`organizations.org_id`).",
+               required=True),
+        Column("year", "INTEGER", "Publication year.", minimum=1000),
+        Column("title", "VARCHAR", "Title."),
+        Column("doi", "VARCHAR", "DOI as a URL (`https://doi.org/…`), when the work has one."),
+        Column("work_type", "VARCHAR", "Type of work as the source gives it (`article`, `review`, `preprint`, …)."),
+        Column("field", "VARCHAR", "Research field: the field of the work's primary topic (OpenAlex, e.g. "
+                                   "`Computer Science`), or its strongest level-0 concept in older snapshots."),
+        Column("subfield", "VARCHAR", "Subfield of the primary topic (e.g. `Artificial Intelligence`)."),
+        Column("topic", "VARCHAR", "Primary topic (e.g. `Topic Modeling`)."),
+        Column("field_scheme", "VARCHAR", "Where `field` comes from.", choices=("openalex_topics", "openalex_concepts")),
+        Column("cited_by_count", "INTEGER", "Citations received, when the source was written.", minimum=0),
+    ),
+)
+
 REJECTS = Table(
     "rejects",
     "Rows an import refused, kept for the user to fix: file, line, column, value and reason.",
@@ -327,9 +349,9 @@ WATCHLISTS = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
-              CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS)
+              CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS, PUBLICATIONS)
 }
-IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions")
+IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions", "publications")
 
 
 def table(name: str) -> Table:

@@ -40,10 +40,11 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 def import_cmd(
     table: str = typer.Argument(..., help="Target table (organizations, financials, patents, funding_rounds, "
                                           "investors, regions) or `auto` for every table the mapping feeds."),
-    file: Path = typer.Argument(..., help="CSV, TSV, Parquet, JSON Lines or Excel file."),
+    file: Path = typer.Argument(..., help="CSV, TSV, Parquet, JSON Lines or Excel file; with a source "
+                                          "connector, also a folder or zip as downloaded."),
     mapping: Optional[str] = typer.Option(None, "--mapping", "-m",
-                                          help="Mapping YAML file, or the name of a shipped mapping "
-                                               "(see `hardtech mappings`)."),
+                                          help="Mapping YAML file, or the name of a shipped mapping or source "
+                                               "connector (see `hardtech sources`)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source name recorded on every row."),
     allow_rejects: bool = typer.Option(False, "--allow-rejects",
                                        help="Exit 0 even when rows were rejected."),
@@ -62,6 +63,8 @@ def import_cmd(
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
                              progress=advance)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    for note in getattr(result, "notes", []):
+        out.message(note)
     if result.ignored_columns:
         out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
                     + (" …" if len(result.ignored_columns) > 20 else ""))
@@ -112,6 +115,22 @@ def mappings_cmd(*, out: Output) -> None:
     from hardtech.services import shipped_mapping_rows
 
     out.emit(shipped_mapping_rows(), title="shipped mappings")
+
+
+@command(app, "sources")
+def sources_cmd(
+    name: Optional[str] = typer.Argument(None, help="One source: the tables and columns it fills, its files, "
+                                                    "licence and what happens to unresolved organisations."),
+    *, out: Output,
+) -> None:
+    """Sources hardtech reads (connectors and mapping files): what each provides and its licence."""
+    from hardtech.services.sources import source_rows
+
+    if name:
+        out.emit(source_rows(name), title=f"source {name}")
+        return
+    cols = ["name", "kind", "tables", "licence", "point_at"] if out.fmt.value == "table" else None
+    out.emit(source_rows(), title="sources (import with `hardtech import auto FILE --mapping NAME`)", columns=cols)
 
 
 @command(app, "taxonomy")
