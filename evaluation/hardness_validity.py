@@ -38,6 +38,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 PANEL = "jrc_oecd_rd_top2000_2015_2018.csv"
+SOURCE = "JRC–OECD, COR&DIP database, World Corporate Top R&D Investors 2015–2018"
+LICENCE = "EU reuse policy (Commission Decision 2011/833/EU)"
 PATENT_COLUMNS = ("patCN", "patEP", "patJP", "patKR", "patUS")
 # the companies issue 16 quotes, by their panel names
 NAMED = ("HSBC", "ALIBABA GROUP HOLDING", "CTRIP.COM INTERNATIONAL", "WORKDAY", "EBAY", "TAIWAN SEMICONDUCTOR",
@@ -84,13 +86,16 @@ def company_facts(db: Path, year: int) -> pd.DataFrame:
         columns={"raw_rd_intensity": "rd_intensity"})
 
 
-def scores_here(db: Path, year: int) -> pd.DataFrame:
+def scores_here(db: Path, year: int, values: bool = False) -> pd.DataFrame:
     from hardtech.analytics import hardness
     from hardtech.store.connection import Store
 
     with Store(db, read_only=True) as store:
         df = hardness.score(store, year=year)
-    return df[["org_id", "score", "confidence", "weights_version"]].copy()
+    keep = ["org_id", "score", "confidence", "weights_version"]
+    if values:
+        keep += [c for c in df.columns if c.startswith("value_") and df[c].notna().any()]
+    return df[keep].copy()
 
 
 def scores_by(src: Path, db: Path, year: int) -> pd.DataFrame:
@@ -113,6 +118,9 @@ def measures(df: pd.DataFrame) -> dict:
         {"score": 1, "confidence": 2})
     ok, by_group = monotone_by_group(df)
     r, n = spearman(df.score, df.rd_intensity)
+    within = {g: spearman(x.score, x.rd_intensity)[0] for g, x in df.groupby("oecd_group")}
+    # within one ISIC aggregate the evidence of kind is (nearly) the same for all: R&D depth must order them
+    in_isic = {g: spearman(x.score, x.rd_intensity)[0] for g, x in df.groupby("isic") if len(x) >= 30}
     return {
         "weights_version": str(df.weights_version.dropna().iloc[0]),
         "scored": int(df.score.notna().sum()), "mean_confidence": round(float(df.confidence.mean()), 3),
@@ -120,6 +128,8 @@ def measures(df: pd.DataFrame) -> dict:
         "by_isic": group_means(df, "isic").round({"mean": 1, "median": 1}).to_dict(orient="records"),
         "by_oecd_group": {g: round(v, 1) for g, v in by_group.items()}, "monotone_by_oecd_group": ok,
         "separation": separation(df), "spearman_rd_intensity": {"r": r, "n": n},
+        "spearman_rd_intensity_within_oecd_group": within,
+        "spearman_rd_intensity_within_isic_30plus": in_isic,
     }
 
 
@@ -144,7 +154,11 @@ def backtest_frame(db: Path, panel: Path, start: int = 2016, end: int = 2018) ->
     pat = patents_by_year(panel)
     out = pd.DataFrame(index=rd.index)
     out["rd_growth"] = log_growth(rd.get(start), rd.get(end))
-    out["patent_growth"] = log_growth(pat.reindex(out.index).get(start), pat.reindex(out.index).get(end))
+    pat = pat.reindex(out.index)
+    out["patent_growth"] = log_growth(pat.get(start), pat.get(end))
+    # the panel's 2016 patent counts are on a smaller basis than 2017's and 2018's (median 10 against 56 and 51
+    # filings): growth from 2016 mixes that change in coverage with real growth, so 2017→2018 is shown beside it
+    out["patent_growth_2017_2018"] = log_growth(pat.get(end - 1), pat.get(end))
     out["rd_intensity_start"] = (rd.get(start) / rev.reindex(out.index)).where(rev.reindex(out.index) > 0)
     return out.reset_index()
 
@@ -152,14 +166,16 @@ def backtest_frame(db: Path, panel: Path, start: int = 2016, end: int = 2018) ->
 def backtest(scores_start: pd.DataFrame, frame: pd.DataFrame, facts_start: pd.DataFrame) -> dict:
     from hardtech.analytics.hardness_validity import backtest as bt
 
-    m = frame.merge(scores_start[["org_id", "score"]], on="org_id", how="inner")
+    m = frame.merge(scores_start, on="org_id", how="inner")
     out = {}
-    for outcome in ("rd_growth", "patent_growth"):
+    for outcome in ("rd_growth", "patent_growth", "patent_growth_2017_2018"):
         out[outcome] = {"score": bt(m.score, m[outcome]), "rd_intensity": bt(m.rd_intensity_start, m[outcome])}
         # within the OECD group: does the score pick the faster growers among companies of the same group?
         g = m.merge(facts_start[["org_id", "oecd_group"]], on="org_id")
         rel = g.groupby("oecd_group")["score"].rank(pct=True)
         out[outcome]["score_within_group"] = bt(rel, g[outcome])
+        # which parts carry it: the rank correlation of each part's 0..1 value with the outcome
+        out[outcome]["parts"] = {c[6:]: bt(m[c], m[outcome])["spearman"] for c in m.columns if c.startswith("value_")}
     return out
 
 
@@ -174,8 +190,8 @@ def run(shared: Path | None, baseline_src: Path | None) -> dict:
         t = time.perf_counter()
         now = facts.merge(scores_here(db, 2018), on="org_id")
         info["score_2018_s"] = round(time.perf_counter() - t, 2)
-        result = {"panel": str(panel.name), **info, "after": measures(now),
-                  "backtest": {"after": backtest(scores_here(db, 2016), bt_frame, facts16)}}
+        result = {"panel": str(panel.name), "source": SOURCE, "licence": LICENCE, **info, "after": measures(now),
+                  "backtest": {"after": backtest(scores_here(db, 2016, values=True), bt_frame, facts16)}}
         if baseline_src is not None:
             before = facts.merge(scores_by(baseline_src, db, 2018), on="org_id")
             result["before"] = measures(before)
@@ -206,18 +222,31 @@ def report(res: dict) -> str:
         s = m["separation"]
         lines += ["", f"monotone by OECD group: {m['monotone_by_oecd_group']}; AUC ISIC 21/26 vs 45–47/55–56/64–66/73: "
                   f"{_fmt(s['auc'])} ({s['n_hard']} vs {s['n_soft']}); Spearman with R&D intensity: "
-                  f"{_fmt(m['spearman_rd_intensity']['r'])} (n = {m['spearman_rd_intensity']['n']})", "",
+                  f"{_fmt(m['spearman_rd_intensity']['r'])} (n = {m['spearman_rd_intensity']['n']}); within each OECD "
+                  "group: " + ", ".join(f"{g} {_fmt(v)}" for g, v in m["spearman_rd_intensity_within_oecd_group"].items()),
+                  "within each ISIC aggregate of 30+ companies: " + ", ".join(
+                      f"{g} {_fmt(v)}" for g, v in m["spearman_rd_intensity_within_isic_30plus"].items()),
+                  "",
                   "| ISIC | companies | mean | median |", "|---|---|---|---|"]
         lines += [f"| {r['isic']} | {r['n']} | {r['mean']:.1f} | {r['median']:.1f} |" for r in m["by_isic"]]
         lines.append("")
     lines += ["### back-test: 2016 score → growth 2016–2018", "",
-              "| version | outcome | predictor | n | Spearman | top-quintile median | bottom-quintile median |",
-              "|---|---|---|---|---|---|---|"]
+              "| version | outcome | predictor | n | Spearman (p) | top-quintile median | bottom-quintile median | "
+              "top quintile above the median | bottom quintile above the median |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for side, b in res["backtest"].items():
         for outcome, preds in b.items():
             for pred, v in preds.items():
-                lines.append(f"| {side} | {outcome} | {pred} | {v['n']} | {_fmt(v['spearman'])} | "
-                             f"{_fmt(v.get('top_median'))} | {_fmt(v.get('bottom_median'))} |")
+                if pred == "parts":
+                    continue
+                pv = "" if v.get("p_value") is None else f" ({v['p_value']:.2g})"
+                lines.append(f"| {side} | {outcome} | {pred} | {v['n']} | {_fmt(v['spearman'])}{pv} | "
+                             f"{_fmt(v.get('top_median'))} | {_fmt(v.get('bottom_median'))} | "
+                             f"{v.get('top_share_above_median', float('nan')):.0%} | "
+                             f"{v.get('bottom_share_above_median', float('nan')):.0%} |")
+    parts = res["backtest"]["after"]["rd_growth"]["parts"]
+    lines += ["", "Spearman of each part of the 2016 score (weights " + res["after"]["weights_version"] +
+              ") with R&D growth 2016–2018: " + ", ".join(f"{k} {v:+.3f}" for k, v in parts.items() if v is not None)]
     return "\n".join(lines)
 
 

@@ -79,15 +79,22 @@ def separation(df: pd.DataFrame, value: str = "score", div: str = "division",
 
 def spearman(x, y) -> tuple[float | None, int]:
     """(Spearman rank correlation over the pairs where both are present, number of pairs)."""
+    r, _p, n = spearman_test(x, y)
+    return r, n
+
+
+def spearman_test(x, y) -> tuple[float | None, float | None, int]:
+    """(Spearman rank correlation, its two-sided p-value against no correlation, number of pairs)."""
     from scipy.stats import spearmanr
 
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = ~(np.isnan(a) | np.isnan(b))
     n = int(keep.sum())
-    if n < 3:
-        return None, n
-    r = spearmanr(a[keep], b[keep]).statistic
-    return (float(r) if math.isfinite(r) else None), n
+    if n < 3 or np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0:  # a constant has no rank correlation
+        return None, None, n
+    res = spearmanr(a[keep], b[keep])
+    r, p = float(res.statistic), float(res.pvalue)
+    return (r if math.isfinite(r) else None), (p if math.isfinite(p) else None), n
 
 
 def quintile_contrast(predictor, outcome) -> dict:
@@ -117,5 +124,6 @@ def log_growth(before, after) -> np.ndarray:
 
 def backtest(predictor, outcome) -> dict:
     """Rank correlation and top- vs bottom-quintile contrast of a predictor against a later outcome."""
-    r, n = spearman(predictor, outcome)
-    return {"spearman": r, "n": n, **{k: v for k, v in quintile_contrast(predictor, outcome).items() if k != "n"}}
+    r, p, n = spearman_test(predictor, outcome)
+    return {"spearman": r, "p_value": p, "n": n,
+            **{k: v for k, v in quintile_contrast(predictor, outcome).items() if k != "n"}}
