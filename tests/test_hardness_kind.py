@@ -58,8 +58,6 @@ def test_unknown_and_malformed_codes_are_no_evidence_and_said_so():
     assert ev.unknown_codes == ("gics:Widgets",) and ev.sector.rule == "26"
     assert ev.org_prior is None  # a company could be anything
     assert ke.sector_kind([], "university").priors() == [("research", "organisation kind university → research")]
-    assert ke.first_codes(["isic:26", "nace:2611", "gics:Semiconductors", "cpc:H01L"]) == {
-        "nace": "isic:26", "gics": "gics:Semiconductors"}
 
 
 def test_a_bad_or_inconsistent_value_is_refused_naming_file_and_line(tmp_path):
@@ -184,3 +182,14 @@ def _search_sql() -> str:
     from hardtech.services import search
 
     return search._BASE
+
+
+def test_the_first_code_of_each_family_is_read_and_others_ignored(store):
+    _twins(store, {"multi": ["cpc:H01L21/00", "nace:6419", "isic:26", "gics:Semiconductors", "gics:Diversified Banks",
+                             "cn_industry:半导体"]})
+    r = row(h.indicators(store, year=2020), "multi")
+    assert r.sector_code == "nace:6419" and r.oecd_group == "low"  # the first ISIC/NACE code sets the sector
+    assert "gics:Semiconductors → hard_core" in r.kind_sources and "Diversified Banks" not in r.kind_sources
+    assert "cn_industry:半导体 → hard_core" in r.kind_sources and "cpc:" not in r.kind_sources
+    # finance (0), hard_core (1), hard_core (1): the mean of the three sources
+    assert r.raw_kind_prior == pytest.approx(2 / 3)

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
 from hardtech.analytics.verdicts import latest_verdicts
-from hardtech.errors import NotFound, ParseError, SourceError, UsageError
+from hardtech.errors import NotFound, SourceError, UsageError
 
 INDICATORS: tuple[str, ...] = (
     "rd_intensity", "rd_depth", "rd_staff_share", "capital_intensity",
@@ -155,9 +155,6 @@ class HardnessWeights:
 
     def weight(self, indicator: str) -> float:
         return self.indicators[indicator].weight
-
-    def criterion_text(self, indicator: str) -> str:
-        return self.criteria[self.indicators[indicator].criterion].text
 
 
 def _weights_path() -> Path:

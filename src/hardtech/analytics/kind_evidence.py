@@ -164,23 +164,6 @@ def code_kind(scheme: str, code: str, directory: str | None = None) -> CodeKind 
     return CodeKind(scheme, str(code).strip(), rule, row[3], row[0], row[1], group, row[2])
 
 
-_FAMILIES = (("nace", "isic"), ("gics",), ("cn_industry",))
-
-
-def first_codes(industry_codes: Iterable[str] | None) -> dict[str, str]:
-    """The first `scheme:code` of each family (ISIC/NACE, GICS, A-share industry), as the score reads them."""
-    out: dict[str, str] = {}
-    for item in industry_codes or ():
-        scheme, sep, code = str(item).partition(":")
-        scheme, code = scheme.strip().lower(), code.strip()
-        if not sep or not code:
-            continue
-        for fam in _FAMILIES:
-            if scheme in fam and fam[0] not in out:
-                out[fam[0]] = f"{scheme}:{code}"
-    return out
-
-
 def sector_kind(codes: Iterable[str | None], org_kind: str | None) -> SectorKind:
     """The evidence of kind of an organisation from its `scheme:code` strings (one per family) and kind."""
     found, unknown = [], []
