@@ -48,7 +48,7 @@ NAMED = ("HSBC", "ALIBABA GROUP HOLDING", "CTRIP.COM INTERNATIONAL", "WORKDAY", 
 
 def find_panel(shared: Path | None) -> Path:
     """The panel: the copy bundled into the package when there is one, else ../shared/data."""
-    bundled = sorted((ROOT / "src" / "hardtech" / "data").rglob("jrc_oecd_rd_top2000*.csv*"))
+    bundled = sorted((ROOT / "src" / "hardtech" / "data").rglob(f"{PANEL.rsplit('.', 1)[0]}.*"))
     if bundled:
         return bundled[0]
     base = shared or Path(os.environ.get("HARDTECH_SHARED", ROOT.parent / "shared" / "data"))
@@ -135,7 +135,8 @@ def measures(df: pd.DataFrame) -> dict:
 
 def patents_by_year(panel: Path) -> pd.DataFrame:
     """Patent filings per company and year, the sum over the five offices (NaN when the panel has none)."""
-    p = pd.read_csv(panel, usecols=["company_id", "year", *PATENT_COLUMNS])
+    cols = ["company_id", "year", *PATENT_COLUMNS]
+    p = pd.read_parquet(panel, columns=cols) if panel.suffix == ".parquet" else pd.read_csv(panel, usecols=cols)
     p["patents"] = p[list(PATENT_COLUMNS)].sum(axis=1, min_count=1)
     p["org_id"] = "jrc:" + p.company_id.astype(str)
     return p.pivot_table(index="org_id", columns="year", values="patents", aggfunc="first")

@@ -20,7 +20,9 @@ PANEL = "jrc_oecd_rd_top2000_2015_2018.csv"
 
 
 def _panel() -> Path:
-    bundled = sorted((Path(__file__).resolve().parents[1] / "src" / "hardtech" / "data").rglob(f"{PANEL[:-4]}*.csv*"))
+    """The bundled copy (data/bundled/…parquet, once the data-bundling work is merged) or ../shared/data."""
+    stem = PANEL.rsplit(".", 1)[0]
+    bundled = sorted((Path(__file__).resolve().parents[1] / "src" / "hardtech" / "data").rglob(f"{stem}.*"))
     return bundled[0] if bundled else shared_file(PANEL)
 
 
