@@ -137,6 +137,8 @@ def patents_by_year(panel: Path) -> pd.DataFrame:
     """Patent filings per company and year, the sum over the five offices (NaN when the panel has none)."""
     cols = ["company_id", "year", *PATENT_COLUMNS]
     p = pd.read_parquet(panel, columns=cols) if panel.suffix == ".parquet" else pd.read_csv(panel, usecols=cols)
+    for c in ("year", *PATENT_COLUMNS):  # the bundled parquet keeps the panel's text as text
+        p[c] = pd.to_numeric(p[c], errors="coerce")
     p["patents"] = p[list(PATENT_COLUMNS)].sum(axis=1, min_count=1)
     p["org_id"] = "jrc:" + p.company_id.astype(str)
     return p.pivot_table(index="org_id", columns="year", values="patents", aggfunc="first")
