@@ -81,5 +81,12 @@ def test_score_and_explain(demo_db):
     total = sum(p["contribution"] or 0 for p in d["parts"])
     assert d["year"] == 2022 and total == pytest.approx(d["score"], abs=1e-6)
     assert any(p["missing"] for p in d["parts"])  # Huawei's series has no revenue: shown as missing, not zero
+    kind = {e["evidence"]: e for e in d["kind_evidence"]}  # the evidence of kind, each with its source
+    assert kind["OECD R&D-intensity group of the ISIC/NACE code"]["value"] == "high"
+    assert "concordances/nace_isic.csv row '26'" in kind["OECD R&D-intensity group of the ISIC/NACE code"]["source"]
+    assert "isic:26 → hard_core" in kind["typology prior of the industry codes and the organisation kind"]["source"]
+    assert kind["classifier's typology (from the description)"]["source"].startswith("classifications, model ")
+    res = runner.invoke(app, ["score", "huawei", "--explain", "--db", str(demo_db)])
+    assert res.exit_code == 0 and "evidence of kind" in res.output
     res = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM scores", "--db", str(demo_db), "-f", "json"])
     assert json.loads(res.stdout)[0]["n"] == len(rows)

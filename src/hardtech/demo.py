@@ -19,6 +19,7 @@ import pandas as pd
 from hardtech.sources.mapping import load_mapping, parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
+from hardtech.store.scores_read import ONE_VERSION_SCORES
 
 DEMO_SOURCE = "hardtech demo data (written by the hardtech authors)"
 HUAWEI_SOURCE = "Huawei annual reports 2013–2023 (via hardtech domain reference)"
@@ -181,7 +182,8 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
 def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
     with Store(db, read_only=True) as store:
         cur = store.con.execute("""
-            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn FROM scores)
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
+                            FROM """ + ONE_VERSION_SCORES + """)
             SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
                    round(l.confidence, 2) AS confidence, l.field
             FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from hardtech.store.scores_read import ONE_VERSION_SCORES
 from hardtech.errors import HardtechError, NotFound, UsageError
 from hardtech.store.connection import Store
 
@@ -124,7 +125,7 @@ WITH cls AS (
 sc AS (
     SELECT org_id, year AS score_year, score, confidence,
            row_number() OVER (PARTITION BY org_id ORDER BY year DESC, scored_at DESC) AS rn
-    FROM scores),
+    FROM """ + ONE_VERSION_SCORES + """),
 base AS (
     SELECT o.org_id, o.kind, o.name_en, o.name_zh, o.aliases, o.country, o.province, o.city, o.founded,
            o.description_en, o.description_zh, o.synthetic,

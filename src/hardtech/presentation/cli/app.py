@@ -310,6 +310,8 @@ def score_cmd(
             out.emit([head], title=f"{d.get('name', org)}: hardness {d.get('score')}")
             out.emit([{k: (v if not isinstance(v, dict) else ", ".join(f"{a}={b}" for a, b in v.items()))
                        for k, v in p.items()} for p in d.get("parts", [])], title="parts (they add up to the score)")
+            out.emit(d.get("criteria", []), title="the seeds' criteria (domain.md §1): weight and contribution")
+            out.emit(d.get("kind_evidence", []), title="evidence of kind: what each source says, and where it comes from")
         else:
             out.emit([d])
         return
