@@ -1,16 +1,22 @@
-"""`hardtech demo`: build a store from the bundled demo data and print the landscape.
+"""`hardtech demo`: build a store from the bundled open data and our own files, and print the landscape.
 
-The demo store holds only what we wrote (organisations, investors, regions, the Huawei R&D
-series with its sources) plus, when `../shared/data` is present, the third-party figures for the
-demo companies that appear in the JRC–OECD panel, each with that panel as its source. Nothing
-in it is synthetic.
+What goes in, in this order (each row with its source and licence, nothing synthetic):
+- our own files (`hardtech/data/demo/`): regions, about 250 organisations written by us, investors,
+  and Huawei's R&D series from its annual reports;
+- the bundled open data (`hardtech/data/bundled/`, see its README): the JRC–OECD top-2000 R&D panel,
+  the NYSE fundamentals and securities, the S&P 500 list, the A-share list, the MOE universities and
+  the AI patents. A bundled company that is also one of our own organisations is attached to ours
+  through the explicit links in `organizations.csv` (`jrc_company_id`, `moe_code`, the exchange and
+  ticker), so it is one organisation with the bundled figures, not two;
+- with `../shared/data` present, the CB Insights unicorn list (funding; it may not ship). No openly
+  licensed round-level funding data exists for us: without `../shared` the demo has no rounds and says
+  how to import one's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -21,7 +27,14 @@ from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
 
 DEMO_SOURCE = "hardtech demo data (written by the hardtech authors)"
+DEMO_LICENCE = "Apache-2.0 (written by the hardtech authors)"
 HUAWEI_SOURCE = "Huawei annual reports 2013–2023 (via hardtech domain reference)"
+HUAWEI_LICENCE = "figures quoted as facts from Huawei's published annual reports"
+# The bundled files the demo imports, in order: names before figures, figures before patents.
+BUNDLED_ORDER = ("jrc_oecd_rd_top2000_2015_2018", "sp500_constituents_gics", "nyse_securities_gics",
+                 "nyse_fundamentals_2012_2016", "cn_ashare_listed_2019", "cn_universities_moe_2017",
+                 "patents_ai_cpc_31k", "patents_ai_assignee_dates")
+ROUNDS_COMMAND = "hardtech import funding_rounds YOUR_ROUNDS.csv --mapping YOUR_MAPPING.yaml"
 
 
 def demo_dir() -> Path:
@@ -41,37 +54,50 @@ def _identity(table: str, columns: list[str], extra: dict | None = None) -> dict
     return {"name": f"demo_{table}", "targets": {table: {"columns": {c: c for c in columns} | (extra or {})}}}
 
 
+def demo_links() -> dict[str, str]:
+    """The id a bundled file gives a company (`jrc:1803`, `us:GOOGL`, `cn:601012`, `moe:4161010698`) → ours.
+
+    Only the explicit identifiers our file records: the panel's `jrc_company_id`, the MOE institution
+    code, and the ticker on a listing exchange that a bundled list covers (SSE/SZSE: the A-share list;
+    NYSE/NASDAQ: the NYSE and S&P files). Matching by name is entity resolution, not the demo's job.
+    """
+    orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
+    links: dict[str, str] = {}
+    for r in orgs.itertuples():
+        if r.jrc_company_id:
+            links[f"jrc:{int(r.jrc_company_id)}"] = r.org_id
+        if r.moe_code:
+            links[f"moe:{r.moe_code}"] = r.org_id
+        if r.ticker and r.exchange in ("SSE", "SZSE"):
+            links[f"cn:{r.ticker}"] = r.org_id
+        if r.ticker and r.exchange in ("NYSE", "NASDAQ"):
+            links[f"us:{r.ticker}"] = r.org_id
+    return links
+
+
 def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dict:
     """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary."""
     say = progress or (lambda msg: None)
     d = demo_dir()
     notes = []
     with Store(db) as store:
-        say("regions")
-        import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE,
+        say("our own files: regions, organisations, investors")
+        import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("regions", ["region_id", "name_en", "name_zh", "aliases", "level",
                                                                 "parent_id", "country"])))
-        say("organisations")
         org_cols = ["org_id", "kind", "name_en", "name_zh", "aliases", "country", "province", "city", "founded",
                     "description_en", "description_zh", "exchange", "ticker", "ownership", "industry_codes", "website"]
-        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE,
+        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("organizations", org_cols)))
-        say("investors")
-        import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE,
+        import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("investors", ["investor_id", "name_en", "name_zh", "aliases", "kind",
                                                                   "country", "city", "thesis_fields", "stages",
                                                                   "regions", "description"])))
-        say("Huawei R&D series")
-        import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE,
+        import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE, licence=HUAWEI_LICENCE,
                     mapping=parse_mapping(_identity("financials", ["org_id", "fiscal_year", "currency", "note"],
                                                     {"rd_expense": {"column": "rd_expense", "unit": "CNY million"}})))
-        if shared is not None:
-            say("JRC–OECD figures for demo companies")
-            notes.append(_import_jrc_for_demo(store, shared))
-            say("unicorn list: funding and investors")
-            notes.append(_import_unicorns_for_demo(store, shared))
-        else:
-            notes.append("../shared/data not found: the demo has no JRC–OECD figures (only the Huawei series)")
+        notes += _import_bundled(store, say)
+        notes.append(_import_funding(store, shared, say))
     say("classifying organisations")
     from hardtech.services.classify import classify_store
 
@@ -85,48 +111,46 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
     return {"counts": counts, "notes": notes}
 
 
-def _import_jrc_for_demo(store: Store, shared: Path) -> str:
-    """The panel's own rows for the demo companies, attached to the demo organisation ids."""
-    orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
+def _import_bundled(store: Store, say) -> list[str]:
+    """Every bundled file through its shipped mapping, our organisations linked (see `demo_links`)."""
+    from hardtech.bundled import import_bundled, manifest
+
+    links = demo_links()
     # a company whose own reports are already in the store keeps them as its only series (Huawei)
     own = {r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials").fetchall()}
-    links = {int(r.jrc_company_id): r.org_id for r in orgs.itertuples() if r.jrc_company_id and r.org_id not in own}
-    panel = pd.read_csv(shared / "jrc_oecd_rd_top2000_2015_2018.csv")
-    sub = panel[panel.company_id.isin(links)].copy()
-    sub["demo_org_id"] = sub.company_id.map(links)
-    jrc = load_mapping("jrc_oecd")
-    cols = {k: v for k, v in _raw_columns(jrc.path, "financials").items()}
-    cols["org_id"] = "demo_org_id"
-    mapping = parse_mapping({"name": "jrc_oecd_demo", "version": jrc.version, "source": jrc.source,
-                             "targets": {"financials": {"relax": ["rd_far_above_revenue"], "columns": cols}}})
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "jrc_oecd_demo_companies.csv"
-        sub.to_csv(path, index=False)
-        r = import_file(store, "financials", path, mapping=mapping, source=jrc.source)
-    return (f"JRC–OECD panel: {r.targets[0].inserted + r.targets[0].unchanged + r.targets[0].updated} "
-            f"financial rows for {sub.company_id.nunique()} demo companies")
+    notes = []
+    for name in BUNDLED_ORDER:
+        entry = manifest()[name]
+        say(f"bundled {entry['file']}")
+        drop = {k for k, v in links.items() if v in own} if name.startswith("jrc_") else None
+        r = import_bundled(store, name, links=links, drop_ids=drop)
+        got = ", ".join(f"{t.inserted + t.updated + t.unchanged:,} {t.table}" for t in r.targets)
+        notes.append(f"{entry['file']}: {got} ({entry['licence'].split(';')[0]})")
+    return notes
+
+
+def _import_funding(store: Store, shared: Path | None, say) -> str:
+    """Funding rounds: none of them may ship. With ../shared present, the unicorn list; the ITjuzi half comes
+    with its connector (issue 11 §2) and is imported here once that exists."""
+    if shared is None or not (shared / "unicorns_2022.csv").exists():
+        return ("funding rounds: none. No openly licensed round-level funding data exists for us to ship; "
+                f"import your own rounds with `{ROUNDS_COMMAND}` (docs/import.md)")
+    say("unicorn list: funding and investors (../shared/data)")
+    return _import_unicorns_for_demo(store, shared)
 
 
 def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
-    """The CB Insights unicorn list, as shipped: the only real funding data we can show offline.
+    """The CB Insights unicorn list, read from ../shared/data (it may not ship).
 
-    Our own demo files carry no funding rounds (we do not invent amounts); the list gives each company's total
-    funding to date and its investors, imported as one `cumulative` round dated on the day it joined the list, so
-    flows, the capital factor of the regional scorecards, clusters' investors and matching have real inputs.
+    The list gives each company's total funding to date and its investors, imported as one `cumulative`
+    round dated on the day it joined the list, so flows, the capital factor of the regional scorecards,
+    clusters' investors and matching have real inputs.
     """
     path = shared / "unicorns_2022.csv"
-    if not path.exists():
-        return "unicorn list not found: the demo has no funding rounds"
     r = import_file(store, "auto", path, mapping=load_mapping("unicorns_2022"))
     got = {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}
-    return (f"unicorn list 2022: {got.get('funding_rounds', 0)} companies' cumulative funding (one round each), "
-            f"{got.get('investors', 0)} investors")
-
-
-def _raw_columns(path: Path, table: str) -> dict:
-    import yaml
-
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["targets"][table]["columns"]
+    return (f"unicorn list 2022 (../shared/data): {got.get('funding_rounds', 0)} companies' cumulative funding "
+            f"(one round each), {got.get('investors', 0)} investors")
 
 
 def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:

@@ -70,9 +70,12 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
         SELECT o.org_id, o.flags, o.industry_codes, l.typology
         FROM organizations o LEFT JOIN latest l ON l.entity_id = o.org_id AND l.rn = 1 {where}
         ORDER BY o.org_id""", params).df()
+    from hardtech.store.schema import PATENT_FILING_COLUMNS
+
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
-        "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
         params).df()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])

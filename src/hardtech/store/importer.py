@@ -303,7 +303,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     tr.unchanged += skipped
     if tr.updated:
         con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
-    if staged > tr.unchanged:
+    if tr.inserted or tr.updated:  # (not `staged > unchanged`: unchanged also counts insert_only's skipped rows)
         con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
     for obj in (stage, typed):
