@@ -26,9 +26,9 @@ def test_demo_data_meets_the_brief():
     assert not orgs.description_en.str.contains(r"\$\s?\d|\d+\s?(?:billion|million)", regex=True).any()
 
 
-def test_huawei_decade_and_sources(tmp_path):
+def test_huawei_decade_and_sources(tmp_path, demo_base):
     db = tmp_path / "demo.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     with Store(db, read_only=True) as s:
         total = s.con.execute("SELECT sum(rd_expense) FROM financials WHERE org_id='huawei' "
                               "AND fiscal_year BETWEEN 2013 AND 2022").fetchall()[0][0]
@@ -40,10 +40,10 @@ def test_huawei_decade_and_sources(tmp_path):
         assert s.con.execute("SELECT count(*) FROM organizations WHERE synthetic").fetchall()[0][0] == 0
 
 
-def test_demo_with_panel_figures_and_summary(tmp_path, shared):
+def test_demo_with_panel_figures_and_summary(tmp_path, shared, demo_base):
     data = shared("jrc_oecd_rd_top2000_2015_2018.csv").parent
     db = tmp_path / "demo.duckdb"
-    info = build_demo_store(db, shared=data)
+    info = build_demo_store(db, shared=data, base=demo_base)
     assert info["counts"]["organizations"] >= 150 and info["counts"]["financials"] > 100
     t = summary_tables(db)
     assert t["year"] == 2018

@@ -170,12 +170,12 @@ def test_moe_universities_per_city(store, shared):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_base):
     from hardtech.demo import build_demo_store
     from hardtech.store.connection import Store
 
     db = tmp_path_factory.mktemp("demo") / "d.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     s = Store(db, read_only=True)
     yield s
     s.close()

@@ -23,9 +23,9 @@ T = Translator("en")
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, demo_base):
     db = tmp_path_factory.mktemp("report-demo") / "hardtech.duckdb"
-    build_demo_store(db, default_shared())
+    build_demo_store(db, default_shared(), base=demo_base)
     return db
 
 

@@ -13,11 +13,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, demo_base):
     from hardtech.demo import build_demo_store
 
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     return db
 
 

@@ -712,3 +712,14 @@ def test_packaged_copy_is_what_loads(tmp_path):
     copy = tmp_path / "star_versions.toml"
     shutil.copy(RULES_FILE, copy)
     assert load_star_rules(copy) == load_star_rules()
+
+
+def test_batch_keeps_going_when_one_organisation_has_no_fx_rate():
+    """A batch over a real store meets years the FX table does not cover: that organisation cannot be told,
+    the others are still judged."""
+    orgs = pd.DataFrame({"org_id": ["old", "acme"], "flags": [[], []], "industry_codes": [[], []],
+                         "typology": [None, None]})
+    old = fin(org="old", currency="USD", first_year=1990)
+    res = {r.org_id: r for r in evaluate_star_batch(orgs, pd.concat([old, fin()]))}
+    assert res["old"].verdict == "insufficient data" and "USD" in res["old"].decided_by
+    assert res["acme"].verdict == "sci-tech"

@@ -75,9 +75,20 @@ def demo_links() -> dict[str, str]:
     return links
 
 
-def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dict:
-    """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary."""
+def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: Path | None = None) -> dict:
+    """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary.
+
+    `base`: a demo store already built without `../shared` (a copy of it is extended with the funding data
+    and only the organisations that data adds are classified): the tests build the demo once this way.
+    """
     say = progress or (lambda msg: None)
+    if base is not None:
+        import shutil
+
+        shutil.copyfile(base, db)
+        with Store(db) as store:
+            notes = [_import_funding(store, shared, say)]
+        return _classify_score_count(db, notes, say, only_new=True)
     d = demo_dir()
     notes = []
     with Store(db) as store:
@@ -98,10 +109,19 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
                                                     {"rd_expense": {"column": "rd_expense", "unit": "CNY million"}})))
         notes += _import_bundled(store, say)
         notes.append(_import_funding(store, shared, say))
+    return _classify_score_count(db, notes, say)
+
+
+def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = False) -> dict:
     say("classifying organisations")
     from hardtech.services.classify import classify_store
 
-    classify_store(db, "organizations")
+    # the 2,600 bundled universities are counted by place, never by field: leaving them out saves a third of
+    # the time (our own universities, which have descriptions, are classified)
+    where = f"(o.kind IS DISTINCT FROM 'university' OR o.source_name = '{DEMO_SOURCE}')"
+    if only_new:
+        where += " AND o.org_id NOT IN (SELECT entity_id FROM classifications WHERE entity_type = 'organization')"
+    classify_store(db, "organizations", where=where)
     say("scoring hardness")
     from hardtech.services.scoring import score_rows
 
@@ -153,19 +173,20 @@ def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
             f"(one round each), {got.get('investors', 0)} investors")
 
 
-def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
-    """The landscape summary the demo prints: by city, by field, and the largest R&D spenders."""
-    from hardtech.analytics.landscape import orgs_by_kind_city, top_rd_spenders
+def summary_tables(db: Path, currency: str = "EUR", year: int | None = None) -> dict[str, list[dict]]:
+    """The landscape summary the demo prints: by city, by field, and the largest R&D spenders of `year`
+    (default: the year with most R&D figures)."""
+    from hardtech.analytics.landscape import top_rd_spenders
     from hardtech.analytics.taxonomy import load_taxonomy
     from hardtech.sources.fx import load_fx
 
     with Store(db, read_only=True) as store:
         orgs, fin = store.table("organizations"), store.table("financials")
-        by_city = orgs_by_kind_city(orgs).to_pyarrow().to_pylist()
+        by_city = _by_city(store)
         fx = load_fx()
         from hardtech.analytics.landscape import busiest_year
 
-        year = busiest_year(fin).to_pyarrow().as_py()
+        year = year or busiest_year(fin).to_pyarrow().as_py()
         year_end = dt.date(int(year or dt.date.today().year - 1), 12, 31)
         rates = {}
         for ccy in [r[0] for r in store.con.execute("SELECT DISTINCT currency FROM financials").fetchall() if r[0]]:
@@ -202,14 +223,128 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
     return {"by_city": by_city, "by_field": by_field, "by_typology": by_typology, "top_rd": top, "year": year}
 
 
-def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
+def _by_city(store: Store, top: int = 15) -> list[dict]:
+    """Organisations per city and kind, the city as `regions` resolves it (`西安市`, `Xian` and `Xi'an` are one)."""
+    from collections import Counter
+
+    from hardtech.analytics.regions import place_resolver
+
+    resolve = place_resolver(store)
+    kinds = {"company": "companies", "startup": "companies", "university": "universities",
+             "institute": "institutes", "investor": "investors"}
+    counts: dict[str, Counter] = {}
+    for city, kind, n in store.con.execute(
+            "SELECT city, kind, count(*) FROM organizations WHERE city IS NOT NULL GROUP BY ALL").fetchall():
+        hit = resolve(city, "city")
+        name = hit["name_en"] if hit and hit["level"] == "city" else city
+        c = counts.setdefault(name, Counter())
+        c["organisations"] += n
+        c[kinds.get(kind, "other")] += n
+    rows = [{"city": k, **{col: c[col] for col in ("organisations", "companies", "universities", "institutes",
+                                                     "investors")}} for k, c in counts.items()]
+    return sorted(rows, key=lambda r: (-r["organisations"], r["city"]))[:top]
+
+
+def panel_year(db: Path) -> int | None:
+    """The latest fiscal year of the bundled JRC–OECD panel in the store (the ranking year the demo shows)."""
+    from hardtech.sources.mapping import load_mapping
+
+    with Store(db, read_only=True) as store:
+        return store.con.execute("SELECT max(fiscal_year) FROM financials WHERE source_name = ?",
+                                 [load_mapping("jrc_oecd").source]).fetchall()[0][0]
+
+
+def panel_ranking(db: Path, top: int = 10) -> dict:
+    """`hardtech rank --year Y` over the store: how many companies it ranks, and the first ones."""
+    from hardtech.services.scoring import rank_rows
+
+    year = panel_year(db)
+    rows = rank_rows(db, year) if year else []
+    keep = ("rank", "org_id", "name", "country", "rd", "currency", "source")
+    return {"year": year, "ranked": len(rows), "top": [{k: r.get(k) for k in keep if k in r} for r in rows[:top]]}
+
+
+def us_10k_rd(db: Path, top: int = 10, years: tuple[int, int] = (2012, 2016)) -> dict:
+    """The NYSE fundamentals' 10-K R&D: companies with an R&D line in 2012–2016 (a handful of rows of the file
+    close older years), and the largest spenders of the last year."""
+    from hardtech.sources.mapping import load_mapping
+
+    src = load_mapping("nyse_fundamentals").source
+    with Store(db, read_only=True) as store:
+        n, n_pos, y0, y1 = store.con.execute(
+            "SELECT count(DISTINCT org_id), count(DISTINCT org_id) FILTER (WHERE rd_expense > 0), "
+            "min(fiscal_year), max(fiscal_year) FROM financials WHERE source_name = ? AND rd_expense IS NOT NULL "
+            "AND fiscal_year BETWEEN ? AND ?", [src, *years]).fetchall()[0]
+        cur = store.con.execute("""
+            SELECT f.org_id, coalesce(o.name_en, o.name_zh) AS name, f.fiscal_year AS year,
+                   round(f.rd_expense / 1e9, 2) AS rd_usd_bn, round(f.rd_expense / NULLIF(f.revenue, 0), 3) AS intensity,
+                   f.source_name AS source
+            FROM financials f JOIN organizations o USING (org_id)
+            WHERE f.source_name = ? AND f.fiscal_year = ? AND f.rd_expense > 0
+            ORDER BY f.rd_expense DESC, f.org_id LIMIT ?""", [src, y1, top])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    return {"companies": n, "with_rd": n_pos, "first": y0, "last": y1, "top": rows}
+
+
+def hardness_summary(db: Path, min_confidence: float = 0.6) -> dict:
+    """How many organisations have a score, and how many with confidence ≥ min_confidence (latest scored year)."""
+    with Store(db, read_only=True) as store:
+        n, sure = store.con.execute("""
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
+                            FROM scores WHERE score IS NOT NULL)
+            SELECT count(*), count(*) FILTER (WHERE confidence >= ?) FROM latest WHERE rn = 1""",
+                                    [min_confidence]).fetchall()[0]
+        best = store.con.execute("SELECT max(confidence) FROM scores").fetchall()[0][0]
+    return {"scored": n, "confident": sure, "min_confidence": min_confidence, "best_confidence": best}
+
+
+def star_panel(db: Path) -> list[dict]:
+    """STAR verdicts for the panel's Chinese companies, under the current rules and the first version (2020),
+    the only one without the R&D-staff indicator that the panel cannot give (docs/bundled-data.md)."""
+    from hardtech.analytics.star import CURRENT_VERSION, load_star_rules
+    from hardtech.services.scoring import star_results
+    from hardtech.sources.mapping import load_mapping
+
+    with Store(db, read_only=True) as store:
+        ids = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT f.org_id FROM financials f JOIN organizations o USING (org_id) "
+            "WHERE f.source_name = ? AND o.country = 'CN' ORDER BY 1", [load_mapping("jrc_oecd").source]).fetchall()]
+    out = []
+    for version in dict.fromkeys([CURRENT_VERSION, next(iter(load_star_rules()))]):
+        res = star_results(db, ids, version=version)
+        count = {v: sum(r.verdict == v for r in res) for v in ("sci-tech", "not sci-tech", "restricted", "prohibited",
+                                                               "insufficient data")}
+        staff_only = sum(r.verdict == "insufficient data" and all(
+            i.passed is True for i in r.indicators if i.name != "rd_staff_share") for r in res)
+        out.append({"version": version, "companies": len(res),
+                    "decided": sum(count[v] for v in ("sci-tech", "not sci-tech", "restricted", "prohibited")),
+                    **count, "decided_on_a_proxy": sum(bool(r.proxies) and r.verdict != "insufficient data" for r in res),
+                    "all_but_rd_staff_met": staff_only})
+    return out
+
+
+def china_regions(db: Path, top: int = 12) -> dict:
+    """Chinese listed companies and universities by province, and universities by city (bilingual)."""
+    from hardtech.services.ecosystem import region_rows
+
+    keep = ("region", "region_zh", "organizations", "universities", "institutes")
+    prov = sorted(region_rows(db, level="province"), key=lambda r: (-r["organizations"], r["region_id"]))
+    city = sorted(region_rows(db, level="city"), key=lambda r: (-(r["universities"] or 0), r["region_id"]))
+    return {"provinces": [{k: r[k] for k in keep} for r in prov[:top]], "n_provinces": len(prov),
+            "cities": [{k: r[k] for k in keep} for r in city[:top]], "n_cities": len(city)}
+
+
+def hardness_leaders(db: Path, top: int = 10, min_confidence: float = 0.0) -> list[dict]:
+    """The highest scores of each organisation's latest scored year, among those with at least `min_confidence`."""
     with Store(db, read_only=True) as store:
         cur = store.con.execute("""
-            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn FROM scores)
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
+                            FROM scores WHERE score IS NOT NULL)
             SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
                    round(l.confidence, 2) AS confidence, l.field
-            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1
-            ORDER BY l.score DESC, l.org_id LIMIT ?""", [top])
+            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1 AND l.confidence >= ?
+            ORDER BY l.score DESC, l.org_id LIMIT ?""", [min_confidence, top])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -236,14 +371,29 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         out.message(f"  {n}")
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
              title="demo store contents")
-    tables = summary_tables(db)
+    rank = panel_ranking(db)
+    tables = summary_tables(db, year=rank["year"])
     out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
     out.emit(tables["by_typology"], title="companies by typology")
     out.emit(tables["by_city"], title="organisations by city")
-    out.emit(tables["top_rd"], title=f"largest R&D spenders in {tables['year']} (the year with most figures; "
-                                     f"source per row)")
-    out.emit(hardness_leaders(db), title="hardness leaders (latest scored year; confidence = share of the criteria "
-                                         "with data)")
+    out.emit(rank["top"], title=f"R&D ranking {rank['year']}: {rank['ranked']:,} companies ranked (`hardtech rank "
+                                f"--year {rank['year']}`; EUR, JRC–OECD panel 2015–2018), the first {len(rank['top'])}")
+    us = us_10k_rd(db)
+    out.emit(us["top"], title=f"US 10-K R&D (NYSE fundamentals, CC0): {us['companies']:,} companies with an R&D line "
+                              f"in {us['first']}–{us['last']}, {us['with_rd']:,} of them above zero; largest in "
+                              f"{us['last']}")
+    hs = hardness_summary(db)
+    out.emit(hardness_leaders(db, min_confidence=0.5),
+             title=f"hardness leaders with confidence ≥ 0.5: {hs['scored']:,} organisations scored, {hs['confident']:,} "
+                   f"with confidence ≥ {hs['min_confidence']}, the highest {hs['best_confidence'] or 0:.2f} "
+                   f"(confidence = share of the criteria with data)")
+    out.emit(star_panel(db), title="STAR test of the panel's Chinese companies: the panel has no R&D staff and no "
+                                   "granted patents (filings stand in, said on every verdict); see docs/bundled-data.md")
+    reg = china_regions(db)
+    out.emit(reg["provinces"], title=f"China by province: companies (the A-share list and ours) and universities "
+                                     f"(MOE list); {reg['n_provinces']} provinces (`hardtech regions list --level "
+                                     f"province`)")
+    out.emit(reg["cities"], title=f"China by city, the most universities first ({reg['n_cities']} cities)")
     out.emit(xian_vs_hangzhou(db), title="Xi'an vs Hangzhou: the seeds' ecosystem factors (`hardtech regions compare "
                                          "西安 杭州`)")
     if info["counts"].get("funding_rounds"):
@@ -252,20 +402,40 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         shift = [{k: v for k, v in r.items() if k != "view"} for r in shift_rows(db)
                  if r["view"] == "technology vs model innovation"]
         out.emit(shift[-9:], title="funding: technology vs model innovation, latest periods (`hardtech flows --shift`)")
+    else:
+        out.message("[bold]funding rounds:[/bold] none in the demo. No openly licensed round-level funding data "
+                    f"exists for us to ship. Import your own: `{ROUNDS_COMMAND}`")
     _write_white_paper(db, directory / "report", out)
     return db
 
 
-def _write_white_paper(db: Path, folder: Path, out) -> None:
-    """The demo ends with the white paper (HTML and PDF): English, and Chinese when a CJK font is installed."""
-    from hardtech.presentation.report.fonts import cjk_fonts
+def _white_paper(db: Path, folder: Path, lang: str) -> dict:
     from hardtech.services.report import write_report
 
+    r = write_report(db, folder, lang=lang, pdf=True)
+    return {"html": r["html"], "pdf": r["pdf"]}
+
+
+def _write_white_paper(db: Path, folder: Path, out) -> None:
+    """The demo ends with the white paper (HTML and PDF): English, and Chinese when a CJK font is installed.
+
+    The two editions are written side by side in two processes when the machine has two cores: each is
+    most of a minute of queries, charts and PDF layout over a store of 9,000 organisations.
+    """
+    from hardtech.presentation.report.fonts import cjk_fonts
+
     langs = ["en", "zh"] if cjk_fonts() else ["en"]
+    with out.console.status(f"writing the white paper ({', '.join(langs)}) …"):
+        if len(langs) > 1 and (os.cpu_count() or 1) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(len(langs), mp_context=mp.get_context("spawn")) as pool:
+                done = dict(zip(langs, pool.map(_white_paper, [db] * len(langs), [folder] * len(langs), langs)))
+        else:
+            done = {lang: _white_paper(db, folder, lang) for lang in langs}
     for lang in langs:
-        with out.console.status(f"writing the white paper ({lang}) …"):
-            r = write_report(db, folder, lang=lang, pdf=True)
-        out.message(f"[bold]white paper ({lang}):[/bold] {r['html']}  and  {r['pdf']}")
+        out.message(f"[bold]white paper ({lang}):[/bold] {done[lang]['html']}  and  {done[lang]['pdf']}")
     if langs == ["en"]:
         out.message("  no CJK font found (fc-list :lang=zh): the Chinese white paper was skipped; "
                     "install fonts-noto-cjk and run `hardtech report --lang zh --pdf --out DIR`")

@@ -96,6 +96,13 @@ def _region_rows(regions) -> list[dict]:
     return list(rows.values())
 
 
+@functools.lru_cache(maxsize=8192)
+def _word_pattern(name: str) -> re.Pattern:
+    """A Latin place name as a whole word; compiled once per process (an index is built per store, and the
+    region list has about a thousand Latin names, more than `re`'s own cache keeps)."""
+    return re.compile(rf"(?<![a-z]){re.escape(name)}(?![a-z])")
+
+
 class _Index:
     """Normalised name → regions, built once per region list."""
 
@@ -113,7 +120,7 @@ class _Index:
         self.latin = sorted((k for k in self.keys if not _CJK.search(k) and len(k) >= 3), key=len, reverse=True)
         # one compiled pattern per Latin name, and one answer per distinct text: a million organisations
         # share a few hundred city strings
-        self._latin_re = [(k, re.compile(rf"(?<![a-z]){re.escape(k)}(?![a-z])")) for k in self.latin]
+        self._latin_re = [(k, _word_pattern(k)) for k in self.latin]
         self._found: dict[tuple[str, str | None], dict | None] = {}
 
     def up(self, r: dict | None, level: str) -> dict | None:

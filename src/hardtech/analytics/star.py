@@ -1027,10 +1027,15 @@ def evaluate_star_batch(
     out = []
     for rec in orgs.to_dict("records"):
         oid = str(rec["org_id"])
-        out.append(evaluate_star(
-            oid, groups.get(oid, empty), year=year, version=version,
-            flags=_as_list(rec.get("flags")), industry_codes=_as_list(rec.get("industry_codes")),
-            typology=rec.get("typology"), fx=fx, carve_outs=carve_outs, rules=versions, taxonomy=taxonomy,
-            _memo=memo,
-        ))
+        try:
+            out.append(evaluate_star(
+                oid, groups.get(oid, empty), year=year, version=version,
+                flags=_as_list(rec.get("flags")), industry_codes=_as_list(rec.get("industry_codes")),
+                typology=rec.get("typology"), fx=fx, carve_outs=carve_outs, rules=versions, taxonomy=taxonomy,
+                _memo=memo,
+            ))
+        except FXError as exc:  # one organisation's missing rate must not stop the batch: it cannot be told
+            years = [int(r["fiscal_year"]) for r in groups.get(oid, empty) if _num(r.get("fiscal_year")) is not None]
+            out.append(StarResult(oid, version, year if year is not None else max(years, default=None),
+                                  "insufficient data", f"cannot tell: {exc}", warnings=[str(exc)]))
     return out

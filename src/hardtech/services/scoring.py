@@ -108,6 +108,15 @@ def star_rows(db: str | Path, org: str, version: str | None = None, year: int | 
     return head, rows
 
 
+def star_results(db: str | Path, org_ids: list[str], version: str | None = None, year: int | None = None):
+    """The STAR test's full results (indicators, proxies, notes) for the given organisations."""
+    from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
+
+    with Store(db, read_only=True) as store:
+        orgs, fin = _org_inputs(store, list(org_ids))
+    return evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
+
+
 def star_batch_rows(db: str | Path, version: str | None = None, year: int | None = None,
                     kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
     from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
