@@ -265,3 +265,13 @@ def test_white_paper_chapters_have_content(demo_base, tmp_path):
     assert missing <= {"flows", "guidelines"}
     html = Path(r["html"]).read_text(encoding="utf-8")
     assert "hardtech import funding_rounds" in html and "JRC–OECD" in html
+
+
+def test_panel_ip_counts_are_imported_as_filings(tmp_path):
+    """Nothing of the panel is dropped any more: its patent and trademark counts land in their own columns."""
+    with Store(tmp_path / "s.duckdb") as s:
+        r = import_bundled(s, "jrc_oecd_rd_top2000_2015_2018")
+        assert r.ignored_columns == [] and r.rejected == 0
+        row = s.con.execute(f"SELECT {', '.join(IP_COUNT_COLUMNS)}, invention_patents, employees FROM financials "
+                            "WHERE org_id = 'jrc:1803' AND fiscal_year = 2018").fetchall()[0]
+    assert row == (743, 790, 210, 254, 710, 49, 80, None, 98771)  # ALPHABET 2018 as the panel gives it
