@@ -49,7 +49,8 @@ def shipped_mapping_rows() -> list[dict]:
     rows = []
     for name, path in sorted(shipped_mappings().items()):
         m = load_mapping(path)
-        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source})
+        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source,
+                     "licence": m.licence})
     return rows
 
 
