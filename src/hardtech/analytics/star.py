@@ -620,7 +620,7 @@ def _window(org_id: str, rows: dict[int, dict], year: int | None, v: StarVersion
     last = rows.get(year, {}) if year is not None else {}
     filings: dict[int, float] = {}
     for y in years:
-        counts = [v for v in (_num(rows.get(y, {}).get(c)) for c in _FILINGS) if v is not None]
+        counts = [x for x in (_num(rows.get(y, {}).get(c)) for c in _FILINGS) if x is not None]
         if counts:
             filings[y] = max(counts)
     return _Window(
