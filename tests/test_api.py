@@ -27,7 +27,9 @@ def api_store(tmp_path_factory) -> Path:
     if db.exists():
         return db
     db.parent.mkdir(parents=True, exist_ok=True)
-    build_demo_store(db, shared=None)
+    from conftest import demo_base_path
+
+    build_demo_store(db, shared=None, base=demo_base_path(tmp_path_factory))
     orgs = db.parent / "hostile.csv"
     with orgs.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

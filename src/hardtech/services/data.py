@@ -10,7 +10,7 @@ from hardtech.store.connection import Store
 
 
 def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
-                synthetic: bool | None = None, sheet: str | None = None, progress=None):
+                synthetic: bool | None = None, sheet: str | None = None, progress=None, licence: str | None = None):
     """Import one file through a mapping (file or shipped) or, when `mapping` names one, a source connector."""
     from hardtech.sources.connectors import is_connector
     from hardtech.store.importer import import_file as _import
@@ -21,7 +21,7 @@ def import_file(db: str | Path, table: str, file: str | Path, mapping=None, sour
         return import_source(db, mapping, file, table, source=source, synthetic=synthetic, progress=progress)
     with Store(db) as store:
         return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                       progress=progress)
+                       progress=progress, licence=licence)
 
 
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
@@ -57,7 +57,8 @@ def shipped_mapping_rows() -> list[dict]:
     rows = []
     for name, path in sorted(shipped_mappings().items()):
         m = load_mapping(path)
-        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source})
+        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source,
+                     "licence": m.licence})
     return rows
 
 

@@ -70,9 +70,12 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
         SELECT o.org_id, o.flags, o.industry_codes, l.typology
         FROM organizations o LEFT JOIN latest l ON l.entity_id = o.org_id AND l.rn = 1 {where}
         ORDER BY o.org_id""", params).df()
+    from hardtech.store.schema import PATENT_FILING_COLUMNS
+
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
-        "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
         params).df()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
@@ -103,6 +106,15 @@ def star_rows(db: str | Path, org: str, version: str | None = None, year: int | 
             rows.append({"kind": kind, "name": it.label or it.name, "value": it.value, "threshold": it.threshold,
                          "passed": it.passed, "note": it.note})
     return head, rows
+
+
+def star_results(db: str | Path, org_ids: list[str], version: str | None = None, year: int | None = None):
+    """The STAR test's full results (indicators, proxies, notes) for the given organisations."""
+    from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
+
+    with Store(db, read_only=True) as store:
+        orgs, fin = _org_inputs(store, list(org_ids))
+    return evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
 
 
 def star_batch_rows(db: str | Path, version: str | None = None, year: int | None = None,

@@ -46,6 +46,9 @@ def import_cmd(
                                           help="Mapping YAML file, or the name of a shipped mapping or source "
                                                "connector (see `hardtech sources`)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source name recorded on every row."),
+    licence: Optional[str] = typer.Option(None, "--licence",
+                                          help="Licence of the source, as it states it, recorded on every row "
+                                               "(default: the mapping's `licence`)."),
     allow_rejects: bool = typer.Option(False, "--allow-rejects",
                                        help="Exit 0 even when rows were rejected."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name."),
@@ -61,7 +64,7 @@ def import_cmd(
 
     with step_progress(out.console, f"importing {file.name}") as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                             progress=advance)
+                             progress=advance, licence=licence)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
     for note in getattr(result, "notes", []):
         out.message(note)
