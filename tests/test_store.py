@@ -54,7 +54,8 @@ def test_store_of_version_4_gains_licence_and_ip_count_columns(tmp_path):
     db = tmp_path / "v4.duckdb"
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE schema_migrations (version INTEGER, description VARCHAR, applied_at TIMESTAMP)")
-    for t in TABLES.values():  # the tables as version 4 made them: without the new columns
+    v4_tables = [t for t in TABLES.values() if t.name != "publications"]  # publications came with migration 6
+    for t in v4_tables:  # the tables as version 4 made them: without the new columns
         new = {"source_licence", "listed", *IP_COUNT_COLUMNS}
         cols = [c for c in t.all_columns if c.name not in new]
         con.execute(f'CREATE TABLE "{t.name}" (' + ", ".join(f'"{c.name}" {c.type}' for c in cols) + ")")
