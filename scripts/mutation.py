@@ -23,6 +23,7 @@ Usage:
   .venv/bin/python scripts/mutation.py --budget 600 star   # override the budget (seconds per module)
   .venv/bin/python scripts/mutation.py --fresh money   # forget earlier verdicts for the module
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
+  .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
 2 on a usage error. The results per module are also written to .mutation/<module>/result.json.
 """
@@ -133,11 +134,31 @@ def mutmut_verdicts(dest: Path) -> dict[str, int | None]:
     return out
 
 
-def mutmut_diff(dest: Path, name: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=dest, capture_output=True, text=True,
-                       timeout=120)
-    lines = [ln for ln in r.stdout.splitlines() if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++"))]
-    return "\n".join(lines)
+DIFFS = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+out = {}
+for n in json.load(sys.stdin):
+    try:
+        out[n] = get_diff_for_mutant(n, path=find_mutant(n).path)
+    except Exception as exc:  # noqa: BLE001 - a diff we cannot show is reported, not fatal
+        out[n] = f"(no diff: {exc})"
+print(json.dumps(out))
+"""
+
+
+def mutmut_diffs(dest: Path, names: list[str]) -> dict[str, str]:
+    """The changed lines of each mutant, from mutmut's own diff (one process for all of them)."""
+    if not names:
+        return {}
+    r = subprocess.run([sys.executable, "-c", DIFFS], cwd=dest, input=json.dumps(names), capture_output=True,
+                       text=True, timeout=600)
+    try:
+        full = json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {n: "(no diff: " + (r.stderr.strip().splitlines() or ["mutmut failed"])[-1] + ")" for n in names}
+    return {n: "\n".join(ln for ln in d.splitlines() if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++")))
+            for n, d in full.items()}
 
 
 def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int) -> dict:
@@ -150,7 +171,7 @@ def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: d
     rc, took = run_bounded([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], dest, budget, log,
                            test_env(conf))
     verdicts = mutmut_verdicts(dest)
-    survivors = {k: mutmut_diff(dest, k) for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None}
+    survivors = mutmut_diffs(dest, [k for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None])
     return {"module": name, "kind": "mutmut", "seconds": round(took, 1), "finished": rc == 0,
             "verdicts": verdicts, "survivors": survivors}
 
@@ -271,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="forget earlier verdicts of the modules")
     ap.add_argument("--report", action="store_true", help="print the scores of earlier runs, run nothing")
     ap.add_argument("--list", action="store_true", help="list the modules and exit")
+    ap.add_argument("--markdown", type=Path, help="write the scores and survivors between the markers "
+                                                   "<!-- mutation:start --> and <!-- mutation:end --> of this file")
     args = ap.parse_args(argv)
     unknown = [m for m in args.modules if m not in modules]
     if unknown:
@@ -311,7 +334,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  listed as equivalent but no longer a mutant: {', '.join(s['stale_equivalents'])}")
     print()
     print_table(rows)
+    if args.markdown:
+        write_markdown(args.markdown, rows, equiv)
     return 0
+
+
+def write_markdown(path: Path, rows: list[tuple[str, dict, dict]], equiv: dict[str, dict]) -> None:
+    """The scores table and every survivor (with its diff and, when equivalent, the reason) into `path`."""
+    out = ["| module | mutants | run | killed | equivalent | survived | no tests | score % | non-equivalent % | time s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, res, s in rows:
+        out.append(f"| {name} | {s['mutants']} | {s['run']} | {s['killed']} | {s['equivalent']} | {s['survived']} | "
+                   f"{s['no_tests']} | {_pct(s['score'])} | {_pct(s['score_non_equivalent'])} | {res['seconds']} |")
+    for name, res, s in rows:
+        if not res["survivors"]:
+            continue
+        out += ["", f"#### Survivors: {name}", "", "| mutant | verdict | change |", "|---|---|---|"]
+        for k, diff in res["survivors"].items():
+            verdict = ("equivalent: " + equiv[k]["reason"]) if k in equiv else STATUS.get(res["verdicts"][k], "?")
+            change = "<br>".join("`" + ln.strip().replace("|", "\\|").replace("`", "'")[:160] + "`"
+                                 for ln in diff.splitlines()[:4])
+            out.append(f"| `{k.split('.', 1)[-1]}` | {verdict} | {change} |")
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- mutation:start -->", "<!-- mutation:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"{path} lacks the markers {start} and {end}")
+    head, rest = text.split(start, 1)
+    path.write_text(head + start + "\n" + "\n".join(out) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 if __name__ == "__main__":
