@@ -1,0 +1,90 @@
+"""Date and year parsing at the edges of every accepted range, with every refusal's exact reason.
+
+Written from the mutation run's survivors of `sources/dates.py` (docs/testing.md): the first and last
+year accepted, the first and last Excel serial, numbers that are neither a year nor YYYYMMDD, and the
+missing-value words in any case — each on both sides of the edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hardtech.errors import ParseError
+from hardtech.sources.dates import EXCEL_EPOCH, EXCEL_SERIALS, YEARS, parse_date, parse_date_series, parse_year
+
+LOW, HIGH = YEARS
+
+
+@pytest.mark.parametrize("form", [int, float, str, lambda y: f"{y}年", lambda y: f"FY{y}", lambda y: f"fy {y}",
+                                  lambda y: f"{y}财年", lambda y: f"年度{y}"])
+def test_the_first_and_last_year_are_years_and_their_neighbours_are_not(form):
+    assert parse_year(form(LOW)) == LOW and parse_year(form(HIGH)) == HIGH
+    for outside in (LOW - 1, HIGH + 1):
+        with pytest.raises(ParseError) as e:
+            parse_year(form(outside))
+        assert str(e.value) == f"cannot read {form(outside)!r} as a year: expected e.g. 2016, 2016年, FY2016"
+        assert e.value.value == form(outside)
+
+
+@pytest.mark.parametrize("value", [LOW, HIGH, float(LOW), float(HIGH)])
+def test_a_year_number_is_the_first_of_january(value):
+    d = parse_date(value)
+    assert (d.value, d.precision) == (dt.date(int(value), 1, 1), "year")
+
+
+@pytest.mark.parametrize("value, why", [
+    (LOW - 1, "a number is read as a year or YYYYMMDD (Excel serials need serial=True)"),
+    (HIGH + 1, "a number is read as a year or YYYYMMDD (Excel serials need serial=True)"),
+    (9_999_999, "a number is read as a year or YYYYMMDD (Excel serials need serial=True)"),
+    (100_000_000, "a number is read as a year or YYYYMMDD (Excel serials need serial=True)"),
+    (2016.5, "a date number must be a whole year or YYYYMMDD"),
+    (20161301, "no such day in the calendar (2016-13-01)"),
+    (9_9991_231, "year 9999 is outside 1000–2999"),
+])
+def test_numbers_that_are_no_date_say_why(value, why):
+    with pytest.raises(ParseError) as e:
+        parse_date(value)
+    assert str(e.value) == f"cannot read {value!r} as a date: {why}" and e.value.value == value
+
+
+def test_eight_digit_days_at_the_edges_of_the_years():
+    assert parse_date(10_000_101).value == dt.date(1000, 1, 1)
+    assert parse_date(29_991_231).value == dt.date(2999, 12, 31)
+
+
+@pytest.mark.parametrize("serial", [EXCEL_SERIALS[0], EXCEL_SERIALS[1], EXCEL_SERIALS[0] + 0.5])
+def test_the_first_and_last_excel_serials_are_days(serial):
+    d = parse_date(serial, serial=True)
+    assert (d.value, d.precision) == (EXCEL_EPOCH + dt.timedelta(days=int(serial)), "day")
+
+
+@pytest.mark.parametrize("serial", [EXCEL_SERIALS[0] - 1, EXCEL_SERIALS[1] + 1])
+def test_serials_outside_the_plausible_span_say_so(serial):
+    with pytest.raises(ParseError) as e:
+        parse_date(serial, serial=True)
+    assert str(e.value) == f"cannot read {serial!r} as a date: an Excel serial number should lie in {EXCEL_SERIALS}"
+    assert e.value.value == serial
+
+
+@pytest.mark.parametrize("value", [None, pd.NA, pd.NaT, float("nan"), np.nan, "N/A", "n/a", "UNKNOWN", "未披露", " - "])
+def test_missing_values_are_no_year(value):
+    assert parse_year(value) is None
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_a_yes_no_value_is_not_a_year(value):
+    with pytest.raises(ParseError):
+        parse_year(value)
+
+
+def test_the_bulk_parser_returns_seconds_and_nat_for_gaps():
+    out = parse_date_series(pd.Series(["2016-05-03", None, "2016年5月", "", "2016"]))
+    values = out["value"]
+    assert values.dtype == np.dtype("datetime64[s]")
+    assert values.iloc[0] == pd.Timestamp("2016-05-03") and values.iloc[2] == pd.Timestamp("2016-05-01")
+    assert pd.isna(values.iloc[1]) and pd.isna(values.iloc[3])
+    assert out["precision"].tolist()[:3] == ["day", None, "month"]
