@@ -187,7 +187,7 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
     out = []
     for path in sorted(folder.glob("*.html")):
         text = path.read_text(encoding="utf-8")
-        if "{% block content %}" in text:
+        if "{% extends" in text and "{% block content %}" in text:  # a page: its content block
             off = text.replace("{% block content %}", "{% block content %}{% autoescape false %}", 1)
             off = off[::-1].replace("{% endblock %}"[::-1], "{% endblock %}{% endautoescape %}"[::-1], 1)[::-1]
         else:
@@ -199,7 +199,17 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
                 continue
             mutated = text[:m.start()] + "{{" + f"({expr.strip()})|safe" + "}}" + text[m.end():]
             out.append((f"templates.{path.stem}.safe_{i}", path.name, mutated))
-    return out
+    from jinja2 import Environment, TemplateSyntaxError
+
+    def compiles(src: str) -> bool:  # a mutant that is not a template would be "killed" by any page test
+        try:
+            Environment(autoescape=True).parse(src)
+            return True
+        except TemplateSyntaxError:
+            return False
+
+    out = [m for m in out if compiles(m[2])]
+    return sorted(out, key=lambda m: not m[0].endswith("autoescape_off"))  # the broadest mutants first
 
 
 def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int) -> dict:
