@@ -71,7 +71,8 @@ def test_every_way_of_saying_one_is_a_unit_of_one(spec):
 
 
 @pytest.mark.parametrize("spec, want", [("HK$ million", (1e6, "HKD")), ("万元", (1e4, "CNY")), ("EUR bn", (1e9, "EUR")),
-                                        ("1000 USD", (1e3, "USD")), ("million", (1e6, None))])
+                                        ("1000 USD", (1e3, "USD")), ("million", (1e6, None)), ("1000", (1e3, None)),
+                                        ("0.001", (1e-3, None)), ("10万", (1e5, None))])
 def test_units_with_a_currency_and_a_magnitude(spec, want):
     assert parse_unit(spec) == want
 
