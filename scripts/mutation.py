@@ -22,6 +22,7 @@ Usage:
   .venv/bin/python scripts/mutation.py --list          # the modules, paths, tests and budgets
   .venv/bin/python scripts/mutation.py --budget 600 star   # override the budget (seconds per module)
   .venv/bin/python scripts/mutation.py --fresh money   # forget earlier verdicts for the module
+  .venv/bin/python scripts/mutation.py --survivors money   # after adding tests: retest the survivors only
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
   .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
@@ -161,15 +162,18 @@ def mutmut_diffs(dest: Path, names: list[str]) -> dict[str, str]:
             for n, d in full.items()}
 
 
-def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int) -> dict:
+def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int,
+                      survivors_only: bool = False) -> dict:
     dest = WORK / name
     if fresh and dest.exists():
         shutil.rmtree(dest)
     fresh_copy(dest)
     write_mutmut_config(dest, spec["paths"], spec["tests"])
     log = dest / "mutmut.log"
-    rc, took = run_bounded([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], dest, budget, log,
-                           test_env(conf))
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
+    if survivors_only:  # after tests were added: test the earlier survivors again, keep the other verdicts
+        cmd += [k for k, v in sorted(mutmut_verdicts(dest).items()) if v is not None and v not in KILLED]
+    rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
     verdicts = mutmut_verdicts(dest)
     survivors = mutmut_diffs(dest, [k for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None])
     return {"module": name, "kind": "mutmut", "seconds": round(took, 1), "finished": rc == 0,
@@ -212,7 +216,8 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
     return sorted(out, key=lambda m: not m[0].endswith("autoescape_off"))  # the broadest mutants first
 
 
-def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int) -> dict:
+def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int,
+                  survivors_only: bool = False) -> dict:
     dest = WORK / name
     if fresh and dest.exists():
         shutil.rmtree(dest)
@@ -229,7 +234,7 @@ def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict,
         target = folder / fname
         original = target.read_text(encoding="utf-8")
         diffs[mname] = _line_diff(original, mutated)
-        if mname in verdicts:
+        if mname in verdicts and not (survivors_only and verdicts[mname] not in KILLED):
             continue
         left = budget - (time.monotonic() - started)
         if left <= 0:
@@ -300,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, help="seconds per module (default: each module's budget_s)")
     ap.add_argument("--jobs", type=int, default=int(conf.get("jobs", 2)), help="mutants tested at once")
     ap.add_argument("--fresh", action="store_true", help="forget earlier verdicts of the modules")
+    ap.add_argument("--survivors", action="store_true", help="test only the earlier survivors again (after adding "
+                                                                 "tests); the other verdicts stand")
     ap.add_argument("--report", action="store_true", help="print the scores of earlier runs, run nothing")
     ap.add_argument("--list", action="store_true", help="list the modules and exit")
     ap.add_argument("--markdown", type=Path, help="write the scores and survivors between the markers "
@@ -332,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             budget = args.budget or float(spec.get("budget_s", 1800))
             print(f"== {name}: mutating {', '.join(spec['paths'])} (budget {budget:.0f} s)", flush=True)
             runner = run_templates if spec.get("kind") == "templates" else run_python_module
-            res = runner(name, spec, budget, args.fresh, conf, args.jobs)
+            res = runner(name, spec, budget, args.fresh, conf, args.jobs, args.survivors)
             res["score"] = score(res, equiv)
             (dest / "result.json").write_text(json.dumps(res, indent=1, default=str))
         s = score(res, equiv)
