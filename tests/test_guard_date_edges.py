@@ -88,3 +88,28 @@ def test_the_bulk_parser_returns_seconds_and_nat_for_gaps():
     assert values.iloc[0] == pd.Timestamp("2016-05-03") and values.iloc[2] == pd.Timestamp("2016-05-01")
     assert pd.isna(values.iloc[1]) and pd.isna(values.iloc[3])
     assert out["precision"].tolist()[:3] == ["day", None, "month"]
+
+
+@pytest.mark.parametrize("value, why", [
+    (True, "a yes/no value is not a date"),
+    (float("inf"), "the number is not finite"),
+    ("13/5/2025", "slashed dates with the year last are month/day/year"),
+    ("lots", "unrecognised format (expected e.g. 2016-05-03, 2016年5月, 5/13/2025)"),
+])
+def test_every_date_refusal_names_the_value_and_the_reason(value, why):
+    with pytest.raises(ParseError) as e:
+        parse_date(value)
+    assert str(e.value) == f"cannot read {value!r} as a date: {why}" and e.value.value == value
+
+
+@pytest.mark.parametrize("text", ["45000", "45000.5", " 45000 "])
+def test_an_excel_serial_written_as_text_is_a_day_when_serials_are_asked_for(text):
+    assert parse_date(text, serial=True).value == EXCEL_EPOCH + dt.timedelta(days=45000)
+    with pytest.raises(ParseError) as e:
+        parse_date("99999", serial=True)
+    assert "Excel serial number" in str(e.value) and e.value.value == "99999"
+
+
+def test_numpy_dates_and_their_gaps():
+    assert parse_date(np.datetime64("NaT")) is None
+    assert parse_date(np.datetime64("2020-01-02")).value == dt.date(2020, 1, 2)
