@@ -113,3 +113,28 @@ def test_an_excel_serial_written_as_text_is_a_day_when_serials_are_asked_for(tex
 def test_numpy_dates_and_their_gaps():
     assert parse_date(np.datetime64("NaT")) is None
     assert parse_date(np.datetime64("2020-01-02")).value == dt.date(2020, 1, 2)
+
+
+@pytest.mark.parametrize("value, why", [(10_000_000, "no such day in the calendar (1000-00-00)"),
+                                        (99_999_999, "year 9999 is outside 1000–2999")])
+def test_the_first_and_last_eight_digit_numbers_are_read_as_days(value, why):
+    with pytest.raises(ParseError) as e:
+        parse_date(value)
+    assert str(e.value) == f"cannot read {value!r} as a date: {why}"
+
+
+def test_a_numpy_gap_is_no_year():
+    assert parse_year(np.datetime64("NaT")) is None
+
+
+@pytest.mark.parametrize("values", [["2016-05-03", None], pd.Series(["2016-05-03", None]),
+                                    pd.Series(["2016-05-03", None], dtype="category")])
+def test_the_bulk_parser_takes_lists_series_and_categories(values):
+    out = parse_date_series(values)
+    assert out["value"].iloc[0] == pd.Timestamp("2016-05-03") and pd.isna(out["value"].iloc[1])
+    assert out["precision"].tolist() == ["day", None] and out["error"].tolist() == [None, None]
+
+
+def test_the_bulk_parser_on_nothing_keeps_its_types():
+    out = parse_date_series(pd.Series([], dtype=object))
+    assert out["value"].dtype == np.dtype("datetime64[s]") and len(out) == 0
