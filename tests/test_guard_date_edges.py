@@ -138,3 +138,49 @@ def test_the_bulk_parser_takes_lists_series_and_categories(values):
 def test_the_bulk_parser_on_nothing_keeps_its_types():
     out = parse_date_series(pd.Series([], dtype=object))
     assert out["value"].dtype == np.dtype("datetime64[s]") and len(out) == 0
+
+
+MIXED = ["2016-05-03", " 2016-05-03 ", "2016年5月", "2016", "20001229", "5/13/2025", "13/5/2025", "lots", "0999-01-01",
+         "2016-02-30", "", None, "N/A", "2999-12-31", "3000-01-01"]
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_the_bulk_parser_says_exactly_what_the_one_value_parser_says(dtype):
+    s = pd.Series(MIXED * 2, dtype=dtype, index=[f"r{i}" for i in range(2 * len(MIXED))])
+    out = parse_date_series(s)
+    assert out.index.equals(s.index) and list(out.columns) == ["value", "precision", "error"]
+    for key, v in s.items():
+        v = None if v is pd.NA else v
+        row = out.loc[key]
+        try:
+            want = parse_date(v)
+        except ParseError as exc:
+            assert row["error"] == str(exc) and pd.isna(row["value"]) and row["precision"] is None, v
+            continue
+        assert row["error"] is None, v
+        if want is None:
+            assert pd.isna(row["value"]) and row["precision"] is None, v
+        else:
+            assert row["value"] == pd.Timestamp(want.value) and row["precision"] == want.precision, v
+
+
+def test_a_numeric_column_is_read_as_serials_only_when_every_value_is_a_plausible_serial():
+    lo, hi = EXCEL_SERIALS
+    edges = parse_date_series(pd.Series([lo, hi, np.nan], index=[7, 8, 9]))
+    assert edges["value"].iloc[0] == pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=lo))
+    assert edges["value"].iloc[1] == pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=hi))
+    assert pd.isna(edges["value"].iloc[2]) and edges.index.tolist() == [7, 8, 9]
+    years = parse_date_series(pd.Series([2016, lo - 1]))  # one value outside: years, and a refusal
+    assert years["value"].iloc[0] == pd.Timestamp("2016-01-01") and years["precision"].iloc[0] == "year"
+    assert years["error"].iloc[1] == f"cannot read {lo - 1!r} as a date: a number is read as a year or " \
+                                     "YYYYMMDD (Excel serials need serial=True)"
+
+
+def test_a_datetime_column_keeps_its_days_and_drops_the_time_zone():
+    s = pd.Series(pd.to_datetime(["2016-05-03 23:30", None]).tz_localize("Asia/Shanghai"), index=["a", "b"])
+    out = parse_date_series(s)
+    assert out["value"].iloc[0] == pd.Timestamp("2016-05-03") and pd.isna(out["value"].iloc[1])
+    assert out["precision"].tolist() == ["day", None] and out.index.tolist() == ["a", "b"]
+    assert out["value"].dtype == np.dtype("datetime64[s]")
+    naive = parse_date_series(pd.Series(pd.to_datetime(["2016-05-03 10:00"])))
+    assert naive["value"].iloc[0] == pd.Timestamp("2016-05-03") and naive["error"].tolist() == [None]
