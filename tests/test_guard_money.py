@@ -154,3 +154,16 @@ def test_the_bulk_parser_on_numbers_refuses_infinities_and_keeps_gaps():
     assert custom.index.tolist() == [10, 20] and custom.loc[10, "amount"] == 50_000.0
     cat = parse_money_series(pd.Series(["5万", "5万"], dtype="category"))
     assert cat["amount"].tolist() == [50_000.0, 50_000.0]
+
+
+def test_the_bulk_parser_refuses_yes_no_columns_and_takes_lists_and_nullable_numbers():
+    bools = parse_money_series(pd.Series([True, False]))
+    assert bools["error"].tolist() == ["cannot read True as money: a yes/no value is not an amount",
+                                       "cannot read False as money: a yes/no value is not an amount"]
+    assert bools["amount"].isna().all() and not bools["disclosed"].any()
+    listed = parse_money_series(["5万", 3])  # a list, and the default unit of one
+    assert listed["amount"].tolist() == [50_000.0, 3.0] and listed["disclosed"].tolist() == [True, True]
+    nullable = parse_money_series(pd.Series([1, None], dtype="Int64"))
+    assert nullable["amount"].iloc[0] == 1.0 and math.isnan(nullable["amount"].iloc[1])
+    assert nullable["disclosed"].tolist() == [True, False] and nullable["error"].tolist() == [None, None]
+    assert parse_money_series(pd.Series([2.0]))["amount"].tolist() == [2.0]
