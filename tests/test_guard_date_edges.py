@@ -184,3 +184,14 @@ def test_a_datetime_column_keeps_its_days_and_drops_the_time_zone():
     assert out["value"].dtype == np.dtype("datetime64[s]")
     naive = parse_date_series(pd.Series(pd.to_datetime(["2016-05-03 10:00"])))
     assert naive["value"].iloc[0] == pd.Timestamp("2016-05-03") and naive["error"].tolist() == [None]
+
+
+def test_the_bulk_parser_refuses_yes_no_values_and_never_mixes_up_equal_values_of_other_types():
+    bools = parse_date_series(pd.Series([True, False]))
+    assert bools["error"].tolist() == ["cannot read True as a date: a yes/no value is not a date",
+                                       "cannot read False as a date: a yes/no value is not a date"]
+    mixed = parse_date_series(pd.Series([1, True, 2016], dtype=object))  # 1 == True, but not the same value
+    assert mixed["error"].tolist()[:2] == [
+        "cannot read 1 as a date: a number is read as a year or YYYYMMDD (Excel serials need serial=True)",
+        "cannot read True as a date: a yes/no value is not a date"]
+    assert mixed["precision"].tolist()[2] == "year"
