@@ -167,3 +167,12 @@ def test_the_bulk_parser_refuses_yes_no_columns_and_takes_lists_and_nullable_num
     assert nullable["amount"].iloc[0] == 1.0 and math.isnan(nullable["amount"].iloc[1])
     assert nullable["disclosed"].tolist() == [True, False] and nullable["error"].tolist() == [None, None]
     assert parse_money_series(pd.Series([2.0]))["amount"].tolist() == [2.0]
+
+
+def test_the_bulk_parser_types_and_never_mixes_up_equal_values_of_other_types():
+    got = parse_money_series(pd.Series([1, True, ["a", "list"], ["a", "list"], "5万"], dtype=object))
+    assert got["disclosed"].dtype == bool and got["amount"].dtype == float
+    assert got["amount"].iloc[0] == 1.0 and got["disclosed"].iloc[0]  # 1 == True, but not the same value
+    assert got["error"].iloc[1] == "cannot read True as money: a yes/no value is not an amount"
+    assert got["error"].iloc[2] == got["error"].iloc[3] and got["error"].iloc[2].startswith("cannot read ['a', 'list']")
+    assert got["amount"].iloc[4] == 50_000.0
