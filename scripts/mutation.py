@@ -271,7 +271,8 @@ def score(result: dict, equiv: dict[str, dict]) -> dict:
     counted = {k: c for k, c in v.items() if c is not None and c not in (34, 37)}
     killed = sum(1 for c in counted.values() if c in KILLED)
     eq = [k for k in counted if k in equiv and counted[k] not in KILLED]
-    stale = [k for k in equiv if k.startswith(_prefix(result)) and k not in v]
+    modules = {_module_of(k) for k in v}
+    stale = [k for k in equiv if _module_of(k) in modules and k not in v]
     non_eq = len(counted) - len(eq)
     return {"mutants": len(v), "run": len(counted), "not_run": len(v) - len(counted), "killed": killed,
             "equivalent": len(eq), "survived": len(counted) - killed - len(eq),
@@ -281,8 +282,9 @@ def score(result: dict, equiv: dict[str, dict]) -> dict:
             "stale_equivalents": stale}
 
 
-def _prefix(result: dict) -> str:
-    return "templates." if result["kind"] == "templates" else "hardtech."
+def _module_of(mutant: str) -> str:
+    """'hardtech.sources.money' for 'hardtech.sources.money.x_parse_unit__mutmut_9'; 'templates' for templates."""
+    return mutant.split(".x_")[0] if ".x_" in mutant else mutant.split(".")[0]
 
 
 def print_table(rows: list[tuple[str, dict, dict]]) -> None:
