@@ -19,6 +19,7 @@ from typing import Any
 
 from hardtech.errors import HardtechError, NotFound, UsageError
 from hardtech.store.connection import Store
+from hardtech.store.snapshot import fingerprint  # the key of every per-store cache (re-exported)
 
 STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
 STAR_ALIASES = {"pass": "sci-tech", "fail": "not sci-tech", "unknown": "insufficient data"}
@@ -82,19 +83,6 @@ class Filters:
 
 
 # --------------------------------------------------------------------------- store state
-
-
-def fingerprint(db: str | Path) -> tuple:
-    """Changes whenever the store file (or its write-ahead log) changes: the key of every cache."""
-    p = Path(db)
-    out: list = [str(p.resolve())]
-    for f in (p, p.with_name(p.name + ".wal")):
-        try:
-            st = f.stat()
-            out += [st.st_mtime_ns, st.st_size]
-        except FileNotFoundError:
-            out += [None, None]
-    return tuple(out)
 
 
 _star_lock = threading.Lock()

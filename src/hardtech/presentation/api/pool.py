@@ -1,0 +1,96 @@
+"""A bounded worker pool for the server's expensive work, with a queue limit and one computation per key.
+
+Why: a request that computes (a first-time profile, a search nobody asked before, a report, a
+screening upload) must not take a thread per client: under 150 clients that is 150 computations
+fighting for two cores, and every cached answer waits behind them. Here at most `workers` run at
+once and at most `queue` more wait; past that the request is refused at once with `Busy` (HTTP 429
+with `Retry-After`, estimated from recent durations) instead of queueing without end. Requests for
+the same key share one computation, and a client that gives up does not cancel work that others
+(or the cache) will use.
+
+Bookkeeping uses `concurrent.futures` and a lock, not the event loop, so the pool works from any
+thread and under any loop (uvicorn, the test client, schemathesis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Hashable
+
+
+class Busy(Exception):
+    """The pool is full: the caller should answer 429 with `Retry-After: retry_after`."""
+
+    def __init__(self, pool: str, retry_after: int) -> None:
+        super().__init__(f"the server is busy with other {pool} work; try again in {retry_after} s")
+        self.pool = pool
+        self.retry_after = retry_after
+
+
+class WorkPool:
+    def __init__(self, name: str, workers: int, queue: int) -> None:
+        self.name = name
+        self.workers = max(1, int(workers))
+        self.queue = max(0, int(queue))
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"hardtech-{name}")
+        self._lock = threading.Lock()
+        self._inflight: dict[Hashable, Future] = {}
+        self._durations: deque[float] = deque(maxlen=50)
+
+    @property
+    def pending(self) -> int:
+        """Computations running or waiting."""
+        with self._lock:
+            return len(self._inflight)
+
+    def has_room(self, spare_only: bool = False) -> bool:
+        """Whether a new computation would be accepted (`spare_only`: would start without waiting)."""
+        with self._lock:
+            return len(self._inflight) < self.workers + (0 if spare_only else self.queue)
+
+    def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Future:
+        """The future of fn(*args) for this key: the one already running, a new one, or `Busy`."""
+        with self._lock:
+            fut = self._inflight.get(key)
+            if fut is not None:
+                return fut
+            if len(self._inflight) >= self.workers + self.queue:
+                raise Busy(self.name, self._retry_after())
+            fut = self._executor.submit(self._timed, fn, *args)
+            self._inflight[key] = fut
+        fut.add_done_callback(lambda _f, key=key: self._forget(key, _f))
+        return fut
+
+    async def run(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
+        """Await fn(*args) computed in the pool (shared with any request for the same key)."""
+        fut = self.submit(key, fn, *args)
+        return await asyncio.shield(asyncio.wrap_future(fut))
+
+    def call(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
+        """The blocking form of `run`, for code already on a worker thread."""
+        return self.submit(key, fn, *args).result()
+
+    def _timed(self, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self._durations.append(time.perf_counter() - t0)
+
+    def _forget(self, key: Hashable, fut: Future) -> None:
+        with self._lock:
+            if self._inflight.get(key) is fut:
+                del self._inflight[key]
+
+    def _retry_after(self) -> int:
+        typical = (sum(self._durations) / len(self._durations)) if self._durations else 1.0
+        waves = (len(self._inflight) + 1) / self.workers
+        return max(1, min(600, math.ceil(typical * waves)))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
