@@ -139,11 +139,16 @@ def test_screening_upload_and_download(page, server, tmp_path):
     f = tmp_path / "applicants.csv"
     f.write_text(buf.getvalue(), encoding="utf-8")
 
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.method == "POST" else None)
     page.goto(page.base + "/screening")
     page.set_input_files("input[name=file]", str(f))
-    page.fill("input[name=token]", server["token"])
+    page.fill("input[data-token]", server["token"])
     page.click("#screen-form button")
     page.wait_for_selector("#shortlist")
+    # the token travelled in the Authorization header only: not in the form body, not in the URL
+    assert sent and sent[0].headers.get("authorization") == f"Bearer {server['token']}"
+    assert server["token"].encode() not in (sent[0].post_data_buffer or b"") and server["token"] not in page.url
     assert page.locator("#shortlist tbody tr").count() == 5
     with page.expect_download() as dl:
         page.click("#download-csv")
@@ -161,8 +166,9 @@ def test_screening_without_a_valid_token_is_refused(page, tmp_path):
     f.write_text("name,description\nA,B\n", encoding="utf-8")
     page.goto(page.base + "/screening")
     page.set_input_files("input[name=file]", str(f))
-    page.fill("input[name=token]", "ht_wrong")
+    page.fill("input[data-token]", "ht_wrong")
     page.click("#screen-form button")
+    page.wait_for_selector("#error")
     assert "not valid" in page.text_content("#error")
 
 
