@@ -315,3 +315,34 @@ def test_snapshots_follow_the_store_and_go_when_unused(tmp_path):
     assert not first.path.exists()  # retired and unread: deleted
     snaps.close()
     assert not second.path.exists()
+
+
+# --------------------------------------------------------------------------- /docs
+
+
+def test_docs_work_offline_under_the_csp(base, tmp_path):
+    """/docs links only files of this server, runs no inline script, and those files are Swagger UI's."""
+    import importlib.util
+    import re
+
+    from fastapi.testclient import TestClient
+
+    if importlib.util.find_spec("fastapi_offline") is None:
+        msg = "fastapi-offline (Swagger UI's files) is not installed: pip install -r requirements.lock"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    app, _, _ = make_app(base, tmp_path)
+    with TestClient(app) as c:
+        page = c.get("/docs")
+        assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
+        assert scripts and all('src="/' in attrs and not body.strip() for attrs, body in scripts)  # none inline
+        links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert links and all(u.startswith("/") and not u.startswith("//") for u in links)  # nothing from elsewhere
+        for u in links:
+            r = c.get(u)
+            assert r.status_code == 200 and len(r.content) > 100, u
+        assert b"SwaggerUIBundle" in c.get("/docs/assets/swagger-ui-bundle.js").content
+        assert c.get("/docs/assets/..%2Fdocs.py").status_code == 404
+        assert c.get("/openapi.json").status_code == 200

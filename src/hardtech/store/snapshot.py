@@ -98,7 +98,6 @@ class Snapshots:
         self._folder: Path | None = None
         self._n = 0
         self._failed_at = 0.0
-        self._closed = False
 
     def changed(self) -> bool:
         cur = self._current
@@ -161,8 +160,6 @@ class Snapshots:
     def _copy(self) -> None:
         import duckdb
 
-        if self._closed:
-            raise StoreError("the server is shutting down")
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="hardtech-serve-"))
             weakref.finalize(self, shutil.rmtree, str(self._folder), True)
@@ -187,11 +184,9 @@ class Snapshots:
             old.retire()
 
     def close(self) -> None:
+        """Retire the current copy (deleted when its last reader is done); a later lease copies anew."""
         with self._copying:
-            self._closed = True
             with self._swap:
                 old, self._current = self._current, None
             if old is not None:
                 old.retire()
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)

@@ -84,7 +84,8 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429.
     """
     from hardtech.errors import StoreError
-    from hardtech.presentation.api import routes_analytics, routes_orgs, routes_report, routes_screening, routes_writes
+    from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
+                                           routes_writes)
     from hardtech.store.connection import Store
 
     db = Path(db)
@@ -110,7 +111,7 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     app.state.hardtech = st
     errors.install(app)
     for r in (meta, routes_orgs.router, routes_analytics.router, routes_screening.router, routes_writes.router,
-              routes_report.router):
+              routes_report.router, docs.router):
         app.include_router(r)
     if dashboard:
         from hardtech.presentation.web import install as install_web

@@ -37,7 +37,7 @@ class WorkPool:
         self.name = name
         self.workers = max(1, int(workers))
         self.queue = max(0, int(queue))
-        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"hardtech-{name}")
+        self._executor: ThreadPoolExecutor | None = None  # started on first use, again after `close`
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, Future] = {}
         self._durations: deque[float] = deque(maxlen=50)
@@ -61,6 +61,8 @@ class WorkPool:
                 return fut
             if len(self._inflight) >= self.workers + self.queue:
                 raise Busy(self.name, self._retry_after())
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"hardtech-{self.name}")
             fut = self._executor.submit(self._timed, fn, *args)
             self._inflight[key] = fut
         fut.add_done_callback(lambda _f, key=key: self._forget(key, _f))
@@ -93,4 +95,8 @@ class WorkPool:
         return max(1, min(600, math.ceil(typical * waves)))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the threads (running work finishes; waiting work is cancelled); a later submit starts anew."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
