@@ -346,3 +346,22 @@ def test_docs_work_offline_under_the_csp(base, tmp_path):
         assert b"SwaggerUIBundle" in c.get("/docs/assets/swagger-ui-bundle.js").content
         assert c.get("/docs/assets/..%2Fdocs.py").status_code == 404
         assert c.get("/openapi.json").status_code == 200
+
+
+def test_a_profile_by_id_wins_over_a_name_or_alias(tmp_path):
+    """`/organizations/xiaohongshu` was a 422 on the demo store with shared data: another organisation's name
+    is "Xiaohongshu". An exact id is unambiguous and wins; a name shared by two stays a clear 422."""
+    from hardtech.errors import UsageError
+    from hardtech.services.data import import_file
+    from hardtech.services.scoring import resolve_org
+    from hardtech.store.connection import Store
+
+    f = tmp_path / "o.csv"
+    f.write_text("org_id,kind,name_en\nxiaohongshu,company,Xingin\nunicorn:Xiaohongshu,startup,Xiaohongshu\n"
+                 "other,company,Xiaohongshu\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    import_file(db, "organizations", f, source="test (synthetic)", synthetic=True)
+    with Store(db, read_only=True) as s:
+        assert resolve_org(s, "xiaohongshu") == "xiaohongshu"
+        with pytest.raises(UsageError, match="several"):
+            resolve_org(s, "Xiaohongshu")  # a name two organisations share (not an id): still ambiguous

@@ -23,6 +23,8 @@ def resolve_org(store: Store, text: str) -> str:
             [f"%{text}%", f"%{text}%"]).fetchall()
         hint = f"; did you mean: {', '.join(r[0] for r in near)}" if near else ""
         raise NotFound(f"no organisation {text!r} in the store{hint}")
+    if len(rows) > 1 and text in {r[0] for r in rows}:
+        return text  # an exact id is unambiguous, whatever other organisations are called
     if len(rows) > 1:
         raise UsageError(f"{text!r} matches several organisations: {', '.join(r[0] for r in rows[:8])}; give the id")
     return rows[0][0]

@@ -98,6 +98,7 @@ def import_upload(request: Request,
                   mapping: Optional[str] = Query(None, max_length=64, description="Name of a shipped mapping "
                                                                                   "(`hardtech mappings`); never a path."),
                   source: Optional[str] = Query(None, max_length=200, description="Source name recorded on every row."),
+                  synthetic: bool = Query(False, description="Flag every row `synthetic` (generated, not real data)."),
                   writer: str = Depends(require_writer)):
     """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`."""
     from hardtech.sources.mapping import shipped_mappings
@@ -111,6 +112,7 @@ def import_upload(request: Request,
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
         result = write(request, lambda s: import_file(s, table, path, mapping=mapping,
-                                                      source=source or f"upload by token {writer}"))
+                                                      source=source or f"upload by token {writer}",
+                                                      synthetic=True if synthetic else None))
     return JSONBytes({"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
                       "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns})
