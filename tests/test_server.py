@@ -99,7 +99,7 @@ def test_report_needs_a_token_and_a_title_only_rerenders(base, tmp_path, monkeyp
     collect = Hold(build.collect)
     collect.release.set()
     monkeypatch.setattr(build, "collect", collect)
-    app, _, token = make_app(base, tmp_path)
+    app, _, token = make_app(base, tmp_path, worker_processes=False)  # threads: the counter sees the calls
 
     async def go():
         async with client(app) as c:
@@ -126,7 +126,7 @@ def test_a_full_jobs_pool_answers_429_and_reads_go_on(base, tmp_path, monkeypatc
 
     hold = Hold(build.collect)
     monkeypatch.setattr(build, "collect", hold)
-    app, _, token = make_app(base, tmp_path, job_workers=1, job_queue=0)
+    app, _, token = make_app(base, tmp_path, job_workers=1, job_queue=0, worker_processes=False)
 
     async def go():
         async with client(app) as c:
@@ -182,7 +182,7 @@ def test_reads_do_not_wait_behind_a_write(base, tmp_path, monkeypatch):
 
     hold = Hold(importer.import_file)
     monkeypatch.setattr(importer, "import_file", hold)
-    app, _, token = make_app(base, tmp_path)
+    app, _, token = make_app(base, tmp_path, worker_processes=False)
     data = b"org_id,kind,name_en,country,city\nheld-import,startup,Held Import Co,CN,Xi'an\n"
 
     async def go():

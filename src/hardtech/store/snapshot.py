@@ -60,7 +60,7 @@ class Snapshot:
         with self._lock:
             self._users += 1
 
-    def _release(self) -> None:
+    def release(self) -> None:
         with self._lock:
             self._users -= 1
             drop = self._retired and not self._users
@@ -110,9 +110,16 @@ class Snapshots:
 
     @contextmanager
     def lease(self, fresh: bool = False) -> Iterator[Snapshot]:
-        """The snapshot to read, held until the block ends (a retired copy is deleted after its last reader).
+        """The snapshot to read, held until the block ends (a retired copy is deleted after its last reader)."""
+        snap = self.acquire(fresh)
+        try:
+            yield snap
+        finally:
+            snap.release()
 
-        Copied anew first only when the store changed and `fresh` is asked, or when there is no copy yet."""
+    def acquire(self, fresh: bool = False) -> Snapshot:
+        """The snapshot to read, held until `release()`. Copied anew first only when the store changed and
+        `fresh` is asked, or when there is no copy yet."""
         if self._current is None or (fresh and self.changed()):
             with self._copying:
                 try:
@@ -126,10 +133,7 @@ class Snapshots:
             if snap is None:
                 raise StoreError("the server is shutting down")
             snap._take()
-        try:
-            yield snap
-        finally:
-            snap._release()
+        return snap
 
     def renew(self) -> bool:
         """Copy now if the store changed and nobody else is copying; False when it could not (yet)."""

@@ -76,12 +76,13 @@ class Guard:
 
 def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5 * 1024 * 1024,
                max_upload_rows: int = 5000, dashboard: bool = True, read_workers: int = 2, read_queue: int = 256,
-               job_workers: int = 1, job_queue: int = 2) -> FastAPI:
+               job_workers: int = 1, job_queue: int = 2, worker_processes: bool = True) -> FastAPI:
     """The REST API over one store (and the dashboard unless `dashboard=False`).
 
     Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
     Computations run in two bounded pools (`state.AppState`): reads (`read_workers` at once, `read_queue`
-    waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429.
+    waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429. Jobs and
+    imports run in worker processes unless `worker_processes=False` (threads: tests that hold a job use it).
     """
     from hardtech.errors import StoreError
     from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
@@ -96,7 +97,8 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     Store(db, read_only=read_only).close()
     config = ApiConfig(db=db.resolve(), read_only=read_only, max_upload_bytes=int(max_upload_bytes),
                        max_upload_rows=int(max_upload_rows), read_workers=int(read_workers),
-                       read_queue=int(read_queue), job_workers=int(job_workers), job_queue=int(job_queue))
+                       read_queue=int(read_queue), job_workers=int(job_workers), job_queue=int(job_queue),
+                       processes=bool(worker_processes))
     st = AppState(config)
 
     @asynccontextmanager

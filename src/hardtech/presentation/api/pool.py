@@ -9,7 +9,9 @@ the same key share one computation, and a client that gives up does not cancel w
 (or the cache) will use.
 
 Bookkeeping uses `concurrent.futures` and a lock, not the event loop, so the pool works from any
-thread and under any loop (uvicorn, the test client, schemathesis).
+thread and under any loop (uvicorn, the test client, schemathesis). With `processes=True` the
+workers are spawned processes (for work that would hold the interpreter lock for seconds: see
+`jobs.py`); the function and its arguments must then be picklable.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Callable, Hashable
 
 
@@ -33,11 +35,14 @@ class Busy(Exception):
 
 
 class WorkPool:
-    def __init__(self, name: str, workers: int, queue: int) -> None:
+    def __init__(self, name: str, workers: int, queue: int, processes: bool = False,
+                 initializer: Callable[[], None] | None = None) -> None:
         self.name = name
         self.workers = max(1, int(workers))
         self.queue = max(0, int(queue))
-        self._executor: ThreadPoolExecutor | None = None  # started on first use, again after `close`
+        self.processes = processes
+        self.initializer = initializer
+        self._executor: Executor | None = None  # started on first use, again after `close`
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, Future] = {}
         self._durations: deque[float] = deque(maxlen=50)
@@ -62,11 +67,20 @@ class WorkPool:
             if len(self._inflight) >= self.workers + self.queue:
                 raise Busy(self.name, self._retry_after())
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"hardtech-{self.name}")
-            fut = self._executor.submit(self._timed, fn, *args)
+                self._executor = self._start()
+            t0 = time.perf_counter()
+            fut = self._executor.submit(fn, *args)
             self._inflight[key] = fut
-        fut.add_done_callback(lambda _f, key=key: self._forget(key, _f))
+        fut.add_done_callback(lambda _f, key=key, t0=t0: self._forget(key, _f, t0))
         return fut
+
+    def _start(self) -> Executor:
+        if self.processes:
+            import multiprocessing
+
+            return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=self.initializer)
+        return ThreadPoolExecutor(self.workers, thread_name_prefix=f"hardtech-{self.name}")
 
     async def run(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
         """Await fn(*args) computed in the pool (shared with any request for the same key)."""
@@ -77,14 +91,8 @@ class WorkPool:
         """The blocking form of `run`, for code already on a worker thread."""
         return self.submit(key, fn, *args).result()
 
-    def _timed(self, fn, *args):
-        t0 = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            self._durations.append(time.perf_counter() - t0)
-
-    def _forget(self, key: Hashable, fut: Future) -> None:
+    def _forget(self, key: Hashable, fut: Future, t0: float) -> None:
+        self._durations.append(time.perf_counter() - t0)  # from submission: waiting included, so a safe estimate
         with self._lock:
             if self._inflight.get(key) is fut:
                 del self._inflight[key]

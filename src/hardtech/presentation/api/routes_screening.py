@@ -32,12 +32,12 @@ def run_screening(request: Request, file: UploadFile) -> tuple[str, object]:
     Called on a worker thread (it reads the upload), so it waits for the pool with a blocking call."""
     import secrets
 
-    from hardtech.analytics.screening import screen
+    from hardtech.presentation.api.jobs import screening_job
 
     st = state(request)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
-        result = st.jobs.call(("screening", secrets.token_hex(8)), screen, path)
+        result = st.jobs.call(("screening", secrets.token_hex(8)), screening_job, str(path))
     return st.screenings.add(result), result
 
 

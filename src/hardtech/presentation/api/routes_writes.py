@@ -100,9 +100,10 @@ def import_upload(request: Request,
                   source: Optional[str] = Query(None, max_length=200, description="Source name recorded on every row."),
                   synthetic: bool = Query(False, description="Flag every row `synthetic` (generated, not real data)."),
                   writer: str = Depends(require_writer)):
-    """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`."""
+    """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`.
+    Runs in the writes worker process, one import at a time; reads go on meanwhile on the previous state."""
+    from hardtech.presentation.api.jobs import import_job
     from hardtech.sources.mapping import shipped_mappings
-    from hardtech.store.importer import import_file
 
     if mapping is not None and mapping not in shipped_mappings():
         raise UsageError(f"unknown mapping {mapping!r}; shipped mappings: {', '.join(sorted(shipped_mappings()))}")
@@ -111,8 +112,6 @@ def import_upload(request: Request,
     st = state(request)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
-        result = write(request, lambda s: import_file(s, table, path, mapping=mapping,
-                                                      source=source or f"upload by token {writer}",
-                                                      synthetic=True if synthetic else None))
-    return JSONBytes({"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
-                      "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns})
+        result = st.write_job(import_job, table, str(path), mapping, source or f"upload by token {writer}",
+                              synthetic)
+    return JSONBytes(result)

@@ -14,6 +14,7 @@ How a read is answered (`AppState.read`):
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 from collections import OrderedDict
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-from hardtech.presentation.api.pool import WorkPool
+from hardtech.presentation.api.pool import Busy, WorkPool
 from hardtech.store.snapshot import Snapshots
 
 
@@ -37,6 +38,8 @@ class ApiConfig:
     read_queue: int = 256
     job_workers: int = 1
     job_queue: int = 2
+    write_queue: int = 4
+    processes: bool = True  # reports, screening and imports in worker processes (False: threads, for tests)
 
 
 class Answers:
@@ -112,11 +115,15 @@ class AppState:
         self.snapshots = Snapshots(config.db)
         self.answers = Answers(config.cache_entries)
         self.reads = WorkPool("read", config.read_workers, config.read_queue)
-        self.jobs = WorkPool("report and screening", config.job_workers, config.job_queue)
+        from hardtech.presentation.api.jobs import warm
+
+        self.jobs = WorkPool("report and screening", config.job_workers, config.job_queue, config.processes, warm)
+        self.writes = WorkPool("import", 1, config.write_queue, config.processes, warm)
         self.screenings = Screenings(config.kept_screenings)
-        self.report_analyses = Answers(4)  # per (language, scope): what a report is made of
-        self.report_renders = Answers(16)  # per (language, format, scope, title): the bytes sent
+        self.reports = Answers(16)  # per (language, format, scope, title): the bytes sent
         self._renewing = threading.Lock()
+        self._writers = 0  # writes running or waiting for the store
+        self._writers_lock = threading.Lock()
         self._background: set = set()
 
     # -- reads ----------------------------------------------------------------------------------
@@ -175,23 +182,43 @@ class AppState:
         threading.Thread(target=renew, name="hardtech-snapshot", daemon=True).start()
 
     # -- jobs and writes --------------------------------------------------------------------------
-    async def job(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Any:
-        """fn(state, snapshot, *args) in the jobs pool (reports, screening): never in the way of reads."""
-        def run():
-            with self.snapshots.lease(fresh=True) as snap:
-                return fn(self, snap, *args)
-        return await self.jobs.run(("job", key), run)
+    async def job(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+        """(state, fn(snapshot path, state, *args)) in the jobs pool (reports): never in the way of reads.
+        The snapshot of the current store state is held until the job is done."""
+        snap = await asyncio.to_thread(self.snapshots.acquire, True)
+        try:
+            return snap.state, await self.jobs.run(("job", key), fn, str(snap.path), snap.state, *args)
+        finally:
+            snap.release()
 
     def write(self, fn: Callable[[Any], Any]) -> Any:
-        """fn(store) on a read-write connection to the store itself, then a fresh snapshot."""
+        """fn(store) on a read-write connection to the store itself (small writes: watchlists), then a fresh
+        snapshot. Reads go on meanwhile, on the previous snapshot."""
         from hardtech.store.connection import Store
 
         with self.snapshots.writing():
             with Store(self.config.db) as store:
                 return fn(store)
 
+    def write_job(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(store path, *args) in the writes pool (imports), one at a time, then a fresh snapshot; 429 when
+        `write_queue` writes already wait. Blocking: call it from a worker thread."""
+        import secrets
+
+        with self._writers_lock:
+            if self._writers > self.config.write_queue:
+                raise Busy(self.writes.name, self.writes._retry_after())
+            self._writers += 1
+        try:
+            with self.snapshots.writing():  # one write at a time, and no copy of the store while it is written
+                return self.writes.call(("write", secrets.token_hex(8)), fn, str(self.config.db), *args)
+        finally:
+            with self._writers_lock:
+                self._writers -= 1
+
     def close(self) -> None:
         self.reads.close()
         self.jobs.close()
+        self.writes.close()
         self.snapshots.close()
 

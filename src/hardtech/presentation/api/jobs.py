@@ -1,0 +1,87 @@
+"""The server's heavy work as plain functions of plain arguments, so that it can run in worker processes.
+
+Why processes: a report is tens of seconds of Python (the PDF more), a screening classifies a whole
+upload, an import parses and checks every row. On a thread of the server they hold the interpreter
+lock for most of that time, and every cached answer the event loop sends waits its turn behind
+them. In a process of their own they only share the cores. Each function takes paths and values,
+not the server's objects, and returns what the response needs.
+
+`report_job` keeps the last analyses (per store state, language and scope) in the worker process: a
+new title for the same store is a render, not a new analysis.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+_analyses: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+KEPT_ANALYSES = 4
+
+
+def warm() -> None:
+    """Import what the jobs need once, when a worker process starts (not in the first request)."""
+    import hardtech.analytics.screening  # noqa: F401
+    import hardtech.services.report  # noqa: F401
+    import hardtech.store.importer  # noqa: F401
+
+
+def _analysis(path: str, state: str, lang: str, scopes: tuple[str, ...]):
+    from hardtech.services.report import report_analysis
+
+    key = (state, lang, scopes)
+    with _lock:
+        if key in _analyses:
+            _analyses.move_to_end(key)
+            return _analyses[key]
+    report = report_analysis(path, lang, scopes)
+    with _lock:
+        _analyses[key] = report
+        while len(_analyses) > KEPT_ANALYSES:
+            _analyses.popitem(last=False)
+    return report
+
+
+def report_job(path: str, state: str, label: str, lang: str, pdf: bool, scopes: tuple[str, ...],
+               title: str | None) -> tuple[bytes, str]:
+    """The white paper of the snapshot at `path` (store state `state`) as (bytes, media type)."""
+    from hardtech.errors import UsageError
+    from hardtech.services.report import render_report
+    from hardtech.store.connection import Store
+
+    with Store(path, read_only=True):  # held open: the report's many short opens reuse it
+        analysis = _analysis(path, state, lang, scopes)
+    if not pdf:
+        return render_report(analysis, title, label).encode("utf-8"), "text/html; charset=utf-8"
+    folder = Path(tempfile.mkdtemp(prefix="hardtech-report-"))
+    try:
+        out = folder / f"report-{lang}.pdf"
+        render_report(analysis, title, label, out)
+        if not out.exists():
+            raise UsageError("this installation could not make the PDF; ask for the HTML report")
+        return out.read_bytes(), "application/pdf"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def screening_job(upload: str):
+    """The ranked shortlist of an uploaded file of applicants (a `ScreenResult`)."""
+    from hardtech.analytics.screening import screen
+
+    return screen(upload)
+
+
+def import_job(db: str, table: str, upload: str, mapping: str | None, source: str, synthetic: bool) -> dict:
+    """Import an uploaded file into the store at `db` (the caller holds the store's write side meanwhile)."""
+    from hardtech.store.connection import Store
+    from hardtech.store.importer import import_file
+
+    with Store(db) as store:
+        result = import_file(store, table, upload, mapping=mapping, source=source,
+                             synthetic=True if synthetic else None)
+    return {"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
+            "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns}
