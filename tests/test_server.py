@@ -151,7 +151,7 @@ def test_a_full_jobs_pool_answers_429_and_reads_go_on(base, tmp_path, monkeypatc
 def test_a_full_reads_pool_answers_429_but_never_for_a_cached_answer(base, tmp_path, monkeypatch):
     from hardtech.services import search
 
-    app, _, _ = make_app(base, tmp_path, read_workers=1, read_queue=0)
+    app, _, _ = make_app(base, tmp_path, read_workers=1, read_queue=0, worker_processes=False)
     hold = Hold(search.org_profile)
 
     async def go():

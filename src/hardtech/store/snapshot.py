@@ -45,10 +45,11 @@ def fingerprint(db: str | Path) -> tuple:
 class Snapshot:
     """One copy of the store, open read-only while anyone reads it; `state` names the store state it holds."""
 
-    def __init__(self, path: Path, fp: tuple) -> None:
+    def __init__(self, path: Path, fp: tuple, seq: int = 0) -> None:
         from hardtech.store.connection import Store
 
         self.path = path
+        self.seq = seq  # later copies have larger numbers
         self.fingerprint = fp
         self.state = hashlib.sha256(repr(fp[1:]).encode()).hexdigest()[:16]
         self.anchor = Store(path, read_only=True)  # keeps DuckDB's instance open: later opens are cheap
@@ -181,7 +182,7 @@ class Snapshots:
                 shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
         finally:
             con.close()
-        snap = Snapshot(dst, fp)
+        snap = Snapshot(dst, fp, self._n)
         with self._swap:
             old, self._current = self._current, snap
         if old is not None:

@@ -23,6 +23,31 @@ _lock = threading.Lock()
 KEPT_ANALYSES = 4
 
 
+_anchors: OrderedDict = OrderedDict()  # snapshot path → an open connection, in this worker process
+
+
+def warm_reads() -> None:
+    """Import what reads need once, when a reads worker process starts."""
+    import hardtech.services.ecosystem  # noqa: F401
+    import hardtech.services.scoring  # noqa: F401
+    import hardtech.services.search  # noqa: F401
+
+
+def on_snapshot(path: str, compute):
+    """compute(path) with a connection to the snapshot held open in this worker, so that the service's own
+    short opens of it cost microseconds instead of ~85 ms; the connections of older snapshots are closed."""
+    from hardtech.store.connection import Store
+
+    with _lock:
+        if path in _anchors:
+            _anchors.move_to_end(path)
+        else:
+            _anchors[path] = Store(path, read_only=True)
+            while len(_anchors) > 2:
+                _anchors.popitem(last=False)[1].close()
+    return compute(path)
+
+
 def warm() -> None:
     """Import what the jobs need once, when a worker process starts (not in the first request)."""
     import hardtech.analytics.screening  # noqa: F401

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import List, Literal, Optional
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hardtech.errors import UsageError
 from hardtech.presentation.api.deps import no_cache, org_filters, state
-from hardtech.presentation.api.encode import JSONBytes, dumps
+from hardtech.presentation.api.encode import JSONBytes, encoded
 from hardtech.services import search
 from hardtech.services.search import Filters
 
@@ -16,8 +17,9 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
 
 async def _cached(request: Request, key, fn):
-    """fn(db) on the current store state (computed in the read pool, kept in memory), as JSON."""
-    a = await state(request).read(("json",) + tuple(key), lambda db: dumps(fn(db)), fresh=no_cache(request))
+    """fn(db) on the current store state (computed and encoded in the read pool, kept in memory), as JSON.
+    fn must pickle: a `partial` of a module-level function."""
+    a = await state(request).read(("json",) + tuple(key), partial(encoded, fn), fresh=no_cache(request))
     return JSONBytes(a.value, headers=a.headers())
 
 
@@ -25,7 +27,8 @@ async def ranking_data(request: Request, year: int | None, by: str, scope: str, 
                        filters: Filters):
     """A ranking for the current store state; the API and the dashboard share it (and its cache key)."""
     return await state(request).read(("rank", year, by, scope, top, currency, filters),
-                                     lambda db: _ranking(db, year, by, scope, top, currency, filters),
+                                     partial(_ranking, year=year, by=by, scope=scope, top=top, currency=currency,
+                                             filters=filters),
                                      fresh=no_cache(request))
 
 
@@ -53,12 +56,46 @@ def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currenc
 
 async def flows_data(request: Request, by: str, period: str, metric: str, currency: str):
     """Funding per group and period for the current store state; the API and the dashboard share it."""
+    return await state(request).read(("flows", by, period, metric, currency),
+                                     partial(_flows, by=by, period=period, metric=metric, currency=currency),
+                                     fresh=no_cache(request))
+
+
+def _flows(db, by: str, period: str, metric: str, currency: str) -> dict:
     from hardtech.services.ecosystem import flow_rows
 
-    return await state(request).read(
-        ("flows", by, period, metric, currency),
-        lambda db: {"by": by, "period": period, "metric": metric, "currency": currency,
-                    "rows": flow_rows(db, by, period, metric, currency)}, fresh=no_cache(request))
+    return {"by": by, "period": period, "metric": metric, "currency": currency,
+            "rows": flow_rows(db, by, period, metric, currency)}
+
+
+def _shift(db, period: str, currency: str) -> dict:
+    from hardtech.services.ecosystem import shift_rows
+
+    return {"period": period, "currency": currency, "rows": shift_rows(db, period, currency)}
+
+
+def _regions(db, level: str, country: str) -> dict:
+    from hardtech.services.ecosystem import region_rows
+
+    return {"level": level, "country": country, "rows": region_rows(db, level, country)}
+
+
+def compare(db, names: tuple[str, ...]) -> dict:
+    from hardtech.services.ecosystem import compare_regions
+
+    return compare_regions(db, list(names))
+
+
+def _clusters(db, min_members: int) -> dict:
+    from hardtech.services.ecosystem import cluster_rows
+
+    return {"min_members": min_members, "rows": cluster_rows(db, min_members)}
+
+
+def _match(db, kind: str, name: str, top: int) -> dict:
+    from hardtech.services.ecosystem import match_rows
+
+    return {kind: name, "rows": match_rows(db, kind, name, top)}
 
 
 @router.get("/rankings", response_class=JSONBytes, summary="R&D rankings")
@@ -84,48 +121,35 @@ async def flows(request: Request, by: Literal["field", "typology", "sector", "re
 @router.get("/flows/shift", response_class=JSONBytes, summary="The shift from model innovation to technology")
 async def flows_shift(request: Request, period: Literal["year", "quarter"] = "year",
                 currency: Literal["USD", "EUR", "CNY"] = "USD"):
-    from hardtech.services.ecosystem import shift_rows
-
-    return await _cached(request, ("shift", period, currency),
-                   lambda db: {"period": period, "currency": currency, "rows": shift_rows(db, period, currency)})
+    return await _cached(request, ("shift", period, currency), partial(_shift, period=period, currency=currency))
 
 
 @router.get("/regions", response_class=JSONBytes, summary="Regional ecosystems")
 async def regions(request: Request, level: Literal["city", "province"] = "city",
             country: str = Query("CN", min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")):
     """Organisations per field, location quotients, R&D and funding per region."""
-    from hardtech.services.ecosystem import region_rows
-
     country = country.upper()
-    return await _cached(request, ("regions", level, country),
-                   lambda db: {"level": level, "country": country, "rows": region_rows(db, level, country)})
+    return await _cached(request, ("regions", level, country), partial(_regions, level=level, country=country))
 
 
 @router.get("/regions/compare", response_class=JSONBytes, summary="Compare regions")
 async def regions_compare(request: Request, name: List[str] = Query(..., min_length=2, max_length=8,
                                                              description="Two or more regions: name=西安&name=杭州")):
     """Each region's scorecard (factors with their inputs, or "no data") and which region leads each factor."""
-    from hardtech.services.ecosystem import compare_regions
-
     names = [n.strip() for n in name]
     if any(not n or len(n) > 100 for n in names):
         raise UsageError("each region name must be 1–100 characters")
-    return await _cached(request, ("compare", tuple(names)), lambda db: compare_regions(db, names))
+    return await _cached(request, ("compare", tuple(names)), partial(compare, names=tuple(names)))
 
 
 @router.get("/regions/clusters", response_class=JSONBytes, summary="Clusters")
 async def regions_clusters(request: Request, min_members: int = Query(3, ge=2, le=1000)):
     """Co-located organisations of one field, with the investors they share."""
-    from hardtech.services.ecosystem import cluster_rows
-
-    return await _cached(request, ("clusters", min_members),
-                   lambda db: {"min_members": min_members, "rows": cluster_rows(db, min_members)})
+    return await _cached(request, ("clusters", min_members), partial(_clusters, min_members=min_members))
 
 
 async def _matches(request: Request, kind: Literal["startup", "investor"], name: str, top: int):
-    from hardtech.services.ecosystem import match_rows
-
-    return await _cached(request, ("match", kind, name, top), lambda db: {kind: name, "rows": match_rows(db, kind, name, top)})
+    return await _cached(request, ("match", kind, name, top), partial(_match, kind=kind, name=name, top=top))
 
 
 @router.get("/match/startups/{org}", response_class=JSONBytes, summary="Investors for a startup")

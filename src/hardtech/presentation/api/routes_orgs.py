@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hardtech.presentation.api.deps import no_cache, org_filters, state
-from hardtech.presentation.api.encode import JSONBytes, dumps
+from hardtech.presentation.api.encode import JSONBytes, dumps, encoded
 from hardtech.services import search
 from hardtech.services.search import Filters
 
@@ -24,14 +25,15 @@ async def organizations(request: Request, filters: Filters = Depends(org_filters
                         with_star: bool = Query(False, description="Add each company's STAR verdict (slower the first time).")):
     """Organisations matching the filters, one page at a time, with the total count."""
     a = await state(request).read(("orgs", filters, sort, limit, offset, with_star),
-                                  lambda db: dumps(search.search_orgs(db, filters, sort, limit, offset, with_star)),
+                                  partial(encoded, partial(search.search_orgs, filters=filters, sort=sort, limit=limit,
+                                                           offset=offset, with_star=with_star)),
                                   fresh=no_cache(request))
     return JSONBytes(a.value, headers=a.headers())
 
 
 async def aggregate_data(request: Request, by: str, filters: Filters):
     """Counts per group under the filters; the API and the dashboard share it (and its cache key)."""
-    return await state(request).read(("agg", by, filters), lambda db: search.aggregate_orgs(db, by, filters),
+    return await state(request).read(("agg", by, filters), partial(search.aggregate_orgs, by=by, filters=filters),
                                      fresh=no_cache(request))
 
 
@@ -49,7 +51,7 @@ def _profile(db, org_id: str) -> tuple[dict, bytes]:
 
 async def profile_data(request: Request, org_id: str):
     """The profile as (dict, encoded bytes), computed once per store state for the API and the dashboard."""
-    return await state(request).read(("profile", org_id), lambda db: _profile(db, org_id), fresh=no_cache(request))
+    return await state(request).read(("profile", org_id), partial(_profile, org_id=org_id), fresh=no_cache(request))
 
 
 @router.get("/organizations/{org_id}", response_class=JSONBytes, summary="One organisation's profile")

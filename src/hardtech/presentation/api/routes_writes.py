@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
@@ -54,7 +55,7 @@ async def watchlists_data(request: Request) -> list[dict]:
 
 
 async def watchlist_data(request: Request, name: str) -> list[dict]:
-    return (await state(request).read(("watchlist", name), lambda db: _watchlist(db, name), fresh=True)).value
+    return (await state(request).read(("watchlist", name), partial(_watchlist, name=name), fresh=True)).value
 
 
 @router.get("/watchlists", response_class=JSONBytes, summary="Watchlists", tags=["watchlists"])

@@ -9,7 +9,9 @@ How a read is answered (`AppState.read`):
   `X-Hardtech-Stale` header) while the new one is computed in the background, on spare workers only;
   `Cache-Control: no-cache` asks to wait for the current state instead;
 - anything to compute goes to the `reads` pool (bounded; 429 when full). Reports and screening go to
-  the `jobs` pool, which has its own workers, so reads never wait behind them.
+  the `jobs` pool, imports to the `writes` pool, each with workers of their own, so reads never wait
+  behind them. All three run in worker processes (`jobs.py`), so that no computation holds the
+  interpreter lock that the event loop needs to send cached answers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
+from hardtech.presentation.api.jobs import on_snapshot, warm, warm_reads
 from hardtech.presentation.api.pool import Busy, WorkPool
 from hardtech.store.snapshot import Snapshots
 
@@ -43,23 +46,30 @@ class ApiConfig:
 
 
 class Answers:
-    """Computed answers per key (least recently used dropped), each with the store state it belongs to."""
+    """Computed answers per key (least recently used dropped), each with the store state it belongs to.
+
+    A value computed on an older snapshot (a late background refresh) never replaces one of a newer
+    snapshot: `seq` orders the snapshots."""
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
-        self._values: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[str, Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> tuple[str, Any] | None:
         with self._lock:
             hit = self._values.get(key)
-            if hit is not None:
-                self._values.move_to_end(key)
-            return hit
+            if hit is None:
+                return None
+            self._values.move_to_end(key)
+            return hit[0], hit[1]
 
-    def put(self, key: Hashable, state: str, value: Any) -> None:
+    def put(self, key: Hashable, state: str, value: Any, seq: int = 0) -> None:
         with self._lock:
-            self._values[key] = (state, value)
+            old = self._values.get(key)
+            if old is not None and old[2] > seq:
+                return
+            self._values[key] = (state, value, seq)
             self._values.move_to_end(key)
             while len(self._values) > self.entries:
                 self._values.popitem(last=False)
@@ -67,7 +77,7 @@ class Answers:
     def drop(self, which: Callable[[Hashable, Any], bool]) -> None:
         """Forget the answers for which which(key, value) is true."""
         with self._lock:
-            for key in [k for k, (_, v) in self._values.items() if which(k, v)]:
+            for key in [k for k, (_, v, _) in self._values.items() if which(k, v)]:
                 del self._values[key]
 
     def clear(self) -> None:
@@ -114,9 +124,7 @@ class AppState:
         self.config = config
         self.snapshots = Snapshots(config.db)
         self.answers = Answers(config.cache_entries)
-        self.reads = WorkPool("read", config.read_workers, config.read_queue)
-        from hardtech.presentation.api.jobs import warm
-
+        self.reads = WorkPool("read", config.read_workers, config.read_queue, config.processes, warm_reads)
         self.jobs = WorkPool("report and screening", config.job_workers, config.job_queue, config.processes, warm)
         self.writes = WorkPool("import", 1, config.write_queue, config.processes, warm)
         self.screenings = Screenings(config.kept_screenings)
@@ -124,47 +132,52 @@ class AppState:
         self._renewing = threading.Lock()
         self._writers = 0  # writes running or waiting for the store
         self._writers_lock = threading.Lock()
-        self._background: set = set()
 
     # -- reads ----------------------------------------------------------------------------------
-    async def read(self, key: Hashable, compute: Callable[[Path], Any], fresh: bool = False) -> Answer:
-        """compute(snapshot path) for the current store state, answered from memory whenever possible."""
+    async def read(self, key: Hashable, compute: Callable[[str], Any], fresh: bool = False) -> Answer:
+        """compute(snapshot path) for the current store state, answered from memory whenever possible.
+
+        `compute` runs in the reads pool (worker processes unless `processes=False`), so it must be
+        picklable: a module-level function, or a `functools.partial` of one with picklable arguments."""
         self._renew_in_background()
         hit = self.answers.get(key)
-        current = self.snapshots.state() if not fresh else None
-        if hit is not None and current is not None and hit[0] == current:
+        current = self.snapshots.state()
+        if hit is not None and hit[0] == current and not (fresh and self.snapshots.changed()):
             return Answer(hit[1], hit[0])
         if hit is not None and not fresh and current is not None:
             self._refresh_in_background(key, compute)
             return Answer(hit[1], hit[0], stale=True)
-        state, value = await self.reads.run(("read", key), self._compute, key, compute, fresh)
-        return Answer(value, state)
-
-    def read_now(self, key: Hashable, compute: Callable[[Path], Any]) -> Any:
-        """The blocking form of `read` (current state, no stale answer), for code on a worker thread."""
-        hit = self.answers.get(key)
-        state = self.snapshots.state()
-        if hit is not None and hit[0] == state:
-            return hit[1]
-        return self.reads.call(("read", key), self._compute, key, compute, False)[1]
-
-    def _compute(self, key: Hashable, compute: Callable[[Path], Any], fresh: bool) -> tuple[str, Any]:
-        with self.snapshots.lease(fresh=fresh) as snap:
+        if current is not None and not fresh:
+            snap = self.snapshots.acquire()  # a copy exists: no waiting
+        else:
+            snap = await asyncio.to_thread(self.snapshots.acquire, fresh)  # may copy the store first
+        try:
             hit = self.answers.get(key)
             if hit is not None and hit[0] == snap.state:
-                return hit
-            value = compute(snap.path)
-        self.answers.put(key, snap.state, value)
-        return snap.state, value
+                return Answer(hit[1], hit[0])
+            value = await self.reads.run(("read", key, snap.state), on_snapshot, str(snap.path), compute)
+        finally:
+            snap.release()
+        self.answers.put(key, snap.state, value, snap.seq)
+        return Answer(value, snap.state)
 
-    def _refresh_in_background(self, key: Hashable, compute: Callable[[Path], Any]) -> None:
+    def _refresh_in_background(self, key: Hashable, compute: Callable[[str], Any]) -> None:
         """Recompute a stale answer, but only on a worker that would otherwise be idle."""
         if not self.reads.has_room(spare_only=True):
             return
+        snap = self.snapshots.acquire()
         try:
-            self.reads.submit(("read", key), self._compute, key, compute, False)
-        except Exception:  # full after all: the next request will try again
-            pass
+            fut = self.reads.submit(("read", key, snap.state), on_snapshot, str(snap.path), compute)
+        except Busy:  # full after all: the next request will try again
+            snap.release()
+            return
+
+        def done(f):
+            snap.release()
+            if not f.cancelled() and f.exception() is None:
+                self.answers.put(key, snap.state, f.result(), snap.seq)
+
+        fut.add_done_callback(done)
 
     def _renew_in_background(self) -> None:
         """When the store file changed, copy it on a thread of its own; reads go on meanwhile."""

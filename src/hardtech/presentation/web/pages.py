@@ -11,7 +11,7 @@ it was sent in, and the choice sticks while the analyst browses.
 from __future__ import annotations
 
 from dataclasses import fields
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Optional
 from urllib.parse import urlencode
 
@@ -140,7 +140,8 @@ async def search_page(request: Request, filters: Filters = Depends(page_filters)
     st = state(request)
     size = 25
     res = (await st.read(("orgs-page", filters, sort, page),
-                         lambda db: search.search_orgs(db, filters, sort, size, (page - 1) * size, with_star=False),
+                         partial(search.search_orgs, filters=filters, sort=sort, limit=size, offset=(page - 1) * size,
+                                 with_star=False),
                          fresh=no_cache(request))).value
     pages = max(1, -(-res["total"] // size))
     return render(request, "search.html", filters=filters.active(), choices=_choices(), res=res, page=page,
@@ -175,13 +176,13 @@ async def rankings_page(request: Request, filters: Filters = Depends(page_filter
 
 @router.get("/regions", response_class=HTMLResponse)
 async def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"], max_length=8)):
-    from hardtech.services.ecosystem import compare_regions
+    from hardtech.presentation.api.routes_analytics import compare
 
     st = state(request)
     names = [n.strip() for n in name if n.strip()][:8]
     if len(names) < 2:
         raise ApiProblem(422, "compare needs two or more regions")
-    d = (await st.read(("compare", tuple(names)), lambda db: compare_regions(db, names),
+    d = (await st.read(("compare", tuple(names)), partial(compare, names=tuple(names)),
                        fresh=no_cache(request))).value
     rows = []
     for f in d.get("leaders", {}):
