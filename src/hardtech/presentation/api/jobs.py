@@ -26,8 +26,23 @@ KEPT_ANALYSES = 4
 _anchors: OrderedDict = OrderedDict()  # snapshot path → an open connection, in this worker process
 
 
+READ_NICE, JOB_NICE = 5, 10  # worker processes yield the cores to the server's event loop
+
+
+def _lower_priority(step: int) -> None:
+    """In a worker process: a lower scheduling priority, so that the event loop, which sends the cached answers
+    most requests get, is not starved of a core by a computation; harmless where `os.nice` is missing."""
+    import os
+
+    try:
+        os.nice(step)
+    except (AttributeError, OSError):
+        pass
+
+
 def warm_reads() -> None:
-    """Import what reads need once, when a reads worker process starts."""
+    """Import what reads need once, when a reads worker process starts; lower its priority."""
+    _lower_priority(READ_NICE)
     import hardtech.services.ecosystem  # noqa: F401
     import hardtech.services.scoring  # noqa: F401
     import hardtech.services.search  # noqa: F401
@@ -42,14 +57,17 @@ def on_snapshot(path: str, compute):
         if path in _anchors:
             _anchors.move_to_end(path)
         else:
-            _anchors[path] = Store(path, read_only=True)
+            _anchors[path] = anchor = Store(path, read_only=True)
+            anchor.con.execute("SET threads = 1")  # one core per worker: the workers are the parallelism
             while len(_anchors) > 2:
                 _anchors.popitem(last=False)[1].close()
     return compute(path)
 
 
 def warm() -> None:
-    """Import what the jobs need once, when a worker process starts (not in the first request)."""
+    """Import what the jobs need once, when a worker process starts (not in the first request); lower its
+    priority."""
+    _lower_priority(JOB_NICE)
     import hardtech.analytics.screening  # noqa: F401
     import hardtech.services.report  # noqa: F401
     import hardtech.store.importer  # noqa: F401
