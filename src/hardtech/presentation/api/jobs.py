@@ -26,7 +26,7 @@ KEPT_ANALYSES = 4
 _anchors: OrderedDict = OrderedDict()  # snapshot path → an open connection, in this worker process
 
 
-READ_NICE, JOB_NICE = 5, 10  # worker processes yield the cores to the server's event loop
+READ_NICE, JOB_NICE = 2, 10  # worker processes yield the cores to the server's event loop
 
 
 def _lower_priority(step: int) -> None:

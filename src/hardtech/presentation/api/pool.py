@@ -54,9 +54,12 @@ class WorkPool:
             return len(self._inflight)
 
     def has_room(self, spare_only: bool = False) -> bool:
-        """Whether a new computation would be accepted (`spare_only`: would start without waiting)."""
+        """Whether a new computation would be accepted; `spare_only`: would start at once and still leave a
+        worker free for the next request (background work never takes the last one)."""
         with self._lock:
-            return len(self._inflight) < self.workers + (0 if spare_only else self.queue)
+            if spare_only:
+                return len(self._inflight) < max(1, self.workers - 1)
+            return len(self._inflight) < self.workers + self.queue
 
     def submit(self, key: Hashable, fn: Callable[..., Any], *args: Any) -> Future:
         """The future of fn(*args) for this key: the one already running, a new one, or `Busy`."""
