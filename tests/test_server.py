@@ -264,6 +264,10 @@ def test_cli_writes_work_while_the_server_reads(base, tmp_path):
         new_token = outs[-1].stdout.split('"token": "')[1].split('"')[0]
         r = c.put("/api/v1/watchlists/cli/items/smic", headers=auth(new_token))
         assert r.status_code == 200, r.text  # the server sees what the CLI wrote
+        revoked = subprocess.run([sys.executable, "-m", "hardtech", "token", "revoke", "cli-2", "--db", str(db)],
+                                 capture_output=True, text=True, env=env, timeout=120)
+        assert revoked.returncode == 0, revoked.stderr[-2000:]
+        problem(c.put("/api/v1/watchlists/cli/items/huawei", headers=auth(new_token)), 401)  # at once
     assert served[0] > 3 and not errors
 
 
