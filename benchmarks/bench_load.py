@@ -187,6 +187,30 @@ def quantiles(lat: list[float]) -> dict:
 # --------------------------------------------------------------------------- the authorised writer and reporter
 
 
+class MemoryWatch(threading.Thread):
+    """The server's resident memory with its worker processes, sampled every second; `peak_mb` the largest sum."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_mb = 0.0
+        self.processes = 0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.pid)
+        while not self.halt.wait(1.0):
+            try:
+                procs = [root] + root.children(recursive=True)
+                mb = sum(p.memory_info().rss for p in procs) / 2**20
+            except psutil.Error:
+                continue
+            if mb > self.peak_mb:
+                self.peak_mb, self.processes = mb, len(procs)
+
+
 def timed_call(fn, out: dict, key: str) -> None:
     t0 = time.perf_counter()
     try:
@@ -250,6 +274,8 @@ def main() -> None:
 
     port = free_port()
     proc = start_server(db, port)
+    memory = MemoryWatch(proc.pid)
+    memory.start()
     log = ""
     try:
         health = Stats()
@@ -276,6 +302,7 @@ def main() -> None:
         report.join(600)
         imp.join(600)
     finally:
+        memory.halt.set()
         log = stop(proc)
     after = counts(db)
     expected = dict(before)
@@ -299,6 +326,7 @@ def main() -> None:
         "count_differences": {k: (expected.get(k), after.get(k)) for k in set(after) | set(expected)
                               if after.get(k) != expected.get(k)},
         "server_errors_logged": log.count("Traceback"),
+        "server_peak_rss_mb": round(memory.peak_mb), "server_processes_at_peak": memory.processes,
     }
     print(json.dumps(result, indent=2, default=str))
     ok = (result["failed"] == 0 and result["reads"].get("p99", 1e9) <= 500 and result["counts_as_expected"]

@@ -104,6 +104,10 @@ class Snapshots:
         cur = self._current
         return cur is None or fingerprint(self.db) != cur.fingerprint
 
+    def due(self) -> bool:
+        """Changed, and not refused a moment ago (another process writing the store): time to copy it."""
+        return time.monotonic() - self._failed_at >= self.retry_s and self.changed()
+
     def state(self) -> str | None:
         """The state of the current copy (None before the first one)."""
         cur = self._current
@@ -138,7 +142,7 @@ class Snapshots:
 
     def renew(self) -> bool:
         """Copy now if the store changed and nobody else is copying; False when it could not (yet)."""
-        if not self.changed() or time.monotonic() - self._failed_at < self.retry_s:
+        if not self.due():
             return False
         if not self._copying.acquire(blocking=False):
             return False

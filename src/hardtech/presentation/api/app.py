@@ -103,8 +103,11 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
 
     @asynccontextmanager
     async def lifespan(_app):
+        import asyncio
+
+        await asyncio.to_thread(st.warm_up)  # the first snapshot; the read workers start in the background
         yield
-        st.close()  # the pools' threads and the store's snapshots
+        st.close()  # the pools' workers and the store's snapshots
 
     app = FastAPI(title="hardtech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Find, classify, score, rank and map hard & core technology (硬科技). "

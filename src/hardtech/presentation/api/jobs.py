@@ -48,6 +48,11 @@ def warm_reads() -> None:
     import hardtech.services.search  # noqa: F401
 
 
+def ping() -> bool:
+    """Nothing: submitted at start so that the worker processes are spawned before the first request."""
+    return True
+
+
 def on_snapshot(path: str, compute):
     """compute(path) with a connection to the snapshot held open in this worker, so that the service's own
     short opens of it cost microseconds instead of ~85 ms; the connections of older snapshots are closed."""

@@ -181,7 +181,7 @@ class AppState:
 
     def _renew_in_background(self) -> None:
         """When the store file changed, copy it on a thread of its own; reads go on meanwhile."""
-        if not self.snapshots.changed() or not self._renewing.acquire(blocking=False):
+        if not self.snapshots.due() or not self._renewing.acquire(blocking=False):
             return
 
         def renew():
@@ -228,6 +228,15 @@ class AppState:
         finally:
             with self._writers_lock:
                 self._writers -= 1
+
+    def warm_up(self) -> None:
+        """At start: the first copy of the store, and the read workers started (their imports take seconds),
+        so that the first requests do not pay for them."""
+        from hardtech.presentation.api.jobs import ping
+
+        self.snapshots.acquire().release()
+        for k in range(self.reads.workers):
+            self.reads.submit(("warm-up", k), ping)
 
     def close(self) -> None:
         self.reads.close()
