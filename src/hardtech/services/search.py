@@ -14,6 +14,7 @@ import json
 import math
 import threading
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,13 @@ class Filters:
     q: str | None = None
 
     def validated(self) -> "Filters":
-        """Normalised copy, or UsageError naming the parameter that is wrong and what it may be."""
+        """Normalised copy, or UsageError naming the parameter that is wrong and what it may be.
+
+        Remembered per value (a frozen dataclass): the server validates the same few filters on every
+        request, and looking the taxonomy up cost ~1 ms each time."""
+        return _validated(self)
+
+    def _validate(self) -> "Filters":
         from hardtech.analytics.taxonomy import load_taxonomy
         from hardtech.store.schema import ORG_KINDS
 
@@ -80,6 +87,11 @@ class Filters:
 
     def active(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+@lru_cache(maxsize=4096)
+def _validated(f: Filters) -> Filters:
+    return f._validate()
 
 
 # --------------------------------------------------------------------------- store state

@@ -17,6 +17,7 @@ a read-write connection to one file cannot coexist in one process) and followed 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -31,11 +32,15 @@ from hardtech.errors import StoreError
 
 def fingerprint(db: str | Path) -> tuple:
     """Changes whenever the store file (or its write-ahead log) changes: the key of every cache."""
-    p = Path(db)
-    out: list = [str(p.resolve())]
-    for f in (p, p.with_name(p.name + ".wal")):
+    p = str(Path(db).resolve())
+    return _stat_key(p, p + ".wal")
+
+
+def _stat_key(path: str, wal: str) -> tuple:
+    out: list = [path]
+    for f in (path, wal):
         try:
-            st = f.stat()
+            st = os.stat(f)
             out += [st.st_mtime_ns, st.st_size]
         except FileNotFoundError:
             out += [None, None]
@@ -92,6 +97,7 @@ class Snapshots:
 
     def __init__(self, db: str | Path, retry_s: float = 0.25) -> None:
         self.db = Path(db).resolve()
+        self._file, self._wal = str(self.db), str(self.db) + ".wal"
         self.retry_s = retry_s
         self._current: Snapshot | None = None
         self._copying = threading.Lock()  # held while copying and while the server writes the store
@@ -101,8 +107,9 @@ class Snapshots:
         self._failed_at = 0.0
 
     def changed(self) -> bool:
+        """Whether the store differs from the current copy (two `stat` calls: cheap enough for every request)."""
         cur = self._current
-        return cur is None or fingerprint(self.db) != cur.fingerprint
+        return cur is None or _stat_key(self._file, self._wal) != cur.fingerprint
 
     def due(self) -> bool:
         """Changed, and not refused a moment ago (another process writing the store): time to copy it."""
@@ -179,7 +186,7 @@ class Snapshots:
         except duckdb.Error as exc:
             raise StoreError(f"the store is busy or cannot be opened ({type(exc).__name__}); try again") from exc
         try:
-            fp = fingerprint(self.db)
+            fp = _stat_key(self._file, self._wal)
             shutil.copyfile(self.db, dst)
             wal = self.db.with_name(self.db.name + ".wal")
             if wal.exists():
