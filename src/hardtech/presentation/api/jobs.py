@@ -26,7 +26,7 @@ KEPT_ANALYSES = 4
 _anchors: OrderedDict = OrderedDict()  # snapshot path → an open connection, in this worker process
 
 
-READ_NICE, JOB_NICE = 2, 10  # worker processes yield the cores to the server's event loop
+READ_NICE, WRITE_NICE, JOB_NICE = 2, 5, 10  # worker processes yield the cores to the server's event loop
 
 
 def _lower_priority(step: int) -> None:
@@ -67,6 +67,13 @@ def on_snapshot(path: str, compute):
             while len(_anchors) > 2:
                 _anchors.popitem(last=False)[1].close()
     return compute(path)
+
+
+def warm_writes() -> None:
+    """Import what imports need once, when the writes worker starts; lower its priority (less than a report's:
+    an import holds the store's write side while it runs)."""
+    _lower_priority(WRITE_NICE)
+    import hardtech.store.importer  # noqa: F401
 
 
 def warm() -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
-from hardtech.presentation.api.jobs import on_snapshot, warm, warm_reads
+from hardtech.presentation.api.jobs import on_snapshot, warm, warm_reads, warm_writes
 from hardtech.presentation.api.pool import Busy, WorkPool
 from hardtech.store.snapshot import Snapshots
 
@@ -126,7 +126,7 @@ class AppState:
         self.answers = Answers(config.cache_entries)
         self.reads = WorkPool("read", config.read_workers, config.read_queue, config.processes, warm_reads)
         self.jobs = WorkPool("report and screening", config.job_workers, config.job_queue, config.processes, warm)
-        self.writes = WorkPool("import", 1, config.write_queue, config.processes, warm)
+        self.writes = WorkPool("import", 1, config.write_queue, config.processes, warm_writes)
         self.screenings = Screenings(config.kept_screenings)
         self.reports = Answers(16)  # per (language, format, scope, title): the bytes sent
         self._renewing = threading.Lock()
