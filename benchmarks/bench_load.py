@@ -11,10 +11,10 @@ sends its next request when the last answer arrived), each picking, with its own
 a search (half the requests: one of the SEARCHES, or with probability --unique a search nobody asked
 before) or a profile (one of --orgs organisations). Before the measured window every distinct URL is
 asked once (a priming pass, timed and reported: what the first minute of a fresh server costs).
-During the window: at 5 s an import of --import-rows organisations (`POST /api/v1/imports/organizations`, with the token, rows
-flagged synthetic) starts, at 10 s a report (`GET /api/v1/report`, HTML, with the token); both are
-authorised requests on their own connections. After it: the server is
-stopped and the store's row counts compared with those before plus the import.
+During the window: at 5 s an import of --import-rows organisations starts
+(`POST /api/v1/imports/organizations`, with the token, rows flagged synthetic), at 10 s a report
+(`GET /api/v1/report`, HTML, with the token); both are authorised requests on their own connections.
+After it: the server is stopped and the store's row counts compared with those before plus the import.
 Baseline in the same run: `/health` (no store, no computation) under the same 150 clients.
 
     .venv/bin/python benchmarks/bench_load.py [--seconds 60] [--clients 150] [--orgs 200] [--unique 0.01]
