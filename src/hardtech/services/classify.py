@@ -72,19 +72,19 @@ def _in_chunks(clf, records: list[dict], progress=None, step: int = 5000) -> lis
     return out
 
 
-def _org_records(store: Store, where: str | None, limit: int | None) -> tuple[list[str], list[dict]]:
-    sql = """
-        WITH fin AS (
-            SELECT org_id, rd_expense / NULLIF(revenue, 0) AS rd_intensity, invention_patents, revenue,
-                   row_number() OVER (PARTITION BY org_id ORDER BY fiscal_year DESC) AS rn
-            FROM financials)
-        SELECT o.org_id, concat_ws('. ', o.name_en, o.description_en) AS en, concat_ws('。', o.name_zh, o.description_zh) AS zh,
-               o.industry_codes, f.rd_intensity, f.invention_patents, f.revenue
-        FROM organizations o LEFT JOIN fin f ON f.org_id = o.org_id AND f.rn = 1"""
-    if where:
-        sql += f" WHERE {where}"
-    sql += " ORDER BY o.org_id" + (f" LIMIT {int(limit)}" if limit else "")
-    rows = store.con.execute(sql).fetchall()
+# The rows `--where` sees: organisations with their latest financials (`o`, `f`), or patents.
+ORG_SOURCE = """organizations o LEFT JOIN (
+        SELECT org_id, rd_expense / NULLIF(revenue, 0) AS rd_intensity, invention_patents, revenue,
+               row_number() OVER (PARTITION BY org_id ORDER BY fiscal_year DESC) AS rn
+        FROM financials) f ON f.org_id = o.org_id AND f.rn = 1"""
+PATENT_SOURCE = "patents"
+
+
+def _org_records(store: Store, ids: list[str] | None, limit: int | None) -> tuple[list[str], list[dict]]:
+    sql = ("SELECT o.org_id, concat_ws('. ', o.name_en, o.description_en) AS en, "
+           "concat_ws('。', o.name_zh, o.description_zh) AS zh, o.industry_codes, f.rd_intensity, "
+           f"f.invention_patents, f.revenue FROM {ORG_SOURCE}")
+    rows = store.con.execute(*_selected(sql, "o.org_id", ids, limit)).fetchall()
     ids, recs = [], []
     for org_id, en, zh, codes, rdi, pats, rev in rows:
         text = " ".join(t for t in (en, zh) if t and t.strip(". 。"))
@@ -94,30 +94,43 @@ def _org_records(store: Store, where: str | None, limit: int | None) -> tuple[li
     return ids, recs
 
 
-def _patent_records(store: Store, where: str | None, limit: int | None) -> tuple[list[str], list[dict]]:
-    sql = ("SELECT publication_number, concat_ws('. ', title, abstract), cpc_codes, ipc_codes FROM patents"
-           + (f" WHERE {where}" if where else "") + " ORDER BY publication_number" + (f" LIMIT {int(limit)}" if limit else ""))
-    ids, recs = [], []
-    for pn, text, cpc, ipc in store.con.execute(sql).fetchall():
-        ids.append(pn)
+def _patent_records(store: Store, ids: list[str] | None, limit: int | None) -> tuple[list[str], list[dict]]:
+    sql = f"SELECT publication_number, concat_ws('. ', title, abstract), cpc_codes, ipc_codes FROM {PATENT_SOURCE}"
+    out, recs = [], []
+    for pn, text, cpc, ipc in store.con.execute(*_selected(sql, "publication_number", ids, limit)).fetchall():
+        out.append(pn)
         recs.append({"text": text, "codes": [f"cpc:{c}" for c in (cpc or [])] + [f"ipc:{c}" for c in (ipc or [])]})
-    return ids, recs
+    return out, recs
+
+
+def _selected(sql: str, key: str, ids: list[str] | None, limit: int | None) -> tuple[str, list]:
+    """The query restricted to the keys a `--where` selected (bound, never pasted), in key order."""
+    params: list = []
+    if ids is not None:
+        sql += f" WHERE {key} IN (SELECT unnest(?))"
+        params.append(ids)
+    sql += f" ORDER BY {key}"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return sql, params
 
 
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
                    model: str | Path | None = None, save: bool = True, progress=None,
                    neural: bool = False) -> list[dict]:
     """Classify organisations or patents in the store; verdicts are saved with the model version."""
-    import duckdb
-
     if table not in ("organizations", "patents"):
         raise UsageError("classify works on `organizations` or `patents`")
     clf = _classifier(model, neural)
+    selected = None
+    if where is not None:  # the user's condition runs in the sandbox; its keys are bound below
+        from hardtech.store.where import keys_where
+
+        selected = (keys_where(db, "o.org_id", ORG_SOURCE, where) if table == "organizations"
+                    else keys_where(db, "publication_number", PATENT_SOURCE, where))
     with Store(db, read_only=not save) as store:
-        try:
-            ids, recs = (_org_records if table == "organizations" else _patent_records)(store, where, limit)
-        except duckdb.Error as exc:
-            raise UsageError(f"--where is not valid here: {exc}") from exc
+        ids, recs = (_org_records if table == "organizations" else _patent_records)(store, selected, limit)
         results = _in_chunks(clf, recs, progress)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         entity = "organization" if table == "organizations" else "patent"

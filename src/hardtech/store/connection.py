@@ -135,17 +135,3 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-def run_readonly_sql(path: str | Path, query: str):
-    """User SQL runs on a read-only connection, so it cannot change the store whatever it says."""
-    store = Store(path, read_only=True)
-    try:
-        try:
-            rel = store.con.sql(query)
-        except duckdb.Error as exc:
-            raise StoreError(f"SQL error: {exc}") from exc
-        if rel is None:
-            raise StoreError("the statement returned no rows (only queries are allowed)")
-        return rel.to_arrow_table()
-    finally:
-        store.close()

@@ -96,12 +96,15 @@ def rejects_cmd(
 
 
 @command(app, "sql")
-def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."), *,
-            out: Output) -> None:
-    """Run read-only SQL against the store."""
-    from hardtech.store.connection import run_readonly_sql
+def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."),
+            allow_files: bool = typer.Option(False, "--allow-files",
+                                             help="Let DuckDB's file functions read and write files "
+                                                  "(read_csv, COPY … TO, EXPORT DATABASE); off by default."),
+            *, out: Output) -> None:
+    """Run one read-only query against the store, in a sandbox: no file read or written, nothing installed."""
+    from hardtech.store.sandbox import run_sql
 
-    out.emit(run_readonly_sql(out.db, query))
+    out.emit(run_sql(out.db, query, allow_files=allow_files))
 
 
 @command(app, "status")
@@ -161,7 +164,9 @@ def classify_cmd(
     codes_column: Optional[str] = typer.Option(None, "--codes-column",
                                                help="Column of `scheme:code` codes (`|`-separated), e.g. cpc:G06N3/08."),
     table: str = typer.Option("organizations", "--table", help="Over the store: organizations or patents."),
-    where: Optional[str] = typer.Option(None, "--where", help="Over the store: SQL condition, e.g. \"o.city = 'Xi''an'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="Over the store: one SQL condition on organizations o and their latest "
+                                             "financials f (run read-only in a sandbox), e.g. \"o.city = 'Xi''an'\"."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Over the store: at most N entities."),
     no_save: bool = typer.Option(False, "--no-save", help="Over the store: do not save the verdicts."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model file (default: the shipped model)."),
@@ -296,7 +301,9 @@ def score_cmd(
     year: Optional[int] = typer.Option(None, "--year", help="Fiscal year (default: each organisation's latest)."),
     explain: bool = typer.Option(False, "--explain", help="With ORG: every part of the score and its inputs."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="A weights TOML replacing the shipped one."),
-    where: Optional[str] = typer.Option(None, "--where", help="SQL condition on organizations o, e.g. \"o.country = 'CN'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="One SQL condition on organizations o (run read-only in a sandbox), "
+                                             "e.g. \"o.country = 'CN'\"."),
     top: Optional[int] = typer.Option(None, "--top", help="Show only the K highest scores."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not store the scores."),
     *, out: Output,
