@@ -102,16 +102,24 @@ def site(tmp_path_factory):
     applicants = _csv([["name", "description", "revenue", "rd_expense", "invention_patents"],
                        [payload("upload.name"), "Photonic chip foundry: silicon photonics and wafer-level packaging "
                         + payload("upload.description"), 1_000_000, 300_000, 5]])
-    screened = client.post("/screening", headers=auth, files={"file": ("applicants.csv", applicants, "text/csv")})
+    posted = client.post("/screening", headers=auth, files={"file": ("applicants.csv", applicants, "text/csv")},
+                         follow_redirects=False)
+    assert posted.status_code == 303, posted.text  # the upload answers with a redirect to its result page
+    SCREENING_ID["rid"] = posted.headers["location"].rsplit("/", 1)[-1]
+    screened = client.get(posted.headers["location"])
     assert screened.status_code == 200, screened.text
     api_screen = client.post("/api/v1/screening", headers=auth,
                              files={"file": ("applicants.csv", applicants, "text/csv")})
     assert api_screen.status_code == 200, api_screen.text
     written |= {"upload.name", "upload.description"}
     yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
-           "extra_pages": {"POST /screening (result)": screened,
+           "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
                            "GET screening .html download": client.get(api_screen.json()["downloads"]["html"])}}
     client.__exit__(None, None, None)
+
+
+# the id of the fixture's screening upload (its result page has the id in the path)
+SCREENING_ID: dict[str, str] = {}
 
 
 def pages(app) -> list[tuple[str, object]]:
@@ -127,7 +135,7 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     """URLs to fetch for one page: both languages, plain, with a hostile search and with every parameter hostile."""
     from hardtech.presentation.web.pages import FILTER_KEYS
 
-    url = path.replace("{org_id}", ORG).replace("{name}", LIST)
+    url = path.replace("{org_id}", ORG).replace("{name}", LIST).replace("{rid}", SCREENING_ID.get("rid", "{rid}"))
     assert "{" not in url, f"no hostile value for a path parameter of {path}: teach visits() about it"
     declared = {p.alias for p in getattr(route, "dependant", None).query_params} if hasattr(route, "dependant") else set()
     out = []
