@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
+from hardtech.analytics.figures import pick
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, SourceError, UsageError
 
@@ -397,27 +398,18 @@ def _total(terms):
 
 
 def _financial_rows(fin: ir.Table, year: int | None) -> ir.Table:
-    """One figure per organisation-year: the most recently imported row that has it (ties: source name).
+    """One figure per organisation-year, by the one rule of `analytics.figures` (newest import, then source name).
 
-    The same rule as the R&D rankings (ranking.toml `pick`); each money figure keeps the currency of
-    the row it came from, so a ratio of figures in two currencies can be refused.
+    Each money figure keeps the currency of the row it came from (the year's newest row's when it has
+    none), so a ratio of figures in two currencies can be refused.
     """
-    f = fin if year is None else fin.filter(fin.fiscal_year <= year)
     money = ("rd_expense", "revenue", "capex")
     counts = ("rd_staff", "employees", "invention_patents")
-    if int(fin.source_name.nunique().execute() or 0) <= 1:  # one source: (org_id, fiscal_year) is unique
-        ccy = f.currency.upper()
-        return f.select(org_id=f.org_id, year=f.fiscal_year.cast("int64"),
-                        **{c: f[c].cast(_F) for c in money + counts}, rd_ccy=ccy, rev_ccy=ccy, capex_ccy=ccy)
-    w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(f.imported_at), f.source_name])
-    f = f.mutate(_r=ibis.row_number().over(w), _ccy=f.currency.upper())
-    aggs = {c: f[c].cast(_F).argmin(f._r, where=f[c].notnull()) for c in money + counts}
-    aggs.update(rd_ccy=f._ccy.argmin(f._r, where=f.rd_expense.notnull()),
-                rev_ccy=f._ccy.argmin(f._r, where=f.revenue.notnull()),
-                capex_ccy=f._ccy.argmin(f._r, where=f.capex.notnull()))
-    g = f.group_by([f.org_id, f.fiscal_year]).aggregate(**aggs)
-    return g.select("org_id", year=g.fiscal_year.cast("int64"), **{c: g[c] for c in money + counts},
-                    rd_ccy=g.rd_ccy, rev_ccy=g.rev_ccy, capex_ccy=g.capex_ccy)
+    p = pick(fin, money + counts, through=year, money=money)
+    return p.select("org_id", year=p.fiscal_year.cast("int64"), **{c: p[c].cast(_F) for c in money + counts},
+                    rd_ccy=ibis.coalesce(p.rd_expense_ccy, p.currency),
+                    rev_ccy=ibis.coalesce(p.revenue_ccy, p.currency),
+                    capex_ccy=ibis.coalesce(p.capex_ccy, p.currency))
 
 
 def _first_last(g: ir.Table, c: str, n: int, oldest: bool):
