@@ -79,20 +79,17 @@ def cluster_rows(db: str | Path, min_members: int = 3) -> list[dict]:
 
 def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
-    from hardtech.errors import NotFound, UsageError
+    from hardtech.errors import UsageError
     from hardtech.services.scoring import resolve_org
 
     with Store(db, read_only=True) as store:
         if kind == "startup":
             return match_startup(store, resolve_org(store, name), top=top)
         if kind == "investor":
-            rows = store.con.execute(
-                "SELECT investor_id FROM investors WHERE investor_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
-                "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?))",
-                [name, name, name, name]).fetchall()
-            if not rows:
-                raise NotFound(f"no investor {name!r} in the store")
-            return match_investor(store, rows[0][0], top=top)
+            from hardtech.analytics.lookup import find
+
+            investor = find(store.table("investors"), name, "investor_id", "investor")
+            return match_investor(store, investor, top=top)
     raise UsageError(f"match what? startup or investor, not {kind!r}")
 
 

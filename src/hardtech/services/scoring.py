@@ -6,28 +6,14 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from hardtech.errors import NotFound, UsageError
 from hardtech.store.connection import Store
 
 
 def resolve_org(store: Store, text: str) -> str:
-    """An organisation by id, English or Chinese name, or alias (case-insensitive)."""
-    rows = store.con.execute(
-        "SELECT org_id FROM organizations WHERE org_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
-        "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?)) ORDER BY org_id",
-        [text, text, text, text]).fetchall()
-    if not rows:
-        near = store.con.execute(
-            "SELECT coalesce(name_en, name_zh) || ' (' || org_id || ')' FROM organizations "
-            "WHERE lower(coalesce(name_en, '')) LIKE lower(?) OR coalesce(name_zh, '') LIKE ? LIMIT 5",
-            [f"%{text}%", f"%{text}%"]).fetchall()
-        hint = f"; did you mean: {', '.join(r[0] for r in near)}" if near else ""
-        raise NotFound(f"no organisation {text!r} in the store{hint}")
-    if len(rows) > 1 and text in {r[0] for r in rows}:
-        return text  # an exact id is unambiguous, whatever other organisations are called
-    if len(rows) > 1:
-        raise UsageError(f"{text!r} matches several organisations: {', '.join(r[0] for r in rows[:8])}; give the id")
-    return rows[0][0]
+    """An organisation by id, English or Chinese name, or alias (case-insensitive): `analytics.lookup`'s one rule."""
+    from hardtech.analytics.lookup import find
+
+    return find(store.table("organizations"), text)
 
 
 def field_table(store: Store):
