@@ -14,8 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hardtech.analytics.classify.lexicon import Lexicon, Match, load_lexicon
+from hardtech.analytics.classify import orgkind
+from hardtech.analytics.classify.lexicon import Lexicon, LexiconHits, load_lexicon
 from hardtech.analytics.classify.text import clean
+from hardtech.analytics.classify.units import Units, units
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import UsageError
 
@@ -24,11 +26,16 @@ INDICATORS = ("rd_intensity", "invention_patents", "revenue")
 
 @dataclass
 class Docs:
+    """A batch analysed once: cleaned texts, codes, indicators, organisation kinds, the embedding,
+    the units and the lexicon hits. Every model reads from here."""
+
     texts: list[str]
     codes: list[list[str]]
     indicators: list[dict[str, float | None]]
     emb: np.ndarray
-    matches: list[Match]
+    units: Units
+    hits: LexiconHits
+    kinds: list[str | None]
     encoder: str = "static"  # which embedding space `emb` lives in
 
     def __len__(self) -> int:
@@ -37,12 +44,23 @@ class Docs:
     def subset(self, idx) -> "Docs":
         idx = list(idx)
         return Docs([self.texts[i] for i in idx], [self.codes[i] for i in idx], [self.indicators[i] for i in idx],
-                    self.emb[idx], [self.matches[i] for i in idx], self.encoder)
+                    self.emb[idx], self.units.subset(idx), self.hits.subset(idx), [self.kinds[i] for i in idx],
+                    self.encoder)
+
+    @staticmethod
+    def concat(a: "Docs", b: "Docs") -> "Docs":
+        return Docs(a.texts + b.texts, a.codes + b.codes, a.indicators + b.indicators, np.vstack([a.emb, b.emb]),
+                    Units.concat(a.units, b.units), LexiconHits.concat(a.hits, b.hits), a.kinds + b.kinds,
+                    a.encoder)
 
     @property
     def empty(self) -> np.ndarray:
         """No text and no codes: nothing to base a verdict on."""
-        return np.array([not t and not c for t, c in zip(self.texts, self.codes)])
+        return np.array([not t and not c for t, c in zip(self.texts, self.codes)], dtype=bool)
+
+    @property
+    def n_units(self) -> np.ndarray:
+        return self.units.counts()
 
 
 def _as_records(X: Any) -> list[dict]:
@@ -87,11 +105,16 @@ def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) 
     texts = [clean(r.get("text")) for r in recs]
     codes = [_codes(r.get("codes")) for r in recs]
     ind = [{k: _num(r.get(k)) for k in INDICATORS} for r in recs]
+    kinds = []
+    for r, t in zip(recs, texts):
+        declared = orgkind.normalise(r.get("kind"))
+        kinds.append(declared if declared is not None else orgkind.detect(t))
     lex = lexicon or load_lexicon()
-    matches = [lex.match(t) for t in texts]
+    u = units(texts)
+    hits = lex.match(u)
     enc = get_encoder(name)
     emb = enc.encode(texts) if texts else np.zeros((0, enc.dim), dtype=np.float32)
-    return Docs(texts, codes, ind, emb, matches, name)
+    return Docs(texts, codes, ind, emb, u, hits, kinds, name)
 
 
 @functools.lru_cache(maxsize=2)

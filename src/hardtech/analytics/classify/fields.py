@@ -1,10 +1,12 @@
 """FieldClassifier: which of the eight fields a text (plus codes) belongs to, with probabilities.
 
-Scikit-learn style: parameters in `__init__`, learned state ending in `_`. The evidence is a
-handful of signals per (document, field) — similarity to the field's own description, to the
-labelled examples seen in `fit`, lexicon hits, negative terms, industry/patent codes — combined
-by one logistic model whose weights are shared across fields (plus a per-field bias). Few
-weights mean a few labelled examples per field already move it, and it cannot memorise a set.
+Scikit-learn style: parameters in `__init__`, learned state ending in `_`. Two learned models read
+the text — the linear text model over units and word pairs (`textmodel.py`) and a linear model
+over the static sentence embedding — and their out-of-fold decisions join the zero-shot signals
+(similarity to each field's own description and terms), the lexicon hits, negative terms and
+codes. One logistic model combines them: weights shared across fields plus, for the two learned
+signals, a per-field weight and a per-field bias, so a field whose text model is reliable can
+lean on it while a few labelled examples still move every field.
 """
 
 from __future__ import annotations
@@ -13,78 +15,55 @@ import numpy as np
 
 from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, code_matrix, field_prototypes,
                                                    term_similarity)
-from hardtech.analytics.classify.bow import BowModel, out_of_fold
 from hardtech.analytics.classify.linear import fit_binary, sigmoid
+from hardtech.analytics.classify.textmodel import TextModel, fit_linear, out_of_fold
 from hardtech.analytics.taxonomy import FIELD_IDS
 
-FEATURES = ("zero_shot_similarity", "zero_shot_margin", "term_similarity", "term_margin",
-            "example_similarity", "example_margin", "learned_words", "learned_words_margin",
+FEATURES = ("learned_words", "learned_words_margin", "embedding_model", "embedding_model_margin",
+            "zero_shot_similarity", "zero_shot_margin", "term_similarity", "term_margin",
             "lexicon_hits", "negative_terms", "codes_elsewhere")
+PER_FIELD = (0, 2)  # features that also get a weight per field
 
 
 class FieldClassifier:
-    def __init__(self, threshold: float = 0.5, l2: float = 1.0, use_examples: bool = True, k_neighbours: int = 5,
+    def __init__(self, threshold: float = 0.5, l2: float = 1.0, text_l2: float = 1.0, emb_l2: float = 1.0,
                  code_strength: float = 0.8):
         self.threshold = threshold
-        self.code_strength = code_strength
-        self.k_neighbours = k_neighbours
         self.l2 = l2
-        self.use_examples = use_examples
+        self.text_l2 = text_l2
+        self.emb_l2 = emb_l2
+        self.code_strength = code_strength
+
+    def _text_params(self) -> dict:
+        return {"l2": self.text_l2, "multiclass": False}
 
     # -- features ---------------------------------------------------------------------------
-    def _knn(self, emb: np.ndarray, leave_one_out: bool) -> np.ndarray:
-        """Per field: mean similarity to the k nearest labelled examples of the field minus that of
-        the k nearest examples outside it (the example itself excluded while fitting)."""
-        k = self.k_neighbours
-        out = np.zeros((len(emb), self.examples_Y_.shape[1]), dtype=np.float32)
-        masks = [(j, sign, sel) for j in range(self.examples_Y_.shape[1])
-                 for sign, sel in ((1.0, self.examples_Y_[:, j] > 0), (-1.0, self.examples_Y_[:, j] == 0)) if sel.any()]
-        block = 4096  # bounds memory: one block of similarities at a time
-        for start in range(0, len(emb), block):
-            S = emb[start:start + block] @ self.examples_emb_.T
-            if leave_one_out:
-                idx = np.arange(start, min(start + block, len(emb)))
-                S[idx - start, idx] = -np.inf
-            for j, sign, sel in masks:
-                sub = S[:, sel]
-                kk = min(k, sub.shape[1])
-                top = -np.partition(-sub, kk - 1, axis=1)[:, :kk]
-                top = np.where(np.isfinite(top), top, 0.0)
-                out[start:start + block, j] += sign * top.mean(axis=1)
-        return out
-
-    def _features(self, docs: Docs, leave_one_out: bool = False) -> np.ndarray:
+    def _features(self, docs: Docs, oof: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """(n, 8 fields, k features)."""
-        n, F = len(docs), len(FIELD_IDS)
-        P = field_prototypes(docs.encoder)
-        zs = docs.emb @ P.T  # (n, F)
-        z_margin = zs - zs.max(axis=1, keepdims=True)
-        E = getattr(self, "examples_emb_", None)
-        if E is not None and self.use_examples:
-            cs = self._knn(docs.emb, leave_one_out)
-            c_margin = cs - cs.max(axis=1, keepdims=True)
+        if oof is not None:
+            B, E = oof
         else:
-            cs = np.zeros((n, F), dtype=np.float32)
-            c_margin = cs
+            B = self.text_.decision(docs.units)
+            E = docs.emb @ self.emb_coef_ + self.emb_intercept_
+        B = np.clip(B, -12, 12) / 4
+        E = np.clip(E, -12, 12) / 4
+        P = field_prototypes(docs.encoder)
+        zs = docs.emb @ P.T
         ts = term_similarity(docs.emb, encoder=docs.encoder)
-        t_margin = ts - ts.max(axis=1, keepdims=True)
-        lex = np.array([[m.field_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
-        neg = np.array([[m.neg_score(f) for f in FIELD_IDS] for m in docs.matches], dtype=np.float32)
-        B = getattr(self, "_oof_bow", None)
-        if B is None:
-            bow = getattr(self, "bow_", None)
-            B = bow.decision([m.tokens for m in docs.matches]) if bow is not None else np.zeros((n, F))
-        bow_margin = B - B.max(axis=1, keepdims=True)
         code, _ = code_matrix(docs)
         has_codes = (code.max(axis=1, keepdims=True) > 0).astype(np.float32)
-        elsewhere = has_codes * (code == 0)
-        return np.stack([zs, z_margin, ts, t_margin, cs, c_margin, np.tanh(B / 4), np.tanh(bow_margin / 4),
-                         np.log1p(lex), np.log1p(neg), elsewhere], axis=2)
+        return np.stack([B, B - B.max(axis=1, keepdims=True), E, E - E.max(axis=1, keepdims=True),
+                         zs, zs - zs.max(axis=1, keepdims=True), ts, ts - ts.max(axis=1, keepdims=True),
+                         np.log1p(docs.hits.pos), np.log1p(docs.hits.neg), has_codes * (code == 0)],
+                        axis=2).astype(np.float32)
 
-    def _design(self, feats: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _design(feats: np.ndarray) -> np.ndarray:
         n, F, k = feats.shape
         onehot = np.tile(np.eye(F, dtype=np.float32), (n, 1))
-        return np.hstack([feats.reshape(n * F, k), onehot])
+        flat = feats.reshape(n * F, k)
+        inter = [onehot * flat[:, [j]] for j in PER_FIELD]
+        return np.hstack([flat, onehot, *inter])
 
     # -- estimator API -----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "FieldClassifier":
@@ -92,19 +71,16 @@ class FieldClassifier:
         docs = analyse(X, encoder)
         self.encoder_ = docs.encoder
         Y = as_label_matrix(list(y), FIELD_IDS)
-        self.examples_emb_ = docs.emb.astype(np.float32)
-        self.examples_Y_ = Y
-        toks = [m.tokens for m in docs.matches]
-        oof = out_of_fold(toks, Y)
-        self._oof_bow = oof
-        feats = self._features(docs, leave_one_out=True)
-        del self._oof_bow
-        self.bow_ = BowModel().fit(toks, Y)
+        w = np.ones(len(docs)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        oof_b = out_of_fold(docs.units, Y, self._text_params(), w)
+        oof_e = out_of_fold(docs.units, Y, {"l2": self.emb_l2, "multiclass": False}, w, X_dense=docs.emb)
+        feats = self._features(docs, (oof_b, oof_e))
+        self.text_ = TextModel(**self._text_params()).fit(docs.units, Y, w)
+        self.emb_coef_, self.emb_intercept_ = fit_linear(docs.emb, Y, self.emb_l2, False, w)
         Xd = self._design(feats)
-        sw = None if sample_weight is None else np.repeat(np.asarray(sample_weight, dtype=float), len(FIELD_IDS))
-        w, b = fit_binary(Xd, Y.reshape(-1), l2=self.l2, sample_weight=sw)
-        self.coef_ = w
-        self.intercept_ = b
+        sw = np.repeat(w, len(FIELD_IDS))
+        self.coef_, self.intercept_ = fit_binary(Xd, Y.reshape(-1), l2=self.l2, sample_weight=sw)
+        self.prior_ = np.clip((w[:, None] * Y).sum(axis=0) / w.sum(), 0.02, 0.5)
         self.classes_ = list(FIELD_IDS)
         self.n_examples_ = int(len(docs))
         return self
@@ -121,7 +97,7 @@ class FieldClassifier:
         Labelled examples rarely carry codes, so this is a rule, not a learned weight.
         """
         code, _ = code_matrix(docs)
-        prior = np.clip(self.examples_Y_.mean(axis=0), 0.02, 0.5) if hasattr(self, "examples_Y_") else np.full(8, 0.12)
+        prior = getattr(self, "prior_", np.full(len(FIELD_IDS), 0.12))
         w = np.clip(code, 0.05, 0.95)
         lo = np.log(w / (1 - w)) - np.log(prior / (1 - prior))
         return np.where(code > 0, self.code_strength * lo, 0.0)
@@ -136,12 +112,16 @@ class FieldClassifier:
         z = (self._design(feats) @ self.coef_ + self.intercept_).reshape(len(docs), len(FIELD_IDS))
         p = sigmoid(z + self.code_log_odds(docs))
         p[docs.empty] = 0.0  # no text and no codes: insufficient evidence, all mass on "none"
-        return p, feats * self.coef_[: feats.shape[2]]
+        k = feats.shape[2]
+        w = np.tile(self.coef_[:k], (len(FIELD_IDS), 1))
+        for m, j in enumerate(PER_FIELD):
+            w[:, j] += self.coef_[k + len(FIELD_IDS) * (1 + m): k + len(FIELD_IDS) * (2 + m)]
+        return p, feats * w[None]
 
     def predict(self, X) -> list[list[str]]:
         p = self.predict_proba(X)
         return [[f for f, v in zip(FIELD_IDS, row) if v >= self.threshold] for row in p]
 
     def get_params(self) -> dict:
-        return {"threshold": self.threshold, "l2": self.l2, "use_examples": self.use_examples,
-                "k_neighbours": self.k_neighbours, "code_strength": self.code_strength}
+        return {"threshold": self.threshold, "l2": self.l2, "text_l2": self.text_l2, "emb_l2": self.emb_l2,
+                "code_strength": self.code_strength}

@@ -64,7 +64,8 @@ def fit_multinomial(X: np.ndarray, y: np.ndarray, k: int, l2: float = 1.0,
 
 
 def fit_conditional_logit(A: np.ndarray, D: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 2000,
-                          lr: float = 0.05) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                          lr: float = 0.05, sample_weight: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multinomial logit with tied per-class evidence: z[i,c] = A[i,c,:]·a + D[i,:]·W[:,c] + b[c].
 
     `A` holds evidence *about each class* (similarity to its definition, its cue terms): one weight
@@ -75,12 +76,14 @@ def fit_conditional_logit(A: np.ndarray, D: np.ndarray, y: np.ndarray, l2: float
     p = D.shape[1]
     a = np.zeros(m); W = np.zeros((p, k)); b = np.zeros(k)
     Y = np.eye(k)[y]
+    sw = (np.ones(n) if sample_weight is None else np.asarray(sample_weight, float))
+    sw = (sw / sw.mean())[:, None]
     params = [a, W, b]
     mom = [np.zeros_like(x) for x in params]
     vel = [np.zeros_like(x) for x in params]
     for t in range(1, iters + 1):
         Z = np.einsum("ikm,m->ik", A, a) + D @ W + b
-        G = (softmax(Z) - Y) / n
+        G = sw * (softmax(Z) - Y) / n
         grads = [np.einsum("ik,ikm->m", G, A) + l2 * a / n, D.T @ G + l2 * W / n, G.sum(axis=0)]
         for x, g, mo, ve in zip(params, grads, mom, vel):
             mo *= 0.9; mo += 0.1 * g

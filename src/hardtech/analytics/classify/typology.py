@@ -13,20 +13,20 @@ import math
 
 import numpy as np
 
-from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, centroids, typology_hints,
+from hardtech.analytics.classify.features import (Docs, analyse, as_label_matrix, typology_hints,
                                                    typology_prototypes)
-from hardtech.analytics.classify.bow import BowModel, out_of_fold
 from hardtech.analytics.classify.linear import fit_conditional_logit, softmax
+from hardtech.analytics.classify.textmodel import TextModel, fit_linear, out_of_fold
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
 
 # feature name -> the seeds' criterion it measures (used to explain a verdict)
 CRITERIA = {
     "definition_similarity": "closeness to the class definition",
-    "example_similarity": "closeness to labelled examples of the class",
+    "embedding_model": "closeness to labelled examples of the class (embedding)",
     "cue_terms": "wording typical of the class",
     "learned_words": "words that separated the classes in labelled examples",
     "field_evidence": "science base / physical product (hard-tech field terms)",
-    "virtual_cues": "virtual world / business model (platform, app, delivery terms)",
+    "virtual_cues": "trading, distribution or services rather than making (counter-evidence terms)",
     "maturity": "maturity (TRL)",
     "maturity_unknown": "maturity not stated",
     "rd_intensity": "R&D intensity",
@@ -34,42 +34,43 @@ CRITERIA = {
 }
 
 
-A_KINDS = ("definition_similarity", "definition_similarity", "example_similarity", "example_similarity",
-           "cue_terms", "learned_words")
+A_KINDS = ("definition_similarity", "definition_similarity", "cue_terms", "learned_words", "embedding_model")
 D_KINDS = ("field_evidence", "virtual_cues", "maturity", "maturity_unknown", "rd_intensity", "patents")
 
 
 class TypologyClassifier:
-    def __init__(self, l2: float = 1.0, use_examples: bool = True, iters: int = 1500, hint_strength: float = 2.0):
+    def __init__(self, l2: float = 1.0, iters: int = 1500, hint_strength: float = 2.0, text_l2: float = 1.0,
+                 emb_l2: float = 1.0):
         self.hint_strength = hint_strength
         self.l2 = l2
-        self.use_examples = use_examples
         self.iters = iters
+        self.text_l2 = text_l2
+        self.emb_l2 = emb_l2
 
-    def _features(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+    def _features(self, docs: Docs, oof: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(A, D): A[i, class, kind] evidence about each class; D[i, :] facts about the document."""
-        n, K = len(docs), len(TYPOLOGY_IDS)
         P = typology_prototypes(docs.encoder)
         ds = docs.emb @ P.T
-        C = getattr(self, "centroids_", None)
-        es = docs.emb @ C.T if (C is not None and self.use_examples) else np.zeros((n, K))
-        cues = np.log1p(np.array([[m.typology_score(c) for c in TYPOLOGY_IDS] for m in docs.matches]))
-        B = getattr(self, "_oof_bow", None)
-        if B is None:
-            bow = getattr(self, "bow_", None)
-            B = bow.decision([m.tokens for m in docs.matches]) if bow is not None else np.zeros((n, K))
-        A = np.stack([ds, ds - ds.max(axis=1, keepdims=True), es, es - es.max(axis=1, keepdims=True), cues,
-                      np.tanh(B / 4)], axis=2)
-        field_ev = np.log1p(np.array([sum(m.field_score(f) for f in FIELD_IDS) for m in docs.matches]))
-        neg_ev = np.log1p(np.array([sum(m.neg_score(f) for f in FIELD_IDS) for m in docs.matches]))
-        trl = np.array([m.trl_estimate() or 0 for m in docs.matches], dtype=float) / 9.0
+        cues = np.log1p(docs.hits.typ)
+        if oof is not None:
+            B, E = oof
+        else:
+            B = self.text_.decision(docs.units)
+            E = docs.emb @ self.emb_coef_ + self.emb_intercept_
+        B = B - B.mean(axis=1, keepdims=True)
+        E = E - E.mean(axis=1, keepdims=True)
+        A = np.stack([ds, ds - ds.max(axis=1, keepdims=True), cues, np.clip(B, -12, 12) / 4,
+                      np.clip(E, -12, 12) / 4], axis=2)
+        field_ev = np.log1p(docs.hits.pos.sum(axis=1))
+        neg_ev = np.log1p(docs.hits.neg.sum(axis=1))
+        trl = docs.hits.trl.astype(float) / 9.0
         rd = np.array([_log_ratio(i.get("rd_intensity")) for i in docs.indicators])
         pat = np.array([math.log1p(i["invention_patents"]) / 5 if i.get("invention_patents") else 0.0
                         for i in docs.indicators])
         D = np.stack([field_ev, neg_ev, trl, (trl == 0).astype(float), rd, pat], axis=1)
         return A.astype(np.float64), D
 
-    def fit(self, X, y, encoder: str | None = None) -> "TypologyClassifier":
+    def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "TypologyClassifier":
         docs = analyse(X, encoder)
         self.encoder_ = docs.encoder
         labels = [str(v).strip() for v in y]
@@ -77,16 +78,16 @@ class TypologyClassifier:
         if (Y.sum(axis=1) != 1).any():
             bad = [lab for lab, row in zip(labels, Y) if row.sum() != 1][:3]
             raise ValueError(f"each example needs exactly one typology class; got {bad}")
-        self.centroids_ = centroids(docs.emb, Y)
-        toks = [m.tokens for m in docs.matches]
-        oof = out_of_fold(toks, Y)
-        self._oof_bow = oof
-        A, D = self._features(docs)
-        del self._oof_bow
-        self.bow_ = BowModel().fit(toks, Y)
+        w = np.ones(len(docs)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        tp = {"l2": self.text_l2, "multiclass": True}
+        oof_b = out_of_fold(docs.units, Y, tp, w)
+        oof_e = out_of_fold(docs.units, Y, {"l2": self.emb_l2, "multiclass": True}, w, X_dense=docs.emb)
+        A, D = self._features(docs, (oof_b, oof_e))
+        self.text_ = TextModel(**tp).fit(docs.units, Y, w)
+        self.emb_coef_, self.emb_intercept_ = fit_linear(docs.emb, Y, self.emb_l2, True, w)
         self.d_mean_, self.d_scale_ = D.mean(axis=0), D.std(axis=0) + 1e-6
         a, W, b = fit_conditional_logit(A, (D - self.d_mean_) / self.d_scale_, Y.argmax(axis=1), l2=self.l2,
-                                        iters=self.iters)
+                                        iters=self.iters, sample_weight=w)
         self.class_weights_, self.coef_, self.intercept_ = a, W, b
         self.classes_ = list(TYPOLOGY_IDS)
         return self
@@ -116,6 +117,7 @@ class TypologyClassifier:
         """Probabilities and, per document, the criteria that most favoured its predicted class."""
         self._check()
         Z, A, Dn = self._logits(docs)
+        D = Dn * self.d_scale_ + self.d_mean_
         P = softmax(Z)
         hints = typology_hints(docs)
         out = []
@@ -129,14 +131,16 @@ class TypologyClassifier:
             for name, v in zip(A_KINDS, rel):
                 agg[CRITERIA[name]] = agg.get(CRITERIA[name], 0.0) + float(v)
             rel_d = Dn[i] * (self.coef_[:, k] - self.coef_ @ P[i])
-            for name, v in zip(D_KINDS, rel_d):
+            for name, v, raw in zip(D_KINDS, rel_d, D[i]):
+                if abs(raw) < 1e-9:  # the absence of a fact is no reason to name it (issue 12)
+                    continue
                 agg[CRITERIA[name]] = agg.get(CRITERIA[name], 0.0) + float(v)
             out.append(sorted(((c, v) for c, v in agg.items() if v > 0), key=lambda t: -t[1])[:top])
         return P, out
 
     def get_params(self) -> dict:
-        return {"l2": self.l2, "use_examples": self.use_examples, "iters": self.iters,
-                "hint_strength": self.hint_strength}
+        return {"l2": self.l2, "iters": self.iters, "hint_strength": self.hint_strength, "text_l2": self.text_l2,
+                "emb_l2": self.emb_l2}
 
 
 def _log_ratio(v) -> float:
