@@ -22,7 +22,7 @@ from hardtech.analytics.taxonomy import FIELD_IDS
 FEATURES = ("learned_words", "learned_words_margin", "embedding_model", "embedding_model_margin",
             "zero_shot_similarity", "zero_shot_margin", "term_similarity", "term_margin",
             "lexicon_hits", "negative_terms", "codes_elsewhere")
-PER_FIELD = (0, 2)  # features that also get a weight per field
+PER_FIELD = (0, 2, 8)  # features that also get a weight per field (learned words, embedding, lexicon)
 
 
 class FieldClassifier:

@@ -164,6 +164,15 @@ class Lexicon:
                 Wk = np.sort(Wk, axis=1)
             with np.errstate(over="ignore"):
                 key = (Wk * _POW[:length]).sum(axis=1) + np.uint64(length)
+            if english and length == 2 and N > 2:
+                # one word between the two ("consumer quadcopter drone" ~ "consumer drone")
+                s2 = np.arange(N - 2)
+                ok2 = (doc[s2] == doc[s2 + 2]) & eng[s2] & eng[s2 + 2]
+                W2 = np.sort(np.stack([ids[s2[ok2]], ids[s2[ok2] + 2]], axis=1), axis=1)
+                with np.errstate(over="ignore"):
+                    key = np.concatenate([key, (W2 * _POW[:2]).sum(axis=1) + np.uint64(2)])
+                start = np.concatenate([start[ok], s2[ok2]])
+                ok = np.ones(len(start), dtype=bool)
             left = np.searchsorted(keys, key, "left")
             cnt = np.searchsorted(keys, key, "right") - left
             found = cnt > 0

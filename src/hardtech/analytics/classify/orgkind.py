@@ -43,7 +43,7 @@ _EN_RULES = (
         re.I)),
 )
 # Chinese: the subject is the text before the first verb of being/location or punctuation
-_ZH_SUBJECT = re.compile(r"^(.{2,40}?)(?:是|为|位于|成立于|坐落|始建|创建于|创办于|，|,|。|（|\(|由|主要|以|隶属|下设|依托|承担)")
+_ZH_SUBJECT = re.compile(r"^(.{2,40}?)(?:是|为|位于|成立于|坐落|始建|创建于|创办于|，|,|。|（|\(|由|主要|以|隶属|下设|依托|承担|负责|主管|致力|专注|从事|设立|开展)")
 _ZH_RULES = (
     ("university", re.compile(r"(?:大学|学院|高校)$")),
     ("institute", re.compile(r"(?:研究所|研究院|实验室|科学院|研究中心|工程中心)$")),

@@ -13,7 +13,7 @@ Prediction is a sparse matrix product over integer unit ids, no per-word Python.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, sparse
+from scipy import sparse
 
 from hardtech.analytics.classify.units import VOCAB, Units
 
@@ -49,8 +49,57 @@ def fit_linear(X, Y: np.ndarray, l2: float, multiclass: bool, sample_weight: np.
         return loss, np.concatenate([gW.ravel(), G.sum(axis=0)])
 
     theta0 = np.concatenate([np.zeros(d * k), b0])
-    res = optimize.minimize(f, theta0, jac=True, method="L-BFGS-B", options={"maxiter": iters})
-    return res.x[: d * k].reshape(d, k).astype(np.float32), res.x[d * k:].astype(np.float32)
+    x = lbfgs(f, theta0, iters)
+    return x[: d * k].reshape(d, k).astype(np.float32), x[d * k:].astype(np.float32)
+
+
+def lbfgs(f, x: np.ndarray, iters: int = 300, m: int = 10, tol: float = 1e-6) -> np.ndarray:
+    """Minimise a smooth convex `f` (returning value and gradient) by L-BFGS with backtracking.
+
+    Written out because scipy's L-BFGS-B spends most of its time in bound handling we do not need
+    (about 0.1 s per step at 400k parameters here, against 5 ms for the two-loop recursion).
+    """
+    def dot(a, b):  # einsum: BLAS ddot is several times slower on some builds here
+        return float(np.einsum("i,i->", a, b))
+
+    fx, g = f(x)
+    S, Yh, rho = [], [], []
+    for _ in range(iters):
+        q = g.copy()
+        alpha = []
+        for s_, y_, r_ in zip(reversed(S), reversed(Yh), reversed(rho)):
+            a = r_ * dot(s_, q)
+            alpha.append(a)
+            q -= a * y_
+        if S:
+            q *= dot(S[-1], Yh[-1]) / dot(Yh[-1], Yh[-1])
+        for (s_, y_, r_), a in zip(zip(S, Yh, rho), reversed(alpha)):
+            q += s_ * (a - r_ * dot(y_, q))
+        direction = -q
+        slope = dot(g, direction)
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            S, Yh, rho = [], [], []
+            direction, slope = -g, -dot(g, g)
+        step = 1.0 if S else 1.0 / max(np.abs(g).max(), 1e-12)
+        for _ in range(30):
+            x_new = x + step * direction
+            f_new, g_new = f(x_new)
+            if f_new <= fx + 1e-4 * step * slope:
+                break
+            step *= 0.5
+        else:
+            return x
+        s_, y_ = x_new - x, g_new - g
+        sy = dot(s_, y_)
+        if sy > 1e-12:
+            S.append(s_); Yh.append(y_); rho.append(1.0 / sy)
+            if len(S) > m:
+                S.pop(0); Yh.pop(0); rho.pop(0)
+        converged = abs(fx - f_new) <= tol * max(abs(fx), 1e-12)
+        x, fx, g = x_new, f_new, g_new
+        if converged:
+            break
+    return x
 
 
 class TextModel:

@@ -26,6 +26,7 @@ CRITERIA = {
     "cue_terms": "wording typical of the class",
     "learned_words": "words that separated the classes in labelled examples",
     "field_evidence": "science base / physical product (hard-tech field terms)",
+    "digital_evidence": "software and AI terms",
     "virtual_cues": "trading, distribution or services rather than making (counter-evidence terms)",
     "maturity": "maturity (TRL)",
     "maturity_unknown": "maturity not stated",
@@ -35,7 +36,8 @@ CRITERIA = {
 
 
 A_KINDS = ("definition_similarity", "definition_similarity", "cue_terms", "learned_words", "embedding_model")
-D_KINDS = ("field_evidence", "virtual_cues", "maturity", "maturity_unknown", "rd_intensity", "patents")
+D_KINDS = ("field_evidence", "digital_evidence", "virtual_cues", "maturity", "maturity_unknown", "rd_intensity",
+           "patents")
 
 
 class TypologyClassifier:
@@ -61,13 +63,16 @@ class TypologyClassifier:
         E = E - E.mean(axis=1, keepdims=True)
         A = np.stack([ds, ds - ds.max(axis=1, keepdims=True), cues, np.clip(B, -12, 12) / 4,
                       np.clip(E, -12, 12) / 4], axis=2)
-        field_ev = np.log1p(docs.hits.pos.sum(axis=1))
+        digital = [FIELD_IDS.index("ai"), FIELD_IDS.index("it")]
+        physical = [j for j in range(len(FIELD_IDS)) if j not in digital]
+        field_ev = np.log1p(docs.hits.pos[:, physical].sum(axis=1))
+        digital_ev = np.log1p(docs.hits.pos[:, digital].sum(axis=1))
         neg_ev = np.log1p(docs.hits.neg.sum(axis=1))
         trl = docs.hits.trl.astype(float) / 9.0
         rd = np.array([_log_ratio(i.get("rd_intensity")) for i in docs.indicators])
         pat = np.array([math.log1p(i["invention_patents"]) / 5 if i.get("invention_patents") else 0.0
                         for i in docs.indicators])
-        D = np.stack([field_ev, neg_ev, trl, (trl == 0).astype(float), rd, pat], axis=1)
+        D = np.stack([field_ev, digital_ev, neg_ev, trl, (trl == 0).astype(float), rd, pat], axis=1)
         return A.astype(np.float64), D
 
     def fit(self, X, y, sample_weight=None, encoder: str | None = None) -> "TypologyClassifier":
