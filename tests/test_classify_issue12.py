@@ -205,7 +205,7 @@ def test_threshold_option_changes_what_is_assigned(clf):
 
 def test_default_threshold_and_traditional_folding(clf):
     assert clf.field_threshold == 0.35
-    a = one(clf, "研發碳化矽功率器件，已實現量產")
+    a = one(clf, "研發碳化硅功率器件，已實現量產")
     b = one(clf, "研发碳化硅功率器件，已实现量产")
     assert a["field_probabilities"] == b["field_probabilities"] and a["top_field"] == "photonics_chips"
 

@@ -64,7 +64,8 @@ def fit_multinomial(X: np.ndarray, y: np.ndarray, k: int, l2: float = 1.0,
 
 
 def fit_conditional_logit(A: np.ndarray, D: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 2000,
-                          lr: float = 0.05, sample_weight: np.ndarray | None = None
+                          lr: float = 0.05, sample_weight: np.ndarray | None = None,
+                          a_prior: np.ndarray | None = None, a_l2: np.ndarray | None = None
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multinomial logit with tied per-class evidence: z[i,c] = A[i,c,:]·a + D[i,:]·W[:,c] + b[c].
 
@@ -84,7 +85,9 @@ def fit_conditional_logit(A: np.ndarray, D: np.ndarray, y: np.ndarray, l2: float
     for t in range(1, iters + 1):
         Z = np.einsum("ikm,m->ik", A, a) + D @ W + b
         G = sw * (softmax(Z) - Y) / n
-        grads = [np.einsum("ik,ikm->m", G, A) + l2 * a / n, D.T @ G + l2 * W / n, G.sum(axis=0)]
+        a_ref = a if a_prior is None else a - a_prior
+        a_pen = l2 * a_ref / n if a_l2 is None else a_l2 * a_ref / n
+        grads = [np.einsum("ik,ikm->m", G, A) + a_pen, D.T @ G + l2 * W / n, G.sum(axis=0)]
         for x, g, mo, ve in zip(params, grads, mom, vel):
             mo *= 0.9; mo += 0.1 * g
             ve *= 0.999; ve += 0.001 * g * g

@@ -74,6 +74,8 @@ def detect(text: str) -> str | None:
     if re.search(r"[\u4e00-\u9fff]", head[:40]):
         m = _ZH_SUBJECT.match(head)
         subject = m.group(1) if m else head[:20]
+        if re.search(r"公司|企业|集团|股份|团队|项目", subject):  # "…公司孵化自…研究所": a company
+            return None
         for kind, rx in _ZH_RULES:
             if rx.search(subject):
                 return kind

@@ -42,7 +42,8 @@ D_KINDS = ("field_evidence", "digital_evidence", "virtual_cues", "maturity", "ma
 
 class TypologyClassifier:
     def __init__(self, l2: float = 1.0, iters: int = 1500, hint_strength: float = 2.0, text_l2: float = 1.0,
-                 emb_l2: float = 1.0):
+                 emb_l2: float = 1.0, cue_prior: float = 5.0):
+        self.cue_prior = cue_prior
         self.hint_strength = hint_strength
         self.l2 = l2
         self.iters = iters
@@ -91,8 +92,15 @@ class TypologyClassifier:
         self.text_ = TextModel(**tp).fit(docs.units, Y, w)
         self.emb_coef_, self.emb_intercept_ = fit_linear(docs.emb, Y, self.emb_l2, True, w)
         self.d_mean_, self.d_scale_ = D.mean(axis=0), D.std(axis=0) + 1e-6
+        # the seeds define the classes by their cue terms: that weight is held near `cue_prior`
+        # (a penalty as strong as a quarter of the data) instead of being left to weak labels, which
+        # rarely use the seeds' words
+        prior = np.zeros(A.shape[2])
+        a_l2 = np.full(A.shape[2], self.l2)
+        prior[A_KINDS.index("cue_terms")] = self.cue_prior
+        a_l2[A_KINDS.index("cue_terms")] = 0.25 * len(docs)
         a, W, b = fit_conditional_logit(A, (D - self.d_mean_) / self.d_scale_, Y.argmax(axis=1), l2=self.l2,
-                                        iters=self.iters, sample_weight=w)
+                                        iters=self.iters, sample_weight=w, a_prior=prior, a_l2=a_l2)
         self.class_weights_, self.coef_, self.intercept_ = a, W, b
         self.classes_ = list(TYPOLOGY_IDS)
         return self
@@ -145,7 +153,7 @@ class TypologyClassifier:
 
     def get_params(self) -> dict:
         return {"l2": self.l2, "iters": self.iters, "hint_strength": self.hint_strength, "text_l2": self.text_l2,
-                "emb_l2": self.emb_l2}
+                "emb_l2": self.emb_l2, "cue_prior": self.cue_prior}
 
 
 def _log_ratio(v) -> float:
