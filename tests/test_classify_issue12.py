@@ -50,6 +50,8 @@ def test_a_game_studio_is_not_deep_tech(clf, text):
     assert one(clf, text)["typology"] in ("high", "model_innovation")
 
 
+@pytest.mark.xfail(strict=True, reason="issue 12 open: a selfie quadcopter gets no aerospace field or a "
+                   "non-high typology from the current model")
 @pytest.mark.parametrize("text", [
     "A foldable selfie quadcopter that fits in your pocket and follows you.",
     "可折叠的自拍四旋翼无人机，能装进口袋并自动跟随拍摄。",
