@@ -12,13 +12,15 @@ from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
 
 
 def evaluate(records, fields, typology, model: HardTechClassifier | None = None, cv: int | None = None,
-             seed: int = 0, extra_train: tuple | None = None) -> dict:
+             seed: int = 0, extra_train: tuple | None = None, encoder: str | None = None) -> dict:
     """Metrics of `model` on the labelled records, or of k-fold cross-validation when `cv` is given.
 
     In cross-validation every record is predicted by a model that never saw it; `extra_train`
-    (records, fields, typology) is added to every training fold (never to a test fold).
+    (records, fields, typology[, weights]) is added to every training fold (never to a test fold);
+    `encoder` chooses the embedding of the models fitted there (default: the default model's).
     """
-    docs = analyse(records, model.encoder if model is not None else "static")
+    encoder = model.encoder if model is not None else (encoder or HardTechClassifier().encoder)
+    docs = analyse(records, encoder)
     n = len(docs)
     Y = as_label_matrix(list(fields), FIELD_IDS)
     typ = [str(t).strip() or "" for t in typology]
@@ -27,7 +29,7 @@ def evaluate(records, fields, typology, model: HardTechClassifier | None = None,
     if cv:
         rng = np.random.default_rng(seed)
         folds = rng.permutation(n) % cv
-        extra = analyse(extra_train[0]) if extra_train else None
+        extra = analyse(extra_train[0], encoder) if extra_train else None
         threshold = HardTechClassifier().field_threshold
         for k in range(cv):
             tr, te = np.where(folds != k)[0], np.where(folds == k)[0]
@@ -40,7 +42,7 @@ def evaluate(records, fields, typology, model: HardTechClassifier | None = None,
                 f_lab += list(extra_train[1])
                 t_lab += list(extra_train[2])
                 w += list(extra_train[3]) if len(extra_train) > 3 else [1.0] * len(extra_train[1])
-            clf = HardTechClassifier().fit(train_docs, f_lab, t_lab, sample_weight=w)
+            clf = HardTechClassifier(encoder=encoder).fit(train_docs, f_lab, t_lab, sample_weight=w)
             res = clf.classify(docs.subset(te))
             for i, r in zip(te, res):
                 P[i] = [r["field_probabilities"][f] for f in FIELD_IDS]

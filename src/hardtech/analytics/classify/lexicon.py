@@ -132,6 +132,8 @@ class Lexicon:
                 by_len[(False, len(zh))].append((_key(zh), t))
             else:
                 by_len[(True, len(en))].append((_key(sorted(en)), t))
+        self._mixed = np.zeros(len(self.terms) + 1, dtype=bool)
+        self._mixed[list(self.needs)] = True
         self.tables: dict[tuple[bool, int], tuple[np.ndarray, np.ndarray]] = {}
         for k, pairs in by_len.items():
             pairs.sort()
@@ -188,11 +190,10 @@ class Lexicon:
             ht = np.concatenate(hit_term).astype(np.int64)
             pair = np.unique(hd * (len(self.terms) + 1) + ht)
             hd, ht = pair // (len(self.terms) + 1), pair % (len(self.terms) + 1)
-            if self.needs:
+            if self.needs:  # mixed terms (AI芯片): their Latin units must be in the text too
                 keep = np.ones(len(ht), dtype=bool)
-                for k, (d_i, t) in enumerate(zip(hd.tolist(), ht.tolist())):
-                    need = self.needs.get(t)
-                    if need is not None and not np.isin(need, u.of(d_i)).all():
+                for k in np.flatnonzero(self._mixed[ht]).tolist():
+                    if not np.isin(self.needs[int(ht[k])], u.of(int(hd[k]))).all():
                         keep[k] = False
                 hd, ht = hd[keep], ht[keep]
         else:

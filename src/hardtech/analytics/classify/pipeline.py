@@ -31,7 +31,7 @@ from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError
 
-MODEL_FORMAT = "hardtech-classifier-2"
+MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
 INSUFFICIENT = "insufficient evidence"
 DEFAULT_THRESHOLD = 0.35
@@ -39,12 +39,11 @@ DEFAULT_THRESHOLD = 0.35
 
 class HardTechClassifier:
     def __init__(self, field_threshold: float = DEFAULT_THRESHOLD, field_l2: float = 1.0, typology_l2: float = 1.0,
-                 encoder: str = "static", text_l2: float = 1.0):
+                 encoder: str = "static"):
         self.encoder = encoder
         self.field_threshold = field_threshold
         self.field_l2 = field_l2
         self.typology_l2 = typology_l2
-        self.text_l2 = text_l2
 
     # -- training ----------------------------------------------------------------------------
     def fit(self, X, fields, typology, sample_weight=None) -> "HardTechClassifier":
@@ -52,8 +51,8 @@ class HardTechClassifier:
         train the field model only."""
         docs = analyse(X, self.encoder)
         w = np.ones(len(docs)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self.fields_ = FieldClassifier(threshold=self.field_threshold, l2=self.field_l2, text_l2=self.text_l2,
-                                       ).fit(docs, list(fields), sample_weight=w)
+        self.fields_ = FieldClassifier(threshold=self.field_threshold, l2=self.field_l2).fit(
+            docs, list(fields), sample_weight=w)
         typ = [str(t).strip() if t is not None else "" for t in typology]
         has = [i for i, t in enumerate(typ) if t in TYPOLOGY_IDS]
         bad = sorted({t for t in typ if t and t not in TYPOLOGY_IDS and t != "none"})
@@ -61,8 +60,10 @@ class HardTechClassifier:
             raise UsageError(f"unknown typology {bad[0]!r}; expected one of: {', '.join(TYPOLOGY_IDS)} (or empty)")
         if not has:
             raise UsageError("no example has a typology class: the typology model cannot be fitted")
-        self.typology_ = TypologyClassifier(l2=self.typology_l2, text_l2=self.text_l2).fit(
-            docs.subset(has), [typ[i] for i in has], sample_weight=w[has])
+        sub = docs.subset(has)
+        self.typology_ = TypologyClassifier(l2=self.typology_l2).fit(
+            sub, [typ[i] for i in has], sample_weight=w[has], sources=[sub.source_of(i) for i in range(len(sub))],
+            vocabulary=self.fields_.text_)
         self.n_examples_ = len(docs)
         self.trained_at_ = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.version_ = self._version()
@@ -93,7 +94,7 @@ class HardTechClassifier:
         n_units = docs.n_units
         no_emb = ~docs.emb.any(axis=1)
         any_term = (hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0
-        Xf = self.fields_.text_.matrix(docs.units)
+        Xf = self.fields_.text_.matrix(docs.units, cache=docs)  # built once: the field model's
         pf = np.round(pf.astype(np.float64), 4)
         pt = np.round(pt.astype(np.float64), 4)
         out = []
@@ -186,25 +187,15 @@ class HardTechClassifier:
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        f, t = self.fields_, self.typology_
-        arrays = {
-            "f_coef": f.coef_, "f_intercept": np.array([f.intercept_]), "f_prior": f.prior_,
-            "f_emb_coef": f.emb_coef_.astype(np.float16), "f_emb_intercept": f.emb_intercept_,
-            "t_class_weights": t.class_weights_, "t_coef": t.coef_, "t_intercept": t.intercept_,
-            "t_d_mean": t.d_mean_, "t_d_scale": t.d_scale_,
-            "t_emb_coef": t.emb_coef_.astype(np.float16), "t_emb_intercept": t.emb_intercept_,
-        }
-        for prefix, tm in (("f_text", f.text_), ("t_text", t.text_)):
-            for k, v in tm.state().items():
-                arrays[f"{prefix}_{k}"] = v
+        arrays = {f"f_{k}": v for k, v in self.fields_.state().items()}
+        arrays.update({f"t_{k}": v for k, v in self.typology_.state().items()})
         digest = _digest(arrays)
         meta = {"format": MODEL_FORMAT, "version": self.version_, "hardtech": __version__,
                 "trained_at": self.trained_at_, "n_examples": self.n_examples_,
                 "taxonomy": load_taxonomy().version, "encoder": get_encoder(self.encoder).version,
                 "params": {"encoder": self.encoder, "field_threshold": self.field_threshold, "field_l2": self.field_l2,
-                           "typology_l2": self.typology_l2, "text_l2": self.text_l2, "fields": f.get_params(),
-                           "typology": t.get_params(), "f_text": f.text_.get_params(),
-                           "t_text": t.text_.get_params()},
+                           "typology_l2": self.typology_l2,
+                           "fields": self.fields_.get_params(), "typology": self.typology_.get_params()},
                 "training": getattr(self, "training_", {}),
                 "sha256": digest}
         buf = io.BytesIO()
@@ -238,24 +229,9 @@ class HardTechClassifier:
         if meta.get("encoder") != enc:
             raise SourceError(f"model file {path.name} was fitted with encoder {meta.get('encoder')}, "
                               f"this installation has {enc}: refit it with `hardtech classify fit`")
-        self = cls(p["field_threshold"], p["field_l2"], p["typology_l2"], encoder=name, text_l2=p["text_l2"])
-        fc = FieldClassifier(**p["fields"])
-        fc.coef_, fc.intercept_ = data["f_coef"], float(data["f_intercept"][0])
-        fc.prior_ = data["f_prior"]
-        fc.emb_coef_ = data["f_emb_coef"].astype(np.float32)
-        fc.emb_intercept_ = data["f_emb_intercept"]
-        fc.text_ = TextModel.from_state(p["f_text"], _state(data, "f_text"))
-        fc.classes_ = list(FIELD_IDS)
-        fc.encoder_ = name
-        tc = TypologyClassifier(**p["typology"])
-        tc.class_weights_, tc.coef_, tc.intercept_ = data["t_class_weights"], data["t_coef"], data["t_intercept"]
-        tc.d_mean_, tc.d_scale_ = data["t_d_mean"], data["t_d_scale"]
-        tc.emb_coef_ = data["t_emb_coef"].astype(np.float32)
-        tc.emb_intercept_ = data["t_emb_intercept"]
-        tc.text_ = TextModel.from_state(p["t_text"], _state(data, "t_text"))
-        tc.classes_ = list(TYPOLOGY_IDS)
-        tc.encoder_ = name
-        self.fields_, self.typology_ = fc, tc
+        self = cls(p["field_threshold"], p["field_l2"], p["typology_l2"], encoder=name)
+        self.fields_ = FieldClassifier.from_state(p["fields"], _state(data, "f"), name)
+        self.typology_ = TypologyClassifier.from_state(p["typology"], _state(data, "t"), name)
         self.version_, self.n_examples_, self.trained_at_ = meta["version"], meta["n_examples"], meta["trained_at"]
         self.training_ = meta.get("training", {})
         return self

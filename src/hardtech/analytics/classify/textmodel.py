@@ -12,6 +12,8 @@ Prediction is a sparse matrix product over integer unit ids, no per-word Python.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from scipy import sparse
 
@@ -121,7 +123,18 @@ class TextModel:
         ok = (doc[:-1] == doc[1:]) & u.english[:-1] & u.english[1:]
         return doc[:-1][ok], u.ids[:-1][ok] * BIGRAM_SHIFT + u.ids[1:][ok]
 
-    def _vocabulary(self, u: Units, weight: np.ndarray) -> None:
+    def vocabulary(self, u: Units) -> "TextModel":
+        """Choose the features (units and word pairs by document frequency) from training units."""
+        self._vocabulary(u)
+        return self
+
+    def share_vocabulary(self, other: "TextModel") -> "TextModel":
+        """Use another model's features, so one sparse matrix per batch serves both (fields, typology)."""
+        self.unigrams_, self.bigrams_ = list(other.unigrams_), list(other.bigrams_)
+        self._index()
+        return self
+
+    def _vocabulary(self, u: Units, weight: np.ndarray | None = None) -> None:
         n = len(u)
         doc = u.doc
         uni = np.unique(doc * (len(VOCAB) + 1) + u.ids)
@@ -152,8 +165,19 @@ class TextModel:
         self._bkeys = keys[order]
         self._bcols = (len(uni) + order).astype(np.int64)
         self.n_features_ = len(uni) + len(keys)
+        h = hashlib.sha256("\n".join(self.unigrams_).encode() + b"\0" + "\n".join(self.bigrams_).encode())
+        self.vocab_key_ = h.hexdigest()[:16]
 
-    def matrix(self, u: Units) -> sparse.csr_matrix:
+    def matrix(self, u: Units, cache=None) -> sparse.csr_matrix:
+        """(texts, features) presence matrix, rows at unit length. `cache`: an object (the batch's
+        `Docs`) on which the matrix is kept per vocabulary, so the field and typology models and the
+        evidence build it once per batch."""
+        if cache is not None:
+            store = cache.__dict__.setdefault("_text_matrices", {})
+            key = (self.vocab_key_, id(u))
+            if key not in store:
+                store[key] = self.matrix(u)
+            return store[key]
         n = len(u)
         doc = u.doc
         ids = u.ids
@@ -178,28 +202,19 @@ class TextModel:
         return sparse.csr_matrix((data.astype(np.float32), (r, c)), shape=(n, nf))
 
     # -- estimator ----------------------------------------------------------------------------------
-    def fit(self, u: Units, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> "TextModel":
+    def fit(self, u: Units, Y: np.ndarray, sample_weight: np.ndarray | None = None, cache=None) -> "TextModel":
+        """Fits the vocabulary too unless one was set (`share_vocabulary`)."""
         w = np.ones(len(u)) if sample_weight is None else np.asarray(sample_weight, float)
-        self._vocabulary(u, w)
-        X = self.matrix(u)
+        if not hasattr(self, "vocab_key_"):
+            self._vocabulary(u, w)
+        X = self.matrix(u, cache=cache)
         self.coef_, self.intercept_ = fit_linear(X, Y, self.l2, self.multiclass, w)
         return self
 
-    def decision(self, u: Units) -> np.ndarray:
+    def decision(self, u: Units, cache=None) -> np.ndarray:
         if self.n_features_ == 0:
             return np.tile(self.intercept_, (len(u), 1))
-        return np.asarray(self.matrix(u) @ self.coef_) + self.intercept_
-
-    def top_units(self, u: Units, i: int, j: int, n: int = 4) -> list[str]:
-        """The features of text i that pushed output j up most (for evidence)."""
-        X = self.matrix(u.subset([i]))
-        cols = X.indices
-        if not len(cols):
-            return []
-        w = self.coef_[cols, j]
-        order = np.argsort(-w)[:n]
-        names = self.unigrams_ + self.bigrams_
-        return [names[cols[k]] for k in order if w[k] > 0.05]
+        return np.asarray(self.matrix(u, cache=cache) @ self.coef_) + self.intercept_
 
     def state(self) -> dict:
         return {"unigrams": np.array(self.unigrams_, dtype=str), "bigrams": np.array(self.bigrams_, dtype=str),

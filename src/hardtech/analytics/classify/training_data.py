@@ -52,7 +52,9 @@ class Examples:
 
     def add(self, source: str, key: str, text: str, fields: set[str], typology: str | None, extra: dict,
             codes: str | None = None) -> None:
-        self.records.append({"text": text, **({"codes": codes} if codes else {})})
+        # the source travels with the record: the typology gives each weak source its own base rates
+        self.records.append({"text": text, **({"codes": codes} if codes else {}),
+                             **({"source": source} if source != "devset" else {})})
         self.fields.append("|".join(sorted(fields)) or "none")
         self.typology.append(typology or "")
         self.weights.append(SOURCE_WEIGHT.get(source, 1.0))
