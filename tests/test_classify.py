@@ -100,7 +100,7 @@ def test_sklearn_style_estimators():
     P = fc.predict_proba(["mRNA vaccine platform", "rocket engine test stand"])
     assert P.shape == (2, 8) and ((P >= 0) & (P <= 1)).all()
     assert fc.predict(["mRNA vaccine platform"])[0][0] == "biotech"
-    tc = TypologyClassifier(iters=300).fit(texts + ["Food delivery app", "Online ride hailing"],
+    tc = TypologyClassifier(l2=2.0).fit(texts + ["Food delivery app", "Online ride hailing"],
                                            ["hard_core"] * 6 + ["model_innovation"] * 2)
     assert tc.predict_proba(["Grocery delivery app"]).shape == (1, len(TYPOLOGY_IDS))
     with pytest.raises(RuntimeError):

@@ -250,3 +250,40 @@ def test_weak_sources_load_from_shared(shared):
     assert sum("ai" in f.split("|") for f in y.fields) > 200
     j = itjuzi(folder)
     assert len(j) > 300 and all("ai" in f.split("|") for f in j.fields)
+
+
+# -- the model's structure (issue 12, items 1, 3, 5) ------------------------------------------------
+
+def test_one_text_matrix_per_batch(clf, monkeypatch):
+    """The field model, the typology model and the evidence read one sparse matrix per batch."""
+    from hardtech.analytics.classify.textmodel import TextModel
+
+    built = []
+    real = TextModel.matrix
+
+    def counting(self, u, cache=None):
+        if cache is None:
+            built.append(len(u))
+        return real(self, u, cache=cache)
+
+    monkeypatch.setattr(TextModel, "matrix", counting)
+    clf.classify(["Designs lidar sensors for autonomous driving", "锂电池正极材料的研发与生产"])
+    assert built == [2]
+    assert clf.typology_.text_.vocab_key_ == clf.fields_.text_.vocab_key_
+
+
+def test_field_probabilities_are_calibrated_out_of_fold(clf):
+    """Platt scaling per field, fitted on out-of-fold scores: a positive slope for every field."""
+    assert clf.fields_.platt_.shape == (len(FIELD_IDS), 2)
+    assert (clf.fields_.platt_[:, 0] > 0).all()
+
+
+def test_weak_sources_get_their_own_typology_priors(clf):
+    """The shipped model was fitted with the YC and IT桔子 train parts: each has its own intercepts,
+    unused at prediction."""
+    t = clf.typology_
+    assert {"yc", "itjuzi"} <= set(t.sources_)
+    assert t.source_coef_.shape == (len(t.sources_), len(TYPOLOGY_IDS))
+    yc = t.source_coef_[t.sources_.index("yc")]
+    # YC's tags call most companies software or marketplaces: its prior leans to those classes
+    assert yc[TYPOLOGY_IDS.index("model_innovation")] > yc[TYPOLOGY_IDS.index("hard_core")]

@@ -59,7 +59,7 @@ def fit_one_vs_rest(X, Y: np.ndarray, SW: np.ndarray, l2: float, iters: int = 40
 
 class FieldClassifier:
     def __init__(self, threshold: float = 0.5, l2: float = 1.0, emb_scale: float = 1.0, dense_scale: float = 0.5,
-                 balance: float = 0.5, code_strength: float = 0.8, folds: int = 5, source_offsets: bool = True):
+                 balance: float = 0.5, code_strength: float = 0.8, folds: int = 5, source_offsets: bool = False):
         self.threshold = threshold
         self.l2 = l2
         self.emb_scale = emb_scale
@@ -124,6 +124,9 @@ class FieldClassifier:
         for j in range(len(FIELD_IDS)):
             a, c = fit_binary(oof[:, [j]].astype(np.float64), Y[:, j], l2=1e-3, sample_weight=w)
             self.platt_[j] = (max(float(a[0]), 1e-3), c)
+        # each training example's probabilities from a model that did not see it (codes included):
+        # the typology reads them while fitting as it will read unseen text (not saved)
+        self.oof_proba_ = sigmoid(oof * self.platt_[:, 0] + self.platt_[:, 1] + self.code_log_odds(docs, Y, w))
         self.text_, W, b = self._fit_raw(docs, Y, w, sources)
         self.sources_ = sources
         self.source_coef_ = W[len(W) - len(sources):] * 3.0 if sources else np.zeros((0, len(FIELD_IDS)), np.float32)
@@ -149,14 +152,17 @@ class FieldClassifier:
         if not hasattr(self, "platt_"):
             raise RuntimeError("FieldClassifier is not fitted; call fit() or load a model")
 
-    def code_log_odds(self, docs: Docs) -> np.ndarray:
+    def code_log_odds(self, docs: Docs, Y: np.ndarray | None = None, w: np.ndarray | None = None) -> np.ndarray:
         """Evidence from codes added to the learned log-odds, naive-Bayes style.
 
         A concordance weight w reads as "P(field | code) ≈ w"; its log-odds against the field's
         base rate are added, damped by `code_strength` because codes and text are not independent.
         """
         code, _ = code_matrix(docs)
-        prior = getattr(self, "prior_", np.full(len(FIELD_IDS), 0.12))
+        if Y is not None:  # while fitting, before `prior_` is set
+            prior = np.clip((w[:, None] * Y).sum(axis=0) / w.sum(), 0.02, 0.5)
+        else:
+            prior = getattr(self, "prior_", np.full(len(FIELD_IDS), 0.12))
         w = np.clip(code, 0.05, 0.95)
         lo = np.log(w / (1 - w)) - np.log(prior / (1 - prior))
         return np.where(code > 0, self.code_strength * lo, 0.0)

@@ -42,6 +42,12 @@ _EN_RULES = (
         r"city government|bureau|regulator|department of [\w ]{2,40})\b(?!.{0,20}(?:" + _COMPANY_WORDS + "))",
         re.I)),
 )
+# words without which a rule cannot match (a cheap test before the pattern)
+_EN_WORDS = {"investor": ("venture", "equity", "investment", "asset management", "hedge", "invest", "accelerator",
+                          "incubator"),
+             "university": ("university", "college", "polytechnic"),
+             "institute": ("institute", "laborator", "national lab", "research cent", "academy of sciences"),
+             "government": ("ministry", "government", "agency", "bureau", "regulator", "department of")}
 # Chinese: the subject is the text before the first verb of being/location or punctuation
 _ZH_SUBJECT = re.compile(r"^(.{2,40}?)(?:是|为|位于|成立于|坐落|始建|创建于|创办于|，|,|。|（|\(|由|主要|以|隶属|下设|依托|承担|负责|主管|致力|专注|从事|设立|开展)")
 _ZH_RULES = (
@@ -82,8 +88,10 @@ def detect(text: str) -> str | None:
         if _ZH_INVESTOR_TEXT.search(head):
             return "investor"
         return None
+    low = head.lower()
     for kind, rx in _EN_RULES:
-        if rx.search(head):
+        # a plain substring test first: the patterns backtrack, and most texts name none of these words
+        if any(w in low for w in _EN_WORDS[kind]) and rx.search(head):
             return kind
     return None
 

@@ -88,101 +88,56 @@ class HardTechClassifier:
         pf, contrib = self.fields_.proba_and_contributions(docs)
         pt, drivers = self.typology_.proba_and_drivers(docs)
         _, code_ev = code_matrix(docs)
-        hint_rows = typology_hints(docs).any(axis=1)
         hits = docs.hits
-        empty = docs.empty
-        n_units = docs.n_units
-        no_emb = ~docs.emb.any(axis=1)
-        any_term = (hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0
-        Xf = self.fields_.text_.matrix(docs.units, cache=docs)  # built once: the field model's
-        pf = np.round(pf.astype(np.float64), 4)
+        # everything per batch as plain Python values: the loop below only assembles them
+        ev = _BatchEvidence(self, docs, contrib)
+        hint_rows = typology_hints(docs).any(axis=1).tolist()
+        empty = docs.empty.tolist()
+        n_units = docs.n_units.tolist()
+        no_emb = (~docs.emb.any(axis=1)).tolist()
+        any_term = ((hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0).tolist()
+        trls = hits.trl.astype(int).tolist()
+        orders = np.argsort(-pf, axis=1, kind="stable").tolist()
+        pf = np.round(pf.astype(np.float64), 4).tolist()
         pt = np.round(pt.astype(np.float64), 4)
+        t_best = pt.argmax(axis=1).tolist()
+        pt = pt.tolist()
         out = []
         for i in range(n):
+            kind = docs.kinds[i]
             if empty[i]:
                 out.append({"fields": [], "top_field": None, "field_probabilities": dict.fromkeys(FIELD_IDS, 0.0),
-                            "typology": None, "typology_probabilities": {}, "trl": None, "kind": docs.kinds[i],
+                            "typology": None, "typology_probabilities": {}, "trl": None, "kind": kind,
                             "evidence": INSUFFICIENT + ": no text and no codes", "insufficient": True})
                 continue
-            row = pf[i].tolist()
-            probs = dict(zip(FIELD_IDS, row))
-            order = np.argsort(-pf[i], kind="stable")
-            chosen = [{"field": FIELD_IDS[j], "probability": row[j]} for j in order if row[j] >= thr]
+            row = pf[i]
+            chosen = [{"field": FIELD_IDS[j], "probability": row[j]} for j in orders[i] if row[j] >= thr]
             weak = not docs.texts[i] or (no_emb[i] and not any_term[i] and not docs.codes[i])
             insufficient = bool(weak and not chosen)
             # a bare name ("Bytedance") says nothing about the kind of technology: no typology from it
             thin = n_units[i] < 4 and not any_term[i] and not hint_rows[i]
-            kind = docs.kinds[i]
             gated = not orgkind.gets_typology(kind)
             if insufficient or thin or gated:
                 tprobs, typ = {}, None
             else:
-                tprobs = dict(zip(TYPOLOGY_IDS, pt[i].tolist()))
-                typ = TYPOLOGY_IDS[int(pt[i].argmax())]
-            trl = int(hits.trl[i]) or None
+                tprobs = dict(zip(TYPOLOGY_IDS, pt[i]))
+                typ = TYPOLOGY_IDS[t_best[i]]
+            trl = trls[i] or None
             if insufficient:
-                ev = INSUFFICIENT + ": no known words, terms or codes"
+                e = INSUFFICIENT + ": no known words, terms or codes"
             else:
-                ev = self._evidence(docs, Xf, i, chosen, contrib[i], code_ev[i], weak)
+                e = ev.fields(i, chosen, code_ev[i], weak)
                 if typ:
-                    ev += " | " + self._typology_evidence(docs, i, typ, drivers[i], trl)
+                    e += " | " + ev.typology(i, typ, drivers[i], trl)
                 elif gated:
-                    ev += f" | typology: none for a {kind} (only companies and projects get one)"
+                    e += f" | typology: none for a {kind} (only companies and projects get one)"
                 else:
-                    ev += " | typology: " + INSUFFICIENT + " (too little text)"
+                    e += " | typology: " + INSUFFICIENT + " (too little text)"
             out.append({"fields": chosen, "top_field": chosen[0]["field"] if chosen else None,
-                        "field_probabilities": probs, "typology": typ, "typology_probabilities": tprobs,
-                        "trl": trl, "kind": kind, "evidence": ev, "insufficient": insufficient})
+                        "field_probabilities": dict(zip(FIELD_IDS, row)), "typology": typ,
+                        "typology_probabilities": tprobs, "trl": trl, "kind": kind, "evidence": e,
+                        "insufficient": insufficient})
         return out
-
-    def _evidence(self, docs: Docs, Xf, i: int, chosen: list[dict], contrib: np.ndarray, codes: list,
-                  weak: bool) -> str:
-        lex = load_lexicon()
-        terms = docs.hits.terms_of(i)
-        cols = Xf.indices[Xf.indptr[i]:Xf.indptr[i + 1]]
-        names = None
-        parts = []
-        for c in chosen[:3]:
-            f = c["field"]
-            j = FIELD_IDS.index(f)
-            why = []
-            found = lex.terms_by(terms, POS, j)
-            if found:
-                why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
-            if len(cols):
-                w = self.fields_.text_.coef_[cols, j]
-                top = np.argsort(-w)[:4]
-                if names is None:
-                    names = self.fields_.text_.unigrams_ + self.fields_.text_.bigrams_
-                learned = [names[cols[k]] for k in top if w[k] > 0.05]
-                if learned:
-                    why.append("learned words: " + ", ".join(learned))
-            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
-            if cm:
-                why.append("codes: " + ", ".join(dict.fromkeys(cm)))
-            sig = contrib[j]
-            top_sig = np.argsort(-sig)[:2]
-            strongest = [FEATURES[k].replace("_", " ") for k in top_sig if sig[k] > 0]
-            if strongest:
-                why.append("strongest signals: " + ", ".join(strongest))
-            parts.append(f"{f} {c['probability']:.2f} ({'; '.join(why)})")
-        if not chosen:
-            parts.append("none of the eight fields" + (" (" + INSUFFICIENT + ")" if weak else ""))
-        negs = lex.terms_by(terms, NEG)
-        if negs:
-            parts.append("counter-evidence: " + ", ".join(dict.fromkeys(negs))[:120])
-        return " | ".join(parts)
-
-    def _typology_evidence(self, docs: Docs, i: int, typ: str, drivers: list[tuple[str, float]],
-                           trl: int | None) -> str:
-        lex = load_lexicon()
-        crit = "; ".join(c for c, _ in drivers) or "prior"
-        cues = lex.terms_by(docs.hits.terms_of(i), TYP, TYPOLOGY_IDS.index(typ))
-        t = f"typology {typ}: {crit}" + (f" (cues: {', '.join(dict.fromkeys(cues))[:100]})" if cues else "")
-        if trl is not None:
-            stages = lex.terms_by(docs.hits.terms_of(i), TRL)
-            t += f"; TRL ≈ {trl} from " + ", ".join(dict.fromkeys(stages))[:80]
-        return t
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -235,6 +190,71 @@ class HardTechClassifier:
         self.version_, self.n_examples_, self.trained_at_ = meta["version"], meta["n_examples"], meta["trained_at"]
         self.training_ = meta.get("training", {})
         return self
+
+
+class _BatchEvidence:
+    """The evidence strings of one batch, from arrays computed once for the batch: matched terms per
+    text, the learned-word weights of each text's features for every field, the strongest signal
+    groups per field."""
+
+    def __init__(self, clf: HardTechClassifier, docs: Docs, contrib: np.ndarray):
+        self.lex = load_lexicon()
+        h = docs.hits
+        bounds = np.searchsorted(h.doc, np.arange(len(docs) + 1)).tolist()
+        kinds, targets = self.lex.kind[h.term], self.lex.target[h.term]
+        self.terms = [(h.term[a:b].tolist(), kinds[a:b].tolist(), targets[a:b].tolist())
+                      for a, b in zip(bounds[:-1], bounds[1:])]
+        tm = clf.fields_.text_
+        self.names = tm.feature_names()
+        X = tm.matrix(docs.units, cache=docs)
+        self.indptr, self.cols = X.indptr.tolist(), X.indices
+        self.coef = tm.coef_
+        top2 = np.argsort(-contrib, axis=2)[:, :, :2]
+        val = np.take_along_axis(contrib, top2, axis=2)
+        self.strongest = np.where(val > 0, top2, -1).tolist()
+
+    def _terms(self, i: int, kind: int, target: int | None = None) -> list[str]:
+        t, k, g = self.terms[i]
+        return [self.lex.terms[x] for x, kk, gg in zip(t, k, g) if kk == kind and (target is None or gg == target)]
+
+    def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
+        parts = []
+        cols = self.cols[self.indptr[i]:self.indptr[i + 1]]
+        W = self.coef[cols] if len(cols) and chosen else None
+        for c in chosen[:3]:
+            f = c["field"]
+            j = FIELD_IDS.index(f)
+            why = []
+            found = self._terms(i, POS, j)
+            if found:
+                why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
+            if W is not None:
+                w = W[:, j]
+                top = np.argsort(-w)[:4].tolist()
+                learned = [self.names[cols[k]] for k in top if w[k] > 0.05]
+                if learned:
+                    why.append("learned words: " + ", ".join(learned))
+            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
+            if cm:
+                why.append("codes: " + ", ".join(dict.fromkeys(cm)))
+            strongest = [FEATURES[k].replace("_", " ") for k in self.strongest[i][j] if k >= 0]
+            if strongest:
+                why.append("strongest signals: " + ", ".join(strongest))
+            parts.append(f"{f} {c['probability']:.2f} ({'; '.join(why)})")
+        if not chosen:
+            parts.append("none of the eight fields" + (" (" + INSUFFICIENT + ")" if weak else ""))
+        negs = self._terms(i, NEG)
+        if negs:
+            parts.append("counter-evidence: " + ", ".join(dict.fromkeys(negs))[:120])
+        return " | ".join(parts)
+
+    def typology(self, i: int, typ: str, drivers: list[tuple[str, float]], trl: int | None) -> str:
+        crit = "; ".join(c for c, _ in drivers) or "prior"
+        cues = self._terms(i, TYP, TYPOLOGY_IDS.index(typ))
+        t = f"typology {typ}: {crit}" + (f" (cues: {', '.join(dict.fromkeys(cues))[:100]})" if cues else "")
+        if trl is not None:
+            t += f"; TRL ≈ {trl} from " + ", ".join(dict.fromkeys(self._terms(i, TRL)))[:80]
+        return t
 
 
 def _state(data: dict, prefix: str) -> dict:

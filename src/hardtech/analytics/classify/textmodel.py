@@ -216,6 +216,13 @@ class TextModel:
             return np.tile(self.intercept_, (len(u), 1))
         return np.asarray(self.matrix(u, cache=cache) @ self.coef_) + self.intercept_
 
+    def feature_names(self) -> list[str]:
+        """Unit and word-pair strings by column (built once per model)."""
+        names = self.__dict__.get("_names")
+        if names is None:
+            names = self._names = self.unigrams_ + self.bigrams_
+        return names
+
     def state(self) -> dict:
         return {"unigrams": np.array(self.unigrams_, dtype=str), "bigrams": np.array(self.bigrams_, dtype=str),
                 "coef": self.coef_.astype(np.float16), "intercept": self.intercept_}
