@@ -63,7 +63,7 @@ class HardTechClassifier:
         sub = docs.subset(has)
         self.typology_ = TypologyClassifier(l2=self.typology_l2).fit(
             sub, [typ[i] for i in has], sample_weight=w[has], sources=[sub.source_of(i) for i in range(len(sub))],
-            vocabulary=self.fields_.text_)
+            vocabulary=self.fields_.text_, field_proba=self.fields_.oof_proba_[has])
         self.n_examples_ = len(docs)
         self.trained_at_ = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.version_ = self._version()
@@ -86,7 +86,7 @@ class HardTechClassifier:
         docs = analyse(X, self.encoder)
         n = len(docs)
         pf, contrib = self.fields_.proba_and_contributions(docs)
-        pt, drivers = self.typology_.proba_and_drivers(docs)
+        pt, drivers = self.typology_.proba_and_drivers(docs, field_proba=pf)
         _, code_ev = code_matrix(docs)
         hits = docs.hits
         # everything per batch as plain Python values: the loop below only assembles them

@@ -41,6 +41,7 @@ CRITERIA = {
     "maturity_unknown": "maturity not stated",
     "rd_intensity": "R&D intensity",
     "patents": "barrier to imitation (invention patents)",
+    "field_model": "the fields it is in (hard-tech fields: science base, physical product; none: services)",
 }
 _DIGITAL = [FIELD_IDS.index("ai"), FIELD_IDS.index("it")]
 _PHYSICAL = [j for j in range(len(FIELD_IDS)) if j not in _DIGITAL]
@@ -49,7 +50,8 @@ K, F = len(TYPOLOGY_IDS), len(FIELD_IDS)
 DENSE_GROUPS = (["cue_terms"] * K + ["definition_similarity"] * K
                 + ["digital_evidence" if j in _DIGITAL else "field_evidence" for j in range(F)]
                 + ["virtual_cues", "field_evidence", "digital_evidence", "maturity", "maturity_unknown",
-                   "rd_intensity", "patents"])
+                   "rd_intensity", "patents"]
+                + ["field_model"] * (F + 3))
 REFERENCE_SOURCES = (None, "", "devset", "user")
 
 
@@ -62,35 +64,44 @@ def _log_ratio(v) -> float:
 
 class TypologyClassifier:
     def __init__(self, l2: float = 1.0, emb_scale: float = 1.0, dense_scale: float = 0.5, hint_strength: float = 2.0,
-                 source_offsets: bool = True):
+                 source_offsets: bool = True, field_scale: float = 2.0):
         self.l2 = l2
         self.emb_scale = emb_scale
         self.dense_scale = dense_scale
         self.hint_strength = hint_strength
         self.source_offsets = source_offsets
+        self.field_scale = field_scale
 
     # -- design -----------------------------------------------------------------------------
-    @staticmethod
-    def dense_features(docs: Docs) -> np.ndarray:
+    def dense_features(self, docs: Docs, field_proba: np.ndarray | None = None) -> np.ndarray:
+        """Facts about the document; `field_proba` (n, 8): the field model's probabilities (zeros
+        when the typology is used alone)."""
         H = docs.hits
         ds = docs.emb @ typology_prototypes(docs.encoder).T
         trl = H.trl.astype(np.float64) / 9.0
         rd = np.array([_log_ratio(i.get("rd_intensity")) for i in docs.indicators])
         pat = np.array([math.log1p(i["invention_patents"]) / 5 if i.get("invention_patents") else 0.0
                         for i in docs.indicators])
+        pf = np.zeros((len(docs), F)) if field_proba is None else np.asarray(field_proba, dtype=np.float64)
+        fm = np.column_stack([pf, pf[:, _PHYSICAL].max(axis=1), pf[:, _DIGITAL].max(axis=1), 1 - pf.max(axis=1)])
+        if field_proba is None:
+            fm[:] = 0.0
         return np.column_stack([np.log1p(H.typ), ds - ds.mean(axis=1, keepdims=True), np.log1p(H.pos),
                                 np.log1p(H.neg.sum(axis=1)), np.log1p(H.pos[:, _PHYSICAL].sum(axis=1)),
-                                np.log1p(H.pos[:, _DIGITAL].sum(axis=1)), trl, trl == 0, rd, pat]).astype(np.float32)
+                                np.log1p(H.pos[:, _DIGITAL].sum(axis=1)), trl, trl == 0, rd, pat,
+                                fm * self.field_scale / self.dense_scale]).astype(np.float32)
 
-    def _blocks(self, docs: Docs) -> list:
+    def _blocks(self, docs: Docs, field_proba: np.ndarray | None = None) -> list:
         return [self.text_.matrix(docs.units, cache=docs), docs.emb * self.emb_scale,
-                self.dense_features(docs) * self.dense_scale]
+                self.dense_features(docs, field_proba) * self.dense_scale]
 
     # -- estimator API -----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, encoder: str | None = None, sources=None,
-            vocabulary: TextModel | None = None) -> "TypologyClassifier":
+            vocabulary: TextModel | None = None, field_proba: np.ndarray | None = None) -> "TypologyClassifier":
         """`sources`: per example where its label came from (None/devset/user = our labelling);
-        `vocabulary`: a text model whose features to share (the field model's)."""
+        `vocabulary`: a text model whose features to share (the field model's); `field_proba`: the
+        field model's out-of-fold probabilities of these examples (then give its probabilities when
+        predicting too)."""
         docs = analyse(X, encoder)
         self.encoder_ = docs.encoder
         labels = [str(v).strip() for v in y]
@@ -104,7 +115,7 @@ class TypologyClassifier:
             self.text_.share_vocabulary(vocabulary)
         else:
             self.text_.vocabulary(docs.units)
-        blocks = self._blocks(docs)
+        blocks = self._blocks(docs, field_proba)
         src = [None] * len(docs) if sources is None else [s if s not in REFERENCE_SOURCES else None for s in sources]
         self.sources_ = sorted({s for s in src if s is not None}) if self.source_offsets else []
         S = np.array([[s == name for name in self.sources_] for s in src], dtype=np.float32).reshape(len(docs), -1)
@@ -127,9 +138,9 @@ class TypologyClassifier:
         if not hasattr(self, "coef_"):
             raise RuntimeError("TypologyClassifier is not fitted; call fit() or load a model")
 
-    def _parts(self, docs: Docs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _parts(self, docs: Docs, field_proba=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Logits and their parts: text (n, K), embedding (n, K), dense (n, dense, K), hint (n, K)."""
-        Xt, E, D = self._blocks(docs)
+        Xt, E, D = self._blocks(docs, field_proba)
         text = np.asarray(Xt @ self.text_.coef_)
         emb = E @ self.emb_coef_
         dense = D[:, :, None] * self.dense_coef_[None, :, :]
@@ -145,14 +156,15 @@ class TypologyClassifier:
         p = self.predict_proba(X)
         return [TYPOLOGY_IDS[i] for i in p.argmax(axis=1)]
 
-    def proba_and_drivers(self, docs: Docs, top: int = 3) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+    def proba_and_drivers(self, docs: Docs, top: int = 3, field_proba: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
         """Probabilities and, per document, the criteria that most favoured its predicted class:
         each signal group's logit for that class minus its expectation under the probabilities."""
         self._check()
-        Z, text, emb, dense, hint = self._parts(docs)
+        Z, text, emb, dense, hint = self._parts(docs, field_proba)
         P = softmax(Z)
         n = len(docs)
-        raw = self.dense_features(docs)
+        raw = self.dense_features(docs, field_proba)
         names = ["an industry code typical of the class", CRITERIA["learned_words"], CRITERIA["embedding_model"]]
         parts = [hint, text, emb]
         present = [np.ones(n, bool)] * 3
@@ -161,7 +173,8 @@ class TypologyClassifier:
             names.append(CRITERIA[g])
             parts.append(dense[:, cols].sum(axis=1))
             # an absent fact is no reason (issue 12); similarity to the definitions is always there
-            present.append(np.ones(n, bool) if g == "definition_similarity" else (np.abs(raw[:, cols]) > 1e-9).any(axis=1))
+            always = g in ("definition_similarity", "field_model")
+            present.append(np.ones(n, bool) if always else (np.abs(raw[:, cols]) > 1e-9).any(axis=1))
         G = np.stack(parts, axis=1)  # (n, groups, K)
         k = P.argmax(axis=1)
         rel = G[np.arange(n), :, k] - np.einsum("ngk,nk->ng", G, P)
@@ -174,7 +187,8 @@ class TypologyClassifier:
 
     def get_params(self) -> dict:
         return {"l2": self.l2, "emb_scale": self.emb_scale, "dense_scale": self.dense_scale,
-                "hint_strength": self.hint_strength, "source_offsets": self.source_offsets}
+                "hint_strength": self.hint_strength, "source_offsets": self.source_offsets,
+                "field_scale": self.field_scale}
 
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict:
