@@ -24,7 +24,9 @@ Method:
 1. each item's representative string is embedded by multilingual-e5-small without the
    "query:/passage:" prefix (the engine's source, from the installed package, is compiled here with
    that prefix made optional), i.e. `<s> item </s>` mean-pooled;
-2. PCA fitted on all rows, to `--dims`;
+2. English and Chinese rows each centred on their own mean (without this the main components
+   separate the languages, and a Chinese text is nearer any Chinese text than the English text on
+   its topic), then PCA fitted on all rows, to `--dims`;
 3. SIF weights a / (a + p(unit)), p = the unit's share of corpus occurrences (a floor for units
    seen only in the word lists), multiplied into the rows, so inference is a plain sum;
 4. symmetric per-row int8 quantisation.
@@ -286,7 +288,13 @@ def main() -> None:
           f"({sum(not re.search(r'[一-鿿]', s) for s in strings):,} English)")
     model, pkg = teacher()
     raw = embed(model, reps, args.raw)
-    reduced, explained = pca(raw.astype(np.float64), args.dims)
+    # each script centred on its own mean: otherwise the first components say "English" or "Chinese"
+    # and a Chinese text sits nearer any Chinese text than the English text on its topic
+    x = raw.astype(np.float64)
+    zh = np.array([bool(re.search(r"[一-鿿]", s)) for s in strings])
+    x[zh] -= x[zh].mean(axis=0)
+    x[~zh] -= x[~zh].mean(axis=0)
+    reduced, explained = pca(x, args.dims)
     q, scale = quantise_int8(reduced * sif(counts, args.sif)[:, None])
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -305,6 +313,7 @@ def main() -> None:
         "unit_weights": {"method": "SIF over corpus frequencies, multiplied into the rows",
                          "formula": "a / (a + p), p = max(count, 1) / total", "sif_coefficient": args.sif},
         "build": {"script": "scripts/build_unit_embeddings.py", "item_input": "<s> item </s>, mean-pooled, no prefix",
+                  "centring": "English and Chinese rows each minus their own mean, before PCA",
                   "pca_dims": args.dims, "pca_explained_variance": round(explained, 4),
                   "english_units": sum(not re.search(r"[一-鿿]", s) for s in strings),
                   "corpus_texts": len(texts)},
