@@ -8,6 +8,10 @@ product over ids that are already there: no second tokeniser pass, and Chinese t
 embedding (the MiniLM static model knows 244 CJK characters).
 
 A text with no known unit gets a zero row: callers read that as "insufficient evidence".
+
+The table is not shipped: on the held-out splits it did no better than the MiniLM static model
+(docs/evaluation.md), which stays the default. `hardtech classify` uses it when a model was fitted
+with `scripts/build_classifier.py --encoder e5units` after building the table.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class UnitEncoder:
         try:
             config = json.loads(cfg_path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise SourceError(f"unit embedding file missing: {cfg_path}") from exc
+            raise SourceError(f"unit embedding file missing: {cfg_path} (build the table with "
+                              f"scripts/build_unit_embeddings.py; it is not shipped)") from exc
         except (OSError, ValueError) as exc:
             raise SourceError(f"unit embedding file corrupt: {cfg_path} ({exc})") from exc
         if config.get("format") != FORMAT:
