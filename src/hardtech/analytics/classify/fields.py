@@ -59,7 +59,7 @@ def fit_one_vs_rest(X, Y: np.ndarray, SW: np.ndarray, l2: float, iters: int = 40
 
 class FieldClassifier:
     def __init__(self, threshold: float = 0.5, l2: float = 1.0, emb_scale: float = 1.0, dense_scale: float = 0.5,
-                 balance: float = 0.5, code_strength: float = 0.8, folds: int = 5, source_offsets: bool = False):
+                 balance: float = 0.5, code_strength: float = 1.0, folds: int = 5, source_offsets: bool = False):
         self.threshold = threshold
         self.l2 = l2
         self.emb_scale = emb_scale
@@ -156,7 +156,8 @@ class FieldClassifier:
         """Evidence from codes added to the learned log-odds, naive-Bayes style.
 
         A concordance weight w reads as "P(field | code) ≈ w"; its log-odds against the field's
-        base rate are added, damped by `code_strength` because codes and text are not independent.
+        base rate are added (naive Bayes: `code_strength` 1; lower it to damp codes where they and the
+        text say the same thing).
         """
         code, _ = code_matrix(docs)
         if Y is not None:  # while fitting, before `prior_` is set

@@ -84,6 +84,10 @@ class Lexicon:
         seen: dict[tuple, int] = {}
 
         def add(term: str, kind: int, target: int, trl=(0, 0)) -> None:
+            if "-" in term and not CJK_ANY.search(term):
+                # a hyphenated English term is one word; the same words written apart ("ride hailing"
+                # for "ride-hailing") are matched too
+                add(term.replace("-", " "), kind, target, trl)
             u = term_units(term)
             if not u or len(u) > MAX_N:
                 return

@@ -23,8 +23,9 @@ BIGRAM_SHIFT = np.int64(1) << np.int64(32)
 
 
 def fit_linear(X, Y: np.ndarray, l2: float, multiclass: bool, sample_weight: np.ndarray | None = None,
-               iters: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """Penalised logistic (independent outputs) or softmax regression; X sparse or dense."""
+               iters: int = 300, offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Penalised logistic (independent outputs) or softmax regression; X sparse or dense; `offset`:
+    fixed log-odds added to every example's scores (rules the fit works around, not learns)."""
     n, d = X.shape
     k = Y.shape[1]
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -37,6 +38,8 @@ def fit_linear(X, Y: np.ndarray, l2: float, multiclass: bool, sample_weight: np.
         W = theta[: d * k].reshape(d, k)
         b = theta[d * k:]
         Z = np.asarray(X @ W) + b
+        if offset is not None:
+            Z = Z + offset
         if multiclass:
             Z = Z - Z.max(axis=1, keepdims=True)
             lse = np.log(np.exp(Z).sum(axis=1, keepdims=True))

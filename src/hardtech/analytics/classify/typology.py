@@ -7,8 +7,8 @@ so one sparse matrix serves both), the sentence embedding, the typology cue term
 一键叫车 … as positive evidence for high tech and business-model innovation), similarity to each
 class's definition, hard-tech field terms (science base, physical product), software/AI terms,
 counter-evidence terms (trading, distribution, installation), TRL cues, R&D intensity and
-invention patents when known. A code's typology hint (Fintech → business-model innovation) is
-added as a rule. The verdict names the criteria that pushed it most.
+invention patents when known. A code's typology hint (Fintech → business-model innovation) and the
+seeds' cue words of each class are added as rules (fixed log-odds), the rest is learned. The verdict names the criteria that pushed it most.
 
 Weak labels (YC tags, IT桔子 industries) say something about a company's typology but come with
 their own base rates (most YC companies are software or marketplaces). Each such source gets its
@@ -64,13 +64,14 @@ def _log_ratio(v) -> float:
 
 class TypologyClassifier:
     def __init__(self, l2: float = 1.0, emb_scale: float = 1.0, dense_scale: float = 0.5, hint_strength: float = 2.0,
-                 source_offsets: bool = True, field_scale: float = 2.0):
+                 source_offsets: bool = True, field_scale: float = 2.0, cue_strength: float = 2.0):
         self.l2 = l2
         self.emb_scale = emb_scale
         self.dense_scale = dense_scale
         self.hint_strength = hint_strength
         self.source_offsets = source_offsets
         self.field_scale = field_scale
+        self.cue_strength = cue_strength
 
     # -- design -----------------------------------------------------------------------------
     def dense_features(self, docs: Docs, field_proba: np.ndarray | None = None) -> np.ndarray:
@@ -121,7 +122,8 @@ class TypologyClassifier:
         S = np.array([[s == name for name in self.sources_] for s in src], dtype=np.float32).reshape(len(docs), -1)
         X_ = sparse.hstack([blocks[0], sparse.csr_matrix(blocks[1]), sparse.csr_matrix(blocks[2]),
                             sparse.csr_matrix(S * 3.0)]).tocsr()
-        W, b = fit_linear(X_, Y, self.l2, True, w)
+        offset = self.hint_strength * typology_hints(docs) + self.cue_strength * np.log1p(docs.hits.typ)
+        W, b = fit_linear(X_, Y, self.l2, True, w, offset=offset)
         d = self.text_.n_features_
         e = docs.emb.shape[1]
         W[:d + e] = W[:d + e].astype(np.float16).astype(np.float32)  # as stored: a saved model predicts the same
@@ -144,7 +146,10 @@ class TypologyClassifier:
         text = np.asarray(Xt @ self.text_.coef_)
         emb = E @ self.emb_coef_
         dense = D[:, :, None] * self.dense_coef_[None, :, :]
-        hint = self.hint_strength * typology_hints(docs)
+        # rules, not learned weights: a code's typology hint, and the seeds' own cue words for each
+        # class (the seeds define the classes by them; weak labels rarely use them, so a learned
+        # weight would stay near zero)
+        hint = self.hint_strength * typology_hints(docs) + self.cue_strength * np.log1p(docs.hits.typ)
         return text + emb + dense.sum(axis=1) + self.intercept_ + hint, text, emb, dense, hint
 
     def predict_proba(self, X) -> np.ndarray:
@@ -165,7 +170,8 @@ class TypologyClassifier:
         P = softmax(Z)
         n = len(docs)
         raw = self.dense_features(docs, field_proba)
-        names = ["an industry code typical of the class", CRITERIA["learned_words"], CRITERIA["embedding_model"]]
+        names = ["an industry code or cue words typical of the class", CRITERIA["learned_words"],
+                 CRITERIA["embedding_model"]]
         parts = [hint, text, emb]
         present = [np.ones(n, bool)] * 3
         for g in dict.fromkeys(DENSE_GROUPS):
@@ -188,7 +194,7 @@ class TypologyClassifier:
     def get_params(self) -> dict:
         return {"l2": self.l2, "emb_scale": self.emb_scale, "dense_scale": self.dense_scale,
                 "hint_strength": self.hint_strength, "source_offsets": self.source_offsets,
-                "field_scale": self.field_scale}
+                "field_scale": self.field_scale, "cue_strength": self.cue_strength}
 
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict:

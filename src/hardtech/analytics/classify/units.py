@@ -38,7 +38,8 @@ our ours out over own per perhaps quite rather re same several she should since 
 theirs them then there these they this those though through thus to too toward towards under until up upon us
 use used uses using very via was we well were what whatever when where whether which while who whom whose why will
 with within without would yet you your yours inc ltd llc co corp company companies
-""".split())
+""".split()) - {"no", "not", "nor", "without", "never"}
+# negations stay units: dropped, "no product yet" (a TRL cue) would fire on any text saying "product"
 
 ENGLISH_FLAG = 1 << 30  # never set on a real id: marks nothing, kept for clarity of the bigram key below
 
