@@ -93,7 +93,8 @@ def evaluate_model(recs, f, t, model):
 
 def _summary(r: dict) -> dict:
     return {k: r[k] for k in ("model", "n", "threshold", "macro_f1", "typology_accuracy", "typology_accuracy_given",
-                              "typology_given", "typology_labelled", "ece", "auc_hard_vs_model", "fields", "confusion")}
+                              "typology_given", "typology_labelled", "ece", "auc_hard_vs_model",
+                              "auc_hard_vs_model_given", "fields", "confusion")}
 
 
 def held_out(shared: Path) -> dict:

@@ -287,3 +287,14 @@ def test_weak_sources_get_their_own_typology_priors(clf):
     yc = t.source_coef_[t.sources_.index("yc")]
     # YC's tags call most companies software or marketplaces: its prior leans to those classes
     assert yc[TYPOLOGY_IDS.index("model_innovation")] > yc[TYPOLOGY_IDS.index("hard_core")]
+
+
+def test_large_inputs_are_judged_in_batches_with_the_same_result(clf, monkeypatch):
+    """Memory is bounded by the batch, and a text's verdict does not depend on its neighbours."""
+    from hardtech.analytics.classify import pipeline
+
+    texts = ["Designs lidar sensors for autonomous driving", "锂电池正极材料的研发与生产", "Food delivery app",
+             "Gene therapy for rare diseases", "", "HR software for small businesses", "卫星制造与发射服务"]
+    whole = clf.classify(texts)
+    monkeypatch.setattr(pipeline, "BATCH", 3)
+    assert clf.classify(texts) == whole

@@ -71,6 +71,8 @@ def evaluate(records, fields, typology, model: HardTechClassifier | None = None,
         "confusion": confusion([typ[i] for i in has_t], [pred_t[i] for i in has_t]),
         "ece": round(expected_calibration_error(Y, P), 3),
         "auc_hard_vs_model": _round(hard_vs_model_auc([typ[i] for i in has_t], [T[i] for i in has_t])),
+        # the same over the rows given a typology (a withheld row has no score to rank; above it scores 0)
+        "auc_hard_vs_model_given": _round(hard_vs_model_auc([typ[i] for i in typed], [T[i] for i in typed])),
         "field_probabilities": P, "typology_predictions": pred_t,
     }
 

@@ -67,7 +67,8 @@ class Docs:
         return self.units.counts()
 
 
-def _as_records(X: Any) -> list[dict]:
+def as_records(X: Any) -> list[dict]:
+    """Inputs as a list of record dicts (a text, a list of texts or dicts, or a DataFrame)."""
     if isinstance(X, Docs):
         raise TypeError("already analysed")
     if isinstance(X, str):
@@ -106,7 +107,7 @@ def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) 
         if encoder is not None and X.encoder != name:
             raise UsageError(f"these inputs were embedded with the {X.encoder} encoder, the model needs {name}")
         return X
-    recs = _as_records(X)
+    recs = as_records(X)
     texts = [clean(r.get("text")) for r in recs]
     codes = [_codes(r.get("codes")) for r in recs]
     ind = [{k: _num(r.get(k)) for k in INDICATORS} for r in recs]

@@ -23,7 +23,7 @@ import numpy as np
 
 from hardtech import __version__
 from hardtech.analytics.classify import orgkind
-from hardtech.analytics.classify.features import Docs, analyse, code_matrix, get_encoder, typology_hints
+from hardtech.analytics.classify.features import Docs, analyse, as_records, code_matrix, get_encoder, typology_hints
 from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
 from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, load_lexicon
 from hardtech.analytics.classify.textmodel import TextModel
@@ -35,6 +35,7 @@ MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
 INSUFFICIENT = "insufficient evidence"
 DEFAULT_THRESHOLD = 0.35
+BATCH = 4096  # texts analysed together: large enough for numpy to pay, small enough to bound memory
 
 
 class HardTechClassifier:
@@ -83,6 +84,14 @@ class HardTechClassifier:
         thr = self.field_threshold if threshold is None else float(threshold)
         if not 0.0 < thr <= 1.0:
             raise UsageError(f"threshold {thr} is outside (0, 1]")
+        if not isinstance(X, Docs):
+            recs = as_records(X)
+            if len(recs) > BATCH:  # texts are judged one by one: batches bound the memory, not the result
+                return [r for s in range(0, len(recs), BATCH) for r in self._classify(recs[s:s + BATCH], thr)]
+            X = recs
+        return self._classify(X, thr)
+
+    def _classify(self, X, thr: float) -> list[dict[str, Any]]:
         docs = analyse(X, self.encoder)
         n = len(docs)
         pf, contrib = self.fields_.proba_and_contributions(docs)
