@@ -198,11 +198,13 @@ class TextModel:
         r = np.concatenate(rows)
         c = np.concatenate(cols)
         nf = max(self.n_features_, 1)
-        pair = np.unique(r * nf + c)
-        r, c = pair // nf, pair % nf
-        cnt = np.bincount(r, minlength=n).astype(np.float32)
-        data = 1.0 / np.sqrt(np.maximum(cnt[r], 1))
-        return sparse.csr_matrix((data.astype(np.float32), (r, c)), shape=(n, nf))
+        # presence, not counts: the conversion merges repeated (text, feature) pairs, then every
+        # entry becomes 1 / sqrt(features of its text) (rows at unit length)
+        X = sparse.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=(n, nf))
+        X.sum_duplicates()
+        cnt = np.diff(X.indptr)
+        X.data = (1.0 / np.sqrt(np.repeat(np.maximum(cnt, 1), cnt))).astype(np.float32)
+        return X
 
     # -- estimator ----------------------------------------------------------------------------------
     def fit(self, u: Units, Y: np.ndarray, sample_weight: np.ndarray | None = None, cache=None) -> "TextModel":
