@@ -26,7 +26,6 @@ from hardtech.analytics.classify import orgkind
 from hardtech.analytics.classify.features import Docs, analyse, as_records, code_matrix, get_encoder, typology_hints
 from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
 from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, load_lexicon
-from hardtech.analytics.classify.textmodel import TextModel
 from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError

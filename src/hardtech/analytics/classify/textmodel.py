@@ -245,24 +245,3 @@ class TextModel:
     def get_params(self) -> dict:
         return {"l2": self.l2, "multiclass": self.multiclass, "min_df": self.min_df, "max_df": self.max_df,
                 "bigrams": self.bigrams}
-
-
-def out_of_fold(u: Units, Y: np.ndarray, params: dict, sample_weight: np.ndarray | None = None,
-                folds: int = 5, X_dense: np.ndarray | None = None) -> np.ndarray:
-    """Each example's decision from a model that did not see it (a combiner trained on in-sample
-    decisions would trust the signal far more than it deserves on unseen text)."""
-    n = len(u) if X_dense is None else len(X_dense)
-    oof = np.zeros(Y.shape, dtype=np.float32)
-    fold = np.arange(n) % folds
-    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    for k in range(folds):
-        tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
-        if not len(te) or not len(tr):
-            continue
-        if X_dense is None:
-            m = TextModel(**params).fit(u.subset(tr), Y[tr], w[tr])
-            oof[te] = m.decision(u.subset(te))
-        else:
-            W, b = fit_linear(X_dense[tr], Y[tr], params["l2"], params["multiclass"], w[tr])
-            oof[te] = X_dense[te] @ W + b
-    return oof
