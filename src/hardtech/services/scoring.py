@@ -63,7 +63,9 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
         + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
-        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else "")
+        # rows of one year in `figures.pick_order` (newest import, then source): the STAR test's tie-break
+        + " ORDER BY org_id, fiscal_year, imported_at DESC NULLS LAST, source_name NULLS LAST",
         params).df()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
@@ -117,6 +119,20 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
              "decided_by": r.decided_by} for r in results]
+
+
+def star_verdict_rows(db: str | Path, version: str | None = None, year: int | None = None,
+                      kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
+    """The STAR verdict (no reasoning) of every company and startup, computed in the engine
+    (`analytics.star_batch`): what the dashboard's filter needs, at any store size."""
+    from hardtech.analytics.star_batch import star_verdict_table
+
+    with Store(db, read_only=True) as store:
+        o = store.table("organizations")
+        chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull()).select("org_id")
+        t = star_verdict_table(o, store.table("classifications"), store.table("financials"), chosen,
+                               year=year, version=version)
+        return t.order_by("org_id").to_pyarrow().to_pylist()
 
 
 def score_rows(db: str | Path, org: str | None = None, year: int | None = None, weights: str | Path | None = None,
