@@ -26,7 +26,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from hardtech.analytics.figures import pick_order
+from hardtech.analytics.figures import one_row_per_year, pick_order
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import FXError, UsageError
 from hardtech.store.schema import PATENT_FILING_COLUMNS
@@ -158,9 +158,10 @@ def star_verdict_table(organizations: ir.Table, classifications: ir.Table, finan
 
     rates = _rates(financials.filter(financials.fiscal_year.notnull()), v, fx)
     f = financials.filter(financials.fiscal_year.notnull()).semi_join(o.select("org_id"), "org_id")
-    complete = sum((_num(f[c]).notnull().cast("int64") for c in _COMPLETE if c in f.columns), ibis.literal(0))
-    w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(complete), *pick_order(f)])
-    f = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0)
+    if not one_row_per_year(financials):  # several sources: the most complete row of each year, then pick_order
+        complete = sum((_num(f[c]).notnull().cast("int64") for c in _COMPLETE if c in f.columns), ibis.literal(0))
+        w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(complete), *pick_order(f)])
+        f = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0)
     filings = [_num(f[c]) for c in PATENT_FILING_COLUMNS if c in f.columns]
     f = f.select(
         org_id=f.org_id, fiscal_year=f.fiscal_year.cast("int64"),

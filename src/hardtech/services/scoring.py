@@ -121,18 +121,30 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
              "decided_by": r.decided_by} for r in results]
 
 
-def star_verdict_rows(db: str | Path, version: str | None = None, year: int | None = None,
-                      kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
-    """The STAR verdict (no reasoning) of every company and startup, computed in the engine
-    (`analytics.star_batch`): what the dashboard's filter needs, at any store size."""
+def _star_verdicts(store: Store, version: str | None, year: int | None, kinds: tuple[str, ...]):
+    """The engine batch (`analytics.star_batch`) over the companies and startups (or `kinds`) of the store."""
     from hardtech.analytics.star_batch import star_verdict_table
 
+    o = store.table("organizations")
+    chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull()).select("org_id")
+    return star_verdict_table(o, store.table("classifications"), store.table("financials"), chosen,
+                              year=year, version=version)
+
+
+def star_verdict_rows(db: str | Path, version: str | None = None, year: int | None = None,
+                      kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
+    """The STAR verdict (no reasoning) of every company and startup, computed in the engine: what the
+    dashboard's filter needs, at any store size."""
     with Store(db, read_only=True) as store:
-        o = store.table("organizations")
-        chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull()).select("org_id")
-        t = star_verdict_table(o, store.table("classifications"), store.table("financials"), chosen,
-                               year=year, version=version)
-        return t.order_by("org_id").to_pyarrow().to_pylist()
+        return _star_verdicts(store, version, year, kinds).order_by("org_id").to_pyarrow().to_pylist()
+
+
+def star_verdict_map(db: str | Path, version: str | None = None, year: int | None = None,
+                     kinds: tuple[str, ...] = ("company", "startup")) -> dict[str, str]:
+    """org_id → STAR verdict, as `star_verdict_rows` without building a dict per row."""
+    with Store(db, read_only=True) as store:
+        t = _star_verdicts(store, version, year, kinds).select("org_id", "verdict").to_pyarrow()
+    return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
 
 
 def score_rows(db: str | Path, org: str | None = None, year: int | None = None, weights: str | Path | None = None,

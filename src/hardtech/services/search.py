@@ -107,10 +107,10 @@ def star_verdicts(db: str | Path) -> dict[str, str]:
     key = fingerprint(db)
     with _star_lock:
         if key not in _star_cache:
-            from hardtech.services.scoring import star_verdict_rows  # one engine query (analytics.star_batch)
+            from hardtech.services.scoring import star_verdict_map  # one engine query (analytics.star_batch)
 
             _star_cache.clear()
-            _star_cache[key] = {r["org_id"]: r["verdict"] for r in star_verdict_rows(db)}
+            _star_cache[key] = star_verdict_map(db)
         return _star_cache[key]
 
 
