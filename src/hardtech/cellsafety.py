@@ -1,10 +1,31 @@
-"""Cell values that are safe to open in a spreadsheet: shared by every writer of CSV and Excel."""
+"""Cell values that are safe to open in a spreadsheet or print on a terminal.
+
+Shared by every writer of CSV and Excel, by the importer (which refuses control characters) and
+by the CLI (which never writes one raw to a terminal). One list of forbidden characters:
+C0 and C1 control characters (NUL, ESC of ANSI escape sequences, …) and the Unicode
+bidirectional controls that reorder text on screen (U+202E RIGHT-TO-LEFT OVERRIDE, …). Tab,
+line feed and carriage return are ordinary in prose and are allowed there only.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+FORBIDDEN_RE = re.compile(f"[{_FORBIDDEN}]")
+FORBIDDEN_OR_BREAK_RE = re.compile(f"[{_FORBIDDEN}\t\n\r]")
+# The same classes for DuckDB's RE2 (used by the importer on every text cell of a suspect file).
+FORBIDDEN_SQL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x{9f}\x{61c}\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+FORBIDDEN_OR_BREAK_SQL = FORBIDDEN_SQL[:-1] + r"\t\n\r]"
+# The same again as UTF-8 bytes: a file with none of these needs no per-cell check at all.
+_FORBIDDEN_ASCII = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_FORBIDDEN_SEQUENCES = tuple(ch.encode() for ch in "\u061c\u200e\u200f" + "".join(map(chr, range(0x202A, 0x202F)))
+                             + "".join(map(chr, range(0x2066, 0x206A)))) + tuple(bytes([0xC2, b]) for b in range(0x80, 0xA0))
+_KEEP_ALL_BUT_FORBIDDEN = bytes(b for b in range(256) if b not in _FORBIDDEN_ASCII)
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -12,3 +33,32 @@ def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def char_name(ch: str) -> str:
+    """`U+001B ESCAPE`, `U+202E RIGHT-TO-LEFT OVERRIDE`: how a forbidden character is named in a reason."""
+    name = unicodedata.name(ch, "") or {"\x00": "NUL", "\x1b": "ESCAPE", "\t": "TAB", "\n": "LINE FEED",
+                                          "\r": "CARRIAGE RETURN", "\x7f": "DELETE"}.get(ch, "CONTROL CHARACTER")
+    return f"U+{ord(ch):04X} {name}"
+
+
+def forbidden_char(text: str, allow_breaks: bool) -> tuple[int, str] | None:
+    """(0-based position, character) of the first character a cell may not hold, or None."""
+    m = (FORBIDDEN_RE if allow_breaks else FORBIDDEN_OR_BREAK_RE).search(text)
+    return (m.start(), m.group()) if m else None
+
+
+def bytes_may_hold_forbidden(chunk: bytes) -> bool:
+    """True when UTF-8 bytes might contain a forbidden character (or a tab/line break inside a cell
+    cannot be ruled out cheaply: those are checked per cell anyway). Runs at memory speed."""
+    if chunk.translate(None, _KEEP_ALL_BUT_FORBIDDEN):
+        return True
+    return any(seq in chunk for seq in _FORBIDDEN_SEQUENCES)
+
+
+def terminal_safe(value: Any) -> Any:
+    """Text for a terminal: every forbidden character shown as a visible escape (`\\x1b`, `\\u202e`),
+    so no ANSI sequence or bidi override from the data can reach the screen."""
+    if not isinstance(value, str) or not FORBIDDEN_RE.search(value):
+        return value
+    return FORBIDDEN_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), value)

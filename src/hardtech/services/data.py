@@ -10,12 +10,13 @@ from hardtech.store.connection import Store
 
 
 def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
-                synthetic: bool | None = None, sheet: str | None = None, progress=None):
+                synthetic: bool | None = None, sheet: str | None = None, progress=None, encoding: str | None = None,
+                decimal: str | None = None):
     from hardtech.store.importer import import_file as _import
 
     with Store(db) as store:
         return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                       progress=progress)
+                       progress=progress, encoding=encoding, decimal=decimal)
 
 
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:

@@ -19,10 +19,14 @@ Column spec forms (right-hand side of `columns:`):
     priority_date: {column: prio, split: "|", pick: min}         # several values in one cell: keep one
     fiscal_year: {column: "Period Ending", period_end: true}     # 2016-01-02 closes fiscal 2015
 
+File options (top level, beside `targets:`): `delimiter`, `sheet`, `format`, `encoding` (a Python codec
+name, when the file is neither UTF-8 nor GBK) and `decimal` (`point` for 1,234.5, `comma` for 1.234,5).
+
 Target options (beside `columns:`):
     distinct: true        several rows per key are expected (a panel's company rows): keep the first
     explode: name_en      the column is a list: one row per element (investors named in a rounds file)
-    patch: true           fill in columns of rows already in the store, never blank them
+    patch: true           kept for old mappings: every import now fills in rows already in the store and
+                          never blanks a value the file does not give
     insert_only: true     add rows whose key is new; leave existing rows alone (stubs)
     relax: [rd_far_above_revenue]   accept R&D above 100× revenue (pre-revenue biotech in real panels)
 """
@@ -160,7 +164,7 @@ def parse_mapping(data: Any, path: Path | None = None) -> Mapping:
         source_url=str(data.get("source_url", "")),
         licence=str(data.get("licence", "")),
         path=path,
-        options={k: v for k, v in data.items() if k in ("delimiter", "sheet", "format")},
+        options={k: v for k, v in data.items() if k in ("delimiter", "sheet", "format", "encoding", "decimal")},
     )
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from hardtech.sources.cells import ALL_CHECKS, check_cells, shown
+from hardtech.sources.countries import iso_codes
 from hardtech.sources.mapping import TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
@@ -40,7 +42,7 @@ class _Errors:
     def add(self, line: int, col: str, value, reason: str) -> None:
         self.lines.append(int(line))
         self.cols.append(col)
-        self.values.append(None if value is None else str(value))
+        self.values.append(shown(value))
         self.reasons.append(reason)
 
     def extend_rows(self, rows, col: str, reason_fn) -> None:
@@ -62,19 +64,37 @@ BOOL_TRUE = "('1','true','t','yes','y','是')"
 BOOL_FALSE = "('0','false','f','no','n','否')"
 
 
-def _fast_number(c: str) -> str:
-    # plain numbers cast directly; `1,234.5` and `1 234` get a second, costlier try
-    return f"coalesce(TRY_CAST({c} AS DOUBLE), TRY_CAST(replace(replace({c}, ',', ''), ' ', '') AS DOUBLE))"
+def _fast_number(c: str, decimal: str = "point") -> str:
+    """The numbers SQL can read exactly as `numbers.parse_number` would; NULL for every other cell, which
+    then goes to the Python parsers (and gets its reason there). DuckDB's cast also reads `nan`, `inf`,
+    `1e309` (as inf) and `1_000`: those are kept out here."""
+    cast = f"TRY_CAST({c} AS DOUBLE)"
+    if decimal == "comma":
+        plain = f"CASE WHEN NOT contains({c}, '.') AND NOT contains({c}, '_') AND isfinite({cast}) THEN {cast} END"
+        return f"coalesce({plain}, {_grouped(c, '.', ',')})"
+    plain = f"CASE WHEN NOT contains({c}, '_') AND isfinite({cast}) THEN {cast} END"
+    return f"coalesce({plain}, {_grouped(c, ',', '.')})"
+
+
+def _grouped(c: str, group: str, point: str) -> str:
+    """`1,234,567.5` (or `1.234.567,5`): thousands in threes, then an optional fraction."""
+    pattern = f"[-+]?[0-9]{{1,3}}(\\{group}[0-9]{{3}})+(\\{point}[0-9]+)?"
+    fixed = f"replace(replace({c}, {lit(group)}, ''), ',', '.')" if point == "," else f"replace({c}, {lit(group)}, '')"
+    return f"CASE WHEN regexp_full_match({c}, {lit(pattern)}) THEN TRY_CAST({fixed} AS DOUBLE) END"
 
 
 def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, prefix: str,
-             today: dt.date | None = None) -> Validated:
-    """Type every column in one pass, then fix the few cells that need the Python parsers."""
+             today: dt.date | None = None, decimal: str = "point", checks: frozenset = ALL_CHECKS,
+             derived: frozenset = frozenset()) -> Validated:
+    """Check cell sizes and characters, type every column in one pass, then fix the few cells that need the
+    Python parsers. `derived` names the columns the importer filled in (ids from names) beside the mapped
+    ones; `checks` the character checks the file's bytes did not rule out."""
     from hardtech.sources.money import parse_unit
 
     today = today or dt.date.today()
     tbl = schema_table(target.table)
     errors = _Errors()
+    check_cells(con, mapped, tbl, set(target.columns) | set(derived) | set(tbl.key), errors, checks)
     funding = target.table == "funding_rounds"
     sel = [ident(LINE)]
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
@@ -91,7 +111,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             if spec is not None and spec.negate:
                 factor = -factor
             numeric[col.name] = (factor, (spec.currency if spec is not None and spec.currency else None) or unit_ccy)
-            fast = _fast_number(c)
+            fast = _fast_number(c, decimal)
             scaled = f"({fast}) * {factor!r}" if factor != 1.0 else fast
             sel.append(f"{scaled} AS {ident(col.name)}")
             sel.append(f"CASE WHEN ({fast}) IS NULL THEN {c} END AS {ident('__raw_' + col.name)}")
@@ -99,7 +119,8 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
                 sel.append(f"CAST(NULL AS VARCHAR) AS {ident('__ccy_' + col.name)}")
             if funding and col.name == "amount":
                 sel += ["CAST(NULL AS DOUBLE) AS __amount_low", "CAST(NULL AS DOUBLE) AS __amount_high",
-                        f"({fast}) IS NOT NULL AS __disclosed", f"{c} AS __amount_text"]
+                        f"({fast}) IS NOT NULL AS __disclosed", f"{c} AS __amount_text",
+                        "FALSE AS __amount_approx"]
         elif col.type == "DATE":
             iso = ISO_DATE.format(c=c)
             sel.append(f"{iso} AS {ident(col.name)}")
@@ -121,7 +142,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
         raw = ident("__raw_" + col.name)
         bad = con.execute(f"SELECT {ident(LINE)}, {raw} FROM {work} WHERE {raw} IS NOT NULL").fetchall()
         if bad:
-            _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix)
+            _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix, decimal)
         if col.type in ("INTEGER", "BIGINT"):
             frac = con.execute(f"SELECT {ident(LINE)}, {ident(col.name)} FROM {work} "
                                f"WHERE {ident(col.name)} <> floor({ident(col.name)})").fetchall()
@@ -143,6 +164,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             cur = f"coalesce(currency, {', '.join(parsed + defaults)})"
     final = [ident(LINE)]
     extra = {"amount_low": "coalesce(amount_low, __amount_low)", "amount_high": "coalesce(amount_high, __amount_high)",
+             "amount_approx": "coalesce(__amount_approx, FALSE)",
              "disclosed": "coalesce(disclosed, __disclosed, FALSE)", "amount_text": "coalesce(amount_text, __amount_text)",
              "date_precision": "coalesce(date_precision, __date_precision)"}
     for col in tbl.columns:
@@ -163,7 +185,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
 
 
 def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numeric: tuple | None,
-               errors: _Errors, prefix: str) -> None:
+               errors: _Errors, prefix: str, decimal: str = "point") -> None:
     """Parse the cells the SQL casts could not (`1.2亿元`, `2016年5月`, `$3.5M`) and write them back."""
     from hardtech.sources.dates import parse_date, parse_year
     from hardtech.sources.money import parse_money
@@ -187,18 +209,23 @@ def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numer
             else:
                 factor, default_ccy = numeric or (1.0, None)
                 if col.unit == "money" or funding_amount:
-                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor))
+                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor), decimal=decimal)
                     if m.amount is None and m.disclosed and not funding_amount:
                         raise ValueError(f"a range ({value}) is not a figure; give one number")
+                    if m.approximate and not funding_amount:
+                        raise ValueError(_APPROXIMATE.format(value=value))
                     num = None if m.amount is None else (-m.amount if factor < 0 else m.amount)
                     vals = {col.name: (pa.float64(), num), "__ccy_" + col.name: (pa.string(), m.currency)}
                     if funding_amount:
                         vals |= {"__amount_low": (pa.float64(), m.low), "__amount_high": (pa.float64(), m.high),
-                                 "__disclosed": (pa.bool_(), m.disclosed)}
+                                 "__disclosed": (pa.bool_(), m.disclosed),
+                                 "__amount_approx": (pa.bool_(), m.approximate)}
                 else:
-                    m = parse_money(value, default_currency=None, unit=1.0)
+                    m = parse_money(value, default_currency=None, unit=1.0, decimal=decimal)
                     if m.amount is None:
                         raise ValueError(f"not a number: {value!r}")
+                    if m.approximate:
+                        raise ValueError(_APPROXIMATE.format(value=value))
                     vals = {col.name: (pa.float64(), m.amount)}
         except Exception as exc:  # noqa: BLE001 - any parser failure is a reject with its message
             errors.add(line, col.name, value, _reason(exc))
@@ -216,6 +243,10 @@ def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numer
     assign = ", ".join(f"{ident(n)} = f.{ident(n)}" for n in sets)
     con.execute(f"UPDATE {work} w SET {assign} FROM {fix} f WHERE w.{ident(LINE)} = f.{ident(LINE)}")
     con.unregister(fix)
+
+
+_APPROXIMATE = ("{value!r} is an approximate figure (约, about, 左右); this column holds exact figures only "
+                "(approximate amounts are kept only for funding rounds, in `amount_approx`)")
 
 
 def _year(value: str, parse_year, parse_date) -> int:
@@ -273,6 +304,11 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
             bad = rows(f"t.{c} > DATE {lit(today.isoformat())}", col.name)
             errors.extend_rows(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
     names = {c.name for c in columns}
+    if "country" in names:
+        iso = ", ".join(lit(c) for c in sorted(iso_codes()))
+        bad = rows(f"t.country IS NOT NULL AND t.country NOT IN ({iso})", "country")
+        errors.extend_rows(bad, "country", lambda v: (
+            f"{v!r} is not a country: give an ISO 3166 code (CN, USA, DE) or a country's English or Chinese name"))
     if {"revenue", "rd_expense"} <= names and "rd_far_above_revenue" not in target.relax:
         bad = rows("t.revenue > 0 AND t.rd_expense > 100 * t.revenue", "revenue")
         errors.extend_rows(bad, "revenue",

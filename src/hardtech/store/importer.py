@@ -10,7 +10,6 @@ The three promises this module keeps:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import os
@@ -68,9 +67,12 @@ class ImportResult:
 
 def import_file(store: Store, table: str, path: str | Path, mapping: str | Path | Mapping | None = None,
                 source: str | None = None, synthetic: bool | None = None, sheet: str | None = None,
-                today: dt.date | None = None, progress=None) -> ImportResult:
+                today: dt.date | None = None, progress=None, encoding: str | None = None,
+                decimal: str | None = None) -> ImportResult:
     """Import one file. `table` is a table name or `auto` (every target of the mapping).
 
+    `encoding` names the file's text encoding (default: decided from the file, see `sources.encoding`);
+    `decimal` is `point` (1,234.5, the default) or `comma` (1.234,5); both also come from the mapping.
     `progress(step, done, total)` is called as each step starts, for progress bars.
     """
     started = time.perf_counter()
@@ -78,8 +80,9 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     say("reading " + Path(path).name, 0, 1)
     mp = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
     opts = mp.options if mp else {}
+    decimal = _decimal(decimal or opts.get("decimal"))
     rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
-                    delimiter=opts.get("delimiter"))
+                    delimiter=opts.get("delimiter"), encoding=encoding or opts.get("encoding"))
     headers = [c for c in rr.table.column_names if c != LINE]
     targets = _select_targets(table, mp, headers, rr)
     source_name = source or (mp.source if mp and mp.source else rr.path.name)
@@ -106,7 +109,7 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
             for n, target in enumerate(targets):
                 say(f"validating and writing {target.table}", n, len(targets))
                 tr = _import_target(store, src, headers, rr, target, source_name, is_synth, import_id, now,
-                                    today, result)
+                                    today, result, decimal)
                 result.targets.append(tr)
             _log_import(store, result, rr, now)
             say("committing", len(targets), len(targets))
@@ -120,6 +123,16 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
         con.unregister(src)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _decimal(value: str | None) -> str:
+    from hardtech.errors import ParseError
+    from hardtech.sources.numbers import check_decimal
+
+    try:
+        return check_decimal(value)
+    except ParseError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _select_targets(table: str, mp: Mapping | None, headers: list[str], rr: ReadResult) -> list[TargetSpec]:
@@ -148,37 +161,26 @@ def _name_lookup(table: str, key: str, name_sql: str) -> str:
 
 
 def _country_sql(col: str) -> str:
-    return (f"coalesce((SELECT c.iso2 FROM ref_countries c WHERE c.alias = lower(trim({col})) LIMIT 1), "
-            f"CASE WHEN length(trim({col})) = 2 THEN upper(trim({col})) END, {col})")
-
-
-@functools.lru_cache(maxsize=1)
-def _country_aliases() -> tuple[tuple[str, str], ...]:
-    import csv
-    from importlib import resources
-
-    path = resources.files("hardtech.data") / "reference" / "countries.csv"
-    rows = []
-    with open(str(path), encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            for name in [r["iso2"], r["name_en"], r["name_zh"], *[a for a in r["aliases"].split("|") if a]]:
-                rows.append((name.strip().lower(), r["iso2"]))
-    return tuple(rows)
+    """An ISO code for any spelling we know; the value as written otherwise (validation then rejects it)."""
+    return f"coalesce((SELECT c.iso2 FROM ref_countries c WHERE c.alias = lower(trim({col})) LIMIT 1), {col})"
 
 
 def _load_reference(con) -> None:
     """Country names and aliases → ISO codes, as a temp table the prepare step joins against."""
-    rows = _country_aliases()
+    from hardtech.sources.countries import country_aliases
+
+    rows = country_aliases()
     con.register("ref_countries_src", pa.table({"alias": [a for a, _ in rows], "iso2": [c for _, c in rows]}))
     con.execute("CREATE OR REPLACE TEMP TABLE ref_countries AS SELECT DISTINCT alias, first(iso2) AS iso2 "
                 "FROM ref_countries_src GROUP BY alias")
     con.unregister("ref_countries_src")
 
 
-def _prepare(con, mapped: str, target: TargetSpec, prefix: str) -> str:
+def _prepare(con, mapped: str, target: TargetSpec, prefix: str) -> tuple[str, frozenset]:
     """Fill identifiers the file does not carry and normalise vocabularies before validation:
     org ids from names (an organisation already in the store keeps its id), stages from
-    `A轮`/`Series B`, kinds in lower case, country names as ISO codes."""
+    `A轮`/`Series B`, kinds in lower case, country names as ISO codes. Returns the view and the
+    columns it filled in beside the mapped ones."""
     from hardtech.sources.stages import stage_case_sql
 
     t = target.table
@@ -209,31 +211,32 @@ def _prepare(con, mapped: str, target: TargetSpec, prefix: str) -> str:
             repl.append(f"coalesce({_name_lookup('organizations', 'org_id', 'm.org_name')}, "
                         + SLUG.format(x="m.org_name") + ") AS org_id")
     if not repl:
-        return mapped
+        return mapped, frozenset()
     view = f"{prefix}_prepared"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * REPLACE ({', '.join(repl)}) FROM {mapped} m")
-    return view
+    return view, frozenset(r.rsplit(" AS ", 1)[1] for r in repl)
 
 
 def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, target: TargetSpec,
                    source_name: str, is_synth: bool, import_id: str, now: dt.datetime,
-                   today: dt.date | None, result: ImportResult) -> TargetResult:
+                   today: dt.date | None, result: ImportResult, decimal: str = "point") -> TargetResult:
     con = store.con
     tbl = schema_table(target.table)
     prefix = f"imp_{target.table}"
     list_cols = {n for n in headers if pa.types.is_list(rr.table.schema.field(n).type)}
     con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_mapped AS "
                 + mapped_select(target, src, headers, list_cols))
-    mapped = _prepare(con, f"{prefix}_mapped", target, prefix)
-    v = validate(con, mapped, target, prefix, today=today)
+    mapped, derived = _prepare(con, f"{prefix}_mapped", target, prefix)
+    v = validate(con, mapped, target, prefix, today=today, decimal=decimal, checks=rr.checks, derived=derived)
     typed = v.view
     _enrich(con, typed, target)
-    tr = TargetResult(target.table, rows_read=rr.table.num_rows)
+    tr = TargetResult(target.table, rows_read=rr.rows_read)
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)
-    if fk.num_rows:
-        errors = pa.concat_tables([errors, fk])
+    for extra in (fk, _reader_errors(rr)):
+        if extra.num_rows:
+            errors = pa.concat_tables([errors, extra])
     bad_lines = sorted(set(errors.column(LINE).to_pylist()))
     con.register(f"{prefix}_bad", pa.table({LINE: pa.array(bad_lines, pa.int64())}))
     tr.rejected = len(bad_lines)
@@ -259,27 +262,22 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
         n = con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {', '.join(ident(c) for c in data_cols)}, "
                         f"{prov} FROM ({good})").fetchall()[0][0]
         tr.inserted = int(n)
-        tr.merged = max(0, rr.table.num_rows - tr.rejected - tr.inserted)
+        tr.merged = max(0, rr.rows_read - tr.rejected - tr.inserted)
         con.execute(f"DROP TABLE IF EXISTS {typed}")
         con.unregister(f"{prefix}_bad")
         return tr
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {', '.join(ident(c) for c in data_cols)}, {prov} "
                 f"FROM ({good})")
     staged = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
-    tr.merged = max(0, rr.table.num_rows - tr.rejected - staged)
+    tr.merged = max(0, rr.rows_read - tr.rejected - staged)
     on = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key_cols)
     skipped = 0  # insert_only: rows whose key exists are left alone and counted as unchanged
     if target.insert_only:
         con.execute(f"DELETE FROM {stage} s WHERE EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
         kept = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
         skipped, staged = staged - kept, kept
-    elif target.patch:
-        # existing rows keep every value this file does not give; the hash is recomputed on the result
-        mapped_cols = set(target.columns)
-        sel = ", ".join(
-            (f"coalesce(s.{ident(c)}, t.{ident(c)}) AS {ident(c)}" if c in mapped_cols else
-             f"CASE WHEN t.{ident(key_cols[0])} IS NULL THEN s.{ident(c)} ELSE t.{ident(c)} END AS {ident(c)}")
-            for c in data_cols)
+    else:
+        sel = _never_blank_sql(tbl)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_p AS SELECT {sel}, s.source_name, s.source_file, "
                     f"s.source_line, s.import_id, s.imported_at, s.synthetic FROM {stage} s "
                     f"LEFT JOIN {ident(tbl.name)} t ON {on}")
@@ -305,6 +303,37 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     return tr
 
 
+# Columns replaced together: a row that gives the first replaces them all (a new amount text comes with
+# its own figure or range, currency and conversion), a row that does not give it keeps them all.
+TOGETHER = {
+    "funding_rounds": (("amount_text", ("amount", "amount_low", "amount_high", "disclosed", "amount_approx", "currency",
+                                        "amount_usd", "fx_rate", "fx_rate_date")),
+                       ("date", ("date_precision",)), ("investors", ("investor_ids",)), ("stage_raw", ("stage",))),
+}
+
+
+def _never_blank_sql(tbl) -> str:
+    """The merged row of stage `s` over stored row `t`: an existing row keeps every value this file does not
+    give (a column it does not carry, an empty cell, an empty list), so a re-import through a mapping never
+    blanks a column. Money columns follow their row's currency: when the file gives another currency, all of
+    the row's money columns come from the file (kept figures would be read in the wrong currency)."""
+    key = ident(tbl.key[0])
+    lists = {c.name for c in tbl.columns if c.is_list}
+    money = [c.name for c in tbl.columns if c.unit == "money"]
+    driver = {m: d for d, members in TOGETHER.get(tbl.name, ()) for m in (d, *members)}
+
+    def given(c: str) -> str:
+        return f"s.{ident(c)} IS NOT NULL" + (f" AND len(s.{ident(c)}) > 0" if c in lists else "")
+
+    out = []
+    for c in tbl.data_names:
+        test = given(driver.get(c, c))
+        if c in money and "currency" in tbl.data_names and "currency" not in driver:
+            test = f"({test}) OR (s.currency IS NOT NULL AND s.currency IS DISTINCT FROM t.currency)"
+        out.append(f"CASE WHEN t.{key} IS NULL OR {test} THEN s.{ident(c)} ELSE t.{ident(c)} END AS {ident(c)}")
+    return ", ".join(out)
+
+
 def _hash_sql(cols: list[str], alias: str = "") -> str:
     """64-bit content hash of the data columns: enough to tell "same row" from "changed row" for one key."""
     return "printf('%016x', hash(" + ", ".join(alias + ident(c) for c in cols) + "))"
@@ -319,7 +348,8 @@ def _enrich(con, typed: str, target: TargetSpec) -> None:
                         + _patent_code_sql("c") + ")")
         con.execute(f"UPDATE {typed} SET office = coalesce(NULLIF(upper(trim(office)), ''), "
                     f"NULLIF(regexp_extract(publication_number, '^([A-Za-z]{{2}})', 1), '')) ")
-        con.execute(f"UPDATE {typed} SET patent_type = coalesce(patent_type, 'unknown')")
+        if "patent_type" in target.columns:  # a file that gives types: an empty cell is "unknown"
+            con.execute(f"UPDATE {typed} SET patent_type = coalesce(patent_type, 'unknown')")
     if t == "funding_rounds":
         _resolve_investors(con, typed)
         _fx_usd(con, typed)
@@ -395,6 +425,17 @@ def _foreign_key_errors(con, typed: str, target: TargetSpec) -> pa.Table:
         "value": pa.array([r[1] for r in rows], pa.string()),
         "reason": pa.array([f"unknown organisation {r[1]!r}: import it into organizations first" for r in rows],
                            pa.string()),
+    })
+
+
+def _reader_errors(rr: ReadResult) -> pa.Table:
+    """Records the reader could not split into cells (ragged rows, unclosed quotes, rows over the limit)."""
+    rows = list(rr.rejects)
+    return pa.table({
+        LINE: pa.array([r[0] for r in rows], pa.int64()),
+        "column_name": pa.array([r[1] for r in rows], pa.string()),
+        "value": pa.array([r[2] for r in rows], pa.string()),
+        "reason": pa.array([r[3] for r in rows], pa.string()),
     })
 
 

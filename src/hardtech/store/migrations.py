@@ -51,10 +51,16 @@ def _v4() -> list[str]:
     return [create_table_sql(TABLES["api_tokens"]), create_table_sql(TABLES["watchlists"])]
 
 
+def _v10() -> list[str]:
+    # a fresh store already has the column (v1 creates the tables as declared today): IF NOT EXISTS
+    return ["ALTER TABLE funding_rounds ADD COLUMN IF NOT EXISTS amount_approx BOOLEAN"]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
     Migration(3, "scores: hardness scores per organisation, year and weights version", _v3),
     Migration(4, "api_tokens and watchlists: hashed API tokens for writes over HTTP, saved watchlists", _v4),
+    Migration(10, "funding_rounds.amount_approx: an amount the source gives as approximate (约1亿)", _v10),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -50,6 +50,12 @@ def import_cmd(
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--real",
                                              help="Flag the rows as synthetic (default: from the mapping)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding",
+                                           help="The file's text encoding (default: UTF-8 or GBK, decided from "
+                                                "the whole file; a file mixing them is refused)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal",
+                                          help="Number notation: `point` (1,234.5, the default) or `comma` "
+                                               "(1.234,5)."),
     *, out: Output,
 ) -> None:
     """Import a file into the store: validated, idempotent and atomic."""
@@ -60,11 +66,13 @@ def import_cmd(
 
     with step_progress(out.console, f"importing {file.name}") as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                             progress=advance)
+                             progress=advance, encoding=encoding, decimal=decimal)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    from rich.markup import escape
+
     if result.ignored_columns:
-        out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
-                    + (" …" if len(result.ignored_columns) > 20 else ""))
+        out.message(escape(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
+                           + (" …" if len(result.ignored_columns) > 20 else "")))
     if result.rejected:
         shown = result.rejects[:10]
         lines = "\n".join(f"  line {r['line']}, column {r['column_name']}: {r['reason']}" for r in shown)
@@ -72,7 +80,7 @@ def import_cmd(
         msg = (f"{result.rejected} rows rejected (kept in the `rejects` table; "
                f"`hardtech rejects --import {result.import_id}`):\n{lines}{more}")
         if allow_rejects:
-            out.message(f"[yellow]{msg}[/yellow]")
+            out.message(f"[yellow]{escape(msg)}[/yellow]")
         else:
             raise RejectedRows(msg)
 
