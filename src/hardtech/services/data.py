@@ -44,6 +44,13 @@ def store_status(db: str | Path) -> list[dict]:
         return rows
 
 
+def check_store_rows(db: str | Path) -> list[dict]:
+    """`hardtech check`: every integrity check on the store file (see store.integrity)."""
+    from hardtech.store.integrity import check_store
+
+    return check_store(db)
+
+
 def shipped_mapping_rows() -> list[dict]:
     from hardtech.sources.mapping import load_mapping, shipped_mappings
 

@@ -73,6 +73,9 @@ def _reason(name: str, values: list[str], limit: int, what: str, allow_breaks: b
         bad = forbidden_char(v, allow_breaks)
         if bad:
             pos, ch = bad
+            if ch in "\t\n\r":
+                return (f"{name} holds a line break or tab ({char_name(ch)}) at position {pos + 1}; those are "
+                        "allowed only in descriptions, abstracts, titles and notes")
             return (f"{name} holds the control character {char_name(ch)} at position {pos + 1}; "
                     "remove it from the file (it is never stored or stripped silently)")
     return None  # more bytes than the limit but not more characters (CJK text): fine

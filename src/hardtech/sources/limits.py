@@ -18,7 +18,7 @@ LONG_TEXT_MAX_CHARS = 100_000  # free text: descriptions, abstracts, notes
 SHOWN_VALUE_CHARS = 2_000  # a rejected value is kept up to this length (the whole row is in `row_json`)
 
 # Columns that hold prose; line breaks and tabs are allowed in them and nowhere else.
-LONG_TEXT_COLUMNS = frozenset({"description_en", "description_zh", "description", "abstract", "note"})
+LONG_TEXT_COLUMNS = frozenset({"description_en", "description_zh", "description", "abstract", "note", "title"})
 
 
 def human_bytes(n: int) -> str:

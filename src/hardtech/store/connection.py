@@ -14,6 +14,7 @@ from typing import Iterator
 import duckdb
 
 from hardtech.errors import StoreError
+from hardtech.store.integrity import damaged, store_failure, truncation
 from hardtech.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "hardtech.duckdb"
@@ -36,13 +37,24 @@ class Store:
             raise StoreError(f"no store at {target}; create one with `hardtech import` or `hardtech demo`")
         try:
             self.con = duckdb.connect(target, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open store {target}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {target}: {str(exc).splitlines()[0]}; if it is a hardtech store it "
+                             f"is damaged: `hardtech check --db {target}` says more") from exc
         self._ibis = None
-        if not read_only:
-            self.migrate()
-        else:
-            self._check_version()
+        try:
+            why = truncation(self.path, self.con) if target != ":memory:" else None
+            if why:
+                raise damaged(target, why)
+            if not read_only:
+                self.migrate()
+            else:
+                self._check_version()
+        except StoreError:
+            self.con.close()
+            raise
+        except (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException) as exc:
+            self.con.close()
+            raise store_failure(exc, target, "opening") from exc
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -106,17 +118,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing. A full disk or another I/O failure, at any statement or at the commit, rolls back
+        and becomes one StoreError line instead of a traceback."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        else:
             self.con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the commit itself failed: DuckDB has already rolled back
+            if isinstance(exc, (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException)):
+                raise store_failure(exc, str(self.path or ":memory:"), "writing") from exc
+            raise
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        except (duckdb.IOException, duckdb.FatalException) as exc:  # the checkpoint on close could not be written
+            raise store_failure(exc, str(self.path), "closing") from exc
 
     def __enter__(self) -> "Store":
         return self

@@ -114,6 +114,22 @@ def status_cmd(*, out: Output) -> None:
     out.emit(store_status(out.db), title=f"store {out.db}")
 
 
+@command(app, "check")
+def check_cmd(*, out: Output) -> None:
+    """Check the store file is whole: its size, schema version, every block of every table readable, unique
+    keys. Exit code 0 when intact, 1 when damaged, 2 when there is no store."""
+    from hardtech.errors import DamagedStore
+    from hardtech.services.data import check_store_rows
+
+    rows = check_store_rows(out.db)
+    out.emit(rows, title=f"store {out.db}")
+    failed = [r for r in rows if not r["ok"]]
+    if failed:
+        raise DamagedStore(f"{len(failed)} of {len(rows)} checks failed: the store {out.db} is damaged; restore it "
+                           "from a backup or re-import its sources")
+    out.message(f"{len(rows)} checks passed: the store is intact")
+
+
 @command(app, "mappings")
 def mappings_cmd(*, out: Output) -> None:
     """Mapping files shipped with hardtech (usable by name with `import --mapping`)."""

@@ -227,6 +227,16 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
             except KeyboardInterrupt:
                 out.console.print("[yellow]interrupted: nothing was changed by the unfinished step[/yellow]")
                 raise typer.Exit(130) from None
+            except Exception as exc:  # a damaged store or a full disk is a message, not a traceback
+                from rich.markup import escape
+
+                from hardtech.store.integrity import as_store_error
+
+                err = as_store_error(exc, str(out.db))
+                if err is None:
+                    raise
+                out.console.print(f"[red]error:[/red] {escape(terminal_safe(str(err)))}", highlight=False)
+                raise typer.Exit(err.exit_code) from None
 
         wrapper.__signature__ = sig.replace(parameters=params + extra)
         app.command(name, **kwargs)(wrapper)
