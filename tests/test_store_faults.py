@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def hardtech(*args, limit_bytes: int | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), COLUMNS="200")
+    env = dict(os.environ, PYTHONPATH=os.environ.get("HARDTECH_SRC", str(ROOT / "src")), COLUMNS="200")
 
     def fsize_limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))

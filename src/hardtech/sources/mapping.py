@@ -14,6 +14,7 @@ Column spec forms (right-hand side of `columns:`):
     cpc_codes: {column: cpc, split: ","}
     ticker: {column: code, extract: "^(\\d{6})"}
     name_en: {columns: [name_en, company]}   # first non-empty
+    name_zh: {column: name, replace: {"\n": ""}}   # literal replacements, declared: a wrapped name joined
     city: {column: area, map: {深圳: Shenzhen}, map_only: true}   # values not in the map become empty
     capex: {column: "Capital Expenditures", negate: true}       # a source that books capex as negative
     priority_date: {column: prio, split: "|", pick: min}         # several values in one cell: keep one
@@ -45,7 +46,7 @@ from hardtech.errors import MappingError
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 SPEC_KEYS = {"column", "columns", "value", "template", "unit", "currency", "split", "map",
-             "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end"}
+             "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end", "replace"}
 TARGET_KEYS = {"columns", "distinct", "explode", "patch", "insert_only", "relax"}
 RELAXABLE = {"rd_far_above_revenue"}
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -68,6 +69,7 @@ class ColumnSpec:
     fill_down: bool = False
     extract: str | None = None
     default: str | None = None
+    replace: dict[str, str] | None = None  # literal text → text, applied to the cell before anything else
 
     def source_columns(self) -> list[str]:
         cols = list(self.columns)
@@ -193,6 +195,7 @@ def _column_spec(target: str, spec: Any, where: str) -> ColumnSpec:
         pick=_pick(spec.get("pick"), target, where), period_end=bool(spec.get("period_end", False)),
         fill_down=bool(spec.get("fill_down", False)), extract=spec.get("extract"),
         default=None if spec.get("default") is None else str(spec["default"]),
+        replace={str(k): str(v) for k, v in (spec.get("replace") or {}).items()} or None,
     )
 
 

@@ -65,7 +65,8 @@ def file_format(path: Path, fmt: str | None = None) -> str:
 
 
 def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None = None,
-               delimiter: str | None = None, encoding: str | None = None) -> ReadResult:
+               delimiter: str | None = None, encoding: str | None = None, con=None) -> ReadResult:
+    """`con`: a DuckDB connection to read CSV with (the store's, to save opening one); a private one if None."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
@@ -79,7 +80,7 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
         if kind in ("csv", "tsv"):
             scan = scan_text(path, encoding)
             enc = scan.encoding
-            table, rejects, checks = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter)
+            table, rejects, checks = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter, con)
         elif kind == "parquet":
             import pyarrow.parquet as pq
 
@@ -123,9 +124,9 @@ def _good_lines(rows: int, rejected: list[int]) -> pa.Array:
     return pa.array(lines)
 
 
-def _first_records(path: Path, delimiter: str | None) -> tuple[str, list[str], list[str] | None]:
-    """(delimiter, header, first data row) from at most one row's worth of bytes, before any parsing:
-    the column limit is checked on the raw header, so a 100,000-column file is refused at once."""
+def _first_records(path: Path, delimiter: str | None) -> tuple[str, list[str], list[list[str]]]:
+    """(delimiter, header, up to 100 first data rows) from at most one row's worth of bytes, before any
+    parsing: the column limit is checked on the raw header, so a 100,000-column file is refused at once."""
     import csv
     import io
 
@@ -144,15 +145,19 @@ def _first_records(path: Path, delimiter: str | None) -> tuple[str, list[str], l
     _check_columns(path, first.count(delimiter) + 1)
     csv.field_size_limit(MAX_ROW_BYTES)
     rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    data: list[list[str]] = []
     try:
         header = next(rows)
-        data = next(rows, None)
+        for row in rows:
+            data.append(row)
+            if len(data) == 100:
+                break
     except csv.Error:
-        header, data = next(csv.reader(io.StringIO(first), delimiter=delimiter)), None
+        header, data = next(csv.reader(io.StringIO(first), delimiter=delimiter)), data[:-1]
     return delimiter, [h.strip() for h in header], data
 
 
-def _read_csv(path: Path, scan: TextScan, delimiter: str | None) -> tuple[pa.Table, list, frozenset]:
+def _read_csv(path: Path, scan: TextScan, delimiter: str | None, con=None) -> tuple[pa.Table, list, frozenset]:
     """DuckDB's parallel CSV reader, every column as text (keeps `000720`), records it cannot split
     (a row with more or fewer cells than the header, an unterminated quote, a row over the size limit)
     kept as rejects with their line instead of failing the file."""
@@ -164,13 +169,14 @@ def _read_csv(path: Path, scan: TextScan, delimiter: str | None) -> tuple[pa.Tab
             src = Path(tmp) / "utf8.csv"
             transcode_to_utf8(path, scan.encoding, src)
         delimiter, header, first = _first_records(src, delimiter)
-        if first is not None and len(first) == len(header) + 1:
-            # pandas-style export: the rows carry an unnamed index column the header lacks
+        if first and all(len(r) == len(header) + 1 and r[0].strip().isdigit() for r in first):
+            # pandas-style export: every row carries an unnamed whole-number index the header lacks (one
+            # ragged row is not enough to shift every column: it is rejected as ragged instead)
             header = ["_index"] + header
         if len(set(header)) != len(header):
             dup = sorted({n for n in header if header.count(n) > 1})
             raise SourceError(f"{path.name}: duplicate column names {dup}")
-        table, rejects = _read_csv_duckdb(src, path.name, header, delimiter)
+        table, rejects = _read_csv_duckdb(src, path.name, header, delimiter, con)
     checks = set()
     if scan.may_hold_forbidden:
         checks.add("forbidden")
@@ -184,30 +190,63 @@ _READER_REASONS = {
     "MISSING COLUMNS": "the row has fewer cells than the header ({detail})",
     "TOO MANY COLUMNS": "the row has more cells than the header ({detail})",
     "LINE SIZE OVER MAXIMUM": "the row is longer than the " + human_bytes(MAX_ROW_BYTES) + " limit for a row",
-    "UNQUOTED VALUE": "a quote in the middle of an unquoted cell, or a quoted cell that is not closed",
+    "UNQUOTED VALUE": "a quote in the middle of an unquoted cell, or a quoted cell that is not closed (it then "
+                      "runs to the end of the file)",
     "INVALID ENCODING": "not valid UTF-8 text",
 }
 
 
-def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str) -> tuple[pa.Table, list]:
+def _mixed_line_endings(path: Path) -> str | None:
+    """Why the strict reader found no consistent line ending: `line 1 ends in CRLF, line 2 in LF`, or a
+    carriage return inside an unquoted cell (which a CSV reader must take for a line end)."""
+    first: dict[str, int] = {}
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            if b"\r" in line.rstrip(b"\r\n") and "CR" not in first:
+                first["CR"] = n
+            kind = "CRLF" if line.endswith(b"\r\n") else "LF" if line.endswith(b"\n") else None
+            if kind and kind not in first:
+                first[kind] = n
+    if "CRLF" in first and "LF" in first:
+        return f"the file mixes line endings: line {first['CRLF']} ends in CRLF, line {first['LF']} in LF"
+    if "CR" in first:
+        return (f"line {first['CR']} holds a carriage return (CR) outside quotes, which ends a line in CSV; "
+                "quote that cell")
+    return None
+
+
+def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str, con=None) -> tuple[pa.Table, list]:
+    import uuid
+
     import duckdb
 
     from hardtech.sources.transform import lit
 
+    own = con is None
+    con = duckdb.connect() if own else con
+    tag = uuid.uuid4().hex[:8]
     cols = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
-    q = (f"SELECT * FROM read_csv({lit(str(path))}, header = false, skip = 1, columns = {cols}, "
+    q = (f"SELECT * FROM read_csv({lit(str(path))}, auto_detect = false, header = false, skip = 1, columns = {cols}, "
          f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', "
-         f"store_rejects = true, max_line_size = {MAX_ROW_BYTES})")
-    con = duckdb.connect()
+         f"store_rejects = true, rejects_table = 'rejects_{tag}', rejects_scan = 'scans_{tag}', "
+         f"max_line_size = {MAX_ROW_BYTES})")
     try:
         con.execute("SET preserve_insertion_order = true")
         table = con.sql(q).to_arrow_table()
-        errs = con.execute("SELECT line, column_name, csv_line, error_type, error_message FROM reject_errors "
+        errs = con.execute(f"SELECT line, column_name, csv_line, error_type, error_message FROM rejects_{tag} "
                            "ORDER BY line").fetchall()
     except duckdb.Error as exc:
+        if "invalid state" in str(exc):
+            why = _mixed_line_endings(path)
+            if why:
+                raise SourceError(f"{name}: {why}; re-save it with one kind of line ending") from exc
         raise SourceError(f"{name}: malformed CSV ({str(exc).splitlines()[0]})") from exc
     finally:
-        con.close()
+        if own:
+            con.close()
+        else:
+            con.execute(f"DROP TABLE IF EXISTS rejects_{tag}")
+            con.execute(f"DROP TABLE IF EXISTS scans_{tag}")
     rejects, seen = [], set()
     for line, col, raw, kind, message in errs:
         if line in seen:

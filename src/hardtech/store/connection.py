@@ -42,7 +42,7 @@ class Store:
                              f"is damaged: `hardtech check --db {target}` says more") from exc
         self._ibis = None
         try:
-            why = truncation(self.path, self.con) if target != ":memory:" else None
+            why = truncation(self.path) if target != ":memory:" else None
             if why:
                 raise damaged(target, why)
             if not read_only:

@@ -82,7 +82,7 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     opts = mp.options if mp else {}
     decimal = _decimal(decimal or opts.get("decimal"))
     rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
-                    delimiter=opts.get("delimiter"), encoding=encoding or opts.get("encoding"))
+                    delimiter=opts.get("delimiter"), encoding=encoding or opts.get("encoding"), con=store.con)
     headers = [c for c in rr.table.column_names if c != LINE]
     targets = _select_targets(table, mp, headers, rr)
     source_name = source or (mp.source if mp and mp.source else rr.path.name)

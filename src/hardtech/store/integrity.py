@@ -24,17 +24,31 @@ VOLATILE = frozenset({"import_id", "imported_at", "created_at", "finished_at", "
 DISK_FULL_WORDS = ("no space left", "file too large", "disk full", "not enough space", "could not write")
 
 
-def expected_size(con: duckdb.DuckDBPyConnection) -> int:
-    """Bytes the file must have at least: its header plus every block the database says it holds."""
-    row = con.execute("PRAGMA database_size").fetchall()[0]
-    block_size, total_blocks = int(row[2]), int(row[3])
-    return HEADER_BYTES + block_size * total_blocks if total_blocks else 0
+def declared_size(path: Path) -> int | None:
+    """Bytes the file must have at least, from its own header: the header plus every block the last
+    checkpoint wrote. Read from the file, not asked of DuckDB, because a database open elsewhere in this
+    process shares one instance whose blocks may not be on disk yet. None when the header is not one we
+    can read (the check is then skipped, never guessed)."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    if len(head) < HEADER_BYTES:
+        return HEADER_BYTES
+    best = None
+    for offset in (4096, 8192):  # two database headers; the one with the higher iteration is current
+        _, iteration, _, _, blocks, alloc, vector, _ = struct.unpack_from("<8Q", head, offset)
+        if best is None or iteration > best[0]:
+            best = (iteration, blocks, alloc, vector)
+    _, blocks, alloc, vector = best
+    plausible = alloc in {1 << k for k in range(12, 25)} and vector in {1 << k for k in range(8, 16)} and blocks < 1 << 40
+    return HEADER_BYTES + blocks * alloc if plausible else None
 
 
-def truncation(path: Path, con: duckdb.DuckDBPyConnection) -> str | None:
+def truncation(path: Path) -> str | None:
     """Why the file is shorter than its own header says, or None when it is not."""
-    have, need = os.path.getsize(path), expected_size(con)
-    if have < need:
+    have, need = os.path.getsize(path), declared_size(path)
+    if need is not None and have < need:
         return (f"the file is truncated: it has {have:,} bytes but its blocks need {need:,} (an interrupted copy or "
                 "a full disk cut it short)")
     return None
@@ -53,12 +67,14 @@ def store_failure(exc: BaseException, path: str, doing: str) -> StoreError:
 def as_store_error(exc: BaseException, path: str) -> StoreError | None:
     """A DuckDB failure of the store itself (damaged block, I/O error, full disk) as a StoreError for the person
     at the command line; None for anything else (a bug, which should show its traceback)."""
-    if not isinstance(exc, (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)):
+    if not isinstance(exc, duckdb.Error):
         return None
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     if any(w in first.lower() for w in ("checksum", "corrupt", "could not read", "not a valid")):
         return damaged(str(path), first)
-    return store_failure(exc, str(path), "using")
+    if isinstance(exc, (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)):
+        return store_failure(exc, str(path), "using")
+    return None
 
 
 def damaged(path: str, why: str) -> StoreError:
@@ -108,7 +124,7 @@ def check_store(path: str | Path) -> list[dict]:
         add("open", None, False, str(exc).splitlines()[0])
         return rows
     try:
-        why = truncation(path, con)
+        why = truncation(path)
         add("file size", None, why is None, why or f"{os.path.getsize(path):,} bytes, as its header declares")
         version = _version(con)
         add("schema version", None, version is not None and version <= SCHEMA_VERSION,
