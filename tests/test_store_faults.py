@@ -59,12 +59,20 @@ def test_a_file_that_is_no_store_is_a_clear_message(tmp_path):
 
 
 def test_status_refuses_a_truncated_store_instead_of_printing_counts(tmp_path):
-    db = filled_store(tmp_path / "t.duckdb")
-    size = db.stat().st_size
-    os.truncate(db, int(size * 0.95) // 4096 * 4096)  # the metadata survives: counts would still read
+    db = filled_store(tmp_path / "t.duckdb", rows=1_000)
+    before = db.stat().st_size
+    # rows written after the last checkpoint (a process that died before closing), then the file cut short:
+    # the counts still read, the rows do not
+    code = ("import os; from hardtech.store.connection import Store; s = Store(%r); s.con.execute(\"INSERT INTO "
+            "organizations (org_id, name_en, source_name) SELECT 'n' || range, md5(range::VARCHAR), 't' "
+            "FROM range(1000000)\"); os._exit(0)" % str(db))
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=os.environ.get(
+        "HARDTECH_SRC", str(ROOT / "src"))), timeout=300)
+    assert db.stat().st_size > before + 1_000_000
+    os.truncate(db, before + (db.stat().st_size - before) // 2)
     p = hardtech("status", "--db", db)
     no_traceback(p)
-    assert p.returncode == 2 and "truncated" in p.stderr and "100000" not in p.stdout
+    assert p.returncode == 2 and "truncated" in p.stderr and "1001000" not in p.stdout
     p = hardtech("check", "--db", db)
     assert p.returncode == 1 and "truncated" in p.stdout
 

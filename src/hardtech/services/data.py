@@ -32,7 +32,12 @@ def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100)
 def store_status(db: str | Path) -> list[dict]:
     from hardtech.store.schema import TABLES
 
+    from hardtech.store.integrity import damaged, truncation
+
     with Store(db, read_only=True) as store:
+        why = truncation(store.con, store.path)
+        if why:  # its counts would still read as normal: refuse to print them
+            raise damaged(str(db), why)
         version = store.schema_version()
         rows = []
         for name, t in TABLES.items():

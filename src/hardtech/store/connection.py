@@ -14,7 +14,7 @@ from typing import Iterator
 import duckdb
 
 from hardtech.errors import StoreError
-from hardtech.store.integrity import damaged, store_failure, truncation
+from hardtech.store.integrity import store_failure
 from hardtech.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "hardtech.duckdb"
@@ -42,9 +42,6 @@ class Store:
                              f"is damaged: `hardtech check --db {target}` says more") from exc
         self._ibis = None
         try:
-            why = truncation(self.path) if target != ":memory:" else None
-            if why:
-                raise damaged(target, why)
             if not read_only:
                 self.migrate()
             else:

@@ -2,9 +2,10 @@
 fault-injection test.
 
 DuckDB keeps a checksum on every block and verifies it when the block is read, so reading every
-column of every table finds damaged blocks. A truncated file can still open (the metadata sits
-near the start) and report normal row counts, so the file's length is compared with the blocks
-its header declares before anything else is trusted.
+column of every table finds damaged blocks. A truncated file can still open and report normal row
+counts (they live in metadata, and rows written since the last checkpoint are found through the
+WAL), so the file's length is compared with the blocks the tables point at before counts are
+trusted.
 """
 
 from __future__ import annotations
@@ -24,34 +25,29 @@ VOLATILE = frozenset({"import_id", "imported_at", "created_at", "finished_at", "
 DISK_FULL_WORDS = ("no space left", "file too large", "disk full", "not enough space", "could not write")
 
 
-def declared_size(path: Path) -> int | None:
-    """Bytes the file must have at least, from its own header: the header plus every block the last
-    checkpoint wrote. Read from the file, not asked of DuckDB, because a database open elsewhere in this
-    process shares one instance whose blocks may not be on disk yet. None when the header is not one we
-    can read (the check is then skipped, never guessed)."""
-    import struct
-
-    with open(path, "rb") as f:
-        head = f.read(HEADER_BYTES)
-    if len(head) < HEADER_BYTES:
-        return HEADER_BYTES
-    best = None
-    for offset in (4096, 8192):  # two database headers; the one with the higher iteration is current
-        _, iteration, _, _, blocks, alloc, vector, _ = struct.unpack_from("<8Q", head, offset)
-        if best is None or iteration > best[0]:
-            best = (iteration, blocks, alloc, vector)
-    _, blocks, alloc, vector = best
-    plausible = alloc in {1 << k for k in range(12, 25)} and vector in {1 << k for k in range(8, 16)} and blocks < 1 << 40
-    return HEADER_BYTES + blocks * alloc if plausible else None
-
-
-def truncation(path: Path) -> str | None:
-    """Why the file is shorter than its own header says, or None when it is not."""
-    have, need = os.path.getsize(path), declared_size(path)
-    if need is not None and have < need:
-        return (f"the file is truncated: it has {have:,} bytes but its blocks need {need:,} (an interrupted copy or "
-                "a full disk cut it short)")
+def truncation(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """Why the file is too short for the data it holds, or None. A truncated store can still open and count
+    its rows (the counts live in metadata) while the blocks holding the rows are gone; every block a table
+    points at must lie inside the file. Metadata only: cheap, and exact for a store open elsewhere too."""
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()]
+    if not tables:
+        return None
+    block_size = int(con.execute("PRAGMA database_size").fetchall()[0][2])
+    parts = " UNION ALL ".join(
+        f"SELECT block_id, additional_block_ids FROM pragma_storage_info({_lit(t)}) WHERE persistent" for t in tables)
+    top = con.execute(f"SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) "
+                      f"FROM ({parts})").fetchall()[0][0]
+    if top is None or top < 0:
+        return None
+    have, need = os.path.getsize(path), HEADER_BYTES + (int(top) + 1) * block_size
+    if have < need:
+        return (f"the file is truncated: it has {have:,} bytes but its data reaches byte {need:,} (an interrupted "
+                "copy or a full disk cut it short)")
     return None
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def store_failure(exc: BaseException, path: str, doing: str) -> StoreError:
@@ -124,8 +120,9 @@ def check_store(path: str | Path) -> list[dict]:
         add("open", None, False, str(exc).splitlines()[0])
         return rows
     try:
-        why = truncation(path)
-        add("file size", None, why is None, why or f"{os.path.getsize(path):,} bytes, as its header declares")
+        why = truncation(con, path)
+        add("file size", None, why is None, why or f"{os.path.getsize(path):,} bytes: every block the tables use "
+                                                  "is inside the file")
         version = _version(con)
         add("schema version", None, version is not None and version <= SCHEMA_VERSION,
             f"{version} (this hardtech: {SCHEMA_VERSION})" if version is not None else "no schema_migrations table")
