@@ -95,10 +95,12 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
     return expr
 
 
-def mapped_select(target: TargetSpec, source: str, headers: list[str], list_cols: set[str]) -> str:
+def mapped_select(target: TargetSpec, source: str, headers: list[str], list_cols: set[str],
+                  extra: tuple[str, ...] = ()) -> str:
+    """`extra`: more select expressions (from the mapping only, never from cell values) carried beside."""
     tbl = schema_table(target.table)
     hset = set(headers)
-    exprs = [f"{ident(LINE)}"]
+    exprs = [f"{ident(LINE)}", *extra]
     for col in tbl.columns:
         spec = target.columns.get(col.name)
         if spec is None:

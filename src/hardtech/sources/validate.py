@@ -22,6 +22,8 @@ from hardtech.sources.transform import ident, lit
 from hardtech.store.schema import Column, table as schema_table
 
 YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
+CODE_COLUMNS = ("cpc_codes", "ipc_codes")
+PATENT_CODE = "[A-HY][0-9]{2}[A-Z][0-9]{1,4}/[0-9]{1,6}"  # after patent_code_sql: G06N3/08, Y02E10/50
 CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", "美元": "USD", "US$": "USD",
                   "欧元": "EUR", "港元": "HKD", "港币": "HKD", "日元": "JPY", "英镑": "GBP", "韩元": "KRW"}
 
@@ -64,6 +66,17 @@ BOOL_TRUE = "('1','true','t','yes','y','是')"
 BOOL_FALSE = "('0','false','f','no','n','否')"
 
 
+def patent_code_sql(x: str) -> str:
+    """`G06N 3/08`, `G06N0003/08`, `B29C-047/00` → `G06N3/08` (same rule as taxonomy.normalize_patent_code)."""
+    s = f"upper(regexp_replace(trim({x}), '[\\s-]+', '', 'g'))"
+    return f"regexp_replace({s}, '^([A-HY][0-9]{{2}}[A-Z])0*([0-9])', '\\1\\2')"
+
+
+def bad_codes_sql(col: str) -> str:
+    """The elements of a CPC/IPC list column that are no patent code once normalised."""
+    return (f"list_filter({col}, lambda x: NOT regexp_full_match({patent_code_sql('x')}, {lit(PATENT_CODE)}))")
+
+
 def _fast_number(c: str, decimal: str = "point") -> str:
     """The numbers SQL can read exactly as `numbers.parse_number` would; NULL for every other cell, which
     then goes to the Python parsers (and gets its reason there). DuckDB's cast also reads `nan`, `inf`,
@@ -85,16 +98,17 @@ def _grouped(c: str, group: str, point: str) -> str:
 
 def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, prefix: str,
              today: dt.date | None = None, decimal: str = "point", checks: frozenset = ALL_CHECKS,
-             derived: frozenset = frozenset()) -> Validated:
+             derived: frozenset = frozenset(), prechecked: frozenset = frozenset()) -> Validated:
     """Check cell sizes and characters, type every column in one pass, then fix the few cells that need the
     Python parsers. `derived` names the columns the importer filled in (ids from names) beside the mapped
-    ones; `checks` the character checks the file's bytes did not rule out."""
+    ones; `checks` the character checks the file's bytes did not rule out; `prechecked` the columns whose
+    every value was already checked row by row (a collected list)."""
     from hardtech.sources.money import parse_unit
 
     today = today or dt.date.today()
     tbl = schema_table(target.table)
     errors = _Errors()
-    check_cells(con, mapped, tbl, set(target.columns) | set(derived) | set(tbl.key), errors, checks)
+    check_cells(con, mapped, tbl, (set(target.columns) | set(derived) | set(tbl.key)) - prechecked, errors, checks)
     funding = target.table == "funding_rounds"
     sel = [ident(LINE)]
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
@@ -180,7 +194,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     typed = f"{prefix}_typed"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(final)} FROM {work}")
     con.execute(f"DROP TABLE {work}")
-    _check_rules(con, typed, target, tbl.columns, errors, today)
+    _check_rules(con, typed, target, tbl.columns, errors, today, prechecked)
     return Validated(typed, errors.table())
 
 
@@ -249,6 +263,13 @@ _APPROXIMATE = ("{value!r} is an approximate figure (约, about, 左右); this c
                 "(approximate amounts are kept only for funding rounds, in `amount_approx`)")
 
 
+def check_codes(con, view: str, col: str, errors: _Errors) -> None:
+    """Every element of a CPC/IPC list must be a patent code (`G06N3/08`, written `G06N 3/08` or `G06N0003/08`)."""
+    bad = con.execute(f"SELECT {ident(LINE)}, array_to_string({bad_codes_sql(ident(col))}, ', ') FROM {view} "
+                      f"WHERE len({bad_codes_sql(ident(col))}) > 0").fetchall()
+    errors.extend_rows(bad, col, lambda v: f"{v!r} is not a CPC/IPC code (expected e.g. G06N3/08 or G06N 3/08)")
+
+
 def _year(value: str, parse_year, parse_date) -> int:
     """`2016`, `2016年`, `FY2016`, or a full date whose year is meant (`2016-12-31`)."""
     try:
@@ -272,7 +293,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...],
-                 errors: _Errors, today: dt.date) -> None:
+                 errors: _Errors, today: dt.date, prechecked: frozenset = frozenset()) -> None:
     L = ident(LINE)
 
     def rows(where: str, col: str, value_sql: str | None = None):
@@ -304,6 +325,9 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
             bad = rows(f"t.{c} > DATE {lit(today.isoformat())}", col.name)
             errors.extend_rows(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
     names = {c.name for c in columns}
+    for col in CODE_COLUMNS:
+        if col in names and col in target.columns and col not in prechecked:
+            check_codes(con, view, col, errors)
     if "country" in names:
         iso = ", ".join(lit(c) for c in sorted(iso_codes()))
         bad = rows(f"t.country IS NOT NULL AND t.country NOT IN ({iso})", "country")

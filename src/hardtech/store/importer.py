@@ -24,7 +24,7 @@ from hardtech.errors import MappingError, UsageError
 from hardtech.sources.mapping import Mapping, TargetSpec, identity_target, load_mapping
 from hardtech.sources.readers import LINE, ReadResult, read_table
 from hardtech.sources.transform import ident, lit, mapped_select
-from hardtech.sources.validate import validate
+from hardtech.sources.validate import patent_code_sql, validate
 from hardtech.store.connection import Store
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
@@ -224,18 +224,29 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     tbl = schema_table(target.table)
     prefix = f"imp_{target.table}"
     list_cols = {n for n in headers if pa.types.is_list(rr.table.schema.field(n).type)}
+    row_errors, prechecked = None, frozenset()
+    if target.collect:  # a long file: one row per key, each file row checked on its own first
+        from hardtech.store.collect import collect_rows
+
+        prechecked = frozenset({target.collect})
+        grouped, target, row_errors = collect_rows(con, src, headers, list_cols, target, prefix, rr.checks, _prepare)
+        src = f"{prefix}_grouped"
+        con.register(src, grouped)
+        headers = [c for c in grouped.column_names if c != LINE]
+        list_cols = set(prechecked)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_mapped AS "
                 + mapped_select(target, src, headers, list_cols))
     mapped, derived = _prepare(con, f"{prefix}_mapped", target, prefix)
-    v = validate(con, mapped, target, prefix, today=today, decimal=decimal, checks=rr.checks, derived=derived)
+    v = validate(con, mapped, target, prefix, today=today, decimal=decimal, checks=rr.checks, derived=derived,
+                 prechecked=prechecked)
     typed = v.view
     _enrich(con, typed, target)
     tr = TargetResult(target.table, rows_read=rr.rows_read)
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)
-    for extra in (fk, _reader_errors(rr)):
-        if extra.num_rows:
+    for extra in (fk, _reader_errors(rr), row_errors):
+        if extra is not None and extra.num_rows:
             errors = pa.concat_tables([errors, extra])
     bad_lines = sorted(set(errors.column(LINE).to_pylist()))
     con.register(f"{prefix}_bad", pa.table({LINE: pa.array(bad_lines, pa.int64())}))
@@ -265,6 +276,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
         tr.merged = max(0, rr.rows_read - tr.rejected - tr.inserted)
         con.execute(f"DROP TABLE IF EXISTS {typed}")
         con.unregister(f"{prefix}_bad")
+        _unregister_grouped(con, prefix, prechecked)
         return tr
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {', '.join(ident(c) for c in data_cols)}, {prov} "
                 f"FROM ({good})")
@@ -300,7 +312,13 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     for obj in (stage, typed):
         con.execute(f"DROP TABLE IF EXISTS {obj}")
     con.unregister(f"{prefix}_bad")
+    _unregister_grouped(con, prefix, prechecked)
     return tr
+
+
+def _unregister_grouped(con, prefix: str, prechecked: frozenset) -> None:
+    if prechecked:
+        con.unregister(f"{prefix}_grouped")
 
 
 # Columns replaced together: a row that gives the first replaces them all (a new amount text comes with
@@ -345,7 +363,7 @@ def _enrich(con, typed: str, target: TargetSpec) -> None:
     if t == "patents":
         for col in ("cpc_codes", "ipc_codes"):
             con.execute(f"UPDATE {typed} SET {col} = list_transform({col}, lambda c: "
-                        + _patent_code_sql("c") + ")")
+                        + patent_code_sql("c") + ")")
         con.execute(f"UPDATE {typed} SET office = coalesce(NULLIF(upper(trim(office)), ''), "
                     f"NULLIF(regexp_extract(publication_number, '^([A-Za-z]{{2}})', 1), '')) ")
         if "patent_type" in target.columns:  # a file that gives types: an empty cell is "unknown"
@@ -378,12 +396,6 @@ def _resolve_investors(con, typed: str) -> None:
         SELECT {L}, list(id ORDER BY pos) AS ids FROM m GROUP BY {L}""").fetchall()
     con.execute(f"UPDATE {typed} t SET investor_ids = r.ids FROM inv_res r WHERE t.{L} = r.{L}").fetchall()
     con.execute("DROP TABLE inv_res").fetchall()
-
-
-def _patent_code_sql(x: str) -> str:
-    """`G06N 3/08`, `G06N0003/08`, `B29C-047/00` → `G06N3/08` (same rule as taxonomy.normalize_patent_code)."""
-    s = f"upper(regexp_replace(trim({x}), '[\\s-]+', '', 'g'))"
-    return f"regexp_replace({s}, '^([A-HY][0-9]{{2}}[A-Z])0*([0-9])', '\\1\\2')"
 
 
 def _fx_usd(con, typed: str) -> None:
