@@ -59,12 +59,13 @@ def check_cells(con, view: str, tbl: Table, columns: set[str], errors, checks: f
         for (name, is_list, limit, what, allow_breaks, _), value in zip(probes, row[1:]):
             if value is None:
                 continue
-            reason = _reason(name, value if is_list else [value], limit, what, allow_breaks)
+            reason = cell_reason(name, value if is_list else [value], limit, what, allow_breaks)
             if reason:
                 errors.add(line, name, shown("|".join(value) if is_list else value), reason)
 
 
-def _reason(name: str, values: list[str], limit: int, what: str, allow_breaks: bool) -> str | None:
+def cell_reason(name: str, values: list[str], limit: int, what: str, allow_breaks: bool) -> str | None:
+    """Why one cell (or each element of a list cell) is refused: too long, or a character it may not hold."""
     for v in values:
         if v is None:
             continue

@@ -11,6 +11,7 @@ Line numbers here are physical lines, as a text editor counts them.
 from __future__ import annotations
 
 import codecs
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ class TextScan:
     has_tab: bool
     has_bare_cr: bool  # a carriage return not followed by a line feed (inside a cell)
     newlines: int  # line feeds in the file
+    sha256: str = ""  # of the file's bytes, computed in the same pass
 
 
 def _lines(numbers: list[int], verb: str = "") -> str:
@@ -65,15 +67,19 @@ def scan_text(path: Path, encoding: str | None = None) -> TextScan:
         # no byte-level shortcuts for wide encodings: decode once, scan the text
         text = _decode_whole(path, codec)
         raw = text.encode("utf-8")
-        return TextScan(codec, bytes_may_hold_forbidden(raw), "\t" in text, _bare_cr(raw), text.count("\n"))
+        return TextScan(codec, bytes_may_hold_forbidden(raw), "\t" in text, _bare_cr(raw), text.count("\n"),
+                        hashlib.sha256(path.read_bytes()).hexdigest())
     decoder = codecs.getincrementaldecoder(codec)()
     forbidden = tab = bare_cr = False
     newlines = 0
     prev_cr = False
     ok = True
+    digest = hashlib.sha256()
+    ascii_compatible = codec in ("utf-8", "utf-8-sig", GBK)
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
-            if ok:
+            digest.update(chunk)
+            if ok and not (ascii_compatible and chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
@@ -94,11 +100,11 @@ def scan_text(path: Path, encoding: str | None = None) -> TextScan:
     if prev_cr:
         bare_cr = True
     if ok:
-        return TextScan(codec, forbidden, tab, bare_cr, newlines)
+        return TextScan(codec, forbidden, tab, bare_cr, newlines, digest.hexdigest())
     if encoding is not None:
         bad = _lines_failing(path, codec)
         raise SourceError(f"{path.name}: not {encoding} text: {_lines(bad, 'cannot')} be decoded as {encoding}")
-    return TextScan(_decide_by_lines(path), True, tab, bare_cr, newlines)
+    return TextScan(_decide_by_lines(path), True, tab, bare_cr, newlines, digest.hexdigest())
 
 
 def _bare_cr(chunk: bytes) -> bool:

@@ -73,13 +73,13 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name}: the file is empty")
     kind = file_format(path, fmt)
-    enc = None
+    enc = digest = None
     rejects: list = []
     checks = frozenset({"forbidden", "breaks"})
     try:
         if kind in ("csv", "tsv"):
             scan = scan_text(path, encoding)
-            enc = scan.encoding
+            enc, digest = scan.encoding, scan.sha256
             table, rejects, checks = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter, con)
         elif kind == "parquet":
             import pyarrow.parquet as pq
@@ -88,7 +88,7 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
             table = _as_text(pq.read_table(path))
         elif kind == "jsonl":
             scan = scan_text(path, encoding)
-            enc = scan.encoding
+            enc, digest = scan.encoding, scan.sha256
             table = _read_jsonl(path, enc)
         elif kind == "excel":
             table = _read_excel(path, sheet)
@@ -105,7 +105,7 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
         raise SourceError(f"{path.name}: duplicate column names {dup}")
     table = table.rename_columns(names)
     table = table.append_column(LINE, _good_lines(table.num_rows, [r[0] for r in rejects]))
-    return ReadResult(table, path, kind, enc, file_sha256(path), tuple(rejects), checks)
+    return ReadResult(table, path, kind, enc, digest or file_sha256(path), tuple(rejects), checks)
 
 
 def _check_columns(path: Path, n: int) -> None:

@@ -32,6 +32,24 @@ CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", 
 class Validated:
     view: str  # name of the typed view (all rows, including bad ones)
     errors: pa.Table  # __line, column_name, value, reason
+    columns: frozenset = frozenset()  # the table's columns the view holds; the others are empty for every row
+
+
+# Columns the importer fills in after typing even when the file does not give them.
+FILLED_LATER = {"patents": {"office", "patent_type"}, "organizations": {"country"}, "investors": {"country"}}
+
+
+def present_columns(target: TargetSpec, derived: frozenset = frozenset()) -> set[str]:
+    """The columns worth typing: mapped, derived, keys, required ones and those filled in later. A narrow file
+    (two mapped columns of seventeen) then types two columns, not seventeen empty ones."""
+    tbl = schema_table(target.table)
+    if target.table == "funding_rounds":  # amounts, ranges, FX and investors fill each other in
+        return set(tbl.data_names)
+    present = set(target.columns) | set(derived) | set(tbl.key) | FILLED_LATER.get(target.table, set())
+    present |= {c.name for c in tbl.columns if c.required}
+    if "currency" in tbl.data_names and any(c.unit == "money" and c.name in present for c in tbl.columns):
+        present.add("currency")
+    return present & set(tbl.data_names)
 
 
 class _Errors:
@@ -110,9 +128,11 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     errors = _Errors()
     check_cells(con, mapped, tbl, (set(target.columns) | set(derived) | set(tbl.key)) - prechecked, errors, checks)
     funding = target.table == "funding_rounds"
+    present = present_columns(target, derived)
+    columns = tuple(c for c in tbl.columns if c.name in present)
     sel = [ident(LINE)]
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
-    for col in tbl.columns:
+    for col in columns:
         c = f"m.{ident(col.name)}"
         spec = target.columns.get(col.name)
         if col.is_list or col.type == "VARCHAR":
@@ -150,7 +170,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     work = f"{prefix}_work"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {mapped} m")
 
-    for col in tbl.columns:
+    for col in columns:
         if col.is_list or col.type == "VARCHAR":
             continue
         raw = ident("__raw_" + col.name)
@@ -163,9 +183,9 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             errors.extend_rows(frac, col.name, lambda val: f"{val!r} is not a whole number")
 
     # the row's currency: its own column, else a currency written in an amount, else the mapping's default
-    money_cols = [c.name for c in tbl.columns if c.unit == "money"]
+    money_cols = [c.name for c in columns if c.unit == "money"]
     cur = "currency"
-    if "currency" in tbl.data_names:
+    if "currency" in present:
         for m in money_cols:
             rows = con.execute(
                 f"SELECT {ident(LINE)}, currency, {ident('__ccy_' + m)} FROM {work} WHERE currency IS NOT NULL "
@@ -181,7 +201,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
              "amount_approx": "coalesce(__amount_approx, FALSE)",
              "disclosed": "coalesce(disclosed, __disclosed, FALSE)", "amount_text": "coalesce(amount_text, __amount_text)",
              "date_precision": "coalesce(date_precision, __date_precision)"}
-    for col in tbl.columns:
+    for col in columns:
         name = ident(col.name)
         if col.name == "currency":
             final.append(f"{cur} AS currency")
@@ -194,8 +214,8 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     typed = f"{prefix}_typed"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(final)} FROM {work}")
     con.execute(f"DROP TABLE {work}")
-    _check_rules(con, typed, target, tbl.columns, errors, today, prechecked)
-    return Validated(typed, errors.table())
+    _check_rules(con, typed, target, columns, errors, today, prechecked)
+    return Validated(typed, errors.table(), frozenset(present))
 
 
 def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numeric: tuple | None,
@@ -267,7 +287,11 @@ def check_codes(con, view: str, col: str, errors: _Errors) -> None:
     """Every element of a CPC/IPC list must be a patent code (`G06N3/08`, written `G06N 3/08` or `G06N0003/08`)."""
     bad = con.execute(f"SELECT {ident(LINE)}, array_to_string({bad_codes_sql(ident(col))}, ', ') FROM {view} "
                       f"WHERE len({bad_codes_sql(ident(col))}) > 0").fetchall()
-    errors.extend_rows(bad, col, lambda v: f"{v!r} is not a CPC/IPC code (expected e.g. G06N3/08 or G06N 3/08)")
+    errors.extend_rows(bad, col, code_reason)
+
+
+def code_reason(value: str) -> str:
+    return f"{value!r} is not a CPC/IPC code (expected e.g. G06N3/08 or G06N 3/08)"
 
 
 def _year(value: str, parse_year, parse_date) -> int:

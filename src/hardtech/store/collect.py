@@ -15,55 +15,134 @@ hash aggregate ordered inside each group, which gives the same rows.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hardtech.sources.cells import check_cells
+from hardtech.cellsafety import FORBIDDEN_OR_BREAK_SQL, FORBIDDEN_SQL
+from hardtech.errors import MappingError
+from hardtech.sources.cells import cell_reason
+from hardtech.sources.limits import ID_MAX_CHARS, TEXT_MAX_CHARS
 from hardtech.sources.mapping import ColumnSpec, TargetSpec
 from hardtech.sources.readers import LINE
-from hardtech.sources.transform import ident, mapped_select
-from hardtech.sources.validate import CODE_COLUMNS, _Errors, check_codes
+from hardtech.sources.transform import column_expr, ident, lit
+from hardtech.sources.validate import CODE_COLUMNS, PATENT_CODE, _Errors, bad_codes_sql, code_reason, patent_code_sql
 from hardtech.store.schema import table as schema_table
 
-ORDER = "__order"
+ORDER, COLLECTED, SUSPECT = "__order", "__collected", "__suspect"
+PATENT_CODE_RE = re.compile(PATENT_CODE)
 
 
 def collect_rows(con, src: str, headers: list[str], list_cols: set[str], target: TargetSpec, prefix: str,
-                 checks: frozenset, prepare) -> tuple[pa.Table, TargetSpec, pa.Table]:
-    """(one row per key, the target that imports those rows, the errors of single rows)."""
+                 checks: frozenset) -> tuple[pa.Table, TargetSpec, pa.Table]:
+    """(one row per key, the target that imports those rows, the errors of single rows).
+
+    Rows are grouped by the file columns the key is built from (`patent_id` for `US{patent_id}`): the key
+    itself is then built, normalised and validated once per group by the ordinary import."""
     tbl = schema_table(target.table)
     key = [k for k in tbl.key if k != "source_name"]
     col = target.collect
-    row_target = dataclasses.replace(target, collect=None, order_by=None)
-    order = f"TRY_CAST(trim({ident(target.order_by)}) AS BIGINT)" if target.order_by else "CAST(NULL AS BIGINT)"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_rows_mapped AS "
-                + mapped_select(row_target, src, headers, list_cols, extra=(f"{order} AS {ORDER}",)))
-    view, _ = prepare(con, f"{prefix}_rows_mapped", row_target, f"{prefix}_rows")
-    errors = _Errors()
-    check_cells(con, view, tbl, set(key) | {col}, errors, checks)
-    if col in CODE_COLUMNS:
-        check_codes(con, view, col, errors)
+    spec = target.columns[col]
+    key_src = list(dict.fromkeys(c for k in key for c in target.columns[k].source_columns()))
+    if not key_src:
+        raise MappingError(f"collect into {target.table}: the key ({', '.join(key)}) must come from the file's columns")
+    hset = set(headers)
+    code = col in CODE_COLUMNS
+    # a code column read as it is: a cell already written as G06N3/08 passes one match and needs no trim;
+    # any other cell (spaces, lower case, G06N0003/08) is normalised on the slow branch
+    raw = (ident(spec.columns[0]) if code and _plain(spec) and spec.columns[0] in hset
+           else column_expr(spec, hset, list_cols, bool(spec.split)))
+    if spec.split:
+        elem = f"list_transform(__x, lambda c: {patent_code_sql('c')})" if code else "__x"
+        bad_code = f"len({bad_codes_sql('__x')}) > 0" if code else "FALSE"
+        too_long = f"coalesce(list_max(list_transform(__x, lambda x: strlen(x))), 0) > {TEXT_MAX_CHARS}"
+        empty = "__x IS NULL OR len(__x) = 0"
+    else:  # one value per row; a code already written as G06N3/08 costs one match
+        elem = f"CASE WHEN __ok THEN __x ELSE {patent_code_sql('__x')} END" if code else "__x"
+        bad_code = f"NOT __ok AND NOT regexp_full_match({patent_code_sql('__x')}, {lit(PATENT_CODE)})" if code else "FALSE"
+        too_long = f"strlen(__x) > {TEXT_MAX_CHARS}"
+        empty = "__x IS NULL"
+    ok = f"regexp_full_match(__x, {lit(PATENT_CODE)})" if code and not spec.split else "TRUE"
+    order = f"TRY_CAST({ident(target.order_by)} AS BIGINT)" if target.order_by else "CAST(NULL AS BIGINT)"
+    keys = [ident(c) for c in key_src]  # as written: the key is built and trimmed once per group
+    suspect = [f"{k} IS NULL OR strlen({k}) > {ID_MAX_CHARS}" for k in keys] + [empty, too_long, bad_code]
+    if code and not spec.split:  # the slow branch trims: a cell of spaces is empty
+        suspect.append(f"NOT __ok AND NULLIF(trim(__x), '') IS NULL")
     if target.order_by:
-        raw = ident(target.order_by)
-        bad = con.execute(f"SELECT {ident(LINE)}, {raw} FROM {src} WHERE {raw} IS NOT NULL AND {order} IS NULL"
-                          ).fetchall()
-        errors.extend_rows(bad, target.order_by, lambda v: f"{v!r} is not a whole number (it orders the list)")
-    missing = con.execute(f"SELECT {ident(LINE)} FROM {view} WHERE "
-                          + " OR ".join(f"{ident(k)} IS NULL" for k in key)).fetchall()
-    for (line,) in missing:
-        errors.add(line, ",".join(key), None, f"{', '.join(key)} is required but empty")
-    bad_lines = pa.array(sorted(set(errors.lines)), pa.int64())
-    con.register(f"{prefix}_rows_bad", pa.table({LINE: bad_lines}))
-    cols = ", ".join(ident(c) for c in [*key, col, LINE, ORDER])
-    rows = con.sql(f"SELECT {cols} FROM {view} WHERE {ident(LINE)} NOT IN "
-                   f"(SELECT {ident(LINE)} FROM {prefix}_rows_bad)").to_arrow_table()
-    con.unregister(f"{prefix}_rows_bad")
-    grouped = fold(rows, key, col, con, prefix)
-    spec = {k: ColumnSpec(k, columns=(k,)) for k in key} | {col: ColumnSpec(col, columns=(col,))}
-    spec |= {c: s for c, s in target.columns.items() if s.value is not None}  # constants
-    return grouped, dataclasses.replace(row_target, columns=spec), errors.table()
+        suspect.append(f"{ORDER} IS NULL")
+    if checks:  # the file's bytes could hold control characters or line breaks: look at every cell
+        pattern = lit(FORBIDDEN_OR_BREAK_SQL if "breaks" in checks else FORBIDDEN_SQL)
+        suspect += [f"regexp_matches({k}, {pattern})" for k in keys]
+        suspect.append(f"regexp_matches({'array_to_string(__x, chr(32))' if spec.split else '__x'}, {pattern})")
+    inner = (f"SELECT {', '.join(f'{k} AS {ident(c)}' for k, c in zip(keys, key_src))}, {raw} AS __x, "
+             f"{ident(LINE)}, {order} AS {ORDER} FROM {src}")
+    rows = con.sql(f"SELECT {', '.join(ident(c) for c in key_src)}, {elem} AS {COLLECTED}, {ident(LINE)}, {ORDER}, "
+                   f"{' OR '.join(f'({x})' for x in suspect)} AS {SUSPECT}, __x "
+                   f"FROM (SELECT *, {ok} AS __ok FROM ({inner}))").to_arrow_table()
+    flagged = rows.filter(rows.column(SUSPECT))
+    errors = _row_errors(con, src, flagged, key_src, col, spec, target, code)
+    if errors.lines:
+        rows = rows.filter(pc.invert(pc.is_in(rows.column(LINE), pa.array(sorted(set(errors.lines)), pa.int64()))))
+    rows = rows.drop(["__x", SUSPECT])
+    if not spec.split:
+        rows = rows.set_column(rows.schema.get_field_index(COLLECTED), COLLECTED, _as_lists(rows.column(COLLECTED)))
+    grouped = fold(rows, key_src, COLLECTED, con, prefix)
+    spec_out = {k: target.columns[k] for k in key} | {col: ColumnSpec(col, columns=(COLLECTED,))}
+    spec_out |= {c: s for c, s in target.columns.items() if s.value is not None}  # constants
+    return grouped, dataclasses.replace(target, collect=None, order_by=None, columns=spec_out), errors.table()
+
+
+def _plain(spec: ColumnSpec) -> bool:
+    """The spec reads one column as it is (no template, map, extract, replacement, default or fill-down)."""
+    return (len(spec.columns) == 1 and not (spec.template or spec.value is not None or spec.extract or spec.map
+                                            or spec.replace or spec.default is not None or spec.fill_down))
+
+
+def _row_errors(con, src: str, flagged: pa.Table, key_src: list[str], col: str, spec, target: TargetSpec,
+                code: bool) -> _Errors:
+    """The reason for each suspect row, with the rules the ordinary import uses (cells, codes)."""
+    errors = _Errors()
+    if not flagged.num_rows:
+        return errors
+    src_cols = spec.source_columns()
+    name = src_cols[0] if len(src_cols) == 1 else col  # a row's fault is named by the file's column
+    orders = {}
+    if target.order_by:
+        lines = pa.array(flagged.filter(pc.is_null(flagged.column(ORDER))).column(LINE))
+        con.register("__collect_o", pa.table({LINE: lines}))
+        orders = dict(con.execute(f"SELECT s.{ident(LINE)}, s.{ident(target.order_by)} FROM {src} s SEMI JOIN "
+                                  f"__collect_o o USING ({ident(LINE)})").fetchall())
+        con.unregister("__collect_o")
+    limit_col = TEXT_MAX_CHARS, "a short text cell"
+    for r in flagged.to_pylist():
+        line = r[LINE]
+        for c in key_src:
+            why = (f"{c} is empty: the row has no key" if r[c] is None else
+                   cell_reason(c, [r[c]], ID_MAX_CHARS, "an identifier", False))
+            if why:
+                errors.add(line, c, r[c], why)
+        values = r["__x"] if spec.split else ([] if r["__x"] is None or not r["__x"].strip() else [r["__x"]])
+        if not values:
+            errors.add(line, name, None, f"{name} is empty: the row gives no value to collect into {col}")
+        why = cell_reason(name, values, *limit_col, False) if values else None
+        if why:
+            errors.add(line, name, "|".join(values), why)
+        elif code and values:
+            bad = [v for v in (r[COLLECTED] if spec.split else [r[COLLECTED]]) if not PATENT_CODE_RE.fullmatch(v or "")]
+            if bad:
+                errors.add(line, name, ", ".join(values), code_reason(", ".join(values)))
+        if target.order_by and r[ORDER] is None:
+            errors.add(line, target.order_by, orders.get(line),
+                       f"{orders.get(line)!r} is not a whole number (it orders the list)")
+    return errors
+
+
+def _as_lists(values: pa.ChunkedArray) -> pa.Array:
+    """Each value as a one-element list, without copying the values."""
+    values = values.combine_chunks()
+    return pa.ListArray.from_arrays(pa.array(np.arange(len(values) + 1, dtype=np.int32)), values)
 
 
 def fold(rows: pa.Table, key: list[str], col: str, con, prefix: str) -> pa.Table:
