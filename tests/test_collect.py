@@ -94,3 +94,18 @@ def test_a_grouped_file_is_folded_from_its_runs_without_sorting():
     assert list(_runs(t, ["k"])) == [0, 2, 3, 5]
     assert _runs(t.set_column(0, "k", pa.array(["a", "b", "a", "c", "c"])), ["k"]) is None  # a key in two places
     assert _runs(t.set_column(1, ORDER, pa.array([1, 0, 0, 0, 2])), ["k"]) is None  # not ascending in a run
+
+
+def test_a_long_file_reads_only_the_columns_its_mapping_needs(store, tmp_path, monkeypatch):
+    import json
+
+    from hardtech.store import importer
+
+    monkeypatch.setattr(importer, "BULK_BYTES", 0)  # every file counts as long
+    rows = rows_for(20)
+    rows[4][HEADER.index("cpc_group")] = "bad code"
+    r = import_file(store, "patents", write_tsv(tmp_path / "c.tsv", rows), mapping=CPC)
+    assert r.rejected == 1 and r.targets[0].inserted == 20
+    assert r.ignored_columns == ["cpc_section", "cpc_class", "cpc_subclass", "cpc_type"]
+    kept = json.loads(store.con.execute("SELECT row_json FROM rejects").fetchone()[0])
+    assert kept == {"patent_id": rows[4][0], "cpc_sequence": rows[4][1], "cpc_group": "bad code"}

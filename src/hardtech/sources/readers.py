@@ -34,6 +34,7 @@ class ReadResult:
     file_hash: str
     rejects: tuple = ()  # (line, column, value, reason) of records the reader could not split into cells
     checks: frozenset = frozenset({"forbidden", "breaks"})  # per-cell text checks the bytes did not rule out
+    header: tuple = ()  # every column of the file, also those not read (`columns=`)
 
     @property
     def rows_read(self) -> int:
@@ -65,8 +66,11 @@ def file_format(path: Path, fmt: str | None = None) -> str:
 
 
 def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None = None,
-               delimiter: str | None = None, encoding: str | None = None, con=None) -> ReadResult:
-    """`con`: a DuckDB connection to read CSV with (the store's, to save opening one); a private one if None."""
+               delimiter: str | None = None, encoding: str | None = None, con=None,
+               columns: set[str] | None = None) -> ReadResult:
+    """`con`: a DuckDB connection to read CSV with (the store's, to save opening one); a private one if None.
+    `columns`: for a CSV file, read only these of its columns (a long file whose other columns nobody needs;
+    the header still lists them all)."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
@@ -80,7 +84,7 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
         if kind in ("csv", "tsv"):
             scan = scan_text(path, encoding)
             enc, digest = scan.encoding, scan.sha256
-            table, rejects, checks = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter, con)
+            table, rejects, checks, header = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter, con, columns)
         elif kind == "parquet":
             import pyarrow.parquet as pq
 
@@ -99,13 +103,14 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
     except (pa.ArrowInvalid, ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"{path.name}: cannot read as {kind}: {exc}") from exc
     _check_columns(path, table.num_columns)
+    header = header if kind in ("csv", "tsv") else tuple(str(n).strip() for n in table.column_names)
     names = [str(n).strip() for n in table.column_names]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SourceError(f"{path.name}: duplicate column names {dup}")
     table = table.rename_columns(names)
     table = table.append_column(LINE, _good_lines(table.num_rows, [r[0] for r in rejects]))
-    return ReadResult(table, path, kind, enc, digest or file_sha256(path), tuple(rejects), checks)
+    return ReadResult(table, path, kind, enc, digest or file_sha256(path), tuple(rejects), checks, tuple(header))
 
 
 def _check_columns(path: Path, n: int) -> None:
@@ -157,7 +162,8 @@ def _first_records(path: Path, delimiter: str | None) -> tuple[str, list[str], l
     return delimiter, [h.strip() for h in header], data
 
 
-def _read_csv(path: Path, scan: TextScan, delimiter: str | None, con=None) -> tuple[pa.Table, list, frozenset]:
+def _read_csv(path: Path, scan: TextScan, delimiter: str | None, con=None,
+              columns: set[str] | None = None) -> tuple[pa.Table, list, frozenset, tuple]:
     """DuckDB's parallel CSV reader, every column as text (keeps `000720`), records it cannot split
     (a row with more or fewer cells than the header, an unterminated quote, a row over the size limit)
     kept as rejects with their line instead of failing the file."""
@@ -176,14 +182,15 @@ def _read_csv(path: Path, scan: TextScan, delimiter: str | None, con=None) -> tu
         if len(set(header)) != len(header):
             dup = sorted({n for n in header if header.count(n) > 1})
             raise SourceError(f"{path.name}: duplicate column names {dup}")
-        table, rejects = _read_csv_duckdb(src, path.name, header, delimiter, con)
+        keep = [h for h in header if h in columns] if columns is not None else header
+        table, rejects = _read_csv_duckdb(src, path.name, header, delimiter, con, keep)
     checks = set()
     if scan.may_hold_forbidden:
         checks.add("forbidden")
     records = table.num_rows + len(rejects) + 1
     if (scan.has_tab and delimiter != "\t") or scan.has_bare_cr or scan.newlines > records:
         checks.add("breaks")  # a tab, a carriage return or a line feed may sit inside a cell
-    return table, rejects, frozenset(checks)
+    return table, rejects, frozenset(checks), tuple(header)
 
 
 _READER_REASONS = {
@@ -215,18 +222,20 @@ def _mixed_line_endings(path: Path) -> str | None:
     return None
 
 
-def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str, con=None) -> tuple[pa.Table, list]:
+def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str, con=None,
+                     keep: list[str] | None = None) -> tuple[pa.Table, list]:
     import uuid
 
     import duckdb
 
-    from hardtech.sources.transform import lit
+    from hardtech.sources.transform import ident, lit
 
     own = con is None
     con = duckdb.connect() if own else con
     tag = uuid.uuid4().hex[:8]
     cols = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
-    q = (f"SELECT * FROM read_csv({lit(str(path))}, auto_detect = false, header = false, skip = 1, columns = {cols}, "
+    keep = header if keep is None else keep
+    q = (f"SELECT {', '.join(ident(h) for h in keep) or 'NULL AS __none'} FROM read_csv({lit(str(path))}, auto_detect = false, header = false, skip = 1, columns = {cols}, "
          f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', "
          f"store_rejects = true, rejects_table = 'rejects_{tag}', rejects_scan = 'scans_{tag}', "
          f"max_line_size = {MAX_ROW_BYTES})")
@@ -255,7 +264,9 @@ def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str, c
         detail = message.replace("Expected Number of Columns:", "expected").replace(" Found:", ", found")
         reason = _READER_REASONS.get(kind, f"cannot read the row ({kind.lower()})").format(detail=detail)
         rejects.append((int(line), None, (raw or "")[:200], reason))
-    return table.rename_columns(header), rejects  # empty cells are NULL
+    if not keep:
+        table = table.drop(["__none"])
+    return table.rename_columns(keep), rejects  # empty cells are NULL
 
 
 def _as_text(table: pa.Table) -> pa.Table:
@@ -283,6 +294,8 @@ def _read_jsonl(path: Path, encoding: str) -> pa.Table:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
+            if len(line) > MAX_ROW_BYTES:
+                raise SourceError(f"{path.name}: line {n} is longer than the {human_bytes(MAX_ROW_BYTES)} limit for a row")
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:

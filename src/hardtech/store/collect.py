@@ -35,12 +35,15 @@ ORDER, COLLECTED, SUSPECT = "__order", "__collected", "__suspect"
 PATENT_CODE_RE = re.compile(PATENT_CODE)
 
 
-def collect_rows(con, src: str, headers: list[str], list_cols: set[str], target: TargetSpec, prefix: str,
-                 checks: frozenset) -> tuple[pa.Table, TargetSpec, pa.Table]:
-    """(one row per key, the target that imports those rows, the errors of single rows).
+def collect_rows(con, src: str, raw: pa.Table, headers: list[str], list_cols: set[str], target: TargetSpec,
+                 prefix: str, checks: frozenset) -> tuple[pa.Table, TargetSpec, pa.Table]:
+    """(one row per key, the target that imports those rows, the errors of single rows). `raw` is the
+    file's table, registered as `src`.
 
     Rows are grouped by the file columns the key is built from (`patent_id` for `US{patent_id}`): the key
-    itself is then built, normalised and validated once per group by the ordinary import."""
+    itself is then built, normalised and validated once per group by the ordinary import. One SQL pass
+    computes each row's order and whether it is suspect; keys, values and lines are taken from the file's
+    table as they are (no copy) unless a value had to be normalised."""
     tbl = schema_table(target.table)
     key = [k for k in tbl.key if k != "source_name"]
     col = target.collect
@@ -50,47 +53,59 @@ def collect_rows(con, src: str, headers: list[str], list_cols: set[str], target:
         raise MappingError(f"collect into {target.table}: the key ({', '.join(key)}) must come from the file's columns")
     hset = set(headers)
     code = col in CODE_COLUMNS
-    # a code column read as it is: a cell already written as G06N3/08 passes one match and needs no trim;
-    # any other cell (spaces, lower case, G06N0003/08) is normalised on the slow branch
-    raw = (ident(spec.columns[0]) if code and _plain(spec) and spec.columns[0] in hset
-           else column_expr(spec, hset, list_cols, bool(spec.split)))
+    plain = _plain(spec) and not spec.split and spec.columns[0] in hset
+    # a code read as it is: a cell already written as G06N3/08 passes one match and needs no trim; any other
+    # cell (spaces, lower case, G06N0003/08) is normalised on the slow branch
+    value = ident(spec.columns[0]) if plain else column_expr(spec, hset, list_cols, bool(spec.split))
     if spec.split:
         elem = f"list_transform(__x, lambda c: {patent_code_sql('c')})" if code else "__x"
         bad_code = f"len({bad_codes_sql('__x')}) > 0" if code else "FALSE"
         too_long = f"coalesce(list_max(list_transform(__x, lambda x: strlen(x))), 0) > {TEXT_MAX_CHARS}"
         empty = "__x IS NULL OR len(__x) = 0"
-    else:  # one value per row; a code already written as G06N3/08 costs one match
+    else:
         elem = f"CASE WHEN __ok THEN __x ELSE {patent_code_sql('__x')} END" if code else "__x"
         bad_code = f"NOT __ok AND NOT regexp_full_match({patent_code_sql('__x')}, {lit(PATENT_CODE)})" if code else "FALSE"
         too_long = f"strlen(__x) > {TEXT_MAX_CHARS}"
-        empty = "__x IS NULL"
+        empty = "__x IS NULL OR NULLIF(trim(__x), '') IS NULL" if plain else "__x IS NULL"
     ok = f"regexp_full_match(__x, {lit(PATENT_CODE)})" if code and not spec.split else "TRUE"
     order = f"TRY_CAST({ident(target.order_by)} AS BIGINT)" if target.order_by else "CAST(NULL AS BIGINT)"
     keys = [ident(c) for c in key_src]  # as written: the key is built and trimmed once per group
-    suspect = [f"{k} IS NULL OR strlen({k}) > {ID_MAX_CHARS}" for k in keys] + [empty, too_long, bad_code]
-    if code and not spec.split:  # the slow branch trims: a cell of spaces is empty
-        suspect.append(f"NOT __ok AND NULLIF(trim(__x), '') IS NULL")
+    suspect = [f"{k} IS NULL OR strlen({k}) > {ID_MAX_CHARS}" for k in keys] + [too_long, bad_code]
+    suspect.append(f"(NOT __ok) AND ({empty})" if plain and code else empty)
     if target.order_by:
         suspect.append(f"{ORDER} IS NULL")
     if checks:  # the file's bytes could hold control characters or line breaks: look at every cell
         pattern = lit(FORBIDDEN_OR_BREAK_SQL if "breaks" in checks else FORBIDDEN_SQL)
         suspect += [f"regexp_matches({k}, {pattern})" for k in keys]
         suspect.append(f"regexp_matches({'array_to_string(__x, chr(32))' if spec.split else '__x'}, {pattern})")
-    inner = (f"SELECT {', '.join(f'{k} AS {ident(c)}' for k, c in zip(keys, key_src))}, {raw} AS __x, "
-             f"{ident(LINE)}, {order} AS {ORDER} FROM {src}")
-    rows = con.sql(f"SELECT {', '.join(ident(c) for c in key_src)}, {elem} AS {COLLECTED}, {ident(LINE)}, {ORDER}, "
-                   f"{' OR '.join(f'({x})' for x in suspect)} AS {SUSPECT}, __x "
-                   f"FROM (SELECT *, {ok} AS __ok FROM ({inner}))").to_arrow_table()
-    flagged = rows.filter(rows.column(SUSPECT))
+    inner = f"SELECT *, {value} AS __x, {order} AS {ORDER} FROM {src}"
+    flags = (f"SELECT *, {' OR '.join(f'({x})' for x in suspect)} AS {SUSPECT} "
+             f"FROM (SELECT *, {ok} AS __ok FROM ({inner}))")
+    # the value comes back only where it differs from the cell (normalised) or the row needs a reason
+    out_value = f"CASE WHEN NOT __ok THEN {elem} END" if plain else elem
+    out = con.sql(f"SELECT {ORDER}, {SUSPECT}, {out_value} AS __value, CASE WHEN {SUSPECT} THEN __x END AS __x "
+                  f"FROM ({flags})").to_arrow_table()
+    suspects = out.column(SUSPECT)
+    flagged = None
+    if pc.any(suspects).as_py():
+        picked = raw.select(key_src + [LINE]).filter(suspects)
+        flagged = pa.table({**{c: picked.column(c) for c in picked.column_names},
+                            **{c: out.filter(suspects).column(c) for c in (ORDER, "__x", "__value")}})
     errors = _row_errors(con, src, flagged, key_src, col, spec, target, code)
+    values = out.column("__value")
+    if plain:  # the file's cells, with the few normalised ones put in
+        values = raw.column(spec.columns[0]) if values.null_count == len(values) else pc.coalesce(
+            values, raw.column(spec.columns[0]))
+    rows = pa.table({**{c: raw.column(c) for c in key_src}, COLLECTED: values, LINE: raw.column(LINE),
+                     ORDER: out.column(ORDER)})
+    del out
     if errors.lines:
         rows = rows.filter(pc.invert(pc.is_in(rows.column(LINE), pa.array(sorted(set(errors.lines)), pa.int64()))))
-    rows = rows.drop(["__x", SUSPECT])
-    if not spec.split:
-        rows = rows.set_column(rows.schema.get_field_index(COLLECTED), COLLECTED, _as_lists(rows.column(COLLECTED)))
-    grouped = fold(rows, key_src, COLLECTED, con, prefix)
-    spec_out = {k: target.columns[k] for k in key} | {col: ColumnSpec(col, columns=(COLLECTED,))}
-    spec_out |= {c: s for c, s in target.columns.items() if s.value is not None}  # constants
+    grouped = fold(rows, key_src, COLLECTED, bool(spec.split), con, prefix)
+    del rows
+    # the rows of the ordinary import: keys and constants; the lists (column COLLECTED) join them when written
+    spec_out = {k: target.columns[k] for k in key}
+    spec_out |= {c: s for c, s in target.columns.items() if s.value is not None and c != col}
     return grouped, dataclasses.replace(target, collect=None, order_by=None, columns=spec_out), errors.table()
 
 
@@ -104,7 +119,7 @@ def _row_errors(con, src: str, flagged: pa.Table, key_src: list[str], col: str, 
                 code: bool) -> _Errors:
     """The reason for each suspect row, with the rules the ordinary import uses (cells, codes)."""
     errors = _Errors()
-    if not flagged.num_rows:
+    if flagged is None or not flagged.num_rows:
         return errors
     src_cols = spec.source_columns()
     name = src_cols[0] if len(src_cols) == 1 else col  # a row's fault is named by the file's column
@@ -130,7 +145,8 @@ def _row_errors(con, src: str, flagged: pa.Table, key_src: list[str], col: str, 
         if why:
             errors.add(line, name, "|".join(values), why)
         elif code and values:
-            bad = [v for v in (r[COLLECTED] if spec.split else [r[COLLECTED]]) if not PATENT_CODE_RE.fullmatch(v or "")]
+            normal = r["__value"] if r["__value"] is not None else r["__x"]
+            bad = [v for v in (normal if spec.split else [normal]) if not PATENT_CODE_RE.fullmatch(v or "")]
             if bad:
                 errors.add(line, name, ", ".join(values), code_reason(", ".join(values)))
         if target.order_by and r[ORDER] is None:
@@ -139,30 +155,28 @@ def _row_errors(con, src: str, flagged: pa.Table, key_src: list[str], col: str, 
     return errors
 
 
-def _as_lists(values: pa.ChunkedArray) -> pa.Array:
-    """Each value as a one-element list, without copying the values."""
-    values = values.combine_chunks()
-    return pa.ListArray.from_arrays(pa.array(np.arange(len(values) + 1, dtype=np.int32)), values)
-
-
-def fold(rows: pa.Table, key: list[str], col: str, con, prefix: str) -> pa.Table:
-    """One row per key: the lists of its rows concatenated in (order, line) order, and its first line."""
+def fold(rows: pa.Table, key: list[str], col: str, lists: bool, con, prefix: str) -> pa.Table:
+    """One row per key: its rows' values (`lists`: each row gives a list) in (order, line) order, and its first
+    line."""
     runs = _runs(rows, key)
     if runs is not None:
-        offsets = pa.array(runs, pa.int32())
         starts = pa.array(runs[:-1])
-        values = pc.list_flatten(rows.column(col).combine_chunks())
-        counts = pc.list_value_length(rows.column(col).combine_chunks()).to_numpy(zero_copy_only=False)
-        ends = np.concatenate([[0], np.cumsum(counts)])[runs]
-        lists = pa.ListArray.from_arrays(pa.array(ends.astype(np.int32)), values)
+        if lists:
+            column = rows.column(col).combine_chunks()
+            values = pc.list_flatten(column)
+            counts = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+            offsets = np.concatenate([[0], np.cumsum(counts)])[runs]
+        else:
+            values, offsets = rows.column(col).combine_chunks(), runs
         out = {k: pc.take(rows.column(k), starts) for k in key}
-        return pa.table(out | {col: lists, LINE: pc.take(rows.column(LINE), starts)})
+        return pa.table(out | {col: pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values),
+                               LINE: pc.take(rows.column(LINE), starts)})
     con.register(f"{prefix}_fold", rows)
     keys = ", ".join(ident(k) for k in key)
-    table = con.sql(
-        f"SELECT {keys}, flatten(list({ident(col)} ORDER BY {ORDER} NULLS LAST, {ident(LINE)})) AS {ident(col)}, "
-        f"min({ident(LINE)}) AS {ident(LINE)} FROM {prefix}_fold GROUP BY {keys} ORDER BY {ident(LINE)}"
-    ).to_arrow_table()
+    gather = (f"flatten(list({ident(col)} ORDER BY {ORDER} NULLS LAST, {ident(LINE)}))" if lists
+              else f"list({ident(col)} ORDER BY {ORDER} NULLS LAST, {ident(LINE)})")
+    table = con.sql(f"SELECT {keys}, {gather} AS {ident(col)}, min({ident(LINE)}) AS {ident(LINE)} "
+                    f"FROM {prefix}_fold GROUP BY {keys} ORDER BY {ident(LINE)}").to_arrow_table()
     con.unregister(f"{prefix}_fold")
     return table
 
@@ -173,17 +187,20 @@ def _runs(rows: pa.Table, key: list[str]) -> np.ndarray | None:
     n = rows.num_rows
     if n == 0 or len(key) != 1:
         return None if n else np.array([0], dtype=np.int64)
-    k = rows.column(key[0]).combine_chunks()
-    change = pc.not_equal(k.slice(1), k.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    k = rows.column(key[0])
+    change = pc.not_equal(k.slice(1), k.slice(0, n - 1))
+    if change.null_count:
+        return None  # an empty key (such rows are rejected before; kept safe here)
+    change = np.concatenate([c.to_numpy(zero_copy_only=False) for c in change.chunks]) if n > 1 else np.array([], bool)
     starts = np.flatnonzero(change) + 1
     runs = np.concatenate([[0], starts, [n]]).astype(np.int64)
     if len(pc.unique(pc.take(k, pa.array(runs[:-1])))) != len(runs) - 1:
         return None  # a key appears in two places
-    order = rows.column(ORDER).combine_chunks()
+    order = rows.column(ORDER)
     if order.null_count < n:
         if order.null_count:
             return None
-        o = order.to_numpy()
+        o = np.concatenate([c.to_numpy() for c in order.chunks])
         inside = np.ones(n - 1, dtype=bool)
         inside[starts - 1] = False
         if np.any(np.diff(o)[inside] < 0):

@@ -33,7 +33,10 @@ ORDER = ("regions", "organizations", "investors", "financials", "patents", "fund
 SLUG = "lower(trim(regexp_replace({x}, '[^A-Za-z0-9]+', '-', 'g'), '-'))"
 # A file this long is written with ZSTD compression instead of letting DuckDB try every method on every
 # segment: 3× less CPU to write (1.8 s instead of 5 s for 10 million CPC codes in lists) for 15 % more disk.
+# and with DuckDB's own memory capped (it spills to disk beyond), so that the process stays under 2 GB
 BULK_ROWS = 1_000_000
+BULK_MEMORY = "1GB"
+BULK_BYTES = 64 << 20  # a file this big is read column by column as the mapping needs them
 
 
 @dataclass
@@ -85,8 +88,9 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     opts = mp.options if mp else {}
     decimal = _decimal(decimal or opts.get("decimal"))
     rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
-                    delimiter=opts.get("delimiter"), encoding=encoding or opts.get("encoding"), con=store.con)
-    headers = [c for c in rr.table.column_names if c != LINE]
+                    delimiter=opts.get("delimiter"), encoding=encoding or opts.get("encoding"), con=store.con,
+                    columns=_read_only(mp, table, path))
+    headers = list(rr.header)
     targets = _select_targets(table, mp, headers, rr)
     source_name = source or (mp.source if mp and mp.source else rr.path.name)
     is_synth = synthetic if synthetic is not None else (bool(mp.synthetic) if mp else False)
@@ -99,6 +103,8 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     for t in targets:
         for spec in t.columns.values():
             used.update(spec.source_columns())
+        if t.order_by:
+            used.add(t.order_by)
     result.ignored_columns = [h for h in headers if h not in used]
 
     con = store.con
@@ -109,7 +115,9 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     bulk = rr.rows_read >= BULK_ROWS
     if bulk:  # see BULK_ROWS
+        memory = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
         con.execute("SET force_compression = 'zstd'")
+        con.execute(f"SET memory_limit = {lit(BULK_MEMORY)}")
     try:
         with store.transaction():
             for n, target in enumerate(targets):
@@ -129,8 +137,27 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
         con.unregister(src)
         if bulk:
             con.execute("RESET force_compression")
+            con.execute(f"SET memory_limit = {lit(memory)}")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _read_only(mp: Mapping | None, table: str, path: str | Path) -> set[str] | None:
+    """The columns worth reading of a long file (BULK_BYTES and more) that a mapping reads only a few of:
+    the others are never loaded. A reject's `row_json` then holds the columns read."""
+    try:
+        big = Path(path).stat().st_size >= BULK_BYTES
+    except OSError:
+        return None
+    if mp is None or not big:
+        return None
+    targets = mp.targets.values() if table == "auto" else [mp.targets[table]] if table in mp.targets else []
+    used = {"synthetic"}
+    for t in targets:
+        used.update(c for spec in t.columns.values() for c in spec.source_columns())
+        if t.order_by:
+            used.add(t.order_by)
+    return used
 
 
 def _decimal(value: str | None) -> str:
@@ -231,17 +258,18 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     con = store.con
     tbl = schema_table(target.table)
     prefix = f"imp_{target.table}"
-    list_cols = {n for n in headers if pa.types.is_list(rr.table.schema.field(n).type)}
-    row_errors, prechecked = None, frozenset()
+    list_cols = {n for n in rr.table.column_names if pa.types.is_list(rr.table.schema.field(n).type)}
+    row_errors, prechecked, joined = None, frozenset(), {}
     if target.collect:  # a long file: one row per key, each file row checked on its own first
-        from hardtech.store.collect import collect_rows
+        from hardtech.store.collect import COLLECTED, collect_rows
 
-        prechecked = frozenset({target.collect})
-        grouped, target, row_errors = collect_rows(con, src, headers, list_cols, target, prefix, rr.checks)
+        # the collected lists were checked element by element: they skip typing and join the rows at the end
+        prechecked, joined = frozenset({target.collect}), {target.collect: COLLECTED}
+        grouped, target, row_errors = collect_rows(con, src, rr.table, headers, list_cols, target, prefix, rr.checks)
         src = f"{prefix}_grouped"
         con.register(src, grouped)
-        headers = [c for c in grouped.column_names if c != LINE]
-        list_cols = {c for c in headers if pa.types.is_list(grouped.schema.field(c).type)}
+        headers = [c for c in grouped.column_names if c not in (LINE, COLLECTED)]
+        list_cols = set()
     con.execute(f"CREATE OR REPLACE TEMP VIEW {prefix}_mapped AS "
                 + mapped_select(target, src, headers, list_cols))
     mapped, derived = _prepare(con, f"{prefix}_mapped", target, prefix)
@@ -264,10 +292,13 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     data_cols = tbl.data_names
     key_cols = list(tbl.key)
     hash_expr = _hash_sql(data_cols)
-    # the columns the typed rows do not hold are empty for every row
-    full = ", ".join([ident(LINE)] + [ident(c.name) if c.name in v.columns else f"CAST(NULL AS {c.type}) AS {ident(c.name)}"
-                                      for c in tbl.columns])
-    good = f"SELECT {full} FROM {typed} WHERE {ident(LINE)} NOT IN (SELECT {ident(LINE)} FROM {prefix}_bad)"
+    # the columns the typed rows do not hold are empty for every row, except collected lists, joined back
+    L = ident(LINE)
+    full = ", ".join([f"t.{L}"] + [f"g.{ident(joined[c.name])} AS {ident(c.name)}" if c.name in joined else
+                                   f"t.{ident(c.name)}" if c.name in v.columns else
+                                   f"CAST(NULL AS {c.type}) AS {ident(c.name)}" for c in tbl.columns])
+    rows_from = f"{typed} t" + (f" JOIN {src} g ON g.{L} = t.{L}" if joined else "")
+    good = f"SELECT {full} FROM {rows_from} WHERE t.{L} NOT IN (SELECT {L} FROM {prefix}_bad)"
     if target.distinct:
         nk = [k for k in key_cols if k != "source_name"]
         good = (f"SELECT * FROM ({good}) QUALIFY row_number() OVER (PARTITION BY "
