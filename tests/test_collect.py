@@ -109,3 +109,13 @@ def test_a_long_file_reads_only_the_columns_its_mapping_needs(store, tmp_path, m
     assert r.ignored_columns == ["cpc_section", "cpc_class", "cpc_subclass", "cpc_type"]
     kept = json.loads(store.con.execute("SELECT row_json FROM rejects").fetchone()[0])
     assert kept == {"patent_id": rows[4][0], "cpc_sequence": rows[4][1], "cpc_group": "bad code"}
+
+
+def test_codes_written_another_way_are_normalised_not_rejected(store, tmp_path):
+    rows = rows_for(3)
+    rows[0][HEADER.index("cpc_group")] = "g06n 3/08"
+    rows[1][HEADER.index("cpc_group")] = "  G06N0003/04 "
+    r = import_file(store, "patents", write_tsv(tmp_path / "c.tsv", rows), mapping=CPC)
+    assert r.rejected == 0
+    codes = patents(store)[f"US{rows[0][0]}"]
+    assert codes[:2] == ["G06N3/08", "G06N3/04"] or {"G06N3/08", "G06N3/04"} <= set(codes)

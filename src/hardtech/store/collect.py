@@ -41,9 +41,10 @@ def collect_rows(con, src: str, raw: pa.Table, headers: list[str], list_cols: se
     file's table, registered as `src`.
 
     Rows are grouped by the file columns the key is built from (`patent_id` for `US{patent_id}`): the key
-    itself is then built, normalised and validated once per group by the ordinary import. One SQL pass
-    computes each row's order and whether it is suspect; keys, values and lines are taken from the file's
-    table as they are (no copy) unless a value had to be normalised."""
+    itself is then built, normalised and validated once per group by the ordinary import. One cheap SQL
+    pass over every row gives its order and whether it needs a closer look (a code not already written as
+    `G06N3/08`, an empty or oversized cell, a bad order, a control character); only those rows are
+    normalised or explained, and keys, values and lines are taken from the file's table without copying."""
     tbl = schema_table(target.table)
     key = [k for k in tbl.key if k != "source_name"]
     col = target.collect
@@ -54,48 +55,39 @@ def collect_rows(con, src: str, raw: pa.Table, headers: list[str], list_cols: se
     hset = set(headers)
     code = col in CODE_COLUMNS
     plain = _plain(spec) and not spec.split and spec.columns[0] in hset
-    # a code read as it is: a cell already written as G06N3/08 passes one match and needs no trim; any other
-    # cell (spaces, lower case, G06N0003/08) is normalised on the slow branch
     value = ident(spec.columns[0]) if plain else column_expr(spec, hset, list_cols, bool(spec.split))
-    if spec.split:
-        elem = f"list_transform(__x, lambda c: {patent_code_sql('c')})" if code else "__x"
-        bad_code = f"len({bad_codes_sql('__x')}) > 0" if code else "FALSE"
-        too_long = f"coalesce(list_max(list_transform(__x, lambda x: strlen(x))), 0) > {TEXT_MAX_CHARS}"
-        empty = "__x IS NULL OR len(__x) = 0"
-    else:
-        elem = f"CASE WHEN __ok THEN __x ELSE {patent_code_sql('__x')} END" if code else "__x"
-        bad_code = f"NOT __ok AND NOT regexp_full_match({patent_code_sql('__x')}, {lit(PATENT_CODE)})" if code else "FALSE"
-        too_long = f"strlen(__x) > {TEXT_MAX_CHARS}"
-        empty = "__x IS NULL OR NULLIF(trim(__x), '') IS NULL" if plain else "__x IS NULL"
-    ok = f"regexp_full_match(__x, {lit(PATENT_CODE)})" if code and not spec.split else "TRUE"
     order = f"TRY_CAST({ident(target.order_by)} AS BIGINT)" if target.order_by else "CAST(NULL AS BIGINT)"
     keys = [ident(c) for c in key_src]  # as written: the key is built and trimmed once per group
-    suspect = [f"{k} IS NULL OR strlen({k}) > {ID_MAX_CHARS}" for k in keys] + [too_long, bad_code]
-    suspect.append(f"(NOT __ok) AND ({empty})" if plain and code else empty)
+    look = [f"{k} IS NULL OR strlen({k}) > {ID_MAX_CHARS}" for k in keys]
+    if spec.split:
+        look.append(f"__x IS NULL OR len(__x) = 0 OR coalesce(list_max(list_transform(__x, lambda x: strlen(x))), 0) "
+                    f"> {TEXT_MAX_CHARS}")
+        look.append(f"len({bad_codes_sql('__x')}) > 0" if code else "FALSE")
+    else:
+        look.append(f"__x IS NULL OR strlen(__x) > {TEXT_MAX_CHARS}")
+        look.append(f"NOT regexp_full_match(__x, {lit(PATENT_CODE)})" if code else
+                    ("NULLIF(trim(__x), '') IS NULL" if plain else "FALSE"))
     if target.order_by:
-        suspect.append(f"{ORDER} IS NULL")
+        look.append(f"{ORDER} IS NULL")
     if checks:  # the file's bytes could hold control characters or line breaks: look at every cell
         pattern = lit(FORBIDDEN_OR_BREAK_SQL if "breaks" in checks else FORBIDDEN_SQL)
-        suspect += [f"regexp_matches({k}, {pattern})" for k in keys]
-        suspect.append(f"regexp_matches({'array_to_string(__x, chr(32))' if spec.split else '__x'}, {pattern})")
-    inner = f"SELECT *, {value} AS __x, {order} AS {ORDER} FROM {src}"
-    flags = (f"SELECT *, {' OR '.join(f'({x})' for x in suspect)} AS {SUSPECT} "
-             f"FROM (SELECT *, {ok} AS __ok FROM ({inner}))")
-    # the value comes back only where it differs from the cell (normalised) or the row needs a reason
-    out_value = f"CASE WHEN NOT __ok THEN {elem} END" if plain else elem
-    out = con.sql(f"SELECT {ORDER}, {SUSPECT}, {out_value} AS __value, CASE WHEN {SUSPECT} THEN __x END AS __x "
-                  f"FROM ({flags})").to_arrow_table()
+        look += [f"regexp_matches({k}, {pattern})" for k in keys]
+        look.append(f"regexp_matches({'array_to_string(__x, chr(32))' if spec.split else '__x'}, {pattern})")
+    out = con.sql(f"SELECT {ORDER}, {' OR '.join(f'({x})' for x in look)} AS {SUSPECT}"
+                  + ("" if plain else ", __x") + f" FROM (SELECT *, {value} AS __x, {order} AS {ORDER} FROM {src})"
+                  ).to_arrow_table()
+    values = raw.column(spec.columns[0]) if plain else out.column("__x")
     suspects = out.column(SUSPECT)
-    flagged = None
+    errors = _Errors()
     if pc.any(suspects).as_py():
         picked = raw.select(key_src + [LINE]).filter(suspects)
-        flagged = pa.table({**{c: picked.column(c) for c in picked.column_names},
-                            **{c: out.filter(suspects).column(c) for c in (ORDER, "__x", "__value")}})
-    errors = _row_errors(con, src, flagged, key_src, col, spec, target, code)
-    values = out.column("__value")
-    if plain:  # the file's cells, with the few normalised ones put in
-        values = raw.column(spec.columns[0]) if values.null_count == len(values) else pc.coalesce(
-            values, raw.column(spec.columns[0]))
+        flagged = pa.table({**{c: picked.column(c) for c in picked.column_names}, "__x": values.filter(suspects),
+                            ORDER: out.column(ORDER).filter(suspects)})
+        fixed = _explain(con, src, flagged, key_src, col, spec, target, code, errors)
+        if fixed is not None:  # codes written otherwise (G06N 3/08) and normalised: put them in
+            mask = pc.is_in(raw.column(LINE), fixed.column(LINE))
+            values = pc.replace_with_mask(values.combine_chunks(), mask.combine_chunks(),
+                                          fixed.column("__value").combine_chunks())
     rows = pa.table({**{c: raw.column(c) for c in key_src}, COLLECTED: values, LINE: raw.column(LINE),
                      ORDER: out.column(ORDER)})
     del out
@@ -115,44 +107,54 @@ def _plain(spec: ColumnSpec) -> bool:
                                             or spec.replace or spec.default is not None or spec.fill_down))
 
 
-def _row_errors(con, src: str, flagged: pa.Table, key_src: list[str], col: str, spec, target: TargetSpec,
-                code: bool) -> _Errors:
-    """The reason for each suspect row, with the rules the ordinary import uses (cells, codes)."""
-    errors = _Errors()
-    if flagged is None or not flagged.num_rows:
-        return errors
+def _explain(con, src: str, flagged: pa.Table, key_src: list[str], col: str, spec, target: TargetSpec, code: bool,
+             errors: _Errors) -> pa.Table | None:
+    """Each suspect row's faults (with the rules the ordinary import uses: cells, codes), added to `errors`;
+    returns (line, normalised value) of the rows whose only trouble was a code written another way."""
     src_cols = spec.source_columns()
     name = src_cols[0] if len(src_cols) == 1 else col  # a row's fault is named by the file's column
     orders = {}
     if target.order_by:
-        lines = pa.array(flagged.filter(pc.is_null(flagged.column(ORDER))).column(LINE))
+        lines = flagged.filter(pc.is_null(flagged.column(ORDER))).column(LINE)
         con.register("__collect_o", pa.table({LINE: lines}))
         orders = dict(con.execute(f"SELECT s.{ident(LINE)}, s.{ident(target.order_by)} FROM {src} s SEMI JOIN "
                                   f"__collect_o o USING ({ident(LINE)})").fetchall())
         con.unregister("__collect_o")
-    limit_col = TEXT_MAX_CHARS, "a short text cell"
+    normal = {}
+    if code:  # the codes of these rows as the ordinary import normalises them
+        con.register("__collect_x", flagged.select([LINE, "__x"]))
+        norm = (f"list_transform(__x, lambda c: {patent_code_sql('c')})" if spec.split else patent_code_sql("__x"))
+        normal = dict(con.execute(f"SELECT {ident(LINE)}, {norm} FROM __collect_x").fetchall())
+        con.unregister("__collect_x")
+    fixed_lines, fixed_values = [], []
     for r in flagged.to_pylist():
-        line = r[LINE]
+        line, before = r[LINE], len(errors.lines)
         for c in key_src:
             why = (f"{c} is empty: the row has no key" if r[c] is None else
                    cell_reason(c, [r[c]], ID_MAX_CHARS, "an identifier", False))
             if why:
                 errors.add(line, c, r[c], why)
-        values = r["__x"] if spec.split else ([] if r["__x"] is None or not r["__x"].strip() else [r["__x"]])
+        x = r["__x"]
+        values = x if spec.split else ([] if x is None or not x.strip() else [x])
+        why = cell_reason(name, values, TEXT_MAX_CHARS, "a short text cell", False) if values else None
         if not values:
             errors.add(line, name, None, f"{name} is empty: the row gives no value to collect into {col}")
-        why = cell_reason(name, values, *limit_col, False) if values else None
-        if why:
+        elif why:
             errors.add(line, name, "|".join(values), why)
-        elif code and values:
-            normal = r["__value"] if r["__value"] is not None else r["__x"]
-            bad = [v for v in (normal if spec.split else [normal]) if not PATENT_CODE_RE.fullmatch(v or "")]
-            if bad:
+        elif code:
+            norm_values = normal[line] if spec.split else [normal[line]]
+            if any(not PATENT_CODE_RE.fullmatch(v or "") for v in norm_values):
                 errors.add(line, name, ", ".join(values), code_reason(", ".join(values)))
         if target.order_by and r[ORDER] is None:
             errors.add(line, target.order_by, orders.get(line),
                        f"{orders.get(line)!r} is not a whole number (it orders the list)")
-    return errors
+        if len(errors.lines) == before and code and normal.get(line) != x:
+            fixed_lines.append(line)
+            fixed_values.append(normal[line])
+    if not fixed_lines:
+        return None
+    typ = pa.list_(pa.string()) if spec.split else pa.string()
+    return pa.table({LINE: pa.array(fixed_lines, pa.int64()), "__value": pa.array(fixed_values, typ)})
 
 
 def fold(rows: pa.Table, key: list[str], col: str, lists: bool, con, prefix: str) -> pa.Table:
