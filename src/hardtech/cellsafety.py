@@ -49,7 +49,8 @@ def forbidden_char(text: str, allow_breaks: bool) -> tuple[int, str] | None:
 def bytes_may_hold_forbidden(chunk: bytes) -> bool:
     """True when UTF-8 bytes might contain a forbidden character. Runs at memory speed: an ASCII chunk needs
     one `translate`; otherwise the lead bytes of the forbidden multi-byte characters (C2 for C1 controls,
-    D8 9C for U+061C, E2 80/81 for the bidi controls) are found with numpy and their next bytes compared."""
+    D8 9C for U+061C, E2 80/81 for the bidi controls) are found with numpy and their next bytes compared.
+    The last two bytes are not judged (give them again at the start of the next chunk)."""
     if chunk.translate(None, _KEEP_ALL_BUT_FORBIDDEN):
         return True
     if chunk.isascii():
@@ -57,13 +58,15 @@ def bytes_may_hold_forbidden(chunk: bytes) -> bool:
     import numpy as np
 
     a = np.frombuffer(chunk, dtype=np.uint8)
-    nxt = np.append(a[1:], 0)
-    nxt2 = np.append(a[2:], [0, 0])
-    c1 = (a == 0xC2) & (nxt >= 0x80) & (nxt <= 0x9F)
-    alm = (a == 0xD8) & (nxt == 0x9C)
-    e2 = a == 0xE2
-    bidi = e2 & (((nxt == 0x80) & ((nxt2 == 0x8E) | (nxt2 == 0x8F) | ((nxt2 >= 0xAA) & (nxt2 <= 0xAE))))
-                 | ((nxt == 0x81) & (nxt2 >= 0xA6) & (nxt2 <= 0xA9)))
+    lead = np.flatnonzero((a == 0xC2) | (a == 0xD8) | (a == 0xE2))
+    lead = lead[lead + 2 < len(a)]  # a sequence cut by the chunk's end is judged with the next chunk
+    if not len(lead):
+        return False
+    x, y, z = a[lead], a[lead + 1], a[lead + 2]
+    c1 = (x == 0xC2) & (y >= 0x80) & (y <= 0x9F)
+    alm = (x == 0xD8) & (y == 0x9C)
+    bidi = (x == 0xE2) & (((y == 0x80) & ((z == 0x8E) | (z == 0x8F) | ((z >= 0xAA) & (z <= 0xAE))))
+                          | ((y == 0x81) & (z >= 0xA6) & (z <= 0xA9)))
     return bool((c1 | alm | bidi).any())
 
 

@@ -46,8 +46,13 @@ def check_cells(con, view: str, tbl: Table, columns: set[str], errors, checks: f
         else:
             size, text = f"strlen({c}) > {limit}", c
         conds = [size]
-        if is_text and (checks & {"forbidden", "breaks"}):
-            pattern = FORBIDDEN_SQL if allow_breaks or "breaks" not in checks else FORBIDDEN_OR_BREAK_SQL
+        # only what the file's bytes did not rule out: prose may hold line breaks, so it needs "forbidden"
+        pattern = None
+        if is_text and allow_breaks:
+            pattern = FORBIDDEN_SQL if "forbidden" in checks else None
+        elif is_text and checks & {"forbidden", "breaks"}:
+            pattern = FORBIDDEN_OR_BREAK_SQL if "breaks" in checks else FORBIDDEN_SQL
+        if pattern:
             conds.append(f"regexp_matches({text}, {lit(pattern)})")
         probes.append((col.name, col.is_list, limit, what, allow_breaks, " OR ".join(conds)))
     if not probes:

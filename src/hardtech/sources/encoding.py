@@ -75,6 +75,7 @@ def scan_text(path: Path, encoding: str | None = None) -> TextScan:
     prev_cr = False
     ok = True
     digest = hashlib.sha256()
+    tail = b""
     ascii_compatible = codec in ("utf-8", "utf-8-sig", GBK)
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
@@ -84,7 +85,8 @@ def scan_text(path: Path, encoding: str | None = None) -> TextScan:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     ok = False
-            forbidden = forbidden or bytes_may_hold_forbidden(chunk)
+            forbidden = forbidden or bytes_may_hold_forbidden(tail + chunk)
+            tail = chunk[-2:]
             tab = tab or b"\t" in chunk
             if prev_cr and not chunk.startswith(b"\n"):
                 bare_cr = True
@@ -97,6 +99,7 @@ def scan_text(path: Path, encoding: str | None = None) -> TextScan:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 ok = False
+        forbidden = forbidden or bytes_may_hold_forbidden(tail + b"\n\n")  # the file's last two bytes
     if prev_cr:
         bare_cr = True
     if ok:
