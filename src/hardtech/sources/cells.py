@@ -29,14 +29,37 @@ def shown(value: object) -> str | None:
     return text[:SHOWN_VALUE_CHARS] + f"… ({len(text):,} characters)"
 
 
+def cells_flag_sql(tbl: Table, columns: set[str], checks: frozenset = ALL_CHECKS, alias: str = "m.") -> str:
+    """One SQL boolean: does any of these cells need `check_cells`? (to compute it in a pass made anyway)"""
+    conds = [cond for *_, cond in _probes(tbl, columns, checks, alias)]
+    return "(" + " OR ".join(f"coalesce({c}, FALSE)" for c in conds) + ")" if conds else "FALSE"
+
+
 def check_cells(con, view: str, tbl: Table, columns: set[str], errors, checks: frozenset = ALL_CHECKS) -> None:
     """Add an error for every cell of `columns` in `view` that is too long or holds a forbidden character."""
     L = ident(LINE)
-    probes = []  # (column, is_list, limit, what, allow_breaks, SQL condition)
+    probes = _probes(tbl, columns, checks)
+    if not probes:
+        return
+    sel = ", ".join(f"CASE WHEN {cond} THEN {ident(name)} END" for name, _, _, _, _, cond in probes)
+    where = " OR ".join(f"({cond})" for *_, cond in probes)
+    for row in con.execute(f"SELECT {L}, {sel} FROM {view} WHERE {where}").fetchall():
+        line = row[0]
+        for (name, is_list, limit, what, allow_breaks, _), value in zip(probes, row[1:]):
+            if value is None:
+                continue
+            reason = cell_reason(name, value if is_list else [value], limit, what, allow_breaks)
+            if reason:
+                errors.add(line, name, shown("|".join(value) if is_list else value), reason)
+
+
+def _probes(tbl: Table, columns: set[str], checks: frozenset, alias: str = "") -> list[tuple]:
+    """(column, is_list, limit, what, allow_breaks, SQL condition) for each column to check."""
+    probes = []
     for col in tbl.columns:
         if col.name not in columns:
             continue
-        c = ident(col.name)
+        c = alias + ident(col.name)
         is_text = col.type == "VARCHAR" or col.is_list
         limit, what = text_limit(col.name, tbl.key) if is_text else (TEXT_MAX_CHARS, "a short text cell")
         allow_breaks = col.name in LONG_TEXT_COLUMNS
@@ -55,18 +78,7 @@ def check_cells(con, view: str, tbl: Table, columns: set[str], errors, checks: f
         if pattern:
             conds.append(f"regexp_matches({text}, {lit(pattern)})")
         probes.append((col.name, col.is_list, limit, what, allow_breaks, " OR ".join(conds)))
-    if not probes:
-        return
-    sel = ", ".join(f"CASE WHEN {cond} THEN {ident(name)} END" for name, _, _, _, _, cond in probes)
-    where = " OR ".join(f"({cond})" for *_, cond in probes)
-    for row in con.execute(f"SELECT {L}, {sel} FROM {view} WHERE {where}").fetchall():
-        line = row[0]
-        for (name, is_list, limit, what, allow_breaks, _), value in zip(probes, row[1:]):
-            if value is None:
-                continue
-            reason = cell_reason(name, value if is_list else [value], limit, what, allow_breaks)
-            if reason:
-                errors.add(line, name, shown("|".join(value) if is_list else value), reason)
+    return probes
 
 
 def cell_reason(name: str, values: list[str], limit: int, what: str, allow_breaks: bool) -> str | None:

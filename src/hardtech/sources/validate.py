@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from hardtech.sources.cells import ALL_CHECKS, check_cells, shown
+from hardtech.sources.cells import ALL_CHECKS, cells_flag_sql, check_cells, shown
 from hardtech.sources.countries import iso_codes
 from hardtech.sources.mapping import TargetSpec
 from hardtech.sources.readers import LINE
@@ -95,16 +95,20 @@ def bad_codes_sql(col: str) -> str:
     return (f"list_filter({col}, lambda x: NOT regexp_full_match({patent_code_sql('x')}, {lit(PATENT_CODE)}))")
 
 
-def _fast_number(c: str, decimal: str = "point") -> str:
-    """The numbers SQL can read exactly as `numbers.parse_number` would; NULL for every other cell, which
-    then goes to the Python parsers (and gets its reason there). DuckDB's cast also reads `nan`, `inf`,
-    `1e309` (as inf) and `1_000`: those are kept out here."""
-    cast = f"TRY_CAST({c} AS DOUBLE)"
-    if decimal == "comma":
-        plain = f"CASE WHEN NOT contains({c}, '.') AND NOT contains({c}, '_') AND isfinite({cast}) THEN {cast} END"
-        return f"coalesce({plain}, {_grouped(c, '.', ',')})"
-    plain = f"CASE WHEN NOT contains({c}, '_') AND isfinite({cast}) THEN {cast} END"
-    return f"coalesce({plain}, {_grouped(c, ',', '.')})"
+def _first_cast(c: str, decimal: str = "point") -> str:
+    """The one cast every numeric cell gets (computed once per cell, in an inner query): DuckDB's double cast
+    minus what `numbers.parse_number` reads otherwise (`1_000`; `1.5` in a decimal-comma file)."""
+    skip = f"contains({c}, '_')" + (f" OR contains({c}, '.')" if decimal == "comma" else "")
+    return f"TRY_CAST(CASE WHEN NOT ({skip}) THEN {c} END AS DOUBLE)"
+
+
+def _fast_number(c: str, first: str, decimal: str = "point") -> str:
+    """The numbers SQL reads exactly as `numbers.parse_number` would, from the first cast `first`; NULL for
+    every other cell, which then goes to the Python parsers (and gets its reason there). DuckDB's cast also
+    reads `nan`, `inf` and `1e309` (as inf): those are kept out here. Grouped thousands (`1,234,567.5`) are
+    tried only on the cells the first cast refused."""
+    group, point = (".", ",") if decimal == "comma" else (",", ".")
+    return f"CASE WHEN isfinite({first}) THEN {first} WHEN {first} IS NULL THEN {_grouped(c, group, point)} END"
 
 
 def _grouped(c: str, group: str, point: str) -> str:
@@ -126,11 +130,12 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     today = today or dt.date.today()
     tbl = schema_table(target.table)
     errors = _Errors()
-    check_cells(con, mapped, tbl, (set(target.columns) | set(derived) | set(tbl.key)) - prechecked, errors, checks)
+    cells_checked = (set(target.columns) | set(derived) | set(tbl.key)) - prechecked
     funding = target.table == "funding_rounds"
     present = present_columns(target, derived)
     columns = tuple(c for c in tbl.columns if c.name in present)
     sel = [ident(LINE)]
+    casts: list[str] = []  # computed once per cell in an inner query, used several times above it
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
     for col in columns:
         c = f"m.{ident(col.name)}"
@@ -145,7 +150,9 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             if spec is not None and spec.negate:
                 factor = -factor
             numeric[col.name] = (factor, (spec.currency if spec is not None and spec.currency else None) or unit_ccy)
-            fast = _fast_number(c, decimal)
+            first = ident("__f_" + col.name)
+            casts.append(f"{_first_cast(c, decimal)} AS {first}")
+            fast = _fast_number(c, first, decimal)
             scaled = f"({fast}) * {factor!r}" if factor != 1.0 else fast
             sel.append(f"{scaled} AS {ident(col.name)}")
             sel.append(f"CASE WHEN ({fast}) IS NULL THEN {c} END AS {ident('__raw_' + col.name)}")
@@ -168,7 +175,17 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             sel.append(f"CASE WHEN {c} IS NOT NULL AND {low} NOT IN {BOOL_TRUE} AND {low} NOT IN {BOOL_FALSE} "
                        f"THEN {c} END AS {ident('__raw_' + col.name)}")
     work = f"{prefix}_work"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {mapped} m")
+    # cell sizes and characters are tested in the same pass; only the flagged rows are looked at again
+    flag = cells_flag_sql(tbl, cells_checked, checks)
+    sel.append(f"{flag} AS __cells")
+    inner = f"(SELECT *, {', '.join(casts)} FROM {mapped} m)" if casts else mapped
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {inner} m")
+    flagged = con.execute(f"SELECT {ident(LINE)} FROM {work} WHERE __cells").fetchall()
+    if flagged:
+        con.register(f"{prefix}_cells", pa.table({LINE: pa.array([r[0] for r in flagged], pa.int64())}))
+        check_cells(con, f"(SELECT * FROM {mapped} SEMI JOIN {prefix}_cells USING ({ident(LINE)}))", tbl,
+                    cells_checked, errors, checks)
+        con.unregister(f"{prefix}_cells")
 
     for col in columns:
         if col.is_list or col.type == "VARCHAR":
