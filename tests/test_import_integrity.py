@@ -228,3 +228,17 @@ def test_ragged_rows_are_rejected_with_their_line_and_the_rest_imported(store, t
         == ["a", "e"]
     assert store.con.execute("SELECT source_line FROM organizations WHERE org_id = 'e'").fetchone()[0] == 6
     assert r.targets[0].rows_read == 5
+
+
+def test_parquet_with_a_nested_column_is_one_line_message(tmp_path):
+    """A Parquet column Arrow cannot turn into text (a struct) was a raw ArrowNotImplementedError."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hardtech.sources.readers import read_table
+
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"org_id": ["a1"], "extra": pa.array([{"x": 1}])}), path)
+    with pytest.raises(SourceError, match=r"nested.parquet: cannot read as parquet: Unsupported cast") as info:
+        read_table(path)
+    assert "\n" not in str(info.value)

@@ -100,8 +100,9 @@ def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None
             raise SourceError(f"{path.name}: unsupported format {kind}")
     except SourceError:
         raise
-    except (pa.ArrowInvalid, ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path.name}: cannot read as {kind}: {exc}") from exc
+    except (pa.ArrowException, ValueError, UnicodeDecodeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]  # one line: Arrow appends its C++ trace
+        raise SourceError(f"{path.name}: cannot read as {kind}: {first}") from exc
     _check_columns(path, table.num_columns)
     header = header if kind in ("csv", "tsv") else tuple(str(n).strip() for n in table.column_names)
     names = [str(n).strip() for n in table.column_names]
