@@ -24,6 +24,30 @@ def default_db_path() -> Path:
     return Path(os.environ.get("HARDTECH_DB", DEFAULT_DB))
 
 
+LOCK_WAIT_S = float(os.environ.get("HARDTECH_LOCK_WAIT_S", "10"))
+
+
+def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to LOCK_WAIT_S while another process holds the file's lock.
+
+    Why: a running server copies the store under a read-only lock for a few milliseconds at a time
+    (store/snapshot.py); a CLI write that arrives in that instant should wait its turn, not fail.
+    A lock held for longer (another import) still ends in the one-line error after the wait.
+    """
+    import time
+
+    deadline = time.monotonic() + LOCK_WAIT_S
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class Store:
     """A hardtech store: one DuckDB file (or `:memory:`)."""
 
@@ -36,9 +60,12 @@ class Store:
         if read_only and target != ":memory:" and not Path(target).exists():
             raise StoreError(f"no store at {target}; create one with `hardtech import` or `hardtech demo`")
         try:
-            self.con = duckdb.connect(target, read_only=read_only)
+            self.con = _connect(target, read_only)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {target}: {str(exc).splitlines()[0]}; if it is a hardtech store it "
+            first = str(exc).splitlines()[0]
+            if "lock" in first.lower():  # another process holds it past the wait: not a damaged file
+                raise StoreError(f"cannot open store {target}: {first}") from exc
+            raise StoreError(f"cannot open store {target}: {first}; if it is a hardtech store it "
                              f"is damaged: `hardtech check --db {target}` says more") from exc
         self._ibis = None
         try:
@@ -115,9 +142,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing. A full disk or another I/O failure, at any statement or at the commit, rolls back
-        and becomes one StoreError line instead of a traceback."""
+        """All or nothing; nested uses join the outer one (a connector imports several tables atomically).
+        A full disk or another I/O failure, at any statement or at the commit, rolls the outer transaction
+        back and becomes one StoreError line instead of a traceback."""
+        if getattr(self, "_tx_depth", 0):
+            self._tx_depth += 1
+            try:
+                yield self.con
+            finally:
+                self._tx_depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
         try:
             yield self.con
             self.con.execute("COMMIT")
@@ -129,6 +165,8 @@ class Store:
             if isinstance(exc, (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException)):
                 raise store_failure(exc, str(self.path or ":memory:"), "writing") from exc
             raise
+        finally:
+            self._tx_depth = 0
 
     def close(self) -> None:
         try:
@@ -142,17 +180,3 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-def run_readonly_sql(path: str | Path, query: str):
-    """User SQL runs on a read-only connection, so it cannot change the store whatever it says."""
-    store = Store(path, read_only=True)
-    try:
-        try:
-            rel = store.con.sql(query)
-        except duckdb.Error as exc:
-            raise StoreError(f"SQL error: {exc}") from exc
-        if rel is None:
-            raise StoreError("the statement returned no rows (only queries are allowed)")
-        return rel.to_arrow_table()
-    finally:
-        store.close()
