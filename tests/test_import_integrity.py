@@ -242,3 +242,13 @@ def test_parquet_with_a_nested_column_is_one_line_message(tmp_path):
     with pytest.raises(SourceError, match=r"nested.parquet: cannot read as parquet: Unsupported cast") as info:
         read_table(path)
     assert "\n" not in str(info.value)
+
+
+def test_patent_codes_at_any_level_are_kept_and_others_rejected(store, tmp_path):
+    """A subclass alone (`B29C`, as WIPS exports give it) is an IPC symbol, not a fault; `B2` is none."""
+    path = write_csv(tmp_path / "p.csv", ["publication_number", "ipc_codes"],
+                     [["US1", "B29C|B33Y 10/00"], ["US2", "G06N0003|G06"], ["US3", "B2|G06N3/08"]])
+    r = import_file(store, "patents", path)
+    assert dict(store.con.execute("SELECT publication_number, ipc_codes FROM patents").fetchall()) == {
+        "US1": ["B29C", "B33Y10/00"], "US2": ["G06N3", "G06"]}
+    assert r.rejected == 1 and rejects(store)[4][0] == "ipc_codes" and "'B2'" in rejects(store)[4][1]

@@ -23,7 +23,9 @@ from hardtech.store.schema import Column, table as schema_table
 
 YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
 CODE_COLUMNS = ("cpc_codes", "ipc_codes")
-PATENT_CODE = "[A-HY][0-9]{2}[A-Z][0-9]{1,4}/[0-9]{1,6}"  # after patent_code_sql: G06N3/08, Y02E10/50
+# after patent_code_sql: G06N3/08, Y02E10/50, and the coarser levels a source may give (main group G06N3,
+# subclass B29C, class G06): the symbols analytics.taxonomy.normalize_patent_code reads
+PATENT_CODE = "[A-HY][0-9]{2}(?:[A-Z](?:[0-9]{1,4}(?:/[0-9]{1,6})?)?)?"
 CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", "美元": "USD", "US$": "USD",
                   "欧元": "EUR", "港元": "HKD", "港币": "HKD", "日元": "JPY", "英镑": "GBP", "韩元": "KRW"}
 
@@ -301,14 +303,15 @@ _APPROXIMATE = ("{value!r} is an approximate figure (约, about, 左右); this c
 
 
 def check_codes(con, view: str, col: str, errors: _Errors) -> None:
-    """Every element of a CPC/IPC list must be a patent code (`G06N3/08`, written `G06N 3/08` or `G06N0003/08`)."""
+    """Every element of a CPC/IPC list must be a patent code (`G06N3/08`, written `G06N 3/08` or `G06N0003/08`;
+    or a coarser level: `G06N3`, `G06N`, `G06`)."""
     bad = con.execute(f"SELECT {ident(LINE)}, array_to_string({bad_codes_sql(ident(col))}, ', ') FROM {view} "
                       f"WHERE len({bad_codes_sql(ident(col))}) > 0").fetchall()
     errors.extend_rows(bad, col, code_reason)
 
 
 def code_reason(value: str) -> str:
-    return f"{value!r} is not a CPC/IPC code (expected e.g. G06N3/08 or G06N 3/08)"
+    return f"{value!r} is not a CPC/IPC code (expected e.g. G06N3/08, G06N 3/08 or the subclass G06N)"
 
 
 def _year(value: str, parse_year, parse_date) -> int:
