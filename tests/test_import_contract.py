@@ -8,7 +8,7 @@ real import path (`import_file`: reader, mapping, validation, merge). Every gene
 means (its intended value) and whether it is at fault, so the test is its own oracle: a clean row must
 land with exactly its intended values, a faulty one must be rejected naming its line and column.
 
-Bounded for CI (`ci` profile: derandomized, ~100 examples per property, well under a minute in all);
+Bounded for CI (`ci` profile: derandomized, 50 examples per property, about half a minute each);
 `HYPOTHESIS_PROFILE=long` runs thousands.
 """
 
