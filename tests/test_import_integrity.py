@@ -252,3 +252,13 @@ def test_patent_codes_at_any_level_are_kept_and_others_rejected(store, tmp_path)
     assert dict(store.con.execute("SELECT publication_number, ipc_codes FROM patents").fetchall()) == {
         "US1": ["B29C", "B33Y10/00"], "US2": ["G06N3", "G06"]}
     assert r.rejected == 1 and rejects(store)[4][0] == "ipc_codes" and "'B2'" in rejects(store)[4][1]
+
+
+def test_encoding_and_decimal_are_refused_with_a_connector(tmp_path):
+    """A connector reads its source's files as the source writes them: --encoding/--decimal would be ignored."""
+    from hardtech.errors import UsageError
+    from hardtech.services import import_file as service_import
+
+    with pytest.raises(UsageError, match="--encoding and --decimal are for imports through a mapping"):
+        service_import(tmp_path / "s.duckdb", "auto", tmp_path / "companyfacts.zip", mapping="sec_companyfacts",
+                       encoding="gbk")
