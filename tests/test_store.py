@@ -71,3 +71,23 @@ def test_store_of_version_4_gains_licence_and_ip_count_columns(tmp_path):
         fin = {r[0] for r in s.con.execute("DESCRIBE financials").fetchall()}
         assert set(IP_COUNT_COLUMNS) <= fin
         assert s.count("financials") == 1
+
+
+def test_store_of_version_6_gains_the_approximate_amount_flag(tmp_path):
+    """Migration 10 adds `funding_rounds.amount_approx` to a store made before it; its rounds are kept."""
+    from hardtech.store.schema import TABLES
+
+    db = tmp_path / "v6.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER, description VARCHAR, applied_at TIMESTAMP)")
+    for t in TABLES.values():
+        cols = [c for c in t.all_columns if (t.name, c.name) != ("funding_rounds", "amount_approx")]
+        con.execute(f'CREATE TABLE "{t.name}" (' + ", ".join(f'"{c.name}" {c.type}' for c in cols) + ")")
+    for v in range(1, 7):
+        con.execute("INSERT INTO schema_migrations VALUES (?, 'old', now())", [v])
+    con.execute("INSERT INTO funding_rounds (round_id, org_id, amount, source_name) VALUES ('r1', 'a', 1e8, 's')")
+    con.close()
+    with Store(db) as s:
+        assert s.schema_version() == SCHEMA_VERSION >= 10
+        assert s.con.execute("SELECT round_id, amount, amount_approx FROM funding_rounds").fetchall() == [
+            ("r1", 1e8, None)]

@@ -181,6 +181,8 @@ FUNDING_ROUNDS = Table(
         Column("amount_high", "DOUBLE", "Upper bound of a range. " + MONEY_NOTE, minimum=0),
         Column("amount_text", "VARCHAR", "The amount exactly as written in the source."),
         Column("disclosed", "BOOLEAN", "False when the source says undisclosed (`未透露`) or gives nothing."),
+        Column("amount_approx", "BOOLEAN", "True when the source qualifies the figure as approximate (`约1亿`, "
+                                           "`about $5M`, `1亿左右`): `amount` is the figure given, not an exact one."),
         Column("currency", "VARCHAR", "ISO 4217 currency of the amount columns."),
         Column("amount_usd", "DOUBLE", "`amount` (or the range midpoint is NOT used: only a single figure) converted to USD with the FX table."),
         Column("fx_rate", "DOUBLE", "The rate used for `amount_usd` (USD per unit of `currency`)."),
