@@ -51,10 +51,26 @@ def _v4() -> list[str]:
     return [create_table_sql(TABLES["api_tokens"]), create_table_sql(TABLES["watchlists"])]
 
 
+def _v7() -> list[str]:
+    # `identifiers` joins organizations (stores made before this version get it appended); the content hash covers
+    # every data column, so it is recomputed for the rows already there, or re-importing them would count as changes.
+    from hardtech.store.importer import _hash_sql
+
+    org = TABLES["organizations"]
+    return [
+        'ALTER TABLE organizations ADD COLUMN IF NOT EXISTS identifiers VARCHAR[]',
+        f"UPDATE organizations SET content_hash = {_hash_sql(org.data_names)}",
+    ] + [create_table_sql(TABLES[t]) for t in ("resolve_merges", "resolve_review", "resolve_decisions",
+                                                "org_originals", "resolve_row_origins", "org_redirects")]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
     Migration(3, "scores: hardness scores per organisation, year and weights version", _v3),
     Migration(4, "api_tokens and watchlists: hashed API tokens for writes over HTTP, saved watchlists", _v4),
+    # 5 and 6 are taken by the bundled-data and connector work of the same release
+    Migration(7, "entity resolution: organizations.identifiers, resolve_merges, resolve_review, resolve_decisions, "
+                 "org_originals, resolve_row_origins, org_redirects", _v7),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
