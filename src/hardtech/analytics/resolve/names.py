@@ -36,6 +36,7 @@ _PUNCT = re.compile(r"[^\w\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af()
 _PAREN = re.compile(r"\([^()]*\)")
 _SPACE = re.compile(r"\s+")
 _LATIN = re.compile(r"[a-z]")
+_LATIN_MARKS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 _DANGLING = frozenset({"and", "of", "the", "for"})
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 
@@ -85,6 +86,8 @@ class NameRules:
 
 def _fold_text(text: str) -> str:
     s = unicodedata.normalize("NFKC", clean(text)).lower()
+    if not s.isascii():  # Latin diacritics go (Nestlé → nestle, beschränkter → beschrankter); CJK is untouched
+        s = unicodedata.normalize("NFKC", _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", s)))
     s = s.replace("&", " and ").replace("+", " and ")
     s = _APOS.sub("", s)
     s = _ACRONYM.sub(lambda m: m.group(1).replace(".", ""), s)
@@ -265,6 +268,11 @@ def _latin(raw: str, folded: str, inst: str | None, rules: NameRules) -> OrgName
     while tokens and tokens[0] in rules.articles and len(tokens) > 1:
         tokens = tokens[1:]
     tokens = _strip_trailing_phrases(tokens, rules.legal_latin)
+    while len(tokens) > 3 and tokens[-1] == ")" and "(" in tokens:  # "… (Publ)", "… (Pty) Ltd"
+        i = len(tokens) - 1 - tokens[::-1].index("(")
+        if i == 0 or tuple(tokens[i + 1:-1]) not in rules.legal_latin.items:
+            break
+        tokens = _strip_trailing_phrases(tokens[:i], rules.legal_latin)
     norm = " ".join(t for t in tokens if t not in "()")
     no_paren = _PAREN.sub(" ", " ".join(tokens)).replace("(", " ").replace(")", " ").split()
     core_t = _remove_phrases(no_paren, rules.desc_latin) or no_paren or norm.split()
