@@ -233,10 +233,16 @@ class WordSet:
 
 
 def _institution(folded: str, rules: NameRules) -> str | None:
+    """The kind a name states: in Chinese the last institution word is the head noun (中国科学院大学 is a
+    university, 中国科学院自动化研究所 an institute); in English the first one is (Institute of Technology)."""
+    cjk = CJK.search(folded) is not None
+    best = None
     for kind, rx in rules.institution_res:
-        if rx.search(folded):
-            return kind
-    return None
+        for m in rx.finditer(folded):
+            pos = m.start()
+            if best is None or (pos > best[0] if cjk else pos < best[0]):
+                best = (pos, kind)
+    return best[1] if best else None
 
 
 @functools.lru_cache(maxsize=400_000)

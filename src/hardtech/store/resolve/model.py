@@ -5,7 +5,8 @@ Why Splink: it is the maintained, documented implementation of probabilistic rec
 Spark; we only write the comparisons. The comparisons are SQL over the keys `records` computes:
 
 - **name** — same normalised name > same core > same romanised core across scripts (潍柴动力 ~
-  "Weichai Power") > Jaro–Winkler ≥ 0.94 of Latin cores (misspellings) > same romanised brand
+  "Weichai Power") > Jaro–Winkler ≥ 0.94 of Latin cores (misspellings) > the same words in
+  another order ("Eli Lilly" ~ "Lilly (Eli)") > same romanised brand
   across scripts > one core contained in the other (a subsidiary, or a place dropped) > else;
   exact-core and brand levels are adjusted for how common the value is;
 - **ids** — a shared identifier (ticker, CIK, LEI, source id) > both carry ids of a scheme that
@@ -50,6 +51,7 @@ def comparisons() -> list[dict]:
             _level("script_l <> script_r AND roman_core_key_l = roman_core_key_r", "same romanised name"),
             _level(f"{latin_both} AND length(core_key_l) >= 5 AND length(core_key_r) >= 5 AND "
                    "jaro_winkler_similarity(core_key_l, core_key_r) >= 0.94", "similar spelling (Jaro-Winkler >= 0.94)"),
+            _level(f"{latin_both} AND token_key_l = token_key_r", "same words in another order"),
             _level("script_l <> script_r AND roman_brand_key_l = roman_brand_key_r", "same romanised brand",
                    tf_adjustment_column="roman_brand_key", tf_adjustment_weight=0.5,
                    disable_tf_exact_match_detection=True),
@@ -99,6 +101,7 @@ def blocking_rules() -> list[dict]:
         {"blocking_rule": f"l.roman_core_key = r.roman_core_key AND l.script <> r.script AND {_NOT_SAME}"},
         {"blocking_rule": f"l.roman_brand_key = r.roman_brand_key AND l.script <> r.script AND {_NOT_SAME}"},
         {"blocking_rule": f"l.ids = r.ids AND {_NOT_SAME}", "arrays_to_explode": ["ids"]},
+        {"blocking_rule": f"l.token_key = r.token_key AND {_NOT_SAME}"},
         {"blocking_rule": f"l.head = r.head AND {_NOT_SAME}"},
     ]
 

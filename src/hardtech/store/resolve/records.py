@@ -24,6 +24,7 @@ _FIELDS = [
     ("rec_id", pa.string()), ("record_id", pa.string()), ("record_kind", pa.string()), ("name", pa.string()),
     ("script", pa.string()), ("norm_key", pa.string()), ("core_key", pa.string()), ("brand_key", pa.string()),
     ("roman_core_key", pa.string()), ("roman_brand_key", pa.string()), ("core_tokens", pa.list_(pa.string())),
+    ("token_key", pa.string()),
     ("head", pa.string()), ("kind_class", pa.string()), ("country", pa.string()), ("ids", pa.list_(pa.string())),
     ("unique_schemes", pa.list_(pa.string())),
 ]
@@ -55,6 +56,7 @@ def _rows_for(out: dict[str, list], record_id: str, record_kind: str, variants: 
         out["roman_core_key"].append(OrgName.key(n.roman_core))
         out["roman_brand_key"].append(OrgName.key(n.roman_brand))
         out["core_tokens"].append(list(n.tokens) or None)
+        out["token_key"].append(" ".join(sorted(n.tokens)) if n.script == "latin" and len(n.tokens) > 1 else None)
         out["head"].append(_head(n))
         out["kind_class"].append(kind_class or (_inferred_kind(n)))
         out["country"].append(country)
