@@ -154,24 +154,30 @@ def pair_id(a: str, b: str) -> str:
 
 
 def _write_review(con, review, version: str) -> None:
+    """The review queue, between surviving records (a pair of two merged-away ids shows as their organisations),
+    one row per pair, the most probable evidence kept."""
     import datetime as dt
 
     import pyarrow as pa
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con.execute("UPDATE resolve_review SET status = 'stale' WHERE status = 'open'")
-    if not review:
-        return
+    redirect = dict(con.execute("SELECT from_id, org_id FROM org_redirects").fetchall())
     rows = {}
-    for p, reason in review:
-        pid = pair_id(p.a, p.b)
+    for p, reason in sorted(review, key=lambda x: -x[0].probability):
+        a, b = redirect.get(p.a, p.a), redirect.get(p.b, p.b)
+        na, nb = p.name_a, p.name_b
+        if a == b:
+            continue
+        if b.startswith("patent-applicant:") or (not a.startswith("patent-applicant:") and b < a):
+            a, b, na, nb = b, a, nb, na
+        pid = pair_id(a, b)
         if pid not in rows:
-            rows[pid] = {"pair_id": pid, "record_a": p.a if p.kind_a == "patent_applicant" or p.b > p.a else p.b,
-                         "record_b": p.b if p.kind_a == "patent_applicant" or p.b > p.a else p.a,
-                         "name_a": p.name_a if p.kind_a == "patent_applicant" or p.b > p.a else p.name_b,
-                         "name_b": p.name_b if p.kind_a == "patent_applicant" or p.b > p.a else p.name_a,
+            rows[pid] = {"pair_id": pid, "record_a": a, "record_b": b, "name_a": na, "name_b": nb,
                          "probability": p.probability, "evidence": p.evidence, "reason": reason, "status": "open",
                          "proposed_at": now, "model_version": version}
+    if not rows:
+        return
     tbl = pa.Table.from_pylist(list(rows.values()))
     con.register("review_new", tbl)
     # a pair already decided keeps its decision; the others are (re)opened with today's evidence

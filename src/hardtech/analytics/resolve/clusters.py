@@ -9,7 +9,8 @@ Pure Python over plain values, so the rules are testable without a store:
   is unique per organisation (two JRC ids, two CIKs, two A-share codes): such a pair goes to review
   with the reason, which stops a chain of plausible pairs from joining two different companies;
 - a patent applicant links to the organisation it matches at or above the threshold; when it matches
-  several different organisations it waits for review instead (never bridges two organisations);
+  several organisations about as well (within a factor 16 in odds) it waits for review instead, and it
+  never bridges two organisations;
 - pairs between the review floor and the threshold that did not end up together wait for review.
 """
 
@@ -67,6 +68,13 @@ class _Components:
             merged.setdefault(k, set()).update(v)
         self.ids[ra] = merged
         self.members[ra] = self.members.get(ra, {ra}) | self.members.get(rb, {rb})
+
+
+def _log_odds(p: float) -> float:
+    import math
+
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
 
 
 def _rejected_between(members_a: set[str], members_b: set[str], rejected: set[frozenset[str]]) -> bool:
@@ -136,13 +144,19 @@ def decide(proposals: list[Proposal], threshold: float, floor: float,
             if p.probability >= threshold and not _rejected_between({app}, comps.members.get(comps.find(org), {org}),
                                                                      rejected):
                 ok.append((canon(org), p))
-        targets = {o for o, _ in ok}
-        if len(targets) == 1:
-            org, p = ok[0]
-            out.links.append((app, org, p))
-        elif len(targets) > 1:
-            names = ", ".join(sorted(targets)[:4])
-            for _, p in ok:
+        best: dict[str, Proposal] = {}
+        for o, p in ok:
+            if o not in best or p.probability > best[o].probability:
+                best[o] = p
+        ranked = sorted(best.items(), key=lambda x: -x[1].probability)
+        if not ranked:
+            continue
+        # the best organisation wins when it is clearly more likely than the next (odds 16 times higher)
+        if len(ranked) == 1 or _log_odds(ranked[0][1].probability) - _log_odds(ranked[1][1].probability) >= 4:
+            out.links.append((app, ranked[0][0], ranked[0][1]))
+        else:
+            names = ", ".join(o for o, _ in ranked[:4])
+            for _, p in ranked:
                 out.review.append((p, f"the applicant matches several organisations ({names})"))
     linked = {app: org for app, org, _ in out.links}
     reviewed = {(p.a, p.b) for p, _ in out.review}

@@ -82,6 +82,8 @@ class NameRules:
     place_lengths: tuple[int, ...] = ()
     romanise_words: "WordSet | None" = None
     institution_res: tuple[tuple[str, re.Pattern], ...] = ()
+    home_suffixes: frozenset[str] = frozenset()
+    domestic: frozenset[str] = frozenset()
 
 
 def _fold_text(text: str) -> str:
@@ -105,7 +107,7 @@ def load_name_rules() -> NameRules:
     path = resources.files("hardtech.data") / "resolve" / "names.toml"
     with open(str(path), "rb") as f:
         d = tomllib.load(f)
-    places_latin, places_cjk = _place_names()
+    places_latin, places_cjk, domestic = _place_names()
     inst = {k: tuple(_fold_text(w) for w in v) for k, v in d["institutions"].items()}
     inst_res = []
     for kind in ("university", "institute", "government"):
@@ -132,22 +134,30 @@ def load_name_rules() -> NameRules:
         place_lengths=tuple(sorted({len(p) for p in places_latin}, reverse=True)),
         romanise_words=WordSet(romanise_map),
         institution_res=tuple(inst_res),
+        home_suffixes=frozenset(d["places"]["home_suffixes"]),
+        domestic=frozenset(domestic),
     )
 
 
-def _place_names() -> tuple[frozenset[tuple[str, ...]], set[str]]:
+def _place_names() -> tuple[frozenset[tuple[str, ...]], set[str], set[str]]:
     """Countries, Chinese provinces and cities from the project's region reference (with and
     without 省/市, short forms such as 内蒙), so "北京百度网讯" and "Zhengzhou Yutong" lose their place."""
     from hardtech.analytics.regions import region_reference
 
-    latin, cjk = set(), set()
+    latin, cjk, domestic = set(), set(), set()
     for r in region_reference():
+        home = str(r.get("region_id") or "").startswith("CN")
         for n in [r.get("name_en"), r.get("name_zh"), *(r.get("aliases") or [])]:
             if not n:
                 continue
             f = _fold_text(n)
             if not f:
                 continue
+            if home:
+                domestic.add(f.replace(" ", ""))
+                for suf in ("省", "市", "自治区", "特别行政区"):
+                    if f.endswith(suf) and len(f) - len(suf) >= 2:
+                        domestic.add(f[: -len(suf)])
             if CJK.search(f):
                 f = f.replace(" ", "")
                 if len(f) >= 2:
@@ -159,7 +169,17 @@ def _place_names() -> tuple[frozenset[tuple[str, ...]], set[str]]:
                 latin.add(tuple(f.split()))
     cjk.update({"中国", "中华"})
     latin.update({("china",), ("chinese",), ("prc",)})
-    return frozenset(latin), cjk
+    domestic.update({"中国", "中华", "china", "prc"})
+    return frozenset(latin), cjk, domestic
+
+
+def _drop_home_brackets(text: str, rules: NameRules) -> str:
+    """Remove bracketed Chinese places ("腾讯科技（深圳）", "Tencent Technology (Shenzhen)": where the company is
+    registered); keep any other bracket's words ("百度（美国）" is Baidu's US company, "(Group Power)" a unit)."""
+    def repl(m: re.Match) -> str:
+        inner = m.group(0)[1:-1].strip()
+        return " " if inner.replace(" ", "") in rules.domestic else " " + inner + " "
+    return _SPACE.sub(" ", _PAREN.sub(repl, text)).strip()
 
 
 def _strip_trailing_phrases(tokens: list[str], phrases: "PhraseSet", keep: int = 1) -> list[str]:
@@ -219,6 +239,12 @@ class WordSet:
                     break
         return s, taken
 
+    def strip_suffixes_once(self, s: str, min_left: int) -> tuple[str, str | None]:
+        for n in self.lengths:
+            if len(s) - n >= min_left and s[-n:] in self.words:
+                return s[:-n].rstrip(), s[-n:]
+        return s, None
+
     def strip_prefixes(self, s: str, min_left: int) -> tuple[str, list[str]]:
         taken = []
         changed = True
@@ -274,14 +300,21 @@ def _latin(raw: str, folded: str, inst: str | None, rules: NameRules) -> OrgName
     while tokens and tokens[0] in rules.articles and len(tokens) > 1:
         tokens = tokens[1:]
     tokens = _strip_trailing_phrases(tokens, rules.legal_latin)
-    while len(tokens) > 3 and tokens[-1] == ")" and "(" in tokens:  # "… (Publ)", "… (Pty) Ltd"
+    while len(tokens) > 3 and tokens[-1] == ")" and "(" in tokens:  # "… (Publ)", "Trade Desk (The)"
         i = len(tokens) - 1 - tokens[::-1].index("(")
-        if i == 0 or tuple(tokens[i + 1:-1]) not in rules.legal_latin.items:
+        inner = tuple(tokens[i + 1:-1])
+        if i == 0 or (inner not in rules.legal_latin.items and not (len(inner) == 1 and inner[0] in rules.articles)):
             break
         tokens = _strip_trailing_phrases(tokens[:i], rules.legal_latin)
     norm = " ".join(t for t in tokens if t not in "()")
-    no_paren = _PAREN.sub(" ", " ".join(tokens)).replace("(", " ").replace(")", " ").split()
-    core_t = _remove_phrases(no_paren, rules.desc_latin) or no_paren or norm.split()
+    if inst is not None:  # a university's campus or an institute's city is part of its name
+        no_paren = norm.split()
+        core_t = list(no_paren)
+    else:
+        no_paren = _drop_home_brackets(" ".join(tokens), rules).replace("(", " ").replace(")", " ").split()
+        core_t = _remove_phrases(no_paren, rules.desc_latin)
+        if not core_t or all(t in rules.generic_latin for t in core_t):  # "Power Technologies" stays whole
+            core_t = no_paren or norm.split()
     core_t = _strip_trailing_phrases(core_t, rules.legal_latin)
     while len(core_t) > 1 and core_t[-1] in _DANGLING:
         core_t = core_t[:-1]
@@ -298,14 +331,12 @@ def _latin(raw: str, folded: str, inst: str | None, rules: NameRules) -> OrgName
                 if len(rest) > n and tuple(rest[:n]) in rules.places_latin:
                     rest, changed = rest[n:], True
                     break
-        rest = [t for t in rest if t not in rules.generic_latin and not _is_place(t, rules)]
+        while rest and rest[-1] in rules.home_suffixes:  # "CRRC China"; "Baidu USA" keeps its place
+            rest = rest[:-1]
+        rest = [t for t in rest if t not in rules.generic_latin]
         if rest and sum(len(t) for t in rest) >= 3:
             brand = " ".join(rest)
     return OrgName(raw, "latin", norm, core, brand, core, brand, tuple(core_t), inst)
-
-
-def _is_place(token: str, rules: NameRules) -> bool:
-    return (token,) in rules.places_latin
 
 
 def _cjk(raw: str, folded: str, script: str, inst: str | None, rules: NameRules) -> OrgName:
@@ -313,8 +344,15 @@ def _cjk(raw: str, folded: str, script: str, inst: str | None, rules: NameRules)
     s, _ = rules.legal_cjk_leading.strip_prefixes(s, 1)
     s, _ = rules.legal_cjk.strip_suffixes(s, 2)
     norm = s
-    core = _PAREN.sub("", s).replace("(", "").replace(")", "") or s
-    core, _ = rules.desc_cjk.strip_suffixes(core, 2)
+    if inst is not None:  # 哈尔滨工业大学（威海） is a campus of its own
+        core = s.replace("(", "").replace(")", "")
+    else:
+        core = _drop_home_brackets(s, rules).replace(" ", "") or s
+        while True:  # one descriptor at a time: 航天科技集团 stops at 航天科技, never 航天 (a generic word)
+            stripped, taken = rules.desc_cjk.strip_suffixes_once(core, 2)
+            if not taken or stripped in rules.generic_cjk:
+                break
+            core = stripped
     brand = roman_core = roman_brand = None
     if script == "cjk":
         roman_core = romanise(core)

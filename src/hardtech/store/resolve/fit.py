@@ -2,8 +2,10 @@
 
     python -m hardtech.store.resolve.fit --db STORE --labels evaluation/resolve/org_pairs.csv
 
-- **u** (how often two different organisations agree at each level) — Splink's random sampling
-  over the store's name rows;
+- **u** (how often two different organisations agree at each level) — for names, counted over every
+  pair the store proves to be two organisations (two JRC ids, two A-share codes, two MOE codes, two
+  CIKs; A-share against US-listed companies across scripts); for identifiers, country and kind,
+  Splink's random sampling (an identifier shared by two organisations counts as never seen);
 - **m** (how often the same organisation agrees at each level) — counted over the labelled
   matching pairs of the `train` split: for each pair, its best pair of names (highest name level),
   with add-½ smoothing so that an unseen level is rare, not impossible. Unsupervised EM was tried
@@ -79,7 +81,7 @@ def fit_model(con, labels: list[dict], out: Path, max_pairs: float = 1e6, seed: 
     lk.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     fitted = lk.misc.save_model_to_json()
     prior = fitted["probability_two_random_records_match"]
-    exact, total_pairs = _exact_agreement(con, lk)
+    name_u, name_u_total = _known_different(con)
     summary = {"train_pairs": len(train), "train_matches": len(matches), "levels": {}}
     for comp in fitted["comparisons"]:
         name = comp["output_column_name"]
@@ -89,20 +91,23 @@ def fit_model(con, labels: list[dict], out: Path, max_pairs: float = 1e6, seed: 
         total = sum(counts)
         for i, lv in enumerate(levels):
             lv["m_probability"] = (counts[i] + 0.5) / (total + 0.5 * n)
-        # Random pairs are not all non-matches here: duplicates are dense (the same university in the MOE list,
-        # the demo and a thousand patents), so the agreement rate among all pairs is λ·m + (1 − λ)·u, not u.
-        # Levels that are equalities of blocking keys are counted exactly over every pair (all such pairs are
-        # blocked), the others come from the random sample; then u is solved for, and a level never seen among
-        # non-matches gets half a pair.
-        for lv in levels[:-1]:
-            label = lv["label_for_charts"]
-            if (name, label) in exact:
-                seen, floor = exact[(name, label)] / total_pairs, 0.5 / total_pairs
-            else:
-                seen, floor = lv.get("u_probability") or 0.0, 0.5 / max_pairs
-            lv["u_probability"] = max((seen - prior * lv["m_probability"]) / (1 - prior), floor)
-        levels[-1]["u_probability"] = max(1.0 - sum(lv["u_probability"] for lv in levels[:-1]), 0.5 / max_pairs)
+        if name == "name":
+            # u of name levels from pairs known to be two organisations (see `_known_different`): random pairs
+            # are not all non-matches here, duplicates are dense (one university in the MOE list, the demo and a
+            # thousand patents), and a rare level's agreement among random pairs is mostly its matches
+            for i, lv in enumerate(levels):
+                lv["u_probability"] = (name_u.get(n - 1 - i, 0) + 0.5) / (name_u_total + 0.5 * n)
+        elif name == "ids":
+            # two organisations never share an identifier: what random pairs show there are duplicates
+            levels[0]["u_probability"] = 0.5 / max_pairs
+            rest = sum(lv["u_probability"] or 0 for lv in levels[1:])
+            for lv in levels[1:]:
+                lv["u_probability"] = (lv["u_probability"] or 0) / rest * (1 - levels[0]["u_probability"])
+        for lv in levels:
+            if not lv.get("u_probability"):
+                lv["u_probability"] = 0.5 / max_pairs
         summary["levels"][name] = {lv["label_for_charts"]: {"matches": counts[i], "m": round(lv["m_probability"], 4),
+                                                            "non_matches": name_u.get(n - 1 - i, 0) if name == "name" else None,
                                                             "u": lv["u_probability"]}
                                    for i, lv in enumerate(levels)}
     out.write_text(json.dumps({k: fitted[k] for k in ("probability_two_random_records_match", "comparisons")},
@@ -111,28 +116,44 @@ def fit_model(con, labels: list[dict], out: Path, max_pairs: float = 1e6, seed: 
     return summary
 
 
-EXACT_LEVELS = {("name", "same normalised name"), ("name", "same core name"), ("name", "same romanised name"),
-                ("name", "same words in another order"), ("name", "same romanised brand"),
-                ("ids", "an identifier agrees")}
-
-
-def _exact_agreement(con, lk) -> tuple[dict, int]:
-    """How many pairs of name rows (of different records) agree at each equality level: such pairs all share a
-    blocking key, so counting the blocked pairs counts them all."""
-    n = con.execute(f"SELECT count(*) FROM {RECORDS}").fetchall()[0][0]
-    same = con.execute(f"SELECT coalesce(sum(c * (c - 1) / 2), 0) FROM (SELECT count(*) AS c FROM {RECORDS} "
-                       "GROUP BY record_id)").fetchall()[0][0]
-    total = n * (n - 1) // 2 - int(same)
-    pred = lk.inference.predict()
-    labels = M.level_labels()
-    counts = {}
-    for comp in ("name", "ids"):
-        for g, c in con.execute(f"SELECT gamma_{comp}, count(*) FROM {pred.physical_name} "
-                                "WHERE record_id_l <> record_id_r GROUP BY 1").fetchall():
-            label = labels[comp].get(g)
-            if (comp, label) in EXACT_LEVELS:
-                counts[(comp, label)] = int(c)
-    pred.drop_table_from_database_and_remove_from_cache()
+def _known_different(con) -> tuple[dict[int, int], int]:
+    """Name-level counts over every pair of name rows whose records are certainly two organisations: two
+    different values of an identifier that is unique per organisation (two JRC ids, two A-share codes, two
+    MOE codes, two CIKs), and, across scripts, A-share companies against US-listed ones."""
+    name = M.comparisons()[0]
+    g = gamma_sql(name)
+    cols = _pair_columns()
+    q = f"""
+        WITH u AS (SELECT rec_id, record_id, unnest(unique_schemes) AS scheme FROM {RECORDS}),
+        pairs AS (
+          SELECT DISTINCT l.rec_id AS lr, r.rec_id AS rr FROM u l JOIN u r ON l.scheme = r.scheme
+            AND l.rec_id < r.rec_id AND l.record_id <> r.record_id
+          UNION
+          SELECT l.rec_id, r.rec_id FROM {RECORDS} l JOIN {RECORDS} r
+            ON l.record_id LIKE 'cn:%' AND r.record_id LIKE 'us:%')
+        SELECT {g} AS gamma, count(*) FROM (
+          SELECT {cols} FROM pairs p JOIN {RECORDS} l ON l.rec_id = p.lr JOIN {RECORDS} r ON r.rec_id = p.rr
+          WHERE NOT list_has_any(coalesce(l.ids, []), coalesce(r.ids, [])))
+        GROUP BY 1"""
+    counts = {int(k): int(v) for k, v in con.execute(q).fetchall() if k >= 0}
+    total = sum(counts.values())
+    # Romanised levels compare a Chinese name with a Latin one; how often two different Chinese organisations
+    # sound alike is seen between Chinese names of distinct organisations (华微 and 华为 both read "huawei"):
+    # their rate among those pairs stands for the rate across scripts.
+    cjk = con.execute(f"""
+        WITH u AS (SELECT rec_id, record_id, unnest(unique_schemes) AS scheme FROM {RECORDS} WHERE script = 'cjk'),
+        pairs AS (SELECT DISTINCT l.rec_id AS lr, r.rec_id AS rr FROM u l JOIN u r ON l.scheme = r.scheme
+                  AND l.rec_id < r.rec_id AND l.record_id <> r.record_id)
+        SELECT count(*), count(*) FILTER (WHERE l.roman_core_key = r.roman_core_key AND l.core_key <> r.core_key),
+               count(*) FILTER (WHERE l.roman_brand_key = r.roman_brand_key AND l.core_key <> r.core_key
+                                AND l.roman_core_key <> r.roman_core_key)
+        FROM pairs p JOIN {RECORDS} l ON l.rec_id = p.lr JOIN {RECORDS} r ON r.rec_id = p.rr""").fetchall()[0]
+    n_cjk, same_core, same_brand = (int(x or 0) for x in cjk)
+    labels = M.level_labels()["name"]
+    for g, label in labels.items():
+        rate = {"same romanised name": same_core, "same romanised brand": same_brand}.get(label)
+        if rate is not None and n_cjk:
+            counts[g] = round(rate / n_cjk * total)
     return counts, total
 
 

@@ -5,10 +5,12 @@ Why Splink: it is the maintained, documented implementation of probabilistic rec
 Spark; we only write the comparisons. The comparisons are SQL over the keys `records` computes:
 
 - **name** — same normalised name > same core > same romanised core across scripts (潍柴动力 ~
-  "Weichai Power") > Jaro–Winkler ≥ 0.94 of Latin cores (misspellings) > the same words in
+  "Weichai Power") > a misspelling (Latin cores of 8+ letters, one or two letters apart,
+  Jaro–Winkler ≥ 0.94: "INVESTEMENT") > the same words in
   another order ("Eli Lilly" ~ "Lilly (Eli)") > same romanised brand
-  across scripts > one core contained in the other (a subsidiary, or a place dropped) > else;
-  exact-core and brand levels are adjusted for how common the value is;
+  across scripts > one core contained in the other (a subsidiary, or a place dropped) > else
+  (no term-frequency adjustment: with duplicates this dense, a name's frequency counts its own
+  duplicates and would penalise the organisations seen most often);
 - **ids** — a shared identifier (ticker, CIK, LEI, source id) > both carry ids of a scheme that
   is unique per organisation and none agrees (two JRC ids, two CIKs) > else;
 - **country**, **kind** — same > different (missing = no evidence).
@@ -46,15 +48,14 @@ def comparisons() -> list[dict]:
         "comparison_levels": [
             _level("norm_key_l IS NULL OR norm_key_r IS NULL", "null", is_null_level=True),
             _level("norm_key_l = norm_key_r", "same normalised name"),
-            _level("core_key_l = core_key_r", "same core name", tf_adjustment_column="core_key",
-                   tf_adjustment_weight=0.5),
+            _level("core_key_l = core_key_r", "same core name"),
             _level("script_l <> script_r AND roman_core_key_l = roman_core_key_r", "same romanised name"),
-            _level(f"{latin_both} AND length(core_key_l) >= 5 AND length(core_key_r) >= 5 AND "
-                   "jaro_winkler_similarity(core_key_l, core_key_r) >= 0.94", "similar spelling (Jaro-Winkler >= 0.94)"),
+            _level(f"{latin_both} AND least(length(core_key_l), length(core_key_r)) >= 8 AND "
+                   "abs(length(core_key_l) - length(core_key_r)) <= 1 AND "
+                   "jaro_winkler_similarity(core_key_l, core_key_r) >= 0.94 AND "
+                   "damerau_levenshtein(core_key_l, core_key_r) <= 2", "misspelt (one or two letters)"),
             _level(f"{latin_both} AND token_key_l = token_key_r", "same words in another order"),
-            _level("script_l <> script_r AND roman_brand_key_l = roman_brand_key_r", "same romanised brand",
-                   tf_adjustment_column="roman_brand_key", tf_adjustment_weight=0.5,
-                   disable_tf_exact_match_detection=True),
+            _level("script_l <> script_r AND roman_brand_key_l = roman_brand_key_r", "same romanised brand"),
             _level(f"({latin_both} AND (list_has_all(core_tokens_l, core_tokens_r) OR "
                    "list_has_all(core_tokens_r, core_tokens_l))) OR (script_l = 'cjk' AND script_r = 'cjk' AND "
                    "length(core_key_l) >= 2 AND length(core_key_r) >= 2 AND "
