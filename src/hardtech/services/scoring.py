@@ -11,11 +11,13 @@ from hardtech.store.connection import Store
 
 
 def resolve_org(store: Store, text: str) -> str:
-    """An organisation by id, English or Chinese name, or alias (case-insensitive)."""
+    """An organisation by id, English or Chinese name, or alias (case-insensitive); an id merged into another
+    organisation by `hardtech resolve` finds that organisation."""
     rows = store.con.execute(
         "SELECT org_id FROM organizations WHERE org_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
-        "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?)) ORDER BY org_id",
-        [text, text, text, text]).fetchall()
+        "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?)) "
+        "OR org_id IN (SELECT org_id FROM org_redirects WHERE from_id = ?) ORDER BY org_id",
+        [text, text, text, text, text]).fetchall()
     if not rows:
         near = store.con.execute(
             "SELECT coalesce(name_en, name_zh) || ' (' || org_id || ')' FROM organizations "

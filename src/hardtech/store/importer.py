@@ -231,7 +231,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     typed = v.view
     _enrich(con, typed, target)
     tr = TargetResult(target.table, rows_read=rr.table.num_rows)
-    tr.redirected = redirect_rows(con, typed, target.table, LINE)
+    tr.redirected = redirect_rows(con, typed, target.table, LINE, source_name)
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)

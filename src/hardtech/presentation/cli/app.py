@@ -62,6 +62,10 @@ def import_cmd(
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
                              progress=advance)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    redirected = sum(t.redirected for t in result.targets)
+    if redirected:
+        out.message(f"{redirected} rows named organisations merged into others and were attached to those "
+                    "(`hardtech resolve merges`)")
     if result.ignored_columns:
         out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
                     + (" …" if len(result.ignored_columns) > 20 else ""))
@@ -451,6 +455,7 @@ def demo_cmd(
 
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
 from hardtech.presentation.cli import report_cmd as _report_cmd  # noqa: E402,F401
+from hardtech.presentation.cli import resolve_cmd as _resolve_cmd  # noqa: E402,F401
 
 
 def main() -> None:

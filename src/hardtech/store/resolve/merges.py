@@ -68,9 +68,12 @@ def _other_key(table: str) -> list[str]:
     return [k for k in TABLES[table].key if k != col]
 
 
-def _key_json(table: str, alias: str = "") -> str:
+def _key_json(table: str, alias: str = "", fixed: dict[str, str] | None = None) -> str:
+    """JSON of a row's key columns other than its organisation column (`fixed`: SQL for columns the row does not
+    carry yet, such as the source name of an import)."""
     keys = _other_key(table)
-    return "to_json(struct_pack(" + ", ".join(f"{k} := {alias}{k}" for k in keys) + "))::VARCHAR"
+    fixed = fixed or {}
+    return "to_json(struct_pack(" + ", ".join(f"{k} := {fixed.get(k, alias + k)}" for k in keys) + "))::VARCHAR"
 
 
 def _hash_update(table: str, where: str) -> str:
@@ -251,6 +254,11 @@ def apply_merges(con, merges: list[Merge], decided_by: str, threshold: float | N
     src_ids = dict(con.execute("""SELECT o.org_id, list_distinct(coalesce(o.identifiers, []) ||
                                        [CASE WHEN contains(o.org_id, ':') THEN o.org_id ELSE 'org:' || o.org_id END])
                                   FROM organizations o JOIN merge_batch b ON o.org_id = b.from_id""").fetchall())
+    names = dict(con.execute("""SELECT org_id, coalesce(name_en, name_zh) FROM organizations
+                                WHERE org_id IN (SELECT from_id FROM merge_batch UNION SELECT into_id FROM merge_batch)""")
+                 .fetchall())
+    merges = [Merge(m.from_id, m.into_id, m.record_kind, m.probability, m.evidence,
+                    m.from_name or names.get(m.from_id), m.into_name or names.get(m.into_id), m.decision) for m in merges]
     _move_rows(con, "merge_batch", now)
     con.execute("DELETE FROM organizations WHERE org_id IN (SELECT from_id FROM merge_batch)")
     _record(con, merges, ids, src_ids, decided_by, threshold, model_version, now)
@@ -293,6 +301,13 @@ def apply_links(con, links: list[Merge], decided_by: str, threshold: float | Non
     if not links:
         return []
     now = now or _now()
+    con.register("link_into", pa.table({"id": sorted({m.into_id for m in links})}))
+    names = dict(con.execute("SELECT org_id, coalesce(name_en, name_zh) FROM organizations "
+                             "WHERE org_id IN (SELECT id FROM link_into)").fetchall())
+    con.unregister("link_into")
+    links = [Merge(m.from_id, m.into_id, m.record_kind, m.probability, m.evidence,
+                   m.from_name or m.from_id.removeprefix(RECORD_PREFIX), m.into_name or names.get(m.into_id),
+                   m.decision) for m in links]
     ids = [_merge_id(m, now) for m in links]
     con.register("app_index", applicant_index(con))
     con.register("link_batch", pa.table({"from_id": [m.from_id for m in links], "into_id": [m.into_id for m in links],
@@ -432,7 +447,7 @@ def divert_merged_orgs(con, stage: str) -> tuple[int, int]:
     return int(same or 0), int(changed or 0)
 
 
-def redirect_rows(con, typed: str, table: str, line_col: str) -> int:
+def redirect_rows(con, typed: str, table: str, line_col: str, source_name: str = "") -> int:
     """Import hook: rows for a merged organisation (or a linked patent applicant) land on its organisation.
     Their original owner is recorded, so an undo moves them back too. Returns how many were redirected."""
     if table not in ("financials", "funding_rounds", "patents"):
@@ -441,12 +456,13 @@ def redirect_rows(con, typed: str, table: str, line_col: str) -> int:
         return 0
     col = ORG_REFS[table][0]
     now = _now()
+    key = _key_json(table, "t.", {"source_name": "'" + _sql_str(source_name) + "'"})
     con.execute(f"""CREATE OR REPLACE TEMP TABLE redir_rows AS
-        SELECT t."{line_col}" AS line, t.{col} AS original_id, r.org_id AS into_id, {_key_json(table, 't.')} AS row_key
+        SELECT t."{line_col}" AS line, t.{col} AS original_id, r.org_id AS into_id, {key} AS row_key
         FROM {typed} t JOIN org_redirects r ON r.from_id = t.{col}""")
     if table == "patents":
         con.register("app_index", applicant_index_for(con, typed))
-        con.execute(f"""INSERT INTO redir_rows SELECT t."{line_col}", a.record_id, r.org_id, {_key_json(table, 't.')}
+        con.execute(f"""INSERT INTO redir_rows SELECT t."{line_col}", a.record_id, r.org_id, {key}
             FROM {typed} t JOIN app_index a ON a.applicant = t.applicant JOIN org_redirects r ON r.from_id = a.record_id
             WHERE t.applicant_org_id IS NULL""")
         con.unregister("app_index")
