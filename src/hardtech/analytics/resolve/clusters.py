@@ -97,8 +97,9 @@ def decide(proposals: list[Proposal], threshold: float, floor: float,
     comps = _Components({k: {s: set(v) for s, v in d.items()} for k, d in unique_ids.items()},
                         {k: set(v) for k, v in members.items()})
     ordered = sorted(proposals, key=lambda p: (-p.probability, p.a, p.b))
-    org_pairs = [p for p in ordered if p.kind_a == "organization" and p.kind_b == "organization"]
-    app_pairs = [p for p in ordered if p not in org_pairs]
+    org_pairs, app_pairs = [], []
+    for p in ordered:
+        (org_pairs if p.kind_a == "organization" and p.kind_b == "organization" else app_pairs).append(p)
     for p in org_pairs:
         if p.probability < threshold:
             break
@@ -113,20 +114,22 @@ def decide(proposals: list[Proposal], threshold: float, floor: float,
             continue
         keep, other = sorted((ra, rb), key=rank)
         comps.union(keep, other)
-    # every component's surviving id, chosen among its records
+    # every component's surviving id, chosen among its records; each merge keeps the most probable pair
+    # that brought its record in as the evidence
+    why: dict[str, Proposal] = {}
+    for p in org_pairs:
+        if p.probability < threshold:
+            break
+        why.setdefault(p.a, p)
+        why.setdefault(p.b, p)
     groups: dict[str, list[str]] = {}
     for x in list(comps.parent):
         groups.setdefault(comps.find(x), []).append(x)
     for root, recs in groups.items():
         recs = sorted(set(recs) | {root}, key=rank)
         keep = recs[0]
-        by_pair = {}
-        for p in org_pairs:
-            if p.probability >= threshold and comps.find(p.a) == root:
-                by_pair.setdefault(p.a, p)
-                by_pair.setdefault(p.b, p)
         for r in recs[1:]:
-            out.merges.append((r, keep, by_pair.get(r)))
+            out.merges.append((r, keep, why.get(r)))
     final = {r: keep for r, keep, _ in out.merges}
 
     def canon(x: str) -> str:

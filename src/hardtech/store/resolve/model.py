@@ -95,15 +95,16 @@ def comparisons() -> list[dict]:
 
 
 def blocking_rules() -> list[dict]:
-    """Which pairs are compared at all: the ones sharing a key, an identifier or a blocking head."""
+    """Which pairs are compared at all: the ones sharing a key, an identifier or a blocking head (the `_b`
+    columns: keys shared by very many rows are left out, see `records.KEY_CAP`)."""
     return [
-        {"blocking_rule": f"l.norm_key = r.norm_key AND {_NOT_SAME}"},
-        {"blocking_rule": f"l.core_key = r.core_key AND {_NOT_SAME}"},
-        {"blocking_rule": f"l.roman_core_key = r.roman_core_key AND l.script <> r.script AND {_NOT_SAME}"},
-        {"blocking_rule": f"l.roman_brand_key = r.roman_brand_key AND l.script <> r.script AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.norm_key_b = r.norm_key_b AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.core_key_b = r.core_key_b AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.roman_core_key_b = r.roman_core_key_b AND l.script <> r.script AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.roman_brand_key_b = r.roman_brand_key_b AND l.script <> r.script AND {_NOT_SAME}"},
         {"blocking_rule": f"l.ids = r.ids AND {_NOT_SAME}", "arrays_to_explode": ["ids"]},
-        {"blocking_rule": f"l.token_key = r.token_key AND {_NOT_SAME}"},
-        {"blocking_rule": f"l.head = r.head AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.token_key_b = r.token_key_b AND {_NOT_SAME}"},
+        {"blocking_rule": f"l.head_b = r.head_b AND {_NOT_SAME}"},
     ]
 
 
