@@ -330,7 +330,8 @@ def evaluate_labels(db: Path, labels: Path) -> dict:
             continue
         y = int(r["match"])
         pred = int(canon(a) == canon(b))
-        for key in ("all", f"split:{r.get('split') or 'all'}", f"stratum:{r.get('stratum') or '-'}"):
+        split, stratum = r.get("split") or "all", r.get("stratum") or "-"
+        for key in ("all", f"split:{split}", f"stratum:{stratum}", f"split:{split}|stratum:{stratum}"):
             g = groups.setdefault(key, {"tp": 0, "fp": 0, "fn": 0, "tn": 0})
             g[("tp" if y else "fp") if pred else ("fn" if y else "tn")] += 1
     out = {"pairs": len(rows), "not_in_store": missing, "groups": {}}
@@ -352,6 +353,8 @@ def _applicants(con) -> set[str]:
 def evaluation_rows(result: dict) -> list[dict]:
     rows = []
     for key, g in result["groups"].items():
+        if "|" in key:  # split × stratum: in the JSON result, too fine for the table
+            continue
         rows.append({"group": key, "pairs": g["tp"] + g["fp"] + g["fn"] + g["tn"], "matches": g["tp"] + g["fn"],
                      "true_pos": g["tp"], "false_pos": g["fp"], "false_neg": g["fn"],
                      "precision": None if g["precision"] is None else round(g["precision"], 3),
