@@ -321,6 +321,16 @@ def test_cli_resolve_speaks(tmp_path):
     assert r.exit_code == 2
 
 
+
+def test_cli_resolve_on_an_empty_store_says_why(tmp_path):
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    r = CliRunner().invoke(app, ["resolve", "--db", str(tmp_path / "empty.duckdb")])
+    assert r.exit_code == 0, r.output
+    assert "no named organisations" in r.output and "hardtech import" in r.output
+
 # ------------------------------------------------------------------------------------------------ evaluation
 
 SHARED_FILES = [("jrc_oecd", "jrc_oecd_rd_top2000_2015_2018.csv"), ("nyse_securities", "nyse_securities_gics.csv"),

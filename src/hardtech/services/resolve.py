@@ -110,8 +110,9 @@ def resolve_store(db: Path, threshold: float | None = None, review_floor: float 
         counts = build_records(con)
         timings["records_s"] = time.perf_counter() - t0
         if counts["name_rows"] == 0:
-            return {"records": counts, "pairs": 0, "merged": 0, "linked": 0, "review": 0, "seconds": 0.0,
-                    "timings": timings, "merges": []}
+            return {"records": counts, "pairs": 0, "merged": 0, "linked": 0, "review": 0, "threshold": thr,
+                    "review_floor": floor, "dry_run": dry_run, "seconds": time.perf_counter() - t0, "timings": timings,
+                    "merges": []}
         say("scoring pairs (Splink)", 1, 4)
         t1 = time.perf_counter()
         predict_pairs(con, load_model(), min(floor, thr))

@@ -68,7 +68,9 @@ def resolve_cmd(
                  "threshold": r.get("threshold"), "seconds": round(r["seconds"], 1)}]
         verb = "would merge" if dry_run else "merged"
         out.emit(rows, title=f"entity resolution of {out.db} ({verb} at probability ≥ {r.get('threshold')})")
-        if r["review"]:
+        if not r["records"]["name_rows"]:
+            out.message("the store holds no named organisations: import sources first (`hardtech import`)")
+        elif r["review"]:
             out.message(f"{r['review']} pairs wait for a decision: `hardtech resolve review`")
         elif not r["pairs"]:
             out.message("no pair of records looks alike enough to propose; nothing to merge")
