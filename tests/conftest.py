@@ -39,3 +39,23 @@ def store(tmp_path):
 @pytest.fixture
 def db(tmp_path):
     return tmp_path / "cli.duckdb"
+
+
+def demo_base_path(tmp_path_factory) -> Path:
+    """The demo store, built once per test session without ../shared (bundled data only; most of a minute).
+
+    Tests copy it (`build_demo_store(db, shared, base=...)` copies it and adds the funding data when
+    `shared` is given) instead of building their own.
+    """
+    from hardtech.demo import build_demo_store
+
+    db = tmp_path_factory.getbasetemp() / "demo-base" / "demo.duckdb"
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        build_demo_store(db, shared=None)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_base(tmp_path_factory):
+    return demo_base_path(tmp_path_factory)

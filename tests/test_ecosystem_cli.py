@@ -27,11 +27,11 @@ def test_flows_count_by_year_matches_the_raw_file(tmp_path, shared):
     assert res.exit_code == 0 and json.loads(res.stdout)
 
 
-def test_regions_compare_xian_hangzhou_on_the_demo(tmp_path):
+def test_regions_compare_xian_hangzhou_on_the_demo(tmp_path, demo_base):
     from hardtech.demo import build_demo_store
 
     db = tmp_path / "d.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     res = runner.invoke(app, ["regions", "compare", "西安", "杭州", "--db", str(db), "-f", "json"])
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)[0]
@@ -49,13 +49,13 @@ def test_regions_compare_xian_hangzhou_on_the_demo(tmp_path):
     assert rows["basic_research"]["西安"] == d["regions"]["西安"]["factors"]["basic_research"]["value"]
 
 
-def test_demo_with_shared_data_shows_flows_capital_and_matching(tmp_path, shared):
+def test_demo_with_shared_data_shows_flows_capital_and_matching(tmp_path, shared, demo_base):
     """With ../shared/data the demo adds the unicorn list's real funding: every issue-5 view has inputs."""
     from hardtech.demo import build_demo_store
 
     f = shared("unicorns_2022.csv")
     db = tmp_path / "d.duckdb"
-    info = build_demo_store(db, shared=f.parent)
+    info = build_demo_store(db, shared=f.parent, base=demo_base)
     raw = pd.read_csv(f)
     assert info["counts"]["funding_rounds"] == len(raw)
     assert any("unicorn list 2022" in n for n in info["notes"])

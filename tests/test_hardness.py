@@ -112,7 +112,7 @@ def _copy_weights(tmp_path, edit) -> Path:
 
 
 def test_weights_that_do_not_add_up_to_one_are_refused_naming_the_file(tmp_path):
-    p = _copy_weights(tmp_path, lambda s: s.replace("weight = 0.18", "weight = 0.28", 1))
+    p = _copy_weights(tmp_path, lambda s: s.replace("weight = 0.09", "weight = 0.19", 1))
     with pytest.raises(SourceError) as err:
         h.load_weights(p)
     assert str(p) in str(err.value) and "add up to 1.1" in str(err.value)
@@ -147,12 +147,17 @@ def test_missing_indicators_lower_confidence_and_never_count_as_zero(full_store)
     assert full.confidence == pytest.approx(1.0)  # every indicator present
     assert all(not math.isnan(full[f"value_{i}"]) for i in h.INDICATORS)
     present = [i for i in h.INDICATORS if not math.isnan(thin[f"value_{i}"])]
-    assert present == ["rd_intensity", "rd_cumulative"]  # one year of R&D and revenue: nothing else
-    weight = W.weight("rd_intensity") + W.weight("rd_cumulative")
-    assert thin.confidence == pytest.approx(weight)
-    mean = sum(W.weight(i) * thin[f"value_{i}"] for i in present) / weight * 100
-    assert thin.score == pytest.approx(mean)  # re-normalised over what is there ...
-    assert thin.score > mean * weight * 1.5  # ... far above what zero-filling would give
+    # one year of R&D and revenue, no industry code, not classified: the R&D figures, and the stand-in for kind
+    assert present == ["rd_intensity", "rd_depth", "rd_cumulative", "kind_prior"]
+    assert thin.value_kind_prior == W.kind.unknown
+    real = ["rd_intensity", "rd_depth", "rd_cumulative"]
+    weight = sum(W.weight(i) for i in real)
+    assert thin.confidence == pytest.approx(weight)  # the stand-in does not count as evidence
+    kind = sum(W.weight(i) for i in W.kind.indicators)
+    expected = (sum(W.weight(i) * thin[f"value_{i}"] for i in real) + kind * W.kind.unknown) / (weight + kind) * 100
+    assert thin.score == pytest.approx(expected)  # R&D re-normalised over what is there, kind never re-weighted
+    assert thin.score > sum(W.weight(i) * thin[f"value_{i}"] for i in real) * 100 * 1.5  # far above zero-filling
+    assert thin.part_kind_prior == pytest.approx(kind * W.kind.unknown / (weight + kind) * 100)
     for i in h.INDICATORS:
         if i not in present:
             assert math.isnan(thin[f"part_{i}"]), i  # a missing part is missing, not 0
@@ -161,7 +166,12 @@ def test_missing_indicators_lower_confidence_and_never_count_as_zero(full_store)
 def test_indicator_values_of_a_known_company(full_store):
     r = row(h.indicators(full_store, year=2020), "full")
     assert r.raw_rd_intensity == pytest.approx(60 / 400)
+    assert r.raw_rd_depth == pytest.approx((40 + 50 + 60) / (100 + 200 + 400))  # the years with revenue > 0
+    assert r.rd_revenue_years == 3
     assert r.oecd_group == "high" and r.reference_intensity == pytest.approx(0.10)
+    # isic:2620 → rule 262 of nace_isic.csv: high OECD group, manufacturing, a hard & core candidate
+    assert r.raw_sector_rd_group == 1.0 and r.raw_sector_activity == 1.0 and r.raw_kind_prior == 1.0
+    assert "nace_isic.csv row '262'" in r.sector_rule and "isic:2620 → hard_core" in r.kind_sources
     assert r.intensity_standing == pytest.approx(1.5)
     assert r.value_rd_intensity == pytest.approx(1.5 / 2.5)  # saturating, half = 1
     assert r.raw_rd_staff_share == pytest.approx(0.3)
@@ -212,18 +222,16 @@ def test_negative_and_absurd_values_are_warnings_not_crashes(store):
 
 def test_a_custom_weights_file_changes_scores_and_the_version_saved(full_store, tmp_path):
     def only_intensity(text):
-        out = []
-        for line in text.splitlines():
-            if line.startswith("weight = "):
-                line = "weight = 0.0"
-            out.append(line)
-        text = "\n".join(out).replace('version = "1"', 'version = "intensity-only"')
-        return text.replace("[indicators.rd_intensity]\n", "[indicators.rd_intensity]\n", 1)
+        import re
+
+        text = re.sub(r"(?m)^weight = [0-9.]+", "weight = 0.0", text)
+        text = re.sub(r"\{ weight = [0-9.]+,", "{ weight = 0.0,", text)  # the criteria
+        text = text.replace("high_entry_threshold   = { weight = 0.0,", "high_entry_threshold = { weight = 1.0,")
+        text = text.replace('criterion = "high_entry_threshold"\nweight = 0.0\ntransform = "saturating"   # applied',
+                            'criterion = "high_entry_threshold"\nweight = 1.0\ntransform = "saturating"   # applied')
+        return text.replace(f'version = "{W.version}"', 'version = "intensity-only"')
 
     p = _copy_weights(tmp_path, only_intensity)
-    p.write_text(p.read_text().replace(
-        'criterion = "high entry threshold"\nweight = 0.0\ntransform = "saturating"   # applied',
-        'criterion = "high entry threshold"\nweight = 1.0\ntransform = "saturating"   # applied', 1))
     custom = h.load_weights(p)
     assert custom.weight("rd_intensity") == 1.0 and custom.version == "intensity-only"
     a, b = h.score(full_store, year=2020), h.score(full_store, year=2020, weights=p)
@@ -234,7 +242,7 @@ def test_a_custom_weights_file_changes_scores_and_the_version_saved(full_store, 
     assert h.save_scores(full_store, b) == 2  # the same version again replaces, never duplicates
     saved = full_store.con.execute(
         "SELECT weights_version, count(*) FROM scores GROUP BY 1 ORDER BY 1").fetchall()
-    assert saved == [("1", 2), ("intensity-only", 2)]
+    assert saved == [(W.version, 2), ("intensity-only", 2)]
     parts = json.loads(full_store.con.execute(
         "SELECT parts FROM scores WHERE org_id = 'full' AND weights_version = 'intensity-only'").fetchone()[0])
     assert parts["rd_intensity"]["weight"] == 1.0
@@ -322,8 +330,10 @@ def test_explain_is_json_and_adds_up(full_store):
     e = h.explain(full_store, "thin")
     again = json.loads(json.dumps(e))
     assert again["year"] == 2020 and again["weights_version"] == W.version
-    total = sum(p["contribution"] for p in again["parts"] if not p["missing"])
+    total = sum(p["contribution"] for p in again["parts"] if p["contribution"] is not None)
     assert total == pytest.approx(again["score"], abs=1e-9)
+    stand_in = next(p for p in again["parts"] if p["indicator"] == "kind_prior")  # thin: nothing says its kind
+    assert stand_in["missing"] and stand_in["contribution"] > 0 and "kind.unknown" in stand_in["stand_in"]
     assert again["missing"] == [p["indicator"] for p in again["parts"] if p["missing"]]
     intensity = next(p for p in again["parts"] if p["indicator"] == "rd_intensity")
     assert intensity["inputs"]["revenue"] == 400 and intensity["inputs"]["oecd_group"] == "unknown"

@@ -26,10 +26,10 @@ def test_resolve_longest_match_and_unknown():
     assert R.resolve_place("陕西省")["level"] == "province"
     assert R.resolve_place("Atlantis") is None and R.resolve_place("") is None
     # the store's own regions extend the demo list
-    extra = [{"region_id": "CN-SN-yulin", "name_en": "Yulin", "name_zh": "榆林", "aliases": ["榆林市"],
+    extra = [{"region_id": "CN-SN-shenmu", "name_en": "Shenmu", "name_zh": "神木", "aliases": ["神木市"],
               "level": "city", "parent_id": "CN-SN", "country": "CN"}]
-    assert R.resolve_place("榆林市", regions=extra)["province"] == "Shaanxi"
-    assert R.resolve_place("榆林市") is None
+    assert R.resolve_place("神木市", regions=extra)["province"] == "Shaanxi"
+    assert R.resolve_place("神木市") is None
 
 
 # ------------------------------------------------------------------------------- hand-built store
@@ -159,20 +159,23 @@ def test_moe_universities_per_city(store, shared):
     import_file(store, "organizations", shared("cn_universities_moe_2017.csv"), mapping="moe_universities_2017")
     t = {r["region"]: r for r in R.regions_table(store).to_pylist()}
     assert t["Xi'an"]["universities"] == 63 and t["Hangzhou"]["universities"] == 46  # domain.md §6
+    assert R.unresolved(store).to_pylist() == []  # the region list knows every city of the MOE list
+    store.con.execute("INSERT INTO organizations (org_id, kind, country, city, source_name) "
+                      "VALUES ('x', 'university', 'CN', '神木市', 'test')")
     u = R.unresolved(store).to_pylist()
-    assert u and all(r["reason"] for r in u)  # cities outside the region list are listed, not dropped
+    assert [r["org_id"] for r in u] == ["x"] and u[0]["reason"]  # a city outside the list is listed, not dropped
 
 
 # ------------------------------------------------------------------------------- demo store
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_base):
     from hardtech.demo import build_demo_store
     from hardtech.store.connection import Store
 
     db = tmp_path_factory.mktemp("demo") / "d.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     s = Store(db, read_only=True)
     yield s
     s.close()

@@ -13,11 +13,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, demo_base):
     from hardtech.demo import build_demo_store
 
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo_store(db, shared=None)
+    build_demo_store(db, shared=None, base=demo_base)
     return db
 
 
@@ -75,11 +75,20 @@ def test_score_and_explain(demo_db):
     res = runner.invoke(app, ["score", "--db", str(demo_db), "-f", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert rows and all(0 <= r["score"] <= 100 and 0 < r["confidence"] <= 1 for r in rows)
+    assert rows and all(0 <= r["score"] <= 100 and 0 < r["confidence"] <= 1 for r in rows if r["score"] is not None)
+    # a panel row with no figure at all (some 2015 rows of the bundled JRC panel) has no score, and says so
+    assert all(r["confidence"] == 0 for r in rows if r["score"] is None)
     res = runner.invoke(app, ["score", "huawei", "--explain", "--year", "2022", "--db", str(demo_db), "-f", "json"])
     d = json.loads(res.stdout)[0]
     total = sum(p["contribution"] or 0 for p in d["parts"])
     assert d["year"] == 2022 and total == pytest.approx(d["score"], abs=1e-6)
     assert any(p["missing"] for p in d["parts"])  # Huawei's series has no revenue: shown as missing, not zero
+    kind = {e["evidence"]: e for e in d["kind_evidence"]}  # the evidence of kind, each with its source
+    assert kind["OECD R&D-intensity group of the ISIC/NACE code"]["value"] == "high"
+    assert "concordances/nace_isic.csv row '26'" in kind["OECD R&D-intensity group of the ISIC/NACE code"]["source"]
+    assert "isic:26 → hard_core" in kind["typology prior of the industry codes and the organisation kind"]["source"]
+    assert kind["classifier's typology (from the description)"]["source"].startswith("classifications, model ")
+    res = runner.invoke(app, ["score", "huawei", "--explain", "--db", str(demo_db)])
+    assert res.exit_code == 0 and "evidence of kind" in res.output
     res = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM scores", "--db", str(demo_db), "-f", "json"])
     assert json.loads(res.stdout)[0]["n"] == len(rows)

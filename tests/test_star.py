@@ -712,3 +712,63 @@ def test_packaged_copy_is_what_loads(tmp_path):
     copy = tmp_path / "star_versions.toml"
     shutil.copy(RULES_FILE, copy)
     assert load_star_rules(copy) == load_star_rules()
+
+
+def test_batch_keeps_going_when_one_organisation_has_no_fx_rate():
+    """A batch over a real store meets years the FX table does not cover: that organisation cannot be told,
+    the others are still judged."""
+    orgs = pd.DataFrame({"org_id": ["old", "acme"], "flags": [[], []], "industry_codes": [[], []],
+                         "typology": [None, None]})
+    old = fin(org="old", currency="USD", first_year=1990)
+    res = {r.org_id: r for r in evaluate_star_batch(orgs, pd.concat([old, fin()]))}
+    assert res["old"].verdict == "insufficient data" and "USD" in res["old"].decided_by
+    assert res["acme"].verdict == "sci-tech"
+
+
+# =========================================================================== patent filings as a proxy
+
+
+def filings(cn=(3, 4, 5), us=(1, 1, 1), **kw):
+    """Like `fin` but with no granted count: patent filings at two offices instead (as the JRC–OECD panel)."""
+    df = fin(patents=None, **kw)
+    return df.assign(patent_filings_cn=list(cn), patent_filings_us=list(us))
+
+
+def test_filings_stand_in_for_granted_patents_and_say_so():
+    res = evaluate_star("acme", filings())  # largest office each year: 3 + 4 + 5 = 12 ≥ 7
+    i = ind(res, "invention_patents")
+    assert i.passed is True and i.value == 12 and "filings, not granted" in i.proxy
+    assert i.note.startswith("on a proxy") and i.inputs["filing_years"] == [2021, 2022, 2023]
+    assert res.verdict == "sci-tech" and "on a proxy" in res.decided_by and res.proxies
+
+
+def test_too_few_filings_fail_on_the_proxy_and_say_so():
+    res = evaluate_star("acme", filings(cn=(1, 2, 1), us=(2, 1, 1)))  # 2 + 2 + 1 = 5 < 7
+    assert ind(res, "invention_patents").passed is False
+    assert res.verdict == "not sci-tech" and "on a proxy" in res.decided_by
+
+
+def test_a_granted_count_wins_over_filings():
+    df = filings().assign(invention_patents=[1, 1, 1])
+    res = evaluate_star("acme", df)
+    i = ind(res, "invention_patents")
+    assert i.value == 1 and i.passed is False and not i.proxy and not res.proxies
+
+
+def test_exception_5_on_filings_passes_a_company_with_no_rd_staff():
+    """The panel has no R&D staff: only an exception can pass such a company, and it says it is a proxy."""
+    no_staff = filings(cn=(20, 20, 20), rd_staff=None)
+    res = evaluate_star("acme", no_staff)
+    assert ind(res, "rd_staff_share").passed is None
+    assert res.verdict == "sci-tech" and res.decided_by.startswith("exception 5") and "on a proxy" in res.decided_by
+    few = evaluate_star("acme", filings(rd_staff=None))  # every other indicator met: still cannot tell
+    assert few.verdict == "insufficient data" and "R&D staff" in few.decided_by
+
+
+def test_the_proxy_can_be_switched_off(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(RULES_FILE.read_text(encoding="utf-8").replace("patent_filings_proxy = true",
+                                                                   "patent_filings_proxy = false"), encoding="utf-8")
+    res = evaluate_star("acme", filings(), rules=load_star_rules(path))
+    assert ind(res, "invention_patents").passed is None and not res.proxies
+    assert res.verdict == "insufficient data"

@@ -1,16 +1,22 @@
-"""`hardtech demo`: build a store from the bundled demo data and print the landscape.
+"""`hardtech demo`: build a store from the bundled open data and our own files, and print the landscape.
 
-The demo store holds only what we wrote (organisations, investors, regions, the Huawei R&D
-series with its sources) plus, when `../shared/data` is present, the third-party figures for the
-demo companies that appear in the JRC–OECD panel, each with that panel as its source. Nothing
-in it is synthetic.
+What goes in, in this order (each row with its source and licence, nothing synthetic):
+- our own files (`hardtech/data/demo/`): regions, about 250 organisations written by us, investors,
+  and Huawei's R&D series from its annual reports;
+- the bundled open data (`hardtech/data/bundled/`, see its README): the JRC–OECD top-2000 R&D panel,
+  the NYSE fundamentals and securities, the S&P 500 list, the A-share list, the MOE universities and
+  the AI patents. A bundled company that is also one of our own organisations is attached to ours
+  through the explicit links in `organizations.csv` (`jrc_company_id`, `moe_code`, the exchange and
+  ticker), so it is one organisation with the bundled figures, not two;
+- with `../shared/data` present, the CB Insights unicorn list (funding; it may not ship). No openly
+  licensed round-level funding data exists for us: without `../shared` the demo has no rounds and says
+  how to import one's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -19,9 +25,17 @@ import pandas as pd
 from hardtech.sources.mapping import load_mapping, parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
+from hardtech.store.scores_read import ONE_VERSION_SCORES
 
 DEMO_SOURCE = "hardtech demo data (written by the hardtech authors)"
+DEMO_LICENCE = "Apache-2.0 (written by the hardtech authors)"
 HUAWEI_SOURCE = "Huawei annual reports 2013–2023 (via hardtech domain reference)"
+HUAWEI_LICENCE = "figures quoted as facts from Huawei's published annual reports"
+# The bundled files the demo imports, in order: names before figures, figures before patents.
+BUNDLED_ORDER = ("jrc_oecd_rd_top2000_2015_2018", "sp500_constituents_gics", "nyse_securities_gics",
+                 "nyse_fundamentals_2012_2016", "cn_ashare_listed_2019", "cn_universities_moe_2017",
+                 "patents_ai_cpc_31k", "patents_ai_assignee_dates")
+ROUNDS_COMMAND = "hardtech import funding_rounds YOUR_ROUNDS.csv --mapping YOUR_MAPPING.yaml"
 
 
 def demo_dir() -> Path:
@@ -41,41 +55,74 @@ def _identity(table: str, columns: list[str], extra: dict | None = None) -> dict
     return {"name": f"demo_{table}", "targets": {table: {"columns": {c: c for c in columns} | (extra or {})}}}
 
 
-def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dict:
-    """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary."""
+def demo_links() -> dict[str, str]:
+    """The id a bundled file gives a company (`jrc:1803`, `us:GOOGL`, `cn:601012`, `moe:4161010698`) → ours.
+
+    Only the explicit identifiers our file records: the panel's `jrc_company_id`, the MOE institution
+    code, and the ticker on a listing exchange that a bundled list covers (SSE/SZSE: the A-share list;
+    NYSE/NASDAQ: the NYSE and S&P files). Matching by name is entity resolution, not the demo's job.
+    """
+    orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
+    links: dict[str, str] = {}
+    for r in orgs.itertuples():
+        if r.jrc_company_id:
+            links[f"jrc:{int(r.jrc_company_id)}"] = r.org_id
+        if r.moe_code:
+            links[f"moe:{r.moe_code}"] = r.org_id
+        if r.ticker and r.exchange in ("SSE", "SZSE"):
+            links[f"cn:{r.ticker}"] = r.org_id
+        if r.ticker and r.exchange in ("NYSE", "NASDAQ"):
+            links[f"us:{r.ticker}"] = r.org_id
+    return links
+
+
+def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: Path | None = None) -> dict:
+    """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary.
+
+    `base`: a demo store already built without `../shared` (a copy of it is extended with the funding data
+    and only the organisations that data adds are classified): the tests build the demo once this way.
+    """
     say = progress or (lambda msg: None)
+    if base is not None:
+        import shutil
+
+        shutil.copyfile(base, db)
+        with Store(db) as store:
+            notes = [_import_funding(store, shared, say)]
+        return _classify_score_count(db, notes, say, only_new=True)
     d = demo_dir()
     notes = []
     with Store(db) as store:
-        say("regions")
-        import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE,
+        say("our own files: regions, organisations, investors")
+        import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("regions", ["region_id", "name_en", "name_zh", "aliases", "level",
                                                                 "parent_id", "country"])))
-        say("organisations")
         org_cols = ["org_id", "kind", "name_en", "name_zh", "aliases", "country", "province", "city", "founded",
                     "description_en", "description_zh", "exchange", "ticker", "ownership", "industry_codes", "website"]
-        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE,
+        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("organizations", org_cols)))
-        say("investors")
-        import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE,
+        import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("investors", ["investor_id", "name_en", "name_zh", "aliases", "kind",
                                                                   "country", "city", "thesis_fields", "stages",
                                                                   "regions", "description"])))
-        say("Huawei R&D series")
-        import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE,
+        import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE, licence=HUAWEI_LICENCE,
                     mapping=parse_mapping(_identity("financials", ["org_id", "fiscal_year", "currency", "note"],
                                                     {"rd_expense": {"column": "rd_expense", "unit": "CNY million"}})))
-        if shared is not None:
-            say("JRC–OECD figures for demo companies")
-            notes.append(_import_jrc_for_demo(store, shared))
-            say("unicorn list: funding and investors")
-            notes.append(_import_unicorns_for_demo(store, shared))
-        else:
-            notes.append("../shared/data not found: the demo has no JRC–OECD figures (only the Huawei series)")
+        notes += _import_bundled(store, say)
+        notes.append(_import_funding(store, shared, say))
+    return _classify_score_count(db, notes, say)
+
+
+def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = False) -> dict:
     say("classifying organisations")
     from hardtech.services.classify import classify_store
 
-    classify_store(db, "organizations")
+    # the 2,600 bundled universities are counted by place, never by field: leaving them out saves a third of
+    # the time (our own universities, which have descriptions, are classified)
+    where = f"(o.kind IS DISTINCT FROM 'university' OR o.source_name = '{DEMO_SOURCE}')"
+    if only_new:
+        where += " AND o.org_id NOT IN (SELECT entity_id FROM classifications WHERE entity_type = 'organization')"
+    classify_store(db, "organizations", where=where)
     say("scoring hardness")
     from hardtech.services.scoring import score_rows
 
@@ -85,63 +132,62 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None) -> dic
     return {"counts": counts, "notes": notes}
 
 
-def _import_jrc_for_demo(store: Store, shared: Path) -> str:
-    """The panel's own rows for the demo companies, attached to the demo organisation ids."""
-    orgs = pd.read_csv(demo_dir() / "organizations.csv", dtype=str, keep_default_na=False)
+def _import_bundled(store: Store, say) -> list[str]:
+    """Every bundled file through its shipped mapping, our organisations linked (see `demo_links`)."""
+    from hardtech.bundled import import_bundled, manifest
+
+    links = demo_links()
     # a company whose own reports are already in the store keeps them as its only series (Huawei)
     own = {r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials").fetchall()}
-    links = {int(r.jrc_company_id): r.org_id for r in orgs.itertuples() if r.jrc_company_id and r.org_id not in own}
-    panel = pd.read_csv(shared / "jrc_oecd_rd_top2000_2015_2018.csv")
-    sub = panel[panel.company_id.isin(links)].copy()
-    sub["demo_org_id"] = sub.company_id.map(links)
-    jrc = load_mapping("jrc_oecd")
-    cols = {k: v for k, v in _raw_columns(jrc.path, "financials").items()}
-    cols["org_id"] = "demo_org_id"
-    mapping = parse_mapping({"name": "jrc_oecd_demo", "version": jrc.version, "source": jrc.source,
-                             "targets": {"financials": {"relax": ["rd_far_above_revenue"], "columns": cols}}})
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "jrc_oecd_demo_companies.csv"
-        sub.to_csv(path, index=False)
-        r = import_file(store, "financials", path, mapping=mapping, source=jrc.source)
-    return (f"JRC–OECD panel: {r.targets[0].inserted + r.targets[0].unchanged + r.targets[0].updated} "
-            f"financial rows for {sub.company_id.nunique()} demo companies")
+    notes = []
+    for name in BUNDLED_ORDER:
+        entry = manifest()[name]
+        say(f"bundled {entry['file']}")
+        drop = {k for k, v in links.items() if v in own} if name.startswith("jrc_") else None
+        r = import_bundled(store, name, links=links, drop_ids=drop)
+        got = ", ".join(f"{t.inserted + t.updated + t.unchanged:,} {t.table}" for t in r.targets)
+        notes.append(f"{entry['file']}: {got} ({entry['licence'].split(';')[0]})")
+    return notes
+
+
+def _import_funding(store: Store, shared: Path | None, say) -> str:
+    """Funding rounds: none of them may ship. With ../shared present, the unicorn list; the ITjuzi half comes
+    with its connector (issue 11 §2) and is imported here once that exists."""
+    if shared is None or not (shared / "unicorns_2022.csv").exists():
+        return ("funding rounds: none. No openly licensed round-level funding data exists for us to ship; "
+                f"import your own rounds with `{ROUNDS_COMMAND}` (docs/import.md)")
+    say("unicorn list: funding and investors (../shared/data)")
+    return _import_unicorns_for_demo(store, shared)
 
 
 def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
-    """The CB Insights unicorn list, as shipped: the only real funding data we can show offline.
+    """The CB Insights unicorn list, read from ../shared/data (it may not ship).
 
-    Our own demo files carry no funding rounds (we do not invent amounts); the list gives each company's total
-    funding to date and its investors, imported as one `cumulative` round dated on the day it joined the list, so
-    flows, the capital factor of the regional scorecards, clusters' investors and matching have real inputs.
+    The list gives each company's total funding to date and its investors, imported as one `cumulative`
+    round dated on the day it joined the list, so flows, the capital factor of the regional scorecards,
+    clusters' investors and matching have real inputs.
     """
     path = shared / "unicorns_2022.csv"
-    if not path.exists():
-        return "unicorn list not found: the demo has no funding rounds"
     r = import_file(store, "auto", path, mapping=load_mapping("unicorns_2022"))
     got = {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}
-    return (f"unicorn list 2022: {got.get('funding_rounds', 0)} companies' cumulative funding (one round each), "
-            f"{got.get('investors', 0)} investors")
+    return (f"unicorn list 2022 (../shared/data): {got.get('funding_rounds', 0)} companies' cumulative funding "
+            f"(one round each), {got.get('investors', 0)} investors")
 
 
-def _raw_columns(path: Path, table: str) -> dict:
-    import yaml
-
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["targets"][table]["columns"]
-
-
-def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
-    """The landscape summary the demo prints: by city, by field, and the largest R&D spenders."""
-    from hardtech.analytics.landscape import orgs_by_kind_city, top_rd_spenders
+def summary_tables(db: Path, currency: str = "EUR", year: int | None = None) -> dict[str, list[dict]]:
+    """The landscape summary the demo prints: by city, by field, and the largest R&D spenders of `year`
+    (default: the year with most R&D figures)."""
+    from hardtech.analytics.landscape import top_rd_spenders
     from hardtech.analytics.taxonomy import load_taxonomy
     from hardtech.sources.fx import load_fx
 
     with Store(db, read_only=True) as store:
         orgs, fin = store.table("organizations"), store.table("financials")
-        by_city = orgs_by_kind_city(orgs).to_pyarrow().to_pylist()
+        by_city = _by_city(store)
         fx = load_fx()
         from hardtech.analytics.landscape import busiest_year
 
-        year = busiest_year(fin).to_pyarrow().as_py()
+        year = year or busiest_year(fin).to_pyarrow().as_py()
         year_end = dt.date(int(year or dt.date.today().year - 1), 12, 31)
         rates = {}
         for ccy in [r[0] for r in store.con.execute("SELECT DISTINCT currency FROM financials").fetchall() if r[0]]:
@@ -178,14 +224,128 @@ def summary_tables(db: Path, currency: str = "EUR") -> dict[str, list[dict]]:
     return {"by_city": by_city, "by_field": by_field, "by_typology": by_typology, "top_rd": top, "year": year}
 
 
-def hardness_leaders(db: Path, top: int = 10) -> list[dict]:
+def _by_city(store: Store, top: int = 15) -> list[dict]:
+    """Organisations per city and kind, the city as `regions` resolves it (`西安市`, `Xian` and `Xi'an` are one)."""
+    from collections import Counter
+
+    from hardtech.analytics.regions import place_resolver
+
+    resolve = place_resolver(store)
+    kinds = {"company": "companies", "startup": "companies", "university": "universities",
+             "institute": "institutes", "investor": "investors"}
+    counts: dict[str, Counter] = {}
+    for city, kind, n in store.con.execute(
+            "SELECT city, kind, count(*) FROM organizations WHERE city IS NOT NULL GROUP BY ALL").fetchall():
+        hit = resolve(city, "city")
+        name = hit["name_en"] if hit and hit["level"] == "city" else city
+        c = counts.setdefault(name, Counter())
+        c["organisations"] += n
+        c[kinds.get(kind, "other")] += n
+    rows = [{"city": k, **{col: c[col] for col in ("organisations", "companies", "universities", "institutes",
+                                                     "investors")}} for k, c in counts.items()]
+    return sorted(rows, key=lambda r: (-r["organisations"], r["city"]))[:top]
+
+
+def panel_year(db: Path) -> int | None:
+    """The latest fiscal year of the bundled JRC–OECD panel in the store (the ranking year the demo shows)."""
+    from hardtech.sources.mapping import load_mapping
+
+    with Store(db, read_only=True) as store:
+        return store.con.execute("SELECT max(fiscal_year) FROM financials WHERE source_name = ?",
+                                 [load_mapping("jrc_oecd").source]).fetchall()[0][0]
+
+
+def panel_ranking(db: Path, top: int = 10) -> dict:
+    """`hardtech rank --year Y` over the store: how many companies it ranks, and the first ones."""
+    from hardtech.services.scoring import rank_rows
+
+    year = panel_year(db)
+    rows = rank_rows(db, year) if year else []
+    keep = ("rank", "org_id", "name", "country", "rd", "currency", "source")
+    return {"year": year, "ranked": len(rows), "top": [{k: r.get(k) for k in keep if k in r} for r in rows[:top]]}
+
+
+def us_10k_rd(db: Path, top: int = 10, years: tuple[int, int] = (2012, 2016)) -> dict:
+    """The NYSE fundamentals' 10-K R&D: companies with an R&D line in 2012–2016 (a handful of rows of the file
+    close older years), and the largest spenders of the last year."""
+    from hardtech.sources.mapping import load_mapping
+
+    src = load_mapping("nyse_fundamentals").source
+    with Store(db, read_only=True) as store:
+        n, n_pos, y0, y1 = store.con.execute(
+            "SELECT count(DISTINCT org_id), count(DISTINCT org_id) FILTER (WHERE rd_expense > 0), "
+            "min(fiscal_year), max(fiscal_year) FROM financials WHERE source_name = ? AND rd_expense IS NOT NULL "
+            "AND fiscal_year BETWEEN ? AND ?", [src, *years]).fetchall()[0]
+        cur = store.con.execute("""
+            SELECT f.org_id, coalesce(o.name_en, o.name_zh) AS name, f.fiscal_year AS year,
+                   round(f.rd_expense / 1e9, 2) AS rd_usd_bn, round(f.rd_expense / NULLIF(f.revenue, 0), 3) AS intensity,
+                   f.source_name AS source
+            FROM financials f JOIN organizations o USING (org_id)
+            WHERE f.source_name = ? AND f.fiscal_year = ? AND f.rd_expense > 0
+            ORDER BY f.rd_expense DESC, f.org_id LIMIT ?""", [src, y1, top])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    return {"companies": n, "with_rd": n_pos, "first": y0, "last": y1, "top": rows}
+
+
+def hardness_summary(db: Path, min_confidence: float = 0.6) -> dict:
+    """How many organisations have a score, and how many with confidence ≥ min_confidence (latest scored year)."""
+    with Store(db, read_only=True) as store:
+        n, sure = store.con.execute("""
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
+                            FROM scores WHERE score IS NOT NULL)
+            SELECT count(*), count(*) FILTER (WHERE confidence >= ?) FROM latest WHERE rn = 1""",
+                                    [min_confidence]).fetchall()[0]
+        best = store.con.execute("SELECT max(confidence) FROM scores").fetchall()[0][0]
+    return {"scored": n, "confident": sure, "min_confidence": min_confidence, "best_confidence": best}
+
+
+def star_panel(db: Path) -> list[dict]:
+    """STAR verdicts for the panel's Chinese companies, under the current rules and the first version (2020),
+    the only one without the R&D-staff indicator that the panel cannot give (docs/bundled-data.md)."""
+    from hardtech.analytics.star import CURRENT_VERSION, load_star_rules
+    from hardtech.services.scoring import star_results
+    from hardtech.sources.mapping import load_mapping
+
+    with Store(db, read_only=True) as store:
+        ids = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT f.org_id FROM financials f JOIN organizations o USING (org_id) "
+            "WHERE f.source_name = ? AND o.country = 'CN' ORDER BY 1", [load_mapping("jrc_oecd").source]).fetchall()]
+    out = []
+    for version in dict.fromkeys([CURRENT_VERSION, next(iter(load_star_rules()))]):
+        res = star_results(db, ids, version=version)
+        count = {v: sum(r.verdict == v for r in res) for v in ("sci-tech", "not sci-tech", "restricted", "prohibited",
+                                                               "insufficient data")}
+        staff_only = sum(r.verdict == "insufficient data" and all(
+            i.passed is True for i in r.indicators if i.name != "rd_staff_share") for r in res)
+        out.append({"version": version, "companies": len(res),
+                    "decided": sum(count[v] for v in ("sci-tech", "not sci-tech", "restricted", "prohibited")),
+                    **count, "decided_on_a_proxy": sum(bool(r.proxies) and r.verdict != "insufficient data" for r in res),
+                    "all_but_rd_staff_met": staff_only})
+    return out
+
+
+def china_regions(db: Path, top: int = 12) -> dict:
+    """Chinese listed companies and universities by province, and universities by city (bilingual)."""
+    from hardtech.services.ecosystem import region_rows
+
+    keep = ("region", "region_zh", "organizations", "universities", "institutes")
+    prov = sorted(region_rows(db, level="province"), key=lambda r: (-r["organizations"], r["region_id"]))
+    city = sorted(region_rows(db, level="city"), key=lambda r: (-(r["universities"] or 0), r["region_id"]))
+    return {"provinces": [{k: r[k] for k in keep} for r in prov[:top]], "n_provinces": len(prov),
+            "cities": [{k: r[k] for k in keep} for r in city[:top]], "n_cities": len(city)}
+
+
+def hardness_leaders(db: Path, top: int = 10, min_confidence: float = 0.0) -> list[dict]:
+    """The highest scores of each organisation's latest scored year, among those with at least `min_confidence`."""
     with Store(db, read_only=True) as store:
         cur = store.con.execute("""
-            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn FROM scores)
+            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
+                            FROM """ + ONE_VERSION_SCORES + """ s WHERE score IS NOT NULL)
             SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
                    round(l.confidence, 2) AS confidence, l.field
-            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1
-            ORDER BY l.score DESC, l.org_id LIMIT ?""", [top])
+            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1 AND l.confidence >= ?
+            ORDER BY l.score DESC, l.org_id LIMIT ?""", [min_confidence, top])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
@@ -212,14 +372,29 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         out.message(f"  {n}")
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
              title="demo store contents")
-    tables = summary_tables(db)
+    rank = panel_ranking(db)
+    tables = summary_tables(db, year=rank["year"])
     out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
     out.emit(tables["by_typology"], title="companies by typology")
     out.emit(tables["by_city"], title="organisations by city")
-    out.emit(tables["top_rd"], title=f"largest R&D spenders in {tables['year']} (the year with most figures; "
-                                     f"source per row)")
-    out.emit(hardness_leaders(db), title="hardness leaders (latest scored year; confidence = share of the criteria "
-                                         "with data)")
+    out.emit(rank["top"], title=f"R&D ranking {rank['year']}: {rank['ranked']:,} companies ranked (`hardtech rank "
+                                f"--year {rank['year']}`; EUR, JRC–OECD panel 2015–2018), the first {len(rank['top'])}")
+    us = us_10k_rd(db)
+    out.emit(us["top"], title=f"US 10-K R&D (NYSE fundamentals, CC0): {us['companies']:,} companies with an R&D line "
+                              f"in {us['first']}–{us['last']}, {us['with_rd']:,} of them above zero; largest in "
+                              f"{us['last']}")
+    hs = hardness_summary(db)
+    out.emit(hardness_leaders(db, min_confidence=0.5),
+             title=f"hardness leaders with confidence ≥ 0.5: {hs['scored']:,} organisations scored, {hs['confident']:,} "
+                   f"with confidence ≥ {hs['min_confidence']}, the highest {hs['best_confidence'] or 0:.2f} "
+                   f"(confidence = share of the criteria with data)")
+    out.emit(star_panel(db), title="STAR test of the panel's Chinese companies: the panel has no R&D staff and no "
+                                   "granted patents (filings stand in, said on every verdict); see docs/bundled-data.md")
+    reg = china_regions(db)
+    out.emit(reg["provinces"], title=f"China by province: companies (the A-share list and ours) and universities "
+                                     f"(MOE list); {reg['n_provinces']} provinces (`hardtech regions list --level "
+                                     f"province`)")
+    out.emit(reg["cities"], title=f"China by city, the most universities first ({reg['n_cities']} cities)")
     out.emit(xian_vs_hangzhou(db), title="Xi'an vs Hangzhou: the seeds' ecosystem factors (`hardtech regions compare "
                                          "西安 杭州`)")
     if info["counts"].get("funding_rounds"):
@@ -228,20 +403,40 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         shift = [{k: v for k, v in r.items() if k != "view"} for r in shift_rows(db)
                  if r["view"] == "technology vs model innovation"]
         out.emit(shift[-9:], title="funding: technology vs model innovation, latest periods (`hardtech flows --shift`)")
+    else:
+        out.message("[bold]funding rounds:[/bold] none in the demo. No openly licensed round-level funding data "
+                    f"exists for us to ship. Import your own: `{ROUNDS_COMMAND}`")
     _write_white_paper(db, directory / "report", out)
     return db
 
 
-def _write_white_paper(db: Path, folder: Path, out) -> None:
-    """The demo ends with the white paper (HTML and PDF): English, and Chinese when a CJK font is installed."""
-    from hardtech.presentation.report.fonts import cjk_fonts
+def _white_paper(db: Path, folder: Path, lang: str) -> dict:
     from hardtech.services.report import write_report
 
+    r = write_report(db, folder, lang=lang, pdf=True)
+    return {"html": r["html"], "pdf": r["pdf"]}
+
+
+def _write_white_paper(db: Path, folder: Path, out) -> None:
+    """The demo ends with the white paper (HTML and PDF): English, and Chinese when a CJK font is installed.
+
+    The two editions are written side by side in two processes when the machine has two cores: each is
+    most of a minute of queries, charts and PDF layout over a store of 9,000 organisations.
+    """
+    from hardtech.presentation.report.fonts import cjk_fonts
+
     langs = ["en", "zh"] if cjk_fonts() else ["en"]
+    with out.console.status(f"writing the white paper ({', '.join(langs)}) …"):
+        if len(langs) > 1 and (os.cpu_count() or 1) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(len(langs), mp_context=mp.get_context("spawn")) as pool:
+                done = dict(zip(langs, pool.map(_white_paper, [db] * len(langs), [folder] * len(langs), langs)))
+        else:
+            done = {lang: _white_paper(db, folder, lang) for lang in langs}
     for lang in langs:
-        with out.console.status(f"writing the white paper ({lang}) …"):
-            r = write_report(db, folder, lang=lang, pdf=True)
-        out.message(f"[bold]white paper ({lang}):[/bold] {r['html']}  and  {r['pdf']}")
+        out.message(f"[bold]white paper ({lang}):[/bold] {done[lang]['html']}  and  {done[lang]['pdf']}")
     if langs == ["en"]:
         out.message("  no CJK font found (fc-list :lang=zh): the Chinese white paper was skipped; "
                     "install fonts-noto-cjk and run `hardtech report --lang zh --pdf --out DIR`")

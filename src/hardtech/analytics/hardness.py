@@ -41,15 +41,15 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
 from hardtech.analytics.verdicts import latest_verdicts
-from hardtech.errors import NotFound, ParseError, SourceError, UsageError
+from hardtech.errors import NotFound, SourceError, UsageError
 
 INDICATORS: tuple[str, ...] = (
-    "rd_intensity", "rd_staff_share", "capital_intensity",
+    "rd_intensity", "rd_depth", "rd_staff_share", "capital_intensity",
     "rd_persistence", "rd_cumulative", "rd_growth", "rd_volatility",
     "rd_cycle", "pre_revenue_funding",
     "invention_patents", "invention_patent_growth", "patent_family", "patent_citations", "patent_scope",
     "science_linkage", "institutions_nearby",
-    "hardness_of_kind", "physical_product",
+    "sector_rd_group", "sector_activity", "kind_prior", "hardness_of_kind", "physical_product",
 )
 TRANSFORMS = ("linear", "saturating", "cohort_median", "percentile")
 OECD_GROUPS = ("high", "medium_high", "medium", "medium_low", "low", "unknown")
@@ -62,6 +62,7 @@ UNCLASSIFIED = "unclassified"
 INPUTS: dict[str, tuple[str, ...]] = {
     "rd_intensity": ("rd_expense", "revenue", "currency", "sector_code", "oecd_group", "reference_intensity",
                      "intensity_standing"),
+    "rd_depth": ("rd_window_paired", "revenue_window_paired", "rd_revenue_years", "window_start", "currency"),
     "rd_staff_share": ("rd_staff", "employees"),
     "capital_intensity": ("capex", "revenue", "currency"),
     "rd_persistence": ("rd_years_positive", "rd_years_reported", "window_start"),
@@ -77,6 +78,9 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "patent_scope": ("patents_counted", "scope_mean"),
     "science_linkage": ("patents_counted", "npl_citations_mean"),
     "institutions_nearby": ("city", "institutions_in_city"),
+    "sector_rd_group": ("sector_code", "oecd_group", "sector_rule"),
+    "sector_activity": ("activity_sources",),
+    "kind_prior": ("kind_sources",),
     "hardness_of_kind": ("p_hard_core", "p_deep", "model_version"),
     "physical_product": ("p_model_innovation", "model_version"),
 }
@@ -108,11 +112,35 @@ class IndicatorSpec:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One criterion of the seeds (domain.md §1): its share of the score and how the indicators read it."""
+
+    id: str
+    text: str
+    weight: float
+    reading: str
+
+
+@dataclass(frozen=True)
+class KindBlock:
+    """The evidence-of-kind indicators: their weight is never re-weighted onto the others (docs/hardness.md)."""
+
+    indicators: tuple[str, ...]
+    fallback: str
+    unknown: float
+    oecd_group: dict[str, float]
+    activity: dict[str, float]
+    prior: dict[str, float]
+
+
+@dataclass(frozen=True)
 class HardnessWeights:
     """hardness_weights.toml, checked once when loaded."""
 
     version: str
     indicators: dict[str, IndicatorSpec]
+    criteria: dict[str, Criterion]
+    kind: KindBlock
     rd_years: int
     persistence_min_years: int
     volatility_min_years: int
@@ -208,6 +236,68 @@ def _parse_indicator(iid: str, d: Mapping) -> IndicatorSpec:
                          transform, lo, hi, half, harder, cohort)
 
 
+def _parse_criteria(doc: Mapping, specs: dict[str, IndicatorSpec]) -> dict[str, Criterion]:
+    """[criteria]: one line per criterion of the seeds; the indicators naming one must add up to its weight."""
+    table = doc["criteria"]
+    if not isinstance(table, Mapping) or not table:
+        raise ValueError("criteria must be a table with one line per criterion")
+    out = {}
+    for cid, d in table.items():
+        where = f"criteria.{cid}"
+        if not isinstance(d, Mapping):
+            raise ValueError(f"{where} must be an inline table {{ weight = …, text = …, reading = … }}")
+        extra = sorted(set(d) - {"weight", "text", "reading"})
+        if extra:
+            raise ValueError(f"{where} has unknown key(s) {', '.join(extra)}")
+        out[cid] = Criterion(cid, str(d["text"]), _number(d, "weight", where, 0.0), str(d["reading"]))
+    for i, s in specs.items():
+        if s.criterion not in out:
+            raise ValueError(f"indicators.{i}.criterion {s.criterion!r} is not one of the criteria: {', '.join(out)}")
+    for cid, c in out.items():
+        got = math.fsum(s.weight for s in specs.values() if s.criterion == cid)
+        if abs(got - c.weight) > 1e-9:
+            raise ValueError(f"criteria.{cid}.weight is {c.weight:g} but its indicators' weights add up to {got:.6g}")
+    return out
+
+
+def _parse_kind(doc: Mapping, specs: dict[str, IndicatorSpec]) -> KindBlock:
+    """[kind]: which indicators are evidence of kind, the value of unknown kind, and what each class is worth."""
+    from hardtech.analytics.kind_evidence import ACTIVITIES, OECD_GROUPS as GROUPS, PRIOR_CLASSES
+
+    k = doc["kind"]
+    inds = k["indicators"]
+    if not isinstance(inds, list) or not inds:
+        raise ValueError("kind.indicators must be a list of indicators, e.g. [\"kind_prior\"]")
+    bad = [i for i in inds if i not in specs]
+    if bad:
+        raise ValueError(f"kind.indicators: unknown indicator(s) {', '.join(map(str, bad))}")
+    fallback = k["fallback"]
+    if fallback not in inds:
+        raise ValueError(f"kind.fallback {fallback!r} must be one of kind.indicators")
+    if math.fsum(specs[i].weight for i in inds) > 0 and specs[fallback].weight <= 0:
+        raise ValueError(f"kind.fallback {fallback!r} must have a weight above 0: it carries the block when "
+                         "nothing says what kind of business an organisation is")
+    unknown = _number(k, "unknown", "kind", 0.0)
+    if unknown > 1:
+        raise ValueError(f"kind.unknown must be in 0..1, not {unknown}")
+
+    def classes(name: str, keys: tuple[str, ...]) -> dict[str, float]:
+        t = k[name]
+        if not isinstance(t, Mapping):
+            raise ValueError(f"kind.{name} must be a table")
+        odd = sorted(set(t) - set(keys))
+        if odd:
+            raise ValueError(f"kind.{name} has unknown class(es) {', '.join(odd)}; classes: {', '.join(keys)}")
+        vals = {c: _number(t, c, f"kind.{name}", 0.0) for c in keys}
+        over = [c for c, v in vals.items() if v > 1]
+        if over:
+            raise ValueError(f"kind.{name}: values must be in 0..1 ({', '.join(over)})")
+        return vals
+
+    return KindBlock(tuple(inds), fallback, unknown, classes("oecd_group", GROUPS), classes("activity", ACTIVITIES),
+                     classes("prior", PRIOR_CLASSES))
+
+
 def _parse_weights(doc: Mapping, path: str) -> HardnessWeights:
     version = doc["version"]
     if not isinstance(version, (str, int)) or not str(version).strip():
@@ -224,6 +314,8 @@ def _parse_weights(doc: Mapping, path: str) -> HardnessWeights:
     total = math.fsum(s.weight for s in specs.values())
     if abs(total - 1.0) > 1e-9:
         raise ValueError(f"the indicator weights add up to {total:.6g}, not 1")
+    criteria = _parse_criteria(doc, specs)
+    kind = _parse_kind(doc, specs)
     win, ref, pat, chk = doc["windows"], doc["reference_intensity"], doc["patents"], doc["checks"]
     refs = {g: _number(ref, g, "reference_intensity") for g in OECD_GROUPS}
     for g, v in refs.items():
@@ -234,7 +326,7 @@ def _parse_weights(doc: Mapping, path: str) -> HardnessWeights:
     if pat["normalise"] not in PATENT_NORMALISE:
         raise ValueError(f"patents.normalise must be one of {', '.join(PATENT_NORMALISE)}")
     return HardnessWeights(
-        version=str(version).strip(), indicators=specs,
+        version=str(version).strip(), indicators=specs, criteria=criteria, kind=kind,
         rd_years=_whole(win, "rd_years", "windows", 1),
         persistence_min_years=_whole(win, "persistence_min_years", "windows", 1),
         volatility_min_years=_whole(win, "volatility_min_years", "windows", 2),
@@ -345,10 +437,15 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
     n = w.rd_years
     g = f if year is None else f.filter(f.year > year - n)
     ccy = ibis.coalesce(g.rd_ccy, g.rev_ccy)
-    g = g.mutate(currency=ccy, rd_rev_same=(g.rd_ccy == g.rev_ccy).fill_null(True),
+    rd_rev_same = (g.rd_ccy == g.rev_ccy).fill_null(True)
+    # the revenue of a year whose R&D intensity is usable (same currency, revenue > 0, not a unit error):
+    # the window's depth of R&D adds up R&D and revenue over those years only
+    paired = rd_rev_same & (g.revenue > 0) & (g.rd_expense >= 0) & (g.rd_expense <= g.revenue * w.max_rd_intensity)
+    g = g.mutate(currency=ccy, rd_rev_same=rd_rev_same,
                  capex_rev_same=(g.capex_ccy == g.rev_ccy).fill_null(True), _org=g.org_id.hash(),
-                 rd_0=_nonneg(g.rd_expense), ip_0=_nonneg(g.invention_patents), y_0=g.year)
-    lagged = ("rd", "ip")
+                 rd_0=_nonneg(g.rd_expense), ip_0=_nonneg(g.invention_patents),
+                 rv_0=ibis.ifelse(paired, g.revenue, _nullf()), y_0=g.year)
+    lagged = ("rd", "ip", "rv")
     if n > 1:
         # Strings are dear to move through a sort, so the organisation travels as a 64-bit hash:
         # two neighbouring organisations would have to collide for a row to be misread.
@@ -377,7 +474,9 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
 
     g = g.mutate(
         rd_years_reported=count("rd"), rd_years_positive=count("rd", lambda v: v > 0),
-        _rd_total=add("rd"), invention_patent_years=count("ip"),
+        _rd_total=add("rd"), invention_patent_years=count("ip"), rd_revenue_years=count("rv"),
+        rd_window_paired=_total([ibis.ifelse(g[f"rv_{k}"].notnull(), g[f"rd_{k}"], 0.0) for k in range(n)]),
+        revenue_window_paired=add("rv"),
         **{f"pos_{k}": ibis.ifelse(g[f"rd_{k}"] > 0, g[f"rd_{k}"], _nullf()) for k in range(n)},
     )
     nr = g.rd_years_reported.cast(_F)
@@ -391,7 +490,8 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
     return g.select(
         "org_id", "year", "rd_expense", "revenue", "capex", "rd_staff", "employees", "invention_patents",
         "currency", "rd_rev_same", "capex_rev_same", "rd_years_reported", "rd_years_positive",
-        "rd_sum", "rd_mean", "invention_patent_years",
+        "rd_sum", "rd_mean", "invention_patent_years", "rd_revenue_years", "rd_window_paired",
+        "revenue_window_paired",
         rd_std=ibis.ifelse(nr > 0, var.sqrt(), _nullf()),
         rd_first=rd_first, rd_first_year=rd_first_year, rd_last=rd_last, rd_last_year=rd_last_year,
         ip_first=ip_first, ip_first_year=ip_first_year, ip_last=ip_last, ip_last_year=ip_last_year,
@@ -515,41 +615,66 @@ def _latest_verdicts(cls: ir.Table) -> ir.Table:
                     p_hard_core=prob("hard_core"), p_deep=prob("deep"), p_model_innovation=prob("model_innovation"))
 
 
-def _sector_groups(orgs: ir.Table, w: HardnessWeights) -> tuple[ir.Value, ir.Table]:
-    """(first ISIC/NACE code of each organisation, a small table code → OECD group and reference).
+# The first code of each family the evidence of kind reads (hardtech.analytics.kind_evidence).
+_FAMILY_RE = {"sector_code": r"(?:isic|nace)", "gics_code": r"gics", "cn_code": r"cn_industry"}
+_KIND_STRINGS = ("oecd_group", "sector_rule", "activity_sources", "kind_sources")
 
-    The taxonomy lookup is Python, so it runs once per distinct code, never per organisation.
+
+def _sector_kinds(orgs: ir.Table, w: HardnessWeights) -> tuple[dict[str, ir.Value], ir.Value, ir.Table]:
+    """(first code of each family, a key, a small table key → OECD group, norm and evidence of kind).
+
+    The concordance lookups are Python, so they run once per distinct combination of codes and
+    organisation kind (a few hundred on real stores, a few dozen on the synthetic one), never per
+    organisation; the result joins back on the key.
     """
-    from hardtech.analytics.taxonomy import load_taxonomy
+    from hardtech.analytics.kind_evidence import sector_kind
 
-    code = orgs.industry_codes.join("|").re_extract(r"(?i)(?:^|\|)\s*((?:isic|nace)\s*:[^|]*)", 1)
-    code = ibis.ifelse(code == "", _nulls(), code)
-    distinct = orgs.select(code=code).filter(lambda t: t.code.notnull()).distinct()
-    tax = load_taxonomy()
-    rows: dict[str, list] = {"g_code": [], "oecd_group": [], "reference_intensity": []}
-    for c in sorted(distinct.to_pyarrow().column("code").to_pylist()):
-        scheme, _, value = c.partition(":")
-        try:
-            group = tax.oecd_intensity(scheme.strip().lower(), value.strip())
-        except (ParseError, UsageError):
-            group = None
-        rows["g_code"].append(c)
-        rows["oecd_group"].append(group)
-        rows["reference_intensity"].append(w.reference_intensity[group or "unknown"])
-    schema = pa.schema([("g_code", pa.string()), ("oecd_group", pa.string()), ("reference_intensity", pa.float64())])
-    return code, ibis.memtable(pa.table(rows, schema=schema))
+    joined = orgs.industry_codes.join("|")
+    codes = {}
+    for name, rx in _FAMILY_RE.items():
+        c = joined.re_extract(rf"(?i)(?:^|\|)\s*({rx}\s*:[^|]*)", 1)
+        codes[name] = ibis.ifelse(c == "", _nulls(), c)
+    kind = orgs.kind.lower()
+    key = ibis.literal("\x1f").join([c.fill_null("") for c in codes.values()] + [kind.fill_null("")])
+    distinct = orgs.select(**codes, org_kind=kind).distinct().to_pyarrow().to_pylist()
+    k = w.kind
+    cols: dict[str, list] = {"g_key": [], "reference_intensity": [], "raw_sector_rd_group": [],
+                             "raw_sector_activity": [], "raw_kind_prior": [], **{c: [] for c in _KIND_STRINGS}}
+    for d in distinct:
+        ev = sector_kind([d["sector_code"], d["gics_code"], d["cn_code"]], d["org_kind"])
+        group = ev.sector.oecd_group if ev.sector else None
+        acts, priors = ev.activities(), ev.priors()
+        cols["g_key"].append("\x1f".join([d["sector_code"] or "", d["gics_code"] or "", d["cn_code"] or "",
+                                          d["org_kind"] or ""]))
+        cols["oecd_group"].append(group)
+        cols["reference_intensity"].append(w.reference_intensity[group or "unknown"])
+        cols["sector_rule"].append(ev.sector.source if ev.sector else None)
+        cols["raw_sector_rd_group"].append(k.oecd_group[group] if group else None)
+        cols["raw_sector_activity"].append(sum(k.activity[a] for a, _ in acts) / len(acts) if acts else None)
+        cols["raw_kind_prior"].append(sum(k.prior[p] for p, _ in priors) / len(priors) if priors else None)
+        said = [src for _, src in acts] + [f"{c}: not in the concordances" for c in ev.unknown_codes]
+        cols["activity_sources"].append("; ".join(said) or None)
+        said = [src for _, src in priors] + [f"{c}: not in the concordances" for c in ev.unknown_codes]
+        if ev.org_kind and not ev.org_prior:
+            said.append(f"organisation kind {ev.org_kind}: says nothing of the kind of business")
+        cols["kind_sources"].append("; ".join(said) or None)
+    schema = pa.schema([("g_key", pa.string()), ("reference_intensity", pa.float64()),
+                        *[(c, pa.float64()) for c in ("raw_sector_rd_group", "raw_sector_activity", "raw_kind_prior")],
+                        *[(c, pa.string()) for c in _KIND_STRINGS]])
+    return codes, key, ibis.memtable(pa.table(cols, schema=schema))
 
 
 def _org_table(t: dict, w: HardnessWeights, facts: ir.Table, funding: ir.Table | None) -> ir.Table:
     """One row per organisation: everything the score needs that does not change by year."""
     orgs = t["organizations"]
-    code, groups = _sector_groups(orgs, w)
+    codes, key, groups = _sector_kinds(orgs, w)
     o = orgs.select(
         org_id=orgs.org_id, name=ibis.coalesce(orgs.name_en, orgs.name_zh, orgs.org_id),
         founded=orgs.founded.cast("int64"), city=orgs.city, _inst=orgs.kind.isin(["university", "institute"]),
-        k_country=orgs.country.fill_null("").upper(), k_city=orgs.city.lower().strip(), sector_code=code,
+        k_country=orgs.country.fill_null("").upper(), k_city=orgs.city.lower().strip(),
+        sector_code=codes["sector_code"], _gkey=key,
     )
-    o = o.left_join(groups, o.sector_code == groups.g_code).drop("g_code")
+    o = o.left_join(groups, o._gkey == groups.g_key).drop("g_key", "_gkey")
     o = o.mutate(oecd_group=o.oecd_group.fill_null("unknown"),
                  reference_intensity=o.reference_intensity.fill_null(w.reference_intensity["unknown"]))
     inst = o.filter(o._inst, o.k_city.notnull()).group_by(["k_country", "k_city"]).aggregate(i_n=ibis._.count())
@@ -635,8 +760,11 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         return ibis.ifelse((p >= 0) & (p <= 1), p, _nullf())
 
     phc, pdeep, pmi = prob_ok(t.p_hard_core), prob_ok(t.p_deep), prob_ok(t.p_model_innovation)
+    depth = ibis.ifelse((t.revenue_window_paired > 0) & one_ccy, t.rd_window_paired / t.revenue_window_paired,
+                        _nullf())
     raw = {
         "rd_intensity": intensity,
+        "rd_depth": depth,
         "rd_staff_share": ibis.ifelse(staff_ok, t.rd_staff / t.employees, _nullf()),
         "capital_intensity": cap,
         "rd_persistence": ibis.ifelse(t.rd_years_reported >= w.persistence_min_years,
@@ -653,6 +781,9 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         "patent_scope": mean(t.p_scope_s, t.p_scope_c),
         "science_linkage": mean(t.p_npl_s, t.p_npl_c),
         "institutions_nearby": t.institutions_in_city.cast(_F),
+        "sector_rd_group": t.raw_sector_rd_group,
+        "sector_activity": t.raw_sector_activity,
+        "kind_prior": t.raw_kind_prior,
         "hardness_of_kind": ibis.ifelse(phc.notnull() & pdeep.notnull(), (phc + pdeep).clip(upper=1.0), _nullf()),
         "physical_product": ibis.ifelse(pmi.notnull(), 1.0 - pmi, _nullf()),
     }
@@ -680,7 +811,9 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         return t.select("org_id", "name", "year", "currency", **cols)
     no_pat = t.patents_counted == 0
     unclassified = t.model_version.isnull()
-    bad_probs = "typology probabilities missing or out of range"
+    no_typology = ibis.ifelse(t.p_hard_core.isnull() & t.p_deep.isnull() & t.p_model_innovation.isnull(),
+                              "classified, but too little text for a typology (no description)",
+                              "typology probabilities missing or out of range")
     several = "R&D reported in several currencies over the years"
     why = {
         "rd_intensity": ibis.cases(
@@ -697,6 +830,8 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
             (rev.isnull(), "no revenue reported"), (rev == 0, "revenue is 0: capital intensity undefined"),
             (rev < 0, "negative revenue"), (~cap_same, "capex and revenue in different currencies"),
             else_=f"capex above {w.max_capital_intensity:g} x revenue: taken for a unit error"),
+        "rd_depth": ibis.ifelse(~one_ccy, several, f"no year in the {n}-year window with R&D and a positive revenue "
+                                                   "in one currency"),
         "rd_persistence": f"fewer than {w.persistence_min_years} years with an R&D figure in the {n}-year window",
         "rd_cumulative": ibis.ifelse(~one_ccy, several, f"no R&D figure in the {n}-year window"),
         "rd_growth": ibis.ifelse(~one_ccy, several,
@@ -720,8 +855,13 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         "patent_scope": ibis.ifelse(no_pat, "no patents filed by this year", "no CPC/IPC codes"),
         "science_linkage": ibis.ifelse(no_pat, "no patents filed by this year", "no NPL counts (or cohort mean 0)"),
         "institutions_nearby": "city unknown",
-        "hardness_of_kind": ibis.ifelse(unclassified, "not classified", bad_probs),
-        "physical_product": ibis.ifelse(unclassified, "not classified", bad_probs),
+        "sector_rd_group": ibis.ifelse(t.sector_code.isnull(), "no ISIC/NACE industry code",
+                                       "the ISIC/NACE code has no OECD R&D-intensity group in the concordance"),
+        "sector_activity": "no ISIC/NACE, GICS or A-share industry code that says manufacturing or services",
+        "kind_prior": ("no industry code with a typology prior, and the organisation kind says nothing of the "
+                       "kind of business"),
+        "hardness_of_kind": ibis.ifelse(unclassified, "not classified", no_typology),
+        "physical_product": ibis.ifelse(unclassified, "not classified", no_typology),
     }
     for i in INDICATORS:
         reason = why[i] if isinstance(why[i], ir.Value) else ibis.literal(why[i])
@@ -830,8 +970,17 @@ def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[st
     """value_, part_, score, confidence and percentile columns from the raw indicator table.
 
     NaN is "missing" throughout and every transform keeps it: the parts of a missing indicator stay
-    NaN, and the score adds up only the parts present. `in_place` turns the raw arrays into the
-    values instead of copying them (score() does not return raw values).
+    NaN, and the score adds up only the parts present. Two kinds of weight:
+
+    - an R&D, patent or funding indicator that is missing is re-weighted away (the score is the
+      weighted mean of those present);
+    - the evidence-of-kind block (`w.kind.indicators`) always keeps its whole weight: the evidence
+      present shares it, and with none the fallback indicator stands in at `w.kind.unknown`. So the
+      kind of business is never re-weighted onto the R&D figures, and unknown kind is not neutral.
+
+    `confidence` is the weight of what was really present (the stand-in does not count).
+    `in_place` turns the raw arrays into the values instead of copying them (score() does not return
+    raw values).
     """
     n = tbl.num_rows
     raw = {i: _np(tbl, "intensity_standing" if i == "rd_intensity" else f"raw_{i}") for i in INDICATORS}
@@ -839,6 +988,10 @@ def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[st
     cohort = _cohort_values(tbl, raw, cohort_specs) if cohort_specs and n else {}
     out: dict[str, np.ndarray] = {}
     conf, scratch, present = np.zeros(n), np.empty(n), np.empty(n, dtype=bool)
+    kind_ids = set(w.kind.indicators)
+    kind_total = math.fsum(w.weight(i) for i in kind_ids)
+    kind_seen = np.zeros(n)  # weight of the evidence of kind present
+    other = np.zeros(n)      # weight of the other indicators present
     # In place wherever possible: on large stores fresh memory, not arithmetic, is what costs.
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, s in w.indicators.items():
@@ -859,12 +1012,26 @@ def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[st
             np.isnan(v, out=present)
             np.logical_not(present, out=present)
             np.add(conf, s.weight, out=conf, where=present)
+            np.add(kind_seen if i in kind_ids else other, s.weight, out=kind_seen if i in kind_ids else other,
+                   where=present)
         np.round(conf, 12, out=conf)  # 0.18 + 0.08 + … must give 1, not 1.0000000000000002
-        scale = np.divide(100.0, conf)
+        np.round(kind_seen, 12, out=kind_seen)
+        # effective weight of each present indicator: its own, or (evidence of kind) its share of the block
+        kind_scale = np.divide(kind_total, kind_seen)
+        no_kind = kind_seen <= 0
+        kind_scale[no_kind] = 0.0
+        if kind_total > 0:
+            fb = out[f"value_{w.kind.fallback}"]
+            fb[no_kind] = w.kind.unknown  # the stand-in: kind unknown is scored at its documented value
+            kind_scale[no_kind] = kind_total / w.weight(w.kind.fallback)
+        denom = other + (kind_total if kind_total > 0 else 0.0)
+        scale = np.divide(100.0, denom)
         score = np.zeros(n)
         for i, s in w.indicators.items():
             part = np.multiply(out[f"value_{i}"], scale)
             part *= s.weight
+            if i in kind_ids:
+                part *= kind_scale
             out[f"part_{i}"] = part
             score += np.fmax(part, 0.0, out=scratch)  # fmax drops NaN: a missing part adds nothing
     none = conf <= 0
@@ -873,10 +1040,12 @@ def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[st
         out[f"part_{i}"][none] = np.nan
     out["confidence"] = conf
     out["score"] = score
+    out["kind_known"] = ~no_kind
     count = np.zeros(n, dtype=np.int64)
     for i in INDICATORS:
         np.isnan(out[f"value_{i}"], out=present)
         count += ~present
+    count -= (no_kind & (kind_total > 0)).astype(np.int64)  # the stand-in is not an indicator present
     out["indicators_present"] = count
     out["percentile_in_field_year"] = _cume_percentile(tbl.column("year"), tbl.column("field"), score)
     return out
@@ -1001,7 +1170,7 @@ def indicators(store_or_tables, year: int | None = None, org_ids: list[str] | No
     """One row per organisation-year: every indicator's raw value, 0..1 value, part, missing reason and inputs."""
     tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=True)
     inputs = sorted({c for cols in INPUTS.values() for c in cols} - set(SCORE_COLUMNS) - {"currency", "city"})
-    cols = [*SCORE_COLUMNS, "indicators_present", "currency", "city", *inputs, "intensity_standing"]
+    cols = [*SCORE_COLUMNS, "indicators_present", "kind_known", "currency", "city", *inputs, "intensity_standing"]
     for i in INDICATORS:
         cols += [f"raw_{i}", f"value_{i}", f"part_{i}", f"missing_{i}"]
     return _frame(tbl, computed, list(dict.fromkeys(cols)), w)
@@ -1046,33 +1215,83 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None,
         row = hit.iloc[0]
     else:
         row = indicators(t, year=int(year), org_ids=[org_id], weights=w).iloc[0]
+    kind_known = bool(_py(row["kind_known"]))
+    kind_ids = set(w.kind.indicators)
     parts, missing = [], []
     for i, s in w.indicators.items():
         value = _py(row[f"value_{i}"])
-        if value is None:
+        stand_in = i == w.kind.fallback and not kind_known and value is not None
+        if value is None or stand_in:
             missing.append(i)
-        parts.append({
-            "indicator": i, "label": s.label, "criterion": s.criterion, "weight": s.weight,
-            "transform": s.transform, "value_0_1": value, "raw_value": _py(row[f"raw_{i}"]),
+        part = {
+            "indicator": i, "label": s.label, "criterion": w.criteria[s.criterion].text, "criterion_id": s.criterion,
+            "weight": s.weight, "transform": s.transform, "value_0_1": value, "raw_value": _py(row[f"raw_{i}"]),
             "inputs": {c: _py(row[c]) for c in INPUTS[i]},
-            "contribution": _py(row[f"part_{i}"]), "missing": value is None,
+            "contribution": _py(row[f"part_{i}"]), "missing": value is None or stand_in,
             "missing_reason": _py(row[f"missing_{i}"]),
-        })
+        }
+        if i in kind_ids:
+            part["evidence_of_kind"] = True
+        if stand_in:
+            part["stand_in"] = (f"no evidence of kind at all: scored at kind.unknown = {w.kind.unknown:g}, "
+                                "which does not count towards confidence")
+        parts.append(part)
+    criteria = []
+    for c in w.criteria.values():
+        got = [p["contribution"] for p in parts if p["criterion_id"] == c.id and p["contribution"] is not None]
+        criteria.append({"criterion": c.text, "criterion_id": c.id, "weight": c.weight, "reading": c.reading,
+                         "contribution": math.fsum(got) if got else None})
     conf = _py(row["confidence"]) or 0.0
     sc = _py(row["score"])
+    kind_w = math.fsum(w.weight(i) for i in kind_ids)
     if sc is None:
         note = "no indicator could be computed for this organisation and year, so there is no score."
     else:
-        note = (f"score = sum of the contributions; each is weight × value ÷ {conf:.4g} (the weight of the "
-                f"{len(INDICATORS) - len(missing)} indicators present) × 100. Missing indicators are left out, "
-                f"never counted as 0; confidence {conf:.4g} says how much of the weight was present.")
+        note = (f"score = sum of the contributions. An R&D, patent or funding indicator that is missing is left "
+                f"out and the others re-weighted: it is never counted as 0. The evidence of kind keeps its whole "
+                f"weight ({kind_w:.4g}) whatever is missing: the evidence present shares it, and with none the "
+                f"documented unknown-kind value ({w.kind.unknown:g}) stands in. Confidence {conf:.4g} is the weight "
+                f"of what was really present.")
     warnings = _py(row["warnings"])
     return {
         "org_id": org_id, "name": name, "year": int(year), "score": sc, "confidence": conf,
         "percentile_in_field_year": _py(row["percentile_in_field_year"]), "field": _py(row["field"]),
-        "weights_version": w.version, "weights_file": w.path, "parts": parts, "missing": missing,
+        "weights_version": w.version, "weights_file": w.path, "parts": parts, "criteria": criteria,
+        "kind_evidence": _kind_evidence(t, org_id, row), "missing": missing,
         "warnings": warnings.split("; ") if warnings else [], "note": note,
     }
+
+
+def _kind_evidence(t: dict, org_id: str, row) -> list[dict]:
+    """Every source of evidence of kind for one organisation: what it says, where it comes from, or that it is absent."""
+    orgs = t["organizations"]
+    kind = orgs.filter(orgs.org_id == org_id).select("kind").to_pyarrow().column(0).to_pylist()[0]
+    group = _py(row["oecd_group"])
+    out = [{
+        "evidence": "OECD R&D-intensity group of the ISIC/NACE code", "indicator": "sector_rd_group",
+        "value": group if group != "unknown" else None,
+        "source": _py(row["sector_rule"]) or _py(row["missing_sector_rd_group"]),
+    }, {
+        "evidence": "manufacturing or services (industry codes)", "indicator": "sector_activity",
+        "value": _py(row["raw_sector_activity"]),
+        "source": _py(row["activity_sources"]) or _py(row["missing_sector_activity"]),
+    }, {
+        "evidence": "typology prior of the industry codes and the organisation kind", "indicator": "kind_prior",
+        "value": _py(row["raw_kind_prior"]),
+        "source": _py(row["kind_sources"]) or _py(row["missing_kind_prior"]),
+    }]
+    mv = _py(row["model_version"])
+    probs = {k: _py(row[c]) for k, c in (("hard_core", "p_hard_core"), ("deep", "p_deep"),
+                                          ("model_innovation", "p_model_innovation"))}
+    said = ", ".join(f"P({k}) = {v:.3g}" for k, v in probs.items() if v is not None)
+    out.append({
+        "evidence": "classifier's typology (from the description)", "indicator": "hardness_of_kind, physical_product",
+        "value": said or None,
+        "source": f"classifications, model {mv}" if said else (_py(row["missing_hardness_of_kind"]) or "not classified"),
+    })
+    out.append({"evidence": "organisation kind", "indicator": "kind_prior", "value": kind,
+                "source": "organizations.kind"})
+    return out
 
 
 def save_scores(store, df: pd.DataFrame) -> int:

@@ -101,6 +101,13 @@ def _region_rows(regions) -> list[dict]:
     return list(rows.values())
 
 
+@functools.lru_cache(maxsize=8192)
+def _word_pattern(name: str) -> re.Pattern:
+    """A Latin place name as a whole word; compiled once per process (an index is built per store, and the
+    region list has about a thousand Latin names, more than `re`'s own cache keeps)."""
+    return re.compile(rf"(?<![a-z]){re.escape(name)}(?![a-z])")
+
+
 class _Index:
     """Normalised name → regions, built once per region list."""
 
@@ -118,7 +125,7 @@ class _Index:
         self.latin = sorted((k for k in self.keys if not _CJK.search(k) and len(k) >= 3), key=len, reverse=True)
         # one compiled pattern per Latin name, and one answer per distinct text: a million organisations
         # share a few hundred city strings
-        self._latin_re = [(k, re.compile(rf"(?<![a-z]){re.escape(k)}(?![a-z])")) for k in self.latin]
+        self._latin_re = [(k, _word_pattern(k)) for k in self.latin]
         self._found: dict[tuple[str, str | None], dict | None] = {}
 
     def up(self, r: dict | None, level: str) -> dict | None:
@@ -148,16 +155,19 @@ class _Index:
         return min(cands, key=lambda r: (pref.get(r.get("level"), 9), r["region_id"]))
 
     def _search(self, text: str) -> list[dict]:
-        """Longest name found inside an address; equal lengths go to the more specific level."""
+        """Longest name found inside an address; of equal lengths the more specific level, then the first
+        written (an address goes from province to street: `西安市…中山路` is Xi'an, not Zhongshan)."""
         raw = unicodedata.normalize("NFKC", text).lower()
         flat = _DROP.sub("", raw)
         words = re.sub(r"[’‘`']", "", raw)
-        hits = [k for k in self.cjk if k in flat]
-        hits += [k for k, pat in self._latin_re if pat.search(words)]
+        hits = [(k, flat.find(k)) for k in self.cjk if k in flat]
+        hits += [(k, m.start()) for k, pat in self._latin_re if (m := pat.search(words))]
         if not hits:
             return []
-        best = max(len(k) for k in hits)
-        return [r for k in hits if len(k) == best for r in self.keys[k]]
+        best = max(len(k) for k, _ in hits)
+        found = [(_LEVEL_PREF.get(r.get("level"), 9), pos, r) for k, pos in hits if len(k) == best for r in self.keys[k]]
+        top = min((lv, pos) for lv, pos, _ in found)
+        return [r for lv, pos, r in found if (lv, pos) == top]
 
 
 @functools.lru_cache(maxsize=1)

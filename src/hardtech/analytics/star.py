@@ -9,6 +9,14 @@ Why three-valued: a missing year must not read as a failure (or a pass). Each in
 True / False / None ("cannot tell"), combined with Kleene logic, so a verdict of "insufficient
 data" says which organisation and year to go and find.
 
+Why a proxy, and only one: open panels such as the JRC–OECD one give counts of patent FILINGS by office,
+not the granted invention patents the test counts. When the rules file allows it
+(`evaluation.patent_filings_proxy`), the invention-patent indicator and exception 5 are judged on the
+filings (the largest office's count, summed over the 3-year window) and every result that leaned on
+them says so (`IndicatorResult.proxy`, `StarResult.proxies`, and "on a proxy" in `decided_by`). Nothing
+stands in for R&D staff: without it the 2021 and 2024 versions can fail a company, never pass it
+(except through an exception).
+
 Why every verdict carries `decided_by`, the FX rates and the carve-outs: analysts challenge a
 verdict by re-doing it by hand, and need the exact rule, rates and waivers that produced it.
 """
@@ -28,6 +36,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from hardtech.errors import FXError, HardtechError, SourceError, UsageError
+from hardtech.store.schema import PATENT_FILING_COLUMNS
 
 RULES_FILE = "star_versions.toml"
 INDICATOR_IDS: tuple[str, ...] = ("rd_investment", "rd_staff_share", "invention_patents", "revenue_growth")
@@ -41,6 +50,7 @@ LEVELS = ("restricted", "prohibited")
 VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
 _MONEY = ("revenue", "rd_expense")
 _COUNTS = ("rd_staff", "employees", "invention_patents")
+_FILINGS = PATENT_FILING_COLUMNS
 _COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
@@ -106,6 +116,7 @@ class StarVersion:
     fx_month_day: tuple[int, int]
     fx_max_age_days: int | None
     tolerance_rel: float
+    patent_filings_proxy: bool = False
 
     def carve_out(self, cid: str) -> CarveOut:
         for c in self.carve_outs:
@@ -204,6 +215,7 @@ def _parse(raw: dict[str, Any], path: str) -> tuple[str, dict[str, StarVersion]]
         fx_month_day=(fx_day.month, fx_day.day),
         fx_max_age_days=ev.get("fx_max_age_days", int, None),
         tolerance_rel=ev.number("tolerance_rel", 0.0, 0.01),
+        patent_filings_proxy=ev.get("patent_filings_proxy", bool, False),
     )
     triggers = doc.table("carve_out_triggers")
     categories = _parse_categories(doc.table("negative_list_categories"))
@@ -351,6 +363,7 @@ class IndicatorResult:
     note: str = ""
     number: int = 0  # position in the version's guideline (1-based); 0 when not numbered
     label: str = ""
+    proxy: str = ""  # what stood in for the missing figure (empty: judged on the figure itself)
 
 
 @dataclass
@@ -366,6 +379,7 @@ class StarResult:
     negative_list: list[str] = field(default_factory=list)
     fx: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    proxies: list[str] = field(default_factory=list)  # "invention patents: patent filings …" per item judged on one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -460,6 +474,7 @@ def _name_key(s: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
 
 
+@functools.lru_cache(maxsize=65536)
 def _code_key(item: str) -> tuple[str, str]:
     """("scheme", "normalised code"); ISIC/NACE as digits ("C26.11" → "2611"), names case-folded."""
     scheme, _, code = str(item).partition(":")
@@ -478,6 +493,7 @@ def _code_key(item: str) -> tuple[str, str]:
     return scheme, key
 
 
+@functools.lru_cache(maxsize=262144)
 def _code_matches(listed: str, given: str) -> bool:
     (ls, lc), (gs, gc) = _code_key(listed), _code_key(given)
     if ls != gs:
@@ -507,6 +523,8 @@ class _Window:
     rd_staff: float | None
     employees: float | None
     patents: float | None
+    patent_filings: float | None  # the largest office's filings, summed over the window's years that have counts
+    filing_years: tuple[int, ...]
     no_row: tuple[int, ...]
     rates: dict[int, float]  # fiscal year -> rate used (1 unit of the reported currency in CNY)
 
@@ -527,20 +545,35 @@ class _Window:
         return f"org {self.org_id}: " + "; ".join(parts)
 
 
-def _rows_by_year(org_id: str, financials: pd.DataFrame | None, warnings: list[str]) -> dict[int, dict]:
+def _records(org_id: str, financials: pd.DataFrame | list[dict] | None) -> list[dict]:
+    """The organisation's financials rows as dicts (a batch hands them over already split per organisation)."""
     if financials is None or len(financials) == 0:
-        return {}
+        return []
+    if isinstance(financials, list):
+        return financials
     df = financials
     if "fiscal_year" not in df.columns:
         raise UsageError(f"financials for org {org_id} have no 'fiscal_year' column")
     if "org_id" in df.columns:
         df = df[df["org_id"].astype(str) == str(org_id)]
-    wanted = ("currency", *_MONEY, *_COUNTS)
+    return df.to_dict("records")
+
+
+def _rows_by_year(org_id: str, financials: pd.DataFrame | list[dict] | None,
+                  warnings: list[str]) -> dict[int, dict]:
+    wanted = ("currency", *_MONEY, *_COUNTS, *_FILINGS)
+    by_year: dict[int, list[dict]] = {}
+    for r in _records(org_id, financials):
+        if "fiscal_year" not in r:
+            raise UsageError(f"financials for org {org_id} have no 'fiscal_year' column")
+        fy = _num(r.get("fiscal_year"))
+        if fy is None:
+            continue
+        by_year.setdefault(int(fy), []).append({c: r.get(c) for c in (*wanted, "source_name")})
     out: dict[int, dict] = {}
-    for fy, group in df.groupby("fiscal_year", sort=True):
-        recs = [{c: (r.get(c) if c in group.columns else None) for c in (*wanted, "source_name")}
-                for r in group.to_dict("records")]
-        best = max(recs, key=lambda r: sum(_num(r[c]) is not None for c in (*_MONEY, *_COUNTS)))
+    for fy in sorted(by_year):
+        recs = by_year[fy]
+        best = max(recs, key=lambda r: sum(_num(r[c]) is not None for c in (*_MONEY, *_COUNTS, *_FILINGS)))
         if len(recs) > 1:
             srcs = ", ".join(str(r.get("source_name") or "?") for r in recs)
             warnings.append(f"org {org_id}: {len(recs)} financials rows for fiscal year {int(fy)} "
@@ -585,12 +618,26 @@ def _window(org_id: str, rows: dict[int, dict], year: int | None, v: StarVersion
                 amounts = {c: (a * rates[y] if a is not None else None) for c, a in amounts.items()}
         revenue[y], rd[y] = amounts["revenue"], amounts["rd_expense"]
     last = rows.get(year, {}) if year is not None else {}
+    filings: dict[int, float] = {}
+    for y in years:
+        counts = [x for x in (_num(rows.get(y, {}).get(c)) for c in _FILINGS) if x is not None]
+        if counts:
+            filings[y] = max(counts)
     return _Window(
         org_id=org_id, year=year, years=years, revenue=revenue, rd=rd,
         rd_staff=_num(last.get("rd_staff")), employees=_num(last.get("employees")),
         patents=_num(last.get("invention_patents")),
+        patent_filings=sum(filings.values()) if filings else None, filing_years=tuple(sorted(filings)),
         no_row=tuple(y for y in years if y not in rows), rates=rates,
     )
+
+
+def _filings_proxy(w: _Window, v: StarVersion) -> str:
+    """Why the filings stand in (empty when they do not: a granted count exists, the rules forbid it, or none)."""
+    if w.patents is not None or w.patent_filings is None or not v.patent_filings_proxy:
+        return ""
+    return (f"patent filings, not granted invention patents: {_trim(w.patent_filings, 0)} filed "
+            f"({_years_text(w.filing_years)}, the largest office's count each year); the data has no granted count")
 
 
 # =========================================================================== the indicators
@@ -662,6 +709,13 @@ def _invention_patents(w: _Window, v: StarVersion, applied: list[CarveOut]) -> I
     need = v.thresholds.invention_patents_min
     threshold = f"invention patents ≥ {need}"
     inputs = {"year": w.year, "invention_patents": w.patents}
+    proxy = _filings_proxy(w, v)
+    if proxy:
+        ok = _ge(w.patent_filings, need, v.tolerance_rel)
+        inputs.update(patent_filings=w.patent_filings, filing_years=list(w.filing_years))
+        return IndicatorResult("invention_patents", w.patent_filings, threshold, ok, inputs,
+                               f"on a proxy: patent filings {_cmp(w.patent_filings, need, ok, 'count')} "
+                               f"({proxy})", proxy=proxy)
     if w.patents is None:
         gap = {w.year: None} if w.year is not None else {}
         return IndicatorResult("invention_patents", None, threshold, None, inputs,
@@ -722,6 +776,7 @@ def _indicator(number: int, ind: str, w: _Window, v: StarVersion, applied: list[
         res.threshold = f"waived by carve-out {ids} (normally: {res.threshold})"
         res.note = f"waived by carve-out {ids}; for information: {res.note}"
         res.passed = True
+        res.proxy = ""  # waived: the proxy decided nothing
     return res
 
 
@@ -734,6 +789,13 @@ def _exception(e: ExceptionRule, flags: set[str], w: _Window, v: StarVersion) ->
                                e.number, e.description)
     need = e.min_invention_patents
     inputs = {"year": w.year, "invention_patents": w.patents}
+    proxy = _filings_proxy(w, v)
+    if proxy:
+        ok = _ge(w.patent_filings, need, v.tolerance_rel)
+        inputs.update(patent_filings=w.patent_filings, filing_years=list(w.filing_years))
+        return IndicatorResult(name, w.patent_filings, f"invention patents ≥ {need}", ok, inputs,
+                               f"on a proxy: {_trim(w.patent_filings, 0)} patent filings {'≥' if ok else '<'} "
+                               f"{need} ({proxy})", e.number, e.description, proxy=proxy)
     if w.patents is None:
         gap = {w.year: None} if w.year is not None else {}
         return IndicatorResult(name, None, f"invention patents ≥ {need}", None, inputs,
@@ -867,6 +929,7 @@ def evaluate_star(
     *,
     rules: dict[str, StarVersion] | None = None,
     taxonomy=None,
+    _memo: dict | None = None,
 ) -> StarResult:
     """Apply one version of the test to one organisation's financials (rows: one per fiscal year)."""
     v = _pick(version, rules)
@@ -883,16 +946,46 @@ def evaluate_star(
         warnings.append(f"org {org_id}: no financials row for the requested fiscal year {year}")
     fx_log: list[str] = []
     w = _window(org_id, rows, year, v, fx, fx_log, warnings)
-    applied, applied_text = _carve_outs(v, flag_set, codes, carve_outs, warnings)
-    neg = _negative_list(v, flag_set, codes, typology, taxonomy, warnings)
+    key = (v.id, frozenset(flag_set), tuple(codes), typology, tuple(sorted((carve_outs or {}).items())))
+    if _memo is not None and key in _memo:  # a batch: organisations share a few hundred code lists
+        applied, applied_text, neg, said = _memo[key]
+        warnings += said
+    else:
+        before = len(warnings)
+        applied, applied_text = _carve_outs(v, flag_set, codes, carve_outs, warnings)
+        neg = _negative_list(v, flag_set, codes, typology, taxonomy, warnings)
+        if _memo is not None:
+            _memo[key] = (applied, applied_text, neg, warnings[before:])
     inds = [_indicator(n, ind, w, v, applied) for n, ind in enumerate(v.indicators, start=1)]
     excs = [_exception(e, flag_set, w, v) for e in v.exceptions]
     verdict, decided_by = _decide(inds, excs, neg)
+    proxies = [f"{i.label}: {i.proxy}" for i in (*inds, *excs) if i.proxy]
+    if proxies and verdict in ("sci-tech", "not sci-tech"):
+        decided_by += " — on a proxy: patent filings stand in for granted invention patents"
     return StarResult(
         org_id=org_id, version=v.id, year=year, verdict=verdict, decided_by=decided_by,
         indicators=inds, exceptions=excs, carve_outs_applied=applied_text,
         negative_list=[f"{c.label} ({c.level}): {why}" for c, why in neg], fx=fx_log, warnings=warnings,
+        proxies=proxies,
     )
+
+
+class _MemoFX:
+    """The FX table with each (currency, target, day, rule, age) looked up once per batch."""
+
+    def __init__(self, fx):
+        self._fx, self._seen = fx, {}
+
+    def rate(self, *args):
+        if args not in self._seen:
+            try:
+                self._seen[args] = self._fx.rate(*args)
+            except FXError as exc:
+                self._seen[args] = exc
+        got = self._seen[args]
+        if isinstance(got, FXError):
+            raise got
+        return got
 
 
 def evaluate_star_batch(
@@ -917,17 +1010,32 @@ def evaluate_star_batch(
             from hardtech.sources.fx import load_fx
 
             fx = load_fx()
+    groups: dict[str, list[dict]] = {}
     if financials is not None and len(financials) and "org_id" in financials.columns:
-        groups = {str(k): g for k, g in financials.groupby(financials["org_id"].astype(str), sort=False)}
-    else:
-        groups = {}
-    empty = financials.iloc[0:0] if financials is not None else None
+        if "fiscal_year" not in financials.columns:
+            raise UsageError("financials have no 'fiscal_year' column")
+        for rec in financials.to_dict("records"):  # one pass, not one DataFrame filter per organisation
+            groups.setdefault(str(rec["org_id"]), []).append(rec)
+    empty: list[dict] = []
+    if taxonomy is None:
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy()
+    if fx is not None:
+        fx = _MemoFX(fx)
+    memo: dict = {}
     out = []
     for rec in orgs.to_dict("records"):
         oid = str(rec["org_id"])
-        out.append(evaluate_star(
-            oid, groups.get(oid, empty), year=year, version=version,
-            flags=_as_list(rec.get("flags")), industry_codes=_as_list(rec.get("industry_codes")),
-            typology=rec.get("typology"), fx=fx, carve_outs=carve_outs, rules=versions, taxonomy=taxonomy,
-        ))
+        try:
+            out.append(evaluate_star(
+                oid, groups.get(oid, empty), year=year, version=version,
+                flags=_as_list(rec.get("flags")), industry_codes=_as_list(rec.get("industry_codes")),
+                typology=rec.get("typology"), fx=fx, carve_outs=carve_outs, rules=versions, taxonomy=taxonomy,
+                _memo=memo,
+            ))
+        except FXError as exc:  # one organisation's missing rate must not stop the batch: it cannot be told
+            years = [int(r["fiscal_year"]) for r in groups.get(oid, empty) if _num(r.get("fiscal_year")) is not None]
+            out.append(StarResult(oid, version, year if year is not None else max(years, default=None),
+                                  "insufficient data", f"cannot tell: {exc}", warnings=[str(exc)]))
     return out

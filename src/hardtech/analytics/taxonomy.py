@@ -333,6 +333,15 @@ class Taxonomy:
                 return rows[0].oecd_intensity
         return None
 
+    def rule(self, scheme: str, code: str) -> tuple[str, str] | None:
+        """(normalised code, the concordance row's key as written) of the rule that matches, or None.
+
+        Lets a reader of a concordance's other columns (hardness.kind_evidence) find the same row
+        this lookup finds, without repeating the matching rules.
+        """
+        hit = self._lookup(scheme, code)
+        return (hit[0], hit[2][0].rule) if hit else None
+
     def typology_hint(self, scheme: str, code: str) -> str | None:
         """A typology class the code suggests (e.g. Fintech -> model_innovation), if the concordance gives one."""
         hit = self._lookup(scheme, code)

@@ -10,19 +10,27 @@ from hardtech.store.connection import Store
 
 
 def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
-                synthetic: bool | None = None, sheet: str | None = None, progress=None):
+                synthetic: bool | None = None, sheet: str | None = None, progress=None, licence: str | None = None):
+    """Import one file through a mapping (file or shipped) or, when `mapping` names one, a source connector."""
+    from hardtech.sources.connectors import is_connector
     from hardtech.store.importer import import_file as _import
 
+    if is_connector(mapping) and not Path(mapping).exists():
+        from hardtech.services.sources import import_source
+
+        return import_source(db, mapping, file, table, source=source, synthetic=synthetic, progress=progress)
     with Store(db) as store:
         return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                       progress=progress)
+                       progress=progress, licence=licence)
 
 
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
     with Store(db, read_only=True) as store:
+        # a connector's run has one id with a part per table it fills (`<id>.1`, `<id>.2`): the id selects them all
         q = ("SELECT import_id, table_name, source_file, line, column_name, value, reason FROM rejects "
-             + ("WHERE import_id = ? " if import_id else "") + "ORDER BY created_at DESC, source_file, line LIMIT ?")
-        params = [import_id, limit] if import_id else [limit]
+             + ("WHERE import_id = ? OR starts_with(import_id, ? || '.') " if import_id else "")
+             + "ORDER BY created_at DESC, source_file, line LIMIT ?")
+        params = [import_id, import_id, limit] if import_id else [limit]
         cur = store.con.execute(q, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
@@ -49,7 +57,8 @@ def shipped_mapping_rows() -> list[dict]:
     rows = []
     for name, path in sorted(shipped_mappings().items()):
         m = load_mapping(path)
-        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source})
+        rows.append({"name": name, "version": m.version, "tables": ", ".join(m.targets), "source": m.source,
+                     "licence": m.licence})
     return rows
 
 

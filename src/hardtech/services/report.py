@@ -11,17 +11,15 @@ from hardtech.errors import StoreError
 from hardtech.store.connection import Store
 
 
-def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: bool = False, scopes=(),
-                 title: str | None = None) -> dict:
-    """Write `report-<lang>.html` (and `.pdf`) into `out_dir`.
+def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
+    """The white paper's content for a store, a language and a scope: every chapter's figures and blocks.
 
-    Returns {"html", "pdf" (None without pdf), "chapters" (ids and titles), "missing" (chapter, what),
-    "synthetic" (chapter ids that use synthetic rows), "figures" (the service rows behind the numbers)}.
+    This is the expensive part (every service behind every chapter); the title, the store's label and
+    the format are applied afterwards by `render_report`, so one analysis serves any title.
     """
     from hardtech.presentation.report.build import collect
     from hardtech.presentation.report.fonts import require_cjk_font
     from hardtech.presentation.report.i18n import Translator
-    from hardtech.presentation.report.render import render_html
     from hardtech.presentation.report.scope import parse_scopes
 
     Translator(lang)  # an unknown language fails before any work
@@ -32,17 +30,36 @@ def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: boo
         raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
     with Store(db, read_only=True) as store:
         scope = parse_scopes(scopes, store)
-    report = collect(db, scope, lang)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    html = render_html(report, title, db.name)
-    html_path = out / f"report-{lang}.html"
-    html_path.write_text(html, encoding="utf-8")
-    pdf_path = None
-    if pdf:
+    return collect(db, scope, lang)
+
+
+def render_report(report: dict, title: str | None, db_label: str, pdf_path: Path | None = None) -> str:
+    """The analysis as one self-contained HTML document (and, with `pdf_path`, printed to that PDF)."""
+    from hardtech.presentation.report.render import render_html
+
+    html = render_html(report, title, db_label)
+    if pdf_path is not None:
         from hardtech.presentation.report.pdf import write_pdf
 
-        pdf_path = write_pdf(html, out / f"report-{lang}.pdf")
+        write_pdf(html, pdf_path)
+    return html
+
+
+def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: bool = False, scopes=(),
+                 title: str | None = None) -> dict:
+    """Write `report-<lang>.html` (and `.pdf`) into `out_dir`.
+
+    Returns {"html", "pdf" (None without pdf), "chapters" (ids and titles), "missing" (chapter, what),
+    "synthetic" (chapter ids that use synthetic rows), "figures" (the service rows behind the numbers)}.
+    """
+    db = Path(db)
+    report = report_analysis(db, lang, scopes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pdf_path = out / f"report-{lang}.pdf" if pdf else None
+    html = render_report(report, title, db.name, pdf_path)
+    html_path = out / f"report-{lang}.html"
+    html_path.write_text(html, encoding="utf-8")
     return {"html": html_path, "pdf": pdf_path,
             "chapters": [{"id": c["id"], "title": c["title"]} for c in report["chapters"]],
             "missing": [{"chapter": c, "what": m} for c, m in report["missing"]],

@@ -25,6 +25,8 @@ def resolve_org(store: Store, text: str) -> str:
             [f"%{text}%", f"%{text}%"]).fetchall()
         hint = f"; did you mean: {', '.join(r[0] for r in near)}" if near else ""
         raise NotFound(f"no organisation {text!r} in the store{hint}")
+    if len(rows) > 1 and text in {r[0] for r in rows}:
+        return text  # an exact id is unambiguous, whatever other organisations are called
     if len(rows) > 1:
         raise UsageError(f"{text!r} matches several organisations: {', '.join(r[0] for r in rows[:8])}; give the id")
     return rows[0][0]
@@ -72,9 +74,12 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
         SELECT o.org_id, o.flags, o.industry_codes, l.typology
         FROM organizations o LEFT JOIN latest l ON l.entity_id = o.org_id AND l.rn = 1 {where}
         ORDER BY o.org_id""", params).df()
+    from hardtech.store.schema import PATENT_FILING_COLUMNS
+
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
-        "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
         params).df()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
@@ -107,6 +112,15 @@ def star_rows(db: str | Path, org: str, version: str | None = None, year: int | 
     return head, rows
 
 
+def star_results(db: str | Path, org_ids: list[str], version: str | None = None, year: int | None = None):
+    """The STAR test's full results (indicators, proxies, notes) for the given organisations."""
+    from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
+
+    with Store(db, read_only=True) as store:
+        orgs, fin = _org_inputs(store, list(org_ids))
+    return evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
+
+
 def star_batch_rows(db: str | Path, version: str | None = None, year: int | None = None,
                     kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
     from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
@@ -127,15 +141,15 @@ def score_rows(db: str | Path, org: str | None = None, year: int | None = None, 
     from hardtech.analytics.hardness import load_weights, save_scores, score
 
     w = load_weights(weights) if weights else None
+    selected = None
+    if where is not None:  # the user's condition runs in the sandbox; its keys are bound by `score`
+        from hardtech.store.where import keys_where
+
+        selected = keys_where(db, "o.org_id", "organizations o", where)
     with Store(db, read_only=not save) as store:
         org_ids = [resolve_org(store, org)] if org else None
-        if where:
-            import duckdb
-
-            try:
-                org_ids = [r[0] for r in store.con.execute(f"SELECT o.org_id FROM organizations o WHERE {where}").fetchall()]
-            except duckdb.Error as exc:
-                raise UsageError(f"--where is not valid here: {exc}") from exc
+        if selected is not None:
+            org_ids = [o for o in selected if o in org_ids] if org_ids else selected
         df = score(store, year=year, org_ids=org_ids, weights=w)
         if save and len(df):
             save_scores(store, df)

@@ -31,7 +31,7 @@ from hardtech.store.resolve.merges import divert_merged_orgs, redirect_rows
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 # Dependency order: a file feeding several tables fills the referenced ones first.
-ORDER = ("regions", "organizations", "investors", "financials", "patents", "funding_rounds")
+ORDER = ("regions", "organizations", "investors", "financials", "patents", "funding_rounds", "publications")
 SLUG = "lower(trim(regexp_replace({x}, '[^A-Za-z0-9]+', '-', 'g'), '-'))"
 
 
@@ -58,6 +58,7 @@ class ImportResult:
     rejects: list[dict] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    licence: str = ""
 
     @property
     def rejected(self) -> int:
@@ -70,27 +71,34 @@ class ImportResult:
 
 def import_file(store: Store, table: str, path: str | Path, mapping: str | Path | Mapping | None = None,
                 source: str | None = None, synthetic: bool | None = None, sheet: str | None = None,
-                today: dt.date | None = None, progress=None) -> ImportResult:
+                today: dt.date | None = None, progress=None, licence: str | None = None,
+                read: ReadResult | None = None, import_id: str | None = None) -> ImportResult:
     """Import one file. `table` is a table name or `auto` (every target of the mapping).
 
+    `licence` (else the mapping's `licence:`) is written on every row beside the source name.
+
     `progress(step, done, total)` is called as each step starts, for progress bars.
+    `read` and `import_id` are for source connectors (sources/connectors): a table they already
+    read and normalised, imported under an id they chose, through the same validation and merge.
     """
     started = time.perf_counter()
     say = progress or (lambda step, done, total: None)
     say("reading " + Path(path).name, 0, 1)
     mp = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
     opts = mp.options if mp else {}
-    rr = read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
-                    delimiter=opts.get("delimiter"))
+    rr = read if read is not None else read_table(path, fmt=opts.get("format"), sheet=sheet or opts.get("sheet"),
+                                                  delimiter=opts.get("delimiter"))
     headers = [c for c in rr.table.column_names if c != LINE]
     targets = _select_targets(table, mp, headers, rr)
     source_name = source or (mp.source if mp and mp.source else rr.path.name)
+    source_licence = licence if licence is not None else (mp.licence if mp else "")
     is_synth = synthetic if synthetic is not None else (bool(mp.synthetic) if mp else False)
     if synthetic is None and "synthetic" in headers:
         vals = set(rr.table.column("synthetic").to_pylist())
         is_synth = vals <= {"true", "True", "1", "TRUE"} and bool(vals)
-    import_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    result = ImportResult(import_id, rr.path, source_name, mp.label if mp else "(column names)", rr.encoding)
+    import_id = import_id or new_import_id()
+    result = ImportResult(import_id, rr.path, source_name, mp.label if mp else "(column names)", rr.encoding,
+                          licence=source_licence or "")
     used = set()
     for t in targets:
         for spec in t.columns.values():
@@ -108,7 +116,7 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
             for n, target in enumerate(targets):
                 say(f"validating and writing {target.table}", n, len(targets))
                 tr = _import_target(store, src, headers, rr, target, source_name, is_synth, import_id, now,
-                                    today, result)
+                                    today, result, source_licence)
                 result.targets.append(tr)
             _log_import(store, result, rr, now)
             say("committing", len(targets), len(targets))
@@ -122,6 +130,10 @@ def import_file(store: Store, table: str, path: str | Path, mapping: str | Path 
         con.unregister(src)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def new_import_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def _select_targets(table: str, mp: Mapping | None, headers: list[str], rr: ReadResult) -> list[TargetSpec]:
@@ -219,7 +231,7 @@ def _prepare(con, mapped: str, target: TargetSpec, prefix: str) -> str:
 
 def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, target: TargetSpec,
                    source_name: str, is_synth: bool, import_id: str, now: dt.datetime,
-                   today: dt.date | None, result: ImportResult) -> TargetResult:
+                   today: dt.date | None, result: ImportResult, source_licence: str | None = None) -> TargetResult:
     con = store.con
     tbl = schema_table(target.table)
     prefix = f"imp_{target.table}"
@@ -252,7 +264,9 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
                 f"{', '.join(ident(k) for k in nk)} ORDER BY {ident(LINE)}) = 1")
     stage = f"{prefix}_stage"
     all_cols = ", ".join(ident(c) for c in tbl.names)
-    prov = (f"{lit(source_name)} AS source_name, {lit(rr.path.name)} AS source_file, "
+    licence_sql = lit(source_licence) if source_licence else "CAST(NULL AS VARCHAR)"
+    prov = (f"{lit(source_name)} AS source_name, {licence_sql} AS source_licence, "
+            f"{lit(rr.path.name)} AS source_file, "
             f"{ident(LINE)} AS source_line, {lit(import_id)} AS import_id, "
             f"TIMESTAMP {lit(now.isoformat(sep=' '))} AS imported_at, {hash_expr} AS content_hash, "
             f"{'TRUE' if is_synth else 'FALSE'} AS synthetic")
@@ -289,7 +303,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
             (f"coalesce(s.{ident(c)}, t.{ident(c)}) AS {ident(c)}" if c in mapped_cols else
              f"CASE WHEN t.{ident(key_cols[0])} IS NULL THEN s.{ident(c)} ELSE t.{ident(c)} END AS {ident(c)}")
             for c in data_cols)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_p AS SELECT {sel}, s.source_name, s.source_file, "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_p AS SELECT {sel}, s.source_name, s.source_licence, s.source_file, "
                     f"s.source_line, s.import_id, s.imported_at, s.synthetic FROM {stage} s "
                     f"LEFT JOIN {ident(tbl.name)} t ON {on}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT p.* EXCLUDE (synthetic), "
@@ -304,7 +318,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     tr.inserted = staged - tr.unchanged - tr.updated
     if tr.updated:
         con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
-    if staged > tr.unchanged:
+    if tr.inserted or tr.updated:  # (not `staged > unchanged`: unchanged also counts insert_only's skipped rows)
         con.execute(f"INSERT INTO {ident(tbl.name)} ({all_cols}) SELECT {all_cols} FROM {stage} s "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
     for obj in (stage, typed):

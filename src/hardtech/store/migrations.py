@@ -51,6 +51,21 @@ def _v4() -> list[str]:
     return [create_table_sql(TABLES["api_tokens"]), create_table_sql(TABLES["watchlists"])]
 
 
+def _v5() -> list[str]:
+    """New columns on stores made before them (a store created now has them from migration 1: IF NOT EXISTS)."""
+    from hardtech.store.schema import IP_COUNT_COLUMNS
+
+    stmts = [f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS source_licence VARCHAR'
+             for t in TABLES.values() if t.provenance and t.name in V1_TABLES]
+    stmts += [f'ALTER TABLE financials ADD COLUMN IF NOT EXISTS "{c}" BIGINT' for c in IP_COUNT_COLUMNS]
+    stmts.append("ALTER TABLE organizations ADD COLUMN IF NOT EXISTS listed DATE")
+    return stmts
+
+
+def _v6() -> list[str]:
+    return [create_table_sql(TABLES["publications"])]
+
+
 def _v7() -> list[str]:
     # `identifiers` joins organizations (stores made before this version get it appended); the content hash covers
     # every data column, so it is recomputed for the rows already there, or re-importing them would count as changes.
@@ -69,7 +84,9 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
     Migration(3, "scores: hardness scores per organisation, year and weights version", _v3),
     Migration(4, "api_tokens and watchlists: hashed API tokens for writes over HTTP, saved watchlists", _v4),
-    # 5 and 6 are taken by the bundled-data and connector work of the same release
+    Migration(5, "source_licence on every data table; patent-filing and trademark counts by office in financials; "
+                 "organizations.listed (listing date)", _v5),
+    Migration(6, "publications: scientific works per affiliated institution (OpenAlex connector)", _v6),
     Migration(7, "entity resolution: organizations.identifiers, resolve_merges, resolve_review, resolve_decisions, "
                  "org_originals, resolve_row_origins, org_redirects", _v7),
 ]

@@ -40,11 +40,15 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 def import_cmd(
     table: str = typer.Argument(..., help="Target table (organizations, financials, patents, funding_rounds, "
                                           "investors, regions) or `auto` for every table the mapping feeds."),
-    file: Path = typer.Argument(..., help="CSV, TSV, Parquet, JSON Lines or Excel file."),
+    file: Path = typer.Argument(..., help="CSV, TSV, Parquet, JSON Lines or Excel file; with a source "
+                                          "connector, also a folder or zip as downloaded."),
     mapping: Optional[str] = typer.Option(None, "--mapping", "-m",
-                                          help="Mapping YAML file, or the name of a shipped mapping "
-                                               "(see `hardtech mappings`)."),
+                                          help="Mapping YAML file, or the name of a shipped mapping or source "
+                                               "connector (see `hardtech sources`)."),
     source: Optional[str] = typer.Option(None, "--source", help="Source name recorded on every row."),
+    licence: Optional[str] = typer.Option(None, "--licence",
+                                          help="Licence of the source, as it states it, recorded on every row "
+                                               "(default: the mapping's `licence`)."),
     allow_rejects: bool = typer.Option(False, "--allow-rejects",
                                        help="Exit 0 even when rows were rejected."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name."),
@@ -60,12 +64,14 @@ def import_cmd(
 
     with step_progress(out.console, f"importing {file.name}") as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                             progress=advance)
+                             progress=advance, licence=licence)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
     redirected = sum(t.redirected for t in result.targets)
     if redirected:
         out.message(f"{redirected} rows named organisations merged into others and were attached to those "
                     "(`hardtech resolve merges`)")
+    for note in getattr(result, "notes", []):
+        out.message(note)
     if result.ignored_columns:
         out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
                     + (" …" if len(result.ignored_columns) > 20 else ""))
@@ -94,12 +100,15 @@ def rejects_cmd(
 
 
 @command(app, "sql")
-def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."), *,
-            out: Output) -> None:
-    """Run read-only SQL against the store."""
-    from hardtech.store.connection import run_readonly_sql
+def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."),
+            allow_files: bool = typer.Option(False, "--allow-files",
+                                             help="Let DuckDB's file functions read and write files "
+                                                  "(read_csv, COPY … TO, EXPORT DATABASE); off by default."),
+            *, out: Output) -> None:
+    """Run one read-only query against the store, in a sandbox: no file read or written, nothing installed."""
+    from hardtech.store.sandbox import run_sql
 
-    out.emit(run_readonly_sql(out.db, query))
+    out.emit(run_sql(out.db, query, allow_files=allow_files))
 
 
 @command(app, "status")
@@ -116,6 +125,22 @@ def mappings_cmd(*, out: Output) -> None:
     from hardtech.services import shipped_mapping_rows
 
     out.emit(shipped_mapping_rows(), title="shipped mappings")
+
+
+@command(app, "sources")
+def sources_cmd(
+    name: Optional[str] = typer.Argument(None, help="One source: the tables and columns it fills, its files, "
+                                                    "licence and what happens to unresolved organisations."),
+    *, out: Output,
+) -> None:
+    """Sources hardtech reads (connectors and mapping files): what each provides and its licence."""
+    from hardtech.services.sources import source_rows
+
+    if name:
+        out.emit(source_rows(name), title=f"source {name}")
+        return
+    cols = ["name", "kind", "tables", "licence", "point_at"] if out.fmt.value == "table" else None
+    out.emit(source_rows(), title="sources (import with `hardtech import auto FILE --mapping NAME`)", columns=cols)
 
 
 @command(app, "taxonomy")
@@ -143,7 +168,9 @@ def classify_cmd(
     codes_column: Optional[str] = typer.Option(None, "--codes-column",
                                                help="Column of `scheme:code` codes (`|`-separated), e.g. cpc:G06N3/08."),
     table: str = typer.Option("organizations", "--table", help="Over the store: organizations or patents."),
-    where: Optional[str] = typer.Option(None, "--where", help="Over the store: SQL condition, e.g. \"o.city = 'Xi''an'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="Over the store: one SQL condition on organizations o and their latest "
+                                             "financials f (run read-only in a sandbox), e.g. \"o.city = 'Xi''an'\"."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Over the store: at most N entities."),
     no_save: bool = typer.Option(False, "--no-save", help="Over the store: do not save the verdicts."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model file (default: the shipped model)."),
@@ -152,6 +179,13 @@ def classify_cmd(
     only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
     neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech[neural]'); "
                                                         "its model is fitted on first use and cached."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.01, max=1.0,
+                                              help="Field probability a field needs to be assigned (default 0.35)."),
+    kind_column: Optional[str] = typer.Option(None, "--kind-column",
+                                              help="With --file: organisation kind (company, startup, university, "
+                                                   "institute, investor, government); only companies and projects "
+                                                   "get a typology. Default: a `kind` column if present, else read "
+                                                   "from the text."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
@@ -167,15 +201,19 @@ def classify_cmd(
         return
     if action != "run":
         raise UsageError(f"unknown action {action!r}: run or fit")
+    # programs get lists and objects (json, jsonl, parquet); people and spreadsheets the flat form
+    form = "structured" if out.fmt.value in ("json", "jsonl", "parquet") else "flat"
     if text is not None:
-        out.emit(classify_text(text, model, neural), title="verdict")
+        out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title="verdict")
     elif file is not None:
         with step_progress(out.console, f"classifying {file.name}") as advance:
-            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural)
+            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
+                                 threshold=threshold, form=form, kind_column=kind_column)
         out.emit(rows, title=f"{file.name}: {len(rows)} rows")
     else:
         with step_progress(out.console, f"classifying {table}") as advance:
-            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural)
+            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
+                                  threshold=threshold, form=form)
         out.emit(rows, title=f"{len(rows)} {table} classified" + ("" if no_save else " (saved)"))
 
 
@@ -278,7 +316,9 @@ def score_cmd(
     year: Optional[int] = typer.Option(None, "--year", help="Fiscal year (default: each organisation's latest)."),
     explain: bool = typer.Option(False, "--explain", help="With ORG: every part of the score and its inputs."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="A weights TOML replacing the shipped one."),
-    where: Optional[str] = typer.Option(None, "--where", help="SQL condition on organizations o, e.g. \"o.country = 'CN'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="One SQL condition on organizations o (run read-only in a sandbox), "
+                                             "e.g. \"o.country = 'CN'\"."),
     top: Optional[int] = typer.Option(None, "--top", help="Show only the K highest scores."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not store the scores."),
     *, out: Output,
@@ -295,6 +335,8 @@ def score_cmd(
             out.emit([head], title=f"{d.get('name', org)}: hardness {d.get('score')}")
             out.emit([{k: (v if not isinstance(v, dict) else ", ".join(f"{a}={b}" for a, b in v.items()))
                        for k, v in p.items()} for p in d.get("parts", [])], title="parts (they add up to the score)")
+            out.emit(d.get("criteria", []), title="the seeds' criteria (domain.md §1): weight and contribution")
+            out.emit(d.get("kind_evidence", []), title="evidence of kind: what each source says, and where it comes from")
         else:
             out.emit([d])
         return

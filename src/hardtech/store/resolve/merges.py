@@ -39,6 +39,7 @@ ORG_REFS = {
     "classifications": ("entity_id", "entity_type = 'organization'", False),
     "scores": ("org_id", "", False),
     "watchlists": ("org_id", "", False),
+    "publications": ("org_id", "", True),
 }
 LIST_COLS = ("aliases", "industry_codes", "flags", "identifiers")
 
@@ -450,7 +451,7 @@ def divert_merged_orgs(con, stage: str) -> tuple[int, int]:
 def redirect_rows(con, typed: str, table: str, line_col: str, source_name: str = "") -> int:
     """Import hook: rows for a merged organisation (or a linked patent applicant) land on its organisation.
     Their original owner is recorded, so an undo moves them back too. Returns how many were redirected."""
-    if table not in ("financials", "funding_rounds", "patents"):
+    if table not in ("financials", "funding_rounds", "patents", "publications"):
         return 0
     if not con.execute("SELECT count(*) FROM org_redirects").fetchall()[0][0]:
         return 0
