@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from hardtech.analytics.resolve.applicants import RECORD_PREFIX, first_applicant
-from hardtech.store.schema import ORGANIZATIONS, TABLES
+from hardtech.store.schema import ORGANIZATIONS, PROVENANCE, TABLES
 
 # tables holding organisation references: (org column, extra condition, has content hash)
 ORG_REFS = {
@@ -162,7 +162,7 @@ def rebuild_orgs(con, canon_ids: list[str]) -> None:
     sel.append(f"""list_sort(list_distinct(flatten(list(coalesce(o.identifiers, []) ||
                    CASE WHEN m.ord = 1 THEN [CASE WHEN contains(o.org_id, ':') THEN o.org_id ELSE 'org:' || o.org_id END]
                         ELSE [] END {order})))) AS identifiers""")
-    for c in ("source_name", "source_file", "source_line", "import_id", "imported_at", "synthetic"):
+    for c in (p.name for p in PROVENANCE if p.name != "content_hash"):
         sel.append(f'(list(o."{c}" {order}))[1] AS "{c}"')
     con.execute(f"""CREATE OR REPLACE TEMP TABLE rebuild_rows AS
         SELECT {', '.join(sel)} FROM rebuild_mem m JOIN org_originals o ON o.org_id = m.member
