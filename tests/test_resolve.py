@@ -364,3 +364,30 @@ def test_precision_and_recall_on_the_labelled_pairs(shared, tmp_path):
     tp = sum(g["tp"] for g in same_script.values())
     fn = sum(g["fn"] for g in same_script.values())
     assert tp / (tp + fn) >= 0.93
+
+
+# ------------------------------------------------------------------------------------------------ the demo store
+
+def test_resolving_the_bundled_demo_store_merges_across_lists_and_loses_nothing(tmp_path, demo_base):
+    """The bundled lists name one company differently (the JRC panel's MICROSOFT, the S&P 500's Microsoft): a
+    run merges them, every source id survives, and every financial row is either re-pointed or set aside."""
+    import shutil
+
+    from hardtech.services.resolve import resolve_store
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_base, db)
+    before_ids = _source_ids(db)
+    with Store(db, read_only=True) as s:
+        n_fin, n_orgs = s.count("financials"), s.count("organizations")
+        assert s.con.execute("SELECT count(*) FROM organizations WHERE org_id = 'jrc:1916'").fetchall()[0][0] == 1
+    r = resolve_store(db)
+    assert r["merged"] >= 100 and r["linked"] >= 100
+    with Store(db, read_only=True) as s:
+        assert s.count("organizations") == n_orgs - r["merged"]
+        ms = s.con.execute("SELECT org_id, identifiers FROM organizations WHERE org_id = 'us:MSFT'").fetchall()
+        assert ms and "jrc:1916" in ms[0][1]
+        set_aside = s.con.execute("SELECT count(*) FROM resolve_row_origins WHERE table_name = 'financials' "
+                                  "AND archived_row IS NOT NULL").fetchall()[0][0]
+        assert s.count("financials") + set_aside == n_fin
+    assert before_ids <= _source_ids(db)  # a merge never loses a source id

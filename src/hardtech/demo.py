@@ -357,7 +357,7 @@ def xian_vs_hangzhou(db: Path) -> list[dict]:
     return compare_rows(compare_regions(db, ["西安", "杭州"]))
 
 
-def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
+def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool = False) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "hardtech.duckdb"
@@ -372,6 +372,7 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         out.message(f"  {n}")
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
              title="demo store contents")
+    _resolve_step(db, out, resolve)
     rank = panel_ranking(db)
     tables = summary_tables(db, year=rank["year"])
     out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
@@ -408,6 +409,26 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
                     f"exists for us to ship. Import your own: `{ROUNDS_COMMAND}`")
     _write_white_paper(db, directory / "report", out)
     return db
+
+
+def _resolve_step(db: Path, out, resolve: bool) -> None:
+    """Entity resolution on the demo store, when asked (`--resolve`); otherwise the one command that does it.
+
+    Not in the default demo: the bundled lists are linked through their explicit ids (`demo_links`), the
+    figures the demo prints are checked against the bundled files as they are, and a merge is an analyst's
+    decision to review (docs/resolve.md, "The demo store")."""
+    if not resolve:
+        out.message(f"[bold]one organisation across sources:[/bold] `hardtech resolve --db {db}` merges the "
+                    "bundled lists' duplicates (the JRC panel's MICROSOFT is the S&P 500's Microsoft), or "
+                    "`hardtech demo --resolve`")
+        return
+    from hardtech.services.resolve import resolve_store
+
+    with out.console.status("entity resolution …"):
+        r = resolve_store(db)
+    out.message(f"[bold]entity resolution:[/bold] {r['merged']:,} organisations merged, {r['linked']:,} patent "
+                f"applicants linked, {r['review']:,} pairs waiting for review ({r['seconds']:.1f} s; "
+                f"`hardtech resolve merges --db {db}`, `hardtech resolve review --db {db}`)")
 
 
 def _white_paper(db: Path, folder: Path, lang: str) -> dict:

@@ -487,12 +487,15 @@ def demo_cmd(
     shared: Optional[Path] = typer.Option(None, "--shared",
                                           help="Folder with the third-party data (default: ../shared/data "
                                                "when present)."),
+    resolve: bool = typer.Option(False, "--resolve", help="Also run entity resolution (`hardtech resolve`) on the "
+                                                          "demo store before the summary: one organisation across "
+                                                          "the bundled lists."),
     *, out: Output,
 ) -> None:
     """Build the demo store from bundled data and print a landscape summary."""
     from hardtech.demo import build_demo
 
-    build_demo(directory, out, shared)
+    build_demo(directory, out, shared, resolve=resolve)
 
 
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
