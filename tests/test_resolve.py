@@ -92,6 +92,9 @@ def test_identifiers_are_normalised():
     assert org_identifiers("us:GOOG", identifiers=["cik:0001652044"]) == ["us:GOOG", "ticker:US:GOOG", "cik:1652044"]
     assert "ticker:CN:000063" in org_identifiers("zte", "SZSE", "000063")
     assert org_identifiers("x", "HKEX", "0700") == ["ticker:HK:700"]
+    # a merged record's id stays a ticker on the survivor
+    assert org_identifiers("us:GOOGL", "NASDAQ", "GOOGL", ["us:GOOG"]) == ["us:GOOGL", "ticker:US:GOOGL", "us:GOOG",
+                                                                          "ticker:US:GOOG"]
     assert canonical_rank("huawei") < canonical_rank("cn:000063") < canonical_rank("jrc:410")
 
 

@@ -92,7 +92,12 @@ def org_identifiers(org_id: str, exchange: str | None = None, ticker: str | None
         if market:
             out.append(ticker_id(market, ticker))
     for v in identifiers or ():
-        out.append(normalise_identifier(v))
+        n = normalise_identifier(v)
+        out.append(n)
+        # an id a source minted that names a listing (`us:META` of a record merged into this one) is that ticker too
+        spec = rules.prefixes.get(n.split(":", 1)[0]) if n else None
+        if spec is not None and spec.get("market"):
+            out.append(ticker_id(spec["market"], n.split(":", 1)[1]))
     seen, result = set(), []
     for x in out:
         if x and x not in seen:
