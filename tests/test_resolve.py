@@ -393,4 +393,9 @@ def test_resolving_the_bundled_demo_store_merges_across_lists_and_loses_nothing(
         set_aside = s.con.execute("SELECT count(*) FROM resolve_row_origins WHERE table_name = 'financials' "
                                   "AND archived_row IS NOT NULL").fetchall()[0][0]
         assert s.count("financials") + set_aside == n_fin
+        # our organisations carry the bundled ids they are linked to, so no second panel company joins them
+        # (the panel's FOXCONN TECHNOLOGY is not Hon Hai, jrc:1323)
+        for oid, ids in s.con.execute("SELECT org_id, identifiers FROM organizations").fetchall():
+            jrc = {i for i in [oid, *(ids or [])] if i.startswith("jrc:")}
+            assert len(jrc) <= 1, (oid, jrc)
     assert before_ids <= _source_ids(db)  # a merge never loses a source id

@@ -99,8 +99,7 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
                                                                 "parent_id", "country"])))
         org_cols = ["org_id", "kind", "name_en", "name_zh", "aliases", "country", "province", "city", "founded",
                     "description_en", "description_zh", "exchange", "ticker", "ownership", "industry_codes", "website"]
-        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
-                    mapping=parse_mapping(_identity("organizations", org_cols)))
+        _import_own_organizations(store, d / "organizations.csv", org_cols)
         import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("investors", ["investor_id", "name_en", "name_zh", "aliases", "kind",
                                                                   "country", "city", "thesis_fields", "stages",
@@ -111,6 +110,25 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
         notes += _import_bundled(store, say)
         notes.append(_import_funding(store, shared, say))
     return _classify_score_count(db, notes, say)
+
+
+def _import_own_organizations(store: Store, path: Path, org_cols: list[str]) -> None:
+    """Our organisations, each with the bundled ids it is linked to (`demo_links`) as its `identifiers`.
+
+    The bundled rows of a linked id land on our organisation, so without this the id (`jrc:1353`) would be
+    recorded nowhere and entity resolution could merge a second panel company into it."""
+    import tempfile
+
+    linked: dict[str, list[str]] = {}
+    for bundled_id, org_id in demo_links().items():
+        linked.setdefault(org_id, []).append(bundled_id)
+    orgs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    orgs["identifiers"] = ["|".join(sorted(linked.get(o, []))) for o in orgs["org_id"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        own = Path(tmp) / path.name  # same file name: provenance names our file
+        orgs.to_csv(own, index=False)
+        import_file(store, "organizations", own, source=DEMO_SOURCE, licence=DEMO_LICENCE,
+                    mapping=parse_mapping(_identity("organizations", org_cols + ["identifiers"])))
 
 
 def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = False) -> dict:
