@@ -46,6 +46,11 @@ def _demo_regions() -> tuple[dict, ...]:
         )
 
 
+def region_reference() -> tuple[dict, ...]:
+    """The shipped region list (countries, Chinese provinces, cities; bilingual, with aliases)."""
+    return _demo_regions()
+
+
 def _region_rows(regions) -> list[dict]:
     """Demo regions overlaid with the user's (a Store, an Ibis/Arrow table or a list of dicts)."""
     rows = {r["region_id"]: dict(r) for r in _demo_regions()}

@@ -10,10 +10,18 @@ from hardtech.store.connection import Store
 
 
 def resolve_org(store: Store, text: str) -> str:
-    """An organisation by id, English or Chinese name, or alias (case-insensitive): `analytics.lookup`'s one rule."""
+    """An organisation by id, English or Chinese name, or alias (case-insensitive): `analytics.lookup`'s one rule;
+    an id merged into another organisation by `hardtech resolve` finds that organisation."""
     from hardtech.analytics.lookup import find
 
-    return find(store.table("organizations"), text)
+    try:
+        return find(store.table("organizations"), text)
+    except NotFound:
+        redirects = store.table("org_redirects")
+        moved = redirects.filter(redirects.from_id == text).select("org_id").to_pyarrow().column(0).to_pylist()
+        if moved:
+            return moved[0]
+        raise
 
 
 def field_table(store: Store):

@@ -26,6 +26,7 @@ from hardtech.sources.readers import LINE, ReadResult, read_table
 from hardtech.sources.transform import ident, lit, mapped_select
 from hardtech.sources.validate import patent_code_sql, validate
 from hardtech.store.connection import Store
+from hardtech.store.resolve.merges import divert_merged_orgs, redirect_rows
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 # Dependency order: a file feeding several tables fills the referenced ones first.
@@ -48,6 +49,7 @@ class TargetResult:
     unchanged: int = 0
     merged: int = 0  # rows folded into an earlier row with the same key (mapping `distinct: true`)
     rejected: int = 0
+    redirected: int = 0  # rows of merged organisations attached to the organisation they were merged into
 
 
 @dataclass
@@ -292,6 +294,7 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     typed = v.view
     _enrich(con, typed, target, prechecked, v.columns)
     tr = TargetResult(target.table, rows_read=rr.rows_read)
+    tr.redirected = redirect_rows(con, typed, target.table, LINE, source_name)
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)
@@ -342,6 +345,12 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     tr.merged = max(0, rr.rows_read - tr.rejected - staged)
     on = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in key_cols)
     skipped = 0  # insert_only: rows whose key exists are left alone and counted as unchanged
+    if target.table == "organizations":
+        # organisations merged by entity resolution update their kept original, never come back as duplicates
+        kept_same, kept_changed = divert_merged_orgs(con, stage)
+        staged -= kept_same + kept_changed
+    else:
+        kept_same = kept_changed = 0
     if target.insert_only:
         con.execute(f"DELETE FROM {stage} s WHERE EXISTS (SELECT 1 FROM {ident(tbl.name)} t WHERE {on})")
         kept = int(con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0])
@@ -362,7 +371,6 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
         f"FROM {stage} s JOIN {ident(tbl.name)} t ON {on}").fetchall()[0]
     tr.unchanged, tr.updated = int(same or 0), int(changed or 0)
     tr.inserted = staged - tr.unchanged - tr.updated
-    tr.unchanged += skipped
     if tr.updated:
         con.execute(f"DELETE FROM {ident(tbl.name)} t USING {stage} s WHERE {on} AND t.content_hash <> s.content_hash")
     if tr.inserted or tr.updated:  # (not `staged > unchanged`: unchanged also counts insert_only's skipped rows)
@@ -372,6 +380,8 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
         con.execute(f"DROP TABLE IF EXISTS {obj}")
     con.unregister(f"{prefix}_bad")
     _unregister_grouped(con, prefix, prechecked)
+    tr.unchanged += skipped + kept_same
+    tr.updated += kept_changed
     return tr
 
 

@@ -74,6 +74,10 @@ def import_cmd(
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
     from rich.markup import escape
 
+    redirected = sum(t.redirected for t in result.targets)
+    if redirected:
+        out.message(f"{redirected} rows named organisations merged into others and were attached to those "
+                    "(`hardtech resolve merges`)")
     for note in getattr(result, "notes", []):
         out.message(escape(note))
     if result.ignored_columns:
@@ -507,16 +511,20 @@ def demo_cmd(
     shared: Optional[Path] = typer.Option(None, "--shared",
                                           help="Folder with the third-party data (default: ../shared/data "
                                                "when present)."),
+    resolve: bool = typer.Option(False, "--resolve", help="Also run entity resolution (`hardtech resolve`) on the "
+                                                          "demo store before the summary: one organisation across "
+                                                          "the bundled lists."),
     *, out: Output,
 ) -> None:
     """Build the demo store from bundled data and print a landscape summary."""
     from hardtech.demo import build_demo
 
-    build_demo(directory, out, shared)
+    build_demo(directory, out, shared, resolve=resolve)
 
 
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
 from hardtech.presentation.cli import report_cmd as _report_cmd  # noqa: E402,F401
+from hardtech.presentation.cli import resolve_cmd as _resolve_cmd  # noqa: E402,F401
 
 
 def main() -> None:
