@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from hardtech.errors import NotFound
 from hardtech.store.connection import Store
 
 
