@@ -150,7 +150,8 @@ def test_cli_text_file_store_and_evaluate(tmp_path):
     f.write_text("name,description\nA,Designs lidar sensors for autonomous driving\nB,\n", encoding="utf-8")
     res = runner.invoke(app, ["classify", "--file", str(f), "--text-column", "description", "-f", "json"])
     rows = json.loads(res.stdout)
-    assert [r["name"] for r in rows] == ["A", "B"] and rows[1]["fields"] == "none"
+    assert [r["name"] for r in rows] == ["A", "B"] and rows[1]["fields"] == {}
+    assert set(rows[0]["fields"]) and all(0 < p <= 1 for p in rows[0]["fields"].values())
     res = runner.invoke(app, ["classify", "--file", str(f), "--text-column", "desc"])
     assert res.exit_code == 2 and "no column 'desc'" in res.output
     db = tmp_path / "s.duckdb"

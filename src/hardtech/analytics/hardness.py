@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
 from hardtech.analytics.verdicts import latest_verdicts
-from hardtech.errors import NotFound, SourceError, UsageError
+from hardtech.errors import NotFound, NothingToShow, SourceError, UsageError
 
 INDICATORS: tuple[str, ...] = (
     "rd_intensity", "rd_depth", "rd_staff_share", "capital_intensity",
@@ -1204,11 +1204,13 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None,
     who = f"{org_id} ({name})" if name != org_id else org_id
     years = _years_of(t, org_id)
     if not years:
-        raise UsageError(f"{who} has no financial figures, so no hardness score (a score is per fiscal year)")
+        raise NothingToShow(f"{who} has no financial figures, so no hardness score (a score is per fiscal year)",
+                            key="empty.score_org", who=who)
     if year is None:
         year = years[-1]
     elif int(year) not in years:
-        raise UsageError(f"{who} has no financial figures for {year}; years it has: {_years_text(years)}")
+        raise NothingToShow(f"{who} has no financial figures for {year}; years it has: {_years_text(years)}",
+                            key="empty.score_year", who=who, year=year, years=_years_text(years))
     whole = table_for(int(year)) if table_for is not None else None
     hit = whole[whole["org_id"] == org_id] if whole is not None else None
     if hit is not None and len(hit):

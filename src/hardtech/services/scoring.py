@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from hardtech.errors import NotFound, UsageError
+from hardtech.errors import NotFound, NothingToShow, UsageError
 from hardtech.store.connection import Store
 
 
@@ -16,6 +16,10 @@ def resolve_org(store: Store, text: str) -> str:
         "SELECT org_id FROM organizations WHERE org_id = ? OR lower(name_en) = lower(?) OR name_zh = ? "
         "OR list_contains(list_transform(aliases, lambda a: lower(a)), lower(?)) ORDER BY org_id",
         [text, text, text, text]).fetchall()
+    if not rows and not store.count("organizations"):
+        raise NothingToShow(f"no organisation {text!r}: the store has no organisations yet; build the demo "
+                            "(`hardtech demo`) or import them (`hardtech import organizations FILE`)",
+                            key="empty.no_orgs", name=text)
     if not rows:
         near = store.con.execute(
             "SELECT coalesce(name_en, name_zh) || ' (' || org_id || ')' FROM organizations "
@@ -75,7 +79,7 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
         + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
-        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else ""),
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids is not None else ""),
         params).df()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
@@ -125,6 +129,8 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
         ids = [r[0] for r in store.con.execute(
             "SELECT org_id FROM organizations WHERE kind IN (SELECT unnest(?)) OR kind IS NULL ORDER BY org_id",
             [list(kinds)]).fetchall()]
+        if not ids:
+            return []
         orgs, fin = _org_inputs(store, ids)
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
