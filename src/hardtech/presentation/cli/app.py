@@ -482,7 +482,7 @@ def match_cmd(
     rows = match_rows(out.db, kind, name, top)
     if out.people:
         rows = [{c: v for c, v in r.items() if c != "components"} for r in rows]
-    out.emit(rows, title=t("title.match", name=name),
+    out.emit(rows, title=t("title.match", name=name), units={"score": "score01"},
              empty=Empty(("investors",) if kind == "startup" else ("organizations",), "empty.match", {"name": name}))
     tie = tie_note(rows)
     if tie:
