@@ -98,6 +98,7 @@ class Output:
     def __post_init__(self) -> None:
         from hardtech.presentation.cli.text import CliText
 
+        self.wrote = False
         self.t = CliText(self.lang)
         self.lang = self.t.lang
 
@@ -164,6 +165,7 @@ class Output:
         self._write(self._render(rows, columns, fmt, title, caption, units), len(rows))
 
     def _write(self, text: str, n: int) -> None:
+        self.wrote = True
         if self.output:
             Path(self.output).write_text(text, encoding="utf-8")
             self.message(self.t("msg.wrote", n=n, path=self.output))
@@ -372,6 +374,8 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
                              lang=kw.get("lang") if own_lang else cli_lang)
                 return fn(*args, out=out, **kw)
             except NothingToShow as exc:
+                if out is not None and not out.wrote and Format(out.fmt) == Format.json:
+                    out._write("[]\n", 0)  # programs still get a valid (empty) document
                 text = out.t(exc.key, **exc.args_) if out is not None and exc.key and out.t.has(exc.key) else str(exc)
                 console.print(text, highlight=False, markup=False, soft_wrap=True)
                 raise typer.Exit(exc.exit_code) from None

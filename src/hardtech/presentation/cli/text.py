@@ -64,8 +64,18 @@ class CliText(Translator):
         return key in self.strings
 
     def col(self, column: str) -> str:
-        """A column's header for people; a column the file does not know keeps its id (a code)."""
-        return self.strings.get(f"col.{column}", column)
+        """A column's header for people; a field or typology id as a column (a confusion matrix) is named in
+        this language; any other column the file does not know keeps its id (a code)."""
+        if f"col.{column}" in self.strings:
+            return self.strings[f"col.{column}"]
+        from hardtech.analytics.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        if column in tax.typology:
+            return self.typology(column)
+        if column in tax.fields:
+            return self.field(column)
+        return column
 
     def unit_of(self, column: str, overrides: dict[str, str] | None = None) -> str:
         if overrides and column in overrides:
