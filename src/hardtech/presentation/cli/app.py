@@ -440,14 +440,29 @@ def screen_cmd(
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the ranked shortlist as CSV."),
     excel_out: Optional[Path] = typer.Option(None, "--excel", help="Also write it as Excel."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write it as a self-contained HTML page."),
+    allow_rejects: bool = typer.Option(False, "--allow-rejects",
+                                       help="Exit 0 even when values could not be read or applicants appear twice."),
     *, out: Output,
 ) -> None:
-    """Screen a batch of applicants: classified, scored and STAR-checked into a ranked shortlist with reasons."""
+    """Screen a batch of applicants: classified, scored and STAR-checked into a ranked shortlist with reasons.
+
+    Money, years, stages and names are read by the same parsers and checks as `hardtech import` (1.2亿元,
+    3000万元, $3.5M, 2016年, A轮); every value they refuse and every applicant listed twice is named."""
     from hardtech.analytics.screening import screen
+    from hardtech.errors import RejectedRows
 
     t = out.t
     with busy(out.console, t("progress.screen", file=applicants.name)):
         result = screen(applicants, rubric=rubric, name_column=name_column, text_column=text_column)
+    problems = []
+    if result.dropped:
+        problems.append(t("msg.screen_dropped", n=len(result.dropped), file=applicants.name))
+        problems += [t("msg.reject_line", line=d["line"], column=d["column"], reason=f"{d['value']!r}: {d['reason']}")
+                     for d in result.dropped]
+    if result.duplicates:
+        problems.append(t("msg.screen_duplicates", n=len(result.duplicates), file=applicants.name))
+        problems += [t("msg.duplicate_line", line=d["line"], name=d["name"], first=d["first_line"])
+                     for d in result.duplicates]
     for path, write in ((csv_out, result.to_csv), (excel_out, result.to_excel), (html_out, result.to_html)):
         if path:
             write(path)
@@ -455,8 +470,12 @@ def screen_cmd(
     rows = [{k: v for k, v in r.items() if k != "criteria"} for r in result.rows]
     cols = ["rank", "name", "score", "confidence", "shortlisted", "top_field", "typology", "trl", "rd_intensity",
             "star_verdict", "warnings", "reasons"] if out.people else None
+    for line in problems:
+        out.message(escape(line))
     out.emit(rows, title=t("title.screen", file=applicants.name), columns=cols,
              empty=Empty(key="empty.file_rows", args={"file": applicants.name}))
+    if problems and not allow_rejects:
+        raise RejectedRows(t("msg.screen_rejected", n=len(result.dropped) + len(result.duplicates)))
 
 
 @command(app, "match")

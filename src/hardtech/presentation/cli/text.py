@@ -111,8 +111,9 @@ class CliText(Translator):
             return ""
         if isinstance(v, bool):
             return self(f"word.{YES_NO[v]}")
-        if isinstance(v, (list, tuple)):
-            return "; ".join(self.cell(x, unit, row, column) for x in v)
+        if isinstance(v, (list, tuple)):  # sentences one per line, short items on one line
+            items = [self.cell(x, unit, row, column) for x in v]
+            return ("\n" if any(" " in x for x in items) else "; ").join(items)
         if isinstance(v, dict):
             if unit == "money":  # {currency: amount}: each amount already says its currency
                 return "; ".join(self.cell(x, f"money:{k}") for k, x in v.items() if x is not None)
