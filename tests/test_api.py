@@ -202,9 +202,12 @@ def test_openapi_and_meta(client):
     assert meta["read_only"] is True and "ai" in meta["filters"]["field"]
 
 
-def test_report_endpoint(client):
+def test_report_endpoint(client, writer):
     pytest.importorskip("hardtech.services.report")
-    r = client.get("/api/v1/report", params={"lang": "en"})
+    problem(client.get("/api/v1/report", params={"lang": "en"}), 401)  # tens of seconds of CPU: a token's
+    r = client.get("/api/v1/report", params={"lang": "en"}, headers=auth(writer.token))
+    problem(r, 401)  # a token of another store
+    r = writer.get("/api/v1/report", params={"lang": "en"}, headers=auth(writer.token))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert b"<html" in r.content[:500].lower()
 

@@ -44,7 +44,10 @@ SKIP = {
 # files and folders the fixture makes. Marked (…, "heavy") ones run only as a table (they take half a minute).
 SAMPLES: dict[str, list] = {
     "classify": [["--text", "Lidar sensors and chips for autonomous cars"], ["--limit", "3", "--no-save"],
-                 ["--file", "{applicants}"]],
+                 ["--file", "{applicants}"], ["--text", "Lidar sensors and chips for autonomous cars", "--threshold",
+                                              "0.99"],
+                 ["--file", "{applicants}", "--threshold", "0.5", "--kind-column", "kind"],
+                 ["--limit", "3", "--no-save", "--threshold", "0.6"]],
     "decade": [["huawei", "--from", "2015", "--to", "2018"]],
     "evaluate": [["--labels", "{labels}"]],
     "flows": [[], ["--shift"], ["--cagr"], ["--investors"]],
@@ -81,9 +84,9 @@ def test_every_command_is_walked():
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("contract-files")
     (d / "applicants.csv").write_text(
-        "name,description,revenue_2023,rd_2023,city\n"
-        "Alpha Photonics,Silicon photonics chips for data centres,1.2亿元,3000万元,Xi'an\n"
-        "Beta Foods,Online food delivery platform,15亿元,100万元,Hangzhou\n", encoding="utf-8")
+        "name,description,revenue_2023,rd_2023,city,kind\n"
+        "Alpha Photonics,Silicon photonics chips for data centres,1.2亿元,3000万元,Xi'an,company\n"
+        "Beta Foods,Online food delivery platform,15亿元,100万元,Hangzhou,startup\n", encoding="utf-8")
     (d / "labels.csv").write_text("text,fields,typology\nLidar sensors for autonomous vehicles,ai,hard_core\n"
                                   "Online grocery delivery app,none,model_innovation\n", encoding="utf-8")
     (d / "orgs.csv").write_text("org_id,name_en,kind,city\ncontract-a,Contract A,company,Xi'an\n", encoding="utf-8")

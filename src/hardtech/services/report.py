@@ -11,6 +11,40 @@ from hardtech.errors import StoreError
 from hardtech.store.connection import Store
 
 
+def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
+    """The white paper's content for a store, a language and a scope: every chapter's figures and blocks.
+
+    This is the expensive part (every service behind every chapter); the title, the store's label and
+    the format are applied afterwards by `render_report`, so one analysis serves any title.
+    """
+    from hardtech.presentation.report.build import collect
+    from hardtech.presentation.report.fonts import require_cjk_font
+    from hardtech.presentation.report.i18n import Translator
+    from hardtech.presentation.report.scope import parse_scopes
+
+    Translator(lang)  # an unknown language fails before any work
+    if lang == "zh":
+        require_cjk_font()
+    db = Path(db)
+    if not db.exists():
+        raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
+    with Store(db, read_only=True) as store:
+        scope = parse_scopes(scopes, store)
+    return collect(db, scope, lang)
+
+
+def render_report(report: dict, title: str | None, db_label: str, pdf_path: Path | None = None) -> str:
+    """The analysis as one self-contained HTML document (and, with `pdf_path`, printed to that PDF)."""
+    from hardtech.presentation.report.render import render_html
+
+    html = render_html(report, title, db_label)
+    if pdf_path is not None:
+        from hardtech.presentation.report.pdf import write_pdf
+
+        write_pdf(html, pdf_path)
+    return html
+
+
 def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: bool = False, scopes=(),
                  title: str | None = None, progress=None) -> dict:
     """Write `report-<lang>.html` (and `.pdf`) into `out_dir`.
@@ -20,36 +54,24 @@ def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: boo
     Returns {"html", "pdf" (None without pdf), "chapters" (ids and titles), "missing" (chapter, what),
     "synthetic" (chapter ids that use synthetic rows), "figures" (the service rows behind the numbers)}.
     """
-    from hardtech.presentation.report.build import collect
-    from hardtech.presentation.report.fonts import require_cjk_font
-    from hardtech.presentation.report.i18n import Translator
-    from hardtech.presentation.report.render import render_html
-    from hardtech.presentation.report.scope import parse_scopes
-
     say = progress or (lambda step, done, total: None)
     steps = 3 if pdf else 2
-    Translator(lang)  # an unknown language fails before any work
-    if lang == "zh":
-        require_cjk_font()
     db = Path(db)
-    if not db.exists():
-        raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
-    with Store(db, read_only=True) as store:
-        scope = parse_scopes(scopes, store)
     say("computing the chapters from the store", 0, steps)
-    report = collect(db, scope, lang)
+    report = report_analysis(db, lang, scopes)
     say("writing the HTML", 1, steps)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    html = render_html(report, title, db.name)
+    html = render_report(report, title, db.name)
     html_path = out / f"report-{lang}.html"
     html_path.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
+        say("printing the PDF", 2, steps)
         from hardtech.presentation.report.pdf import write_pdf
 
-        say("printing the PDF", 2, steps)
-        pdf_path = write_pdf(html, out / f"report-{lang}.pdf")
+        pdf_path = out / f"report-{lang}.pdf"
+        write_pdf(html, pdf_path)
     return {"html": html_path, "pdf": pdf_path,
             "chapters": [{"id": c["id"], "title": c["title"]} for c in report["chapters"]],
             "missing": [{"chapter": c, "what": m} for c, m in report["missing"]],

@@ -27,6 +27,8 @@ def resolve_org(store: Store, text: str) -> str:
             [f"%{text}%", f"%{text}%"]).fetchall()
         hint = f"; did you mean: {', '.join(r[0] for r in near)}" if near else ""
         raise NotFound(f"no organisation {text!r} in the store{hint}")
+    if len(rows) > 1 and text in {r[0] for r in rows}:
+        return text  # an exact id is unambiguous, whatever other organisations are called
     if len(rows) > 1:
         raise UsageError(f"{text!r} matches several organisations: {', '.join(r[0] for r in rows[:8])}; give the id")
     return rows[0][0]
@@ -143,15 +145,15 @@ def score_rows(db: str | Path, org: str | None = None, year: int | None = None, 
     from hardtech.analytics.hardness import load_weights, save_scores, score
 
     w = load_weights(weights) if weights else None
+    selected = None
+    if where is not None:  # the user's condition runs in the sandbox; its keys are bound by `score`
+        from hardtech.store.where import keys_where
+
+        selected = keys_where(db, "o.org_id", "organizations o", where)
     with Store(db, read_only=not save) as store:
         org_ids = [resolve_org(store, org)] if org else None
-        if where:
-            import duckdb
-
-            try:
-                org_ids = [r[0] for r in store.con.execute(f"SELECT o.org_id FROM organizations o WHERE {where}").fetchall()]
-            except duckdb.Error as exc:
-                raise UsageError(f"--where is not valid here: {exc}") from exc
+        if selected is not None:
+            org_ids = [o for o in selected if o in org_ids] if org_ids else selected
         df = score(store, year=year, org_ids=org_ids, weights=w)
         if save and len(df):
             save_scores(store, df)

@@ -14,12 +14,14 @@ import json
 import math
 import threading
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from hardtech.store.scores_read import ONE_VERSION_SCORES
 from hardtech.errors import HardtechError, NotFound, UsageError
 from hardtech.store.connection import Store
+from hardtech.store.snapshot import fingerprint  # the key of every per-store cache (re-exported)
 
 STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
 STAR_ALIASES = {"pass": "sci-tech", "fail": "not sci-tech", "unknown": "insufficient data"}
@@ -43,7 +45,13 @@ class Filters:
     q: str | None = None
 
     def validated(self) -> "Filters":
-        """Normalised copy, or UsageError naming the parameter that is wrong and what it may be."""
+        """Normalised copy, or UsageError naming the parameter that is wrong and what it may be.
+
+        Remembered per value (a frozen dataclass): the server validates the same few filters on every
+        request, and looking the taxonomy up cost ~1 ms each time."""
+        return _validated(self)
+
+    def _validate(self) -> "Filters":
         from hardtech.analytics.taxonomy import load_taxonomy
         from hardtech.store.schema import ORG_KINDS
 
@@ -82,20 +90,12 @@ class Filters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
+@lru_cache(maxsize=4096)
+def _validated(f: Filters) -> Filters:
+    return f._validate()
+
+
 # --------------------------------------------------------------------------- store state
-
-
-def fingerprint(db: str | Path) -> tuple:
-    """Changes whenever the store file (or its write-ahead log) changes: the key of every cache."""
-    p = Path(db)
-    out: list = [str(p.resolve())]
-    for f in (p, p.with_name(p.name + ".wal")):
-        try:
-            st = f.stat()
-            out += [st.st_mtime_ns, st.st_size]
-        except FileNotFoundError:
-            out += [None, None]
-    return tuple(out)
 
 
 _star_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -74,13 +75,18 @@ class Guard:
 
 
 def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5 * 1024 * 1024,
-               max_upload_rows: int = 5000, dashboard: bool = True) -> FastAPI:
+               max_upload_rows: int = 5000, dashboard: bool = True, read_workers: int = 2, read_queue: int = 256,
+               job_workers: int = 1, job_queue: int = 2, worker_processes: bool = True) -> FastAPI:
     """The REST API over one store (and the dashboard unless `dashboard=False`).
 
     Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
+    Computations run in two bounded pools (`state.AppState`): reads (`read_workers` at once, `read_queue`
+    waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429. Jobs and
+    imports run in worker processes unless `worker_processes=False` (threads: tests that hold a job use it).
     """
     from hardtech.errors import StoreError
-    from hardtech.presentation.api import routes_analytics, routes_orgs, routes_report, routes_screening, routes_writes
+    from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
+                                           routes_writes)
     from hardtech.store.connection import Store
 
     db = Path(db)
@@ -90,14 +96,27 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     # read-only: refuse now, clearly, a store this version cannot read
     Store(db, read_only=read_only).close()
     config = ApiConfig(db=db.resolve(), read_only=read_only, max_upload_bytes=int(max_upload_bytes),
-                       max_upload_rows=int(max_upload_rows))
-    app = FastAPI(title="hardtech", version=__version__,
+                       max_upload_rows=int(max_upload_rows), read_workers=int(read_workers),
+                       read_queue=int(read_queue), job_workers=int(job_workers), job_queue=int(job_queue),
+                       processes=bool(worker_processes))
+    st = AppState(config)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        import asyncio
+
+        await asyncio.to_thread(st.warm_up)  # the first snapshot; the read workers start in the background
+        yield
+        st.close()  # the pools' workers and the store's snapshots
+
+    app = FastAPI(title="hardtech", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Find, classify, score, rank and map hard & core technology (硬科技). "
-                              "Reads are open; writes need `Authorization: Bearer <token>` (`hardtech token create`).")
-    app.state.hardtech = AppState(config)
+                              "Reads are open; writes and the report need `Authorization: Bearer <token>` "
+                              "(`hardtech token create`).")
+    app.state.hardtech = st
     errors.install(app)
     for r in (meta, routes_orgs.router, routes_analytics.router, routes_screening.router, routes_writes.router,
-              routes_report.router):
+              routes_report.router, docs.router):
         app.include_router(r)
     if dashboard:
         from hardtech.presentation.web import install as install_web

@@ -1,4 +1,4 @@
-"""Request dependencies shared by the routers: the server state, the one filter syntax, the writer's token.
+"""Request dependencies shared by the routers: the server state, the one filter syntax, the caller's token.
 
 Why one filter dependency: `/organizations`, `/organizations/aggregate`, `/rankings` and the
 dashboard pages read the same query parameters through `org_filters`, so a shared link means the
@@ -20,7 +20,7 @@ def state(request: Request) -> AppState:
     return request.app.state.hardtech
 
 
-def org_filters(
+async def org_filters(
     field: Optional[str] = Query(None, max_length=64, description="Hard-tech field id (ai, aerospace, photonics_chips, "
                                                                  "biotech, it, new_materials, new_energy, intelligent_manufacturing)."),
     typology: Optional[str] = Query(None, max_length=64, description="Typology class: hard_core, deep, black, high, model_innovation."),
@@ -37,32 +37,42 @@ def org_filters(
                    score_max=score_max, star=star, q=q).validated()
 
 
+def no_cache(request: Request) -> bool:
+    """`Cache-Control: no-cache` (or `Pragma: no-cache`): wait for an answer on the current store state."""
+    cc = request.headers.get("cache-control", "").lower()
+    return "no-cache" in cc or "no-store" in cc or request.headers.get("pragma", "").lower() == "no-cache"
+
+
 def bearer(request: Request) -> str | None:
+    """The token from `Authorization: Bearer …`, the only place a token is read from (never the URL or a form,
+    which end up in logs, history and Referer headers)."""
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def require_writer(request: Request, token: str | None = None) -> str:
-    """The name of the caller's token; 403 on a read-only server, 401 without a valid token.
-
-    `token` lets the dashboard's forms send the token as a field (browsers cannot set headers on forms).
-    """
+def require_token(request: Request) -> str:
+    """The name of the caller's valid token (read-only servers too); 401 without one."""
     from hardtech.services.tokens import verify_token
     from hardtech.store.connection import Store
 
     st = state(request)
-    if st.config.read_only:
-        raise ApiProblem(403, "this server is read-only (started with --read-only or read_only=True): "
-                              "imports, screening uploads and watchlist changes are refused")
-    secret = bearer(request) or token
+    secret = bearer(request)
     if not secret:
-        raise ApiProblem(401, "this request changes data and needs an API token: send `Authorization: Bearer <token>` "
+        raise ApiProblem(401, "this request needs an API token: send `Authorization: Bearer <token>` "
                               "(create one with `hardtech token create NAME`)", {"WWW-Authenticate": "Bearer"})
-    with st.gate.read():
-        with Store(st.config.db, read_only=True) as store:
+    with st.snapshots.lease(fresh=True) as snap:  # a token created or revoked a moment ago counts
+        with Store(snap.path, read_only=True) as store:
             name = verify_token(store, secret)
     if name is None:
         raise ApiProblem(401, "the API token is not valid (unknown or revoked)",
                          {"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return name
+
+
+def require_writer(request: Request) -> str:
+    """The name of the caller's token; 403 on a read-only server, 401 without a valid token."""
+    if state(request).config.read_only:
+        raise ApiProblem(403, "this server is read-only (started with --read-only or read_only=True): "
+                              "imports, screening uploads and watchlist changes are refused")
+    return require_token(request)

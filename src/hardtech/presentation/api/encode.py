@@ -46,6 +46,12 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(plain(obj), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
+def encoded(fn, db) -> bytes:
+    """dumps(fn(db)): an answer encoded where it is computed (in a worker), so the server only sends bytes.
+    Use as `functools.partial(encoded, fn)`, which pickles when fn does."""
+    return dumps(fn(db))
+
+
 class JSONBytes(Response):
     """A JSON response whose body may already be encoded bytes (cached) or any object (encoded here)."""
 

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import List, Literal, Optional
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hardtech.errors import UsageError
-from hardtech.presentation.api.deps import org_filters, state
-from hardtech.presentation.api.encode import JSONBytes
+from hardtech.presentation.api.deps import no_cache, org_filters, state
+from hardtech.presentation.api.encode import JSONBytes, encoded
 from hardtech.services import search
 from hardtech.services.search import Filters
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
 
-def _cached(request: Request, key, fn):
-    """fn(db) under the read side of the gate, cached per store state, as JSON."""
-    st = state(request)
-    return JSONBytes(st.read(key, lambda: fn(st.config.db)))
+async def _cached(request: Request, key, fn):
+    """fn(db) on the current store state (computed and encoded in the read pool, kept in memory), as JSON.
+    fn must pickle: a `partial` of a module-level function."""
+    a = await state(request).read(("json",) + tuple(key), partial(encoded, fn), fresh=no_cache(request))
+    return JSONBytes(a.value, headers=a.headers())
 
 
-def ranking_data(st, year: int | None, by: str, scope: str, top: int | None, currency: str,
-                 filters: Filters) -> dict:
-    """A ranking, cached per store state; the API and the dashboard share it (and its cache key)."""
-    return st.read(("rank", year, by, scope, top, currency, filters),
-                   lambda: _ranking(st.config.db, year, by, scope, top, currency, filters))
+async def ranking_data(request: Request, year: int | None, by: str, scope: str, top: int | None, currency: str,
+                       filters: Filters):
+    """A ranking for the current store state; the API and the dashboard share it (and its cache key)."""
+    return await state(request).read(("rank", year, by, scope, top, currency, filters),
+                                     partial(_ranking, year=year, by=by, scope=scope, top=top, currency=currency,
+                                             filters=filters),
+                                     fresh=no_cache(request))
 
 
 def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currency: str, filters: Filters) -> dict:
@@ -50,88 +54,112 @@ def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currenc
             "filters": filters.active(), "rows": rows}
 
 
-def flows_data(st, by: str, period: str, metric: str, currency: str) -> dict:
-    """Funding per group and period, cached per store state; the API and the dashboard share it."""
+async def flows_data(request: Request, by: str, period: str, metric: str, currency: str):
+    """Funding per group and period for the current store state; the API and the dashboard share it."""
+    return await state(request).read(("flows", by, period, metric, currency),
+                                     partial(_flows, by=by, period=period, metric=metric, currency=currency),
+                                     fresh=no_cache(request))
+
+
+def _flows(db, by: str, period: str, metric: str, currency: str) -> dict:
     from hardtech.services.ecosystem import flow_rows
 
-    return st.read(("flows", by, period, metric, currency),
-                   lambda: {"by": by, "period": period, "metric": metric, "currency": currency,
-                            "rows": flow_rows(st.config.db, by, period, metric, currency)})
+    return {"by": by, "period": period, "metric": metric, "currency": currency,
+            "rows": flow_rows(db, by, period, metric, currency)}
+
+
+def _shift(db, period: str, currency: str) -> dict:
+    from hardtech.services.ecosystem import shift_rows
+
+    return {"period": period, "currency": currency, "rows": shift_rows(db, period, currency)}
+
+
+def _regions(db, level: str, country: str) -> dict:
+    from hardtech.services.ecosystem import region_rows
+
+    return {"level": level, "country": country, "rows": region_rows(db, level, country)}
+
+
+def compare(db, names: tuple[str, ...]) -> dict:
+    from hardtech.services.ecosystem import compare_regions
+
+    return compare_regions(db, list(names))
+
+
+def _clusters(db, min_members: int) -> dict:
+    from hardtech.services.ecosystem import cluster_rows
+
+    return {"min_members": min_members, "rows": cluster_rows(db, min_members)}
+
+
+def _match(db, kind: str, name: str, top: int) -> dict:
+    from hardtech.services.ecosystem import match_rows
+
+    return {kind: name, "rows": match_rows(db, kind, name, top)}
 
 
 @router.get("/rankings", response_class=JSONBytes, summary="R&D rankings")
-def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, le=2100, description="Default: latest year with R&D figures."),
+async def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, le=2100, description="Default: latest year with R&D figures."),
              by: str = Query("rd", max_length=32, description="rd | intensity | growth | cumulative:N"),
              scope: str = Query("world", max_length=100, description="world | country:CN | field:ai | city:Xi'an | private"),
              top: Optional[int] = Query(None, ge=1, le=10_000), currency: Literal["EUR", "CNY", "USD"] = "EUR",
              filters: Filters = Depends(org_filters)):
     """R&D rankings as the EU Scoreboard makes them, each figure with its source; the shared filters narrow the rows."""
-    return JSONBytes(ranking_data(state(request), year, by, scope, top, currency, filters))
+    a = await ranking_data(request, year, by, scope, top, currency, filters)
+    return JSONBytes(a.value, headers=a.headers())
 
 
 @router.get("/flows", response_class=JSONBytes, summary="Capital flows")
-def flows(request: Request, by: Literal["field", "typology", "sector", "region", "stage", "investor"] = "field",
+async def flows(request: Request, by: Literal["field", "typology", "sector", "region", "stage", "investor"] = "field",
           period: Literal["year", "quarter"] = "year", metric: Literal["amount", "count", "median"] = "amount",
           currency: Literal["USD", "EUR", "CNY"] = "USD"):
     """Funding per group and period; undisclosed amounts are counted, never guessed."""
-    return JSONBytes(flows_data(state(request), by, period, metric, currency))
+    a = await flows_data(request, by, period, metric, currency)
+    return JSONBytes(a.value, headers=a.headers())
 
 
 @router.get("/flows/shift", response_class=JSONBytes, summary="The shift from model innovation to technology")
-def flows_shift(request: Request, period: Literal["year", "quarter"] = "year",
+async def flows_shift(request: Request, period: Literal["year", "quarter"] = "year",
                 currency: Literal["USD", "EUR", "CNY"] = "USD"):
-    from hardtech.services.ecosystem import shift_rows
-
-    return _cached(request, ("shift", period, currency),
-                   lambda db: {"period": period, "currency": currency, "rows": shift_rows(db, period, currency)})
+    return await _cached(request, ("shift", period, currency), partial(_shift, period=period, currency=currency))
 
 
 @router.get("/regions", response_class=JSONBytes, summary="Regional ecosystems")
-def regions(request: Request, level: Literal["city", "province"] = "city",
+async def regions(request: Request, level: Literal["city", "province"] = "city",
             country: str = Query("CN", min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")):
     """Organisations per field, location quotients, R&D and funding per region."""
-    from hardtech.services.ecosystem import region_rows
-
     country = country.upper()
-    return _cached(request, ("regions", level, country),
-                   lambda db: {"level": level, "country": country, "rows": region_rows(db, level, country)})
+    return await _cached(request, ("regions", level, country), partial(_regions, level=level, country=country))
 
 
 @router.get("/regions/compare", response_class=JSONBytes, summary="Compare regions")
-def regions_compare(request: Request, name: List[str] = Query(..., min_length=2, max_length=8,
+async def regions_compare(request: Request, name: List[str] = Query(..., min_length=2, max_length=8,
                                                              description="Two or more regions: name=西安&name=杭州")):
     """Each region's scorecard (factors with their inputs, or "no data") and which region leads each factor."""
-    from hardtech.services.ecosystem import compare_regions
-
     names = [n.strip() for n in name]
     if any(not n or len(n) > 100 for n in names):
         raise UsageError("each region name must be 1–100 characters")
-    return _cached(request, ("compare", tuple(names)), lambda db: compare_regions(db, names))
+    return await _cached(request, ("compare", tuple(names)), partial(compare, names=tuple(names)))
 
 
 @router.get("/regions/clusters", response_class=JSONBytes, summary="Clusters")
-def regions_clusters(request: Request, min_members: int = Query(3, ge=2, le=1000)):
+async def regions_clusters(request: Request, min_members: int = Query(3, ge=2, le=1000)):
     """Co-located organisations of one field, with the investors they share."""
-    from hardtech.services.ecosystem import cluster_rows
-
-    return _cached(request, ("clusters", min_members),
-                   lambda db: {"min_members": min_members, "rows": cluster_rows(db, min_members)})
+    return await _cached(request, ("clusters", min_members), partial(_clusters, min_members=min_members))
 
 
-def _matches(request: Request, kind: Literal["startup", "investor"], name: str, top: int):
-    from hardtech.services.ecosystem import match_rows
-
-    return _cached(request, ("match", kind, name, top), lambda db: {kind: name, "rows": match_rows(db, kind, name, top)})
+async def _matches(request: Request, kind: Literal["startup", "investor"], name: str, top: int):
+    return await _cached(request, ("match", kind, name, top), partial(_match, kind=kind, name=name, top=top))
 
 
 @router.get("/match/startups/{org}", response_class=JSONBytes, summary="Investors for a startup")
-def match_startup(request: Request, org: str = Path(..., min_length=1, max_length=200),
+async def match_startup(request: Request, org: str = Path(..., min_length=1, max_length=200),
                   top: int = Query(10, ge=1, le=100)):
     """Investors ranked for a startup by fields, stage, region, ticket and co-investor network, with reasons."""
-    return _matches(request, "startup", org, top)
+    return await _matches(request, "startup", org, top)
 
 
 @router.get("/match/investors/{investor}", response_class=JSONBytes, summary="Startups for an investor")
-def match_investor(request: Request, investor: str = Path(..., min_length=1, max_length=200),
+async def match_investor(request: Request, investor: str = Path(..., min_length=1, max_length=200),
                    top: int = Query(10, ge=1, le=100)):
-    return _matches(request, "investor", investor, top)
+    return await _matches(request, "investor", investor, top)

@@ -28,13 +28,16 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
 
 
 def run_screening(request: Request, file: UploadFile) -> tuple[str, object]:
-    """Check limits, screen the applicants, keep the result; (id, result)."""
-    from hardtech.analytics.screening import screen
+    """Check limits, screen the applicants in the jobs pool (429 when it is full), keep the result; (id, result).
+    Called on a worker thread (it reads the upload), so it waits for the pool with a blocking call."""
+    import secrets
+
+    from hardtech.presentation.api.jobs import screening_job
 
     st = state(request)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
-        result = screen(path)
+        result = st.jobs.call(("screening", secrets.token_hex(8)), screening_job, str(path))
     return st.screenings.add(result), result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
@@ -25,39 +26,46 @@ class WatchItem(BaseModel):
     note: Optional[str] = Field(None, max_length=wl.MAX_NOTE)
 
 
-def write(request: Request, fn):
-    """Run fn(store) on a read-write connection while no read is running; caches drop on the next read."""
+def write(request: Request, fn, touches: str | None = None):
+    """fn(store) on a read-write connection to the store (reads go on, on their snapshot), then a fresh snapshot.
+
+    Answers of the previous state are served (marked stale) until recomputed; the profiles that show the
+    watchlist `touches` are dropped at once, so the writer sees its change on the next page."""
     st = state(request)
-    with st.gate.write():
-        with Store(st.config.db) as store:
-            out = fn(store)
-    st.cache.clear()
+    out = st.write(fn)
+    if touches is not None:
+        st.answers.drop(lambda key, value: key[0] == "profile" and (
+            value[0].get("org_id") == touches or touches in (value[0].get("watchlists") or ())))
     return out
 
 
-def watchlists_data(request: Request) -> list[dict]:
-    st = state(request)
-    return st.read(("watchlists",), lambda: _read(st, wl.watchlist_rows))
+def _watchlists(db) -> list[dict]:
+    with Store(db, read_only=True) as store:
+        return wl.watchlist_rows(store)
 
 
-def watchlist_data(request: Request, name: str) -> list[dict]:
-    st = state(request)
-    return st.read(("watchlist", name), lambda: _read(st, lambda s: wl.watchlist_items(s, name)))
+def _watchlist(db, name: str) -> list[dict]:
+    with Store(db, read_only=True) as store:
+        return wl.watchlist_items(store, name)
 
 
-def _read(st, fn):
-    with Store(st.config.db, read_only=True) as store:
-        return fn(store)
+async def watchlists_data(request: Request) -> list[dict]:
+    """Watchlists on the current store state (cheap, so never a stale answer)."""
+    return (await state(request).read(("watchlists",), _watchlists, fresh=True)).value
+
+
+async def watchlist_data(request: Request, name: str) -> list[dict]:
+    return (await state(request).read(("watchlist", name), partial(_watchlist, name=name), fresh=True)).value
 
 
 @router.get("/watchlists", response_class=JSONBytes, summary="Watchlists", tags=["watchlists"])
-def watchlists(request: Request):
-    return JSONBytes({"rows": watchlists_data(request)})
+async def watchlists(request: Request):
+    return JSONBytes({"rows": await watchlists_data(request)})
 
 
 @router.get("/watchlists/{name}", response_class=JSONBytes, summary="One watchlist", tags=["watchlists"])
-def watchlist(request: Request, name: str = ListName):
-    return JSONBytes({"name": name, "rows": watchlist_data(request, name)})
+async def watchlist(request: Request, name: str = ListName):
+    return JSONBytes({"name": name, "rows": await watchlist_data(request, name)})
 
 
 @router.put("/watchlists/{name}/items/{org_id}", response_class=JSONBytes, summary="Add to a watchlist",
@@ -66,20 +74,20 @@ def watchlist_add(request: Request, name: str = ListName, org_id: str = OrgId,
                   item: Optional[WatchItem] = Body(None), writer: str = Depends(require_writer)):
     """Adds the organisation (creating the list with its first organisation); adding again replaces the note."""
     note = item.note if item else None
-    return JSONBytes(write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note, writer)))
+    return JSONBytes(write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note, writer), touches=org_id))
 
 
 @router.delete("/watchlists/{name}/items/{org_id}", response_class=JSONBytes, summary="Remove from a watchlist",
                tags=["watchlists"], responses=WRITE_ERRORS)
 def watchlist_remove(request: Request, name: str = ListName, org_id: str = OrgId,
                      writer: str = Depends(require_writer)):
-    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name, org_id)))
+    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name, org_id), touches=org_id))
 
 
 @router.delete("/watchlists/{name}", response_class=JSONBytes, summary="Delete a watchlist", tags=["watchlists"],
                responses=WRITE_ERRORS)
 def watchlist_delete(request: Request, name: str = ListName, writer: str = Depends(require_writer)):
-    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name)))
+    return JSONBytes(write(request, lambda s: wl.remove_from_watchlist(s, name), touches=name))
 
 
 @router.post("/imports/{table}", response_class=JSONBytes, summary="Import a file", tags=["imports"],
@@ -91,10 +99,12 @@ def import_upload(request: Request,
                   mapping: Optional[str] = Query(None, max_length=64, description="Name of a shipped mapping "
                                                                                   "(`hardtech mappings`); never a path."),
                   source: Optional[str] = Query(None, max_length=200, description="Source name recorded on every row."),
+                  synthetic: bool = Query(False, description="Flag every row `synthetic` (generated, not real data)."),
                   writer: str = Depends(require_writer)):
-    """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`."""
+    """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`.
+    Runs in the writes worker process, one import at a time; reads go on meanwhile on the previous state."""
+    from hardtech.presentation.api.jobs import import_job
     from hardtech.sources.mapping import shipped_mappings
-    from hardtech.store.importer import import_file
 
     if mapping is not None and mapping not in shipped_mappings():
         raise UsageError(f"unknown mapping {mapping!r}; shipped mappings: {', '.join(sorted(shipped_mappings()))}")
@@ -103,7 +113,6 @@ def import_upload(request: Request,
     st = state(request)
     with saved_upload(file, st.config.max_upload_bytes) as path:
         count_rows(path, st.config.max_upload_rows)
-        result = write(request, lambda s: import_file(s, table, path, mapping=mapping,
-                                                      source=source or f"upload by token {writer}"))
-    return JSONBytes({"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
-                      "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns})
+        result = st.write_job(import_job, table, str(path), mapping, source or f"upload by token {writer}",
+                              synthetic)
+    return JSONBytes(result)

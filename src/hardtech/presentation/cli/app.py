@@ -98,12 +98,15 @@ def rejects_cmd(
 
 
 @command(app, "sql")
-def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."), *,
-            out: Output) -> None:
-    """Run read-only SQL against the store."""
-    from hardtech.store.connection import run_readonly_sql
+def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only) statement."),
+            allow_files: bool = typer.Option(False, "--allow-files",
+                                             help="Let DuckDB's file functions read and write files "
+                                                  "(read_csv, COPY … TO, EXPORT DATABASE); off by default."),
+            *, out: Output) -> None:
+    """Run one read-only query against the store, in a sandbox: no file read or written, nothing installed."""
+    from hardtech.store.sandbox import run_sql
 
-    out.emit(run_readonly_sql(out.db, query), empty=Empty(key="empty.sql"))
+    out.emit(run_sql(out.db, query, allow_files=allow_files), empty=Empty(key="empty.sql"))
 
 
 @command(app, "status")
@@ -166,7 +169,9 @@ def classify_cmd(
     codes_column: Optional[str] = typer.Option(None, "--codes-column",
                                                help="Column of `scheme:code` codes (`|`-separated), e.g. cpc:G06N3/08."),
     table: str = typer.Option("organizations", "--table", help="Over the store: organizations or patents."),
-    where: Optional[str] = typer.Option(None, "--where", help="Over the store: SQL condition, e.g. \"o.city = 'Xi''an'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="Over the store: one SQL condition on organizations o and their latest "
+                                             "financials f (run read-only in a sandbox), e.g. \"o.city = 'Xi''an'\"."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Over the store: at most N entities."),
     no_save: bool = typer.Option(False, "--no-save", help="Over the store: do not save the verdicts."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model file (default: the shipped model)."),
@@ -175,6 +180,13 @@ def classify_cmd(
     only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
     neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech\\[neural]'); "
                                                         "its model is fitted on first use and cached."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.01, max=1.0,
+                                              help="Field probability a field needs to be assigned (default 0.35)."),
+    kind_column: Optional[str] = typer.Option(None, "--kind-column",
+                                              help="With --file: organisation kind (company, startup, university, "
+                                                   "institute, investor, government); only companies and projects "
+                                                   "get a typology. Default: a `kind` column if present, else read "
+                                                   "from the text."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
@@ -191,16 +203,20 @@ def classify_cmd(
         return
     if action != "run":
         raise UsageError(f"unknown action {action!r}: run or fit")
+    # programs get lists and objects (json, jsonl, parquet); people and spreadsheets the flat form
+    form = "structured" if out.fmt.value in ("json", "jsonl", "parquet") else "flat"
     if text is not None:
-        out.emit(classify_text(text, model, neural), title=t("title.verdict"))
+        out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title=t("title.verdict"))
     elif file is not None:
         with step_progress(out.console, t("progress.classify", what=file.name)) as advance:
-            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural)
+            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
+                                 threshold=threshold, form=form, kind_column=kind_column)
         out.emit(rows, title=t("title.classify_file", file=file.name, n=len(rows)),
                  empty=Empty(key="empty.file_rows", args={"file": file.name}))
     else:
         with step_progress(out.console, t("progress.classify", what=table)) as advance:
-            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural)
+            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
+                                  threshold=threshold, form=form)
         out.emit(rows, title=t("title.classify_store" if no_save else "title.classify_store_saved", n=len(rows),
                                 table=t(f"table.{table}") if t.has(f"table.{table}") else table),
                  empty=Empty((table,), "empty.where", {"where": where or ""}))
@@ -317,7 +333,9 @@ def score_cmd(
     year: Optional[int] = typer.Option(None, "--year", help="Fiscal year (default: each organisation's latest)."),
     explain: bool = typer.Option(False, "--explain", help="With ORG: every part of the score and its inputs."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="A weights TOML replacing the shipped one."),
-    where: Optional[str] = typer.Option(None, "--where", help="SQL condition on organizations o, e.g. \"o.country = 'CN'\"."),
+    where: Optional[str] = typer.Option(None, "--where",
+                                        help="One SQL condition on organizations o (run read-only in a sandbox), "
+                                             "e.g. \"o.country = 'CN'\"."),
     top: Optional[int] = typer.Option(None, "--top", help="Show only the K highest scores."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not store the scores."),
     *, out: Output,

@@ -20,6 +20,11 @@ def serve_cmd(
     max_upload_mb: float = typer.Option(5.0, "--max-upload-mb", help="Largest upload accepted, in MiB."),
     max_upload_rows: int = typer.Option(5000, "--max-upload-rows", help="Most data rows accepted per upload."),
     workers: int = typer.Option(1, "--workers", help="uvicorn worker processes."),
+    read_workers: int = typer.Option(2, "--read-workers", help="Threads computing reads (first-time profiles, "
+                                                                 "searches, analytics) at once."),
+    read_queue: int = typer.Option(256, "--read-queue", help="Reads that may wait for those threads; more get 429."),
+    job_workers: int = typer.Option(1, "--job-workers", help="Reports and screening uploads computed at once."),
+    job_queue: int = typer.Option(2, "--job-queue", help="Reports and screenings that may wait; more get 429."),
     *, out: Output,
 ) -> None:
     """Serve the REST API (`/api/v1`, OpenAPI at `/openapi.json`) and the dashboard (English and Chinese)."""
@@ -33,8 +38,11 @@ def serve_cmd(
         raise UsageError(f"--port must be within 1..65535, got {port}")
     if max_upload_mb <= 0 or max_upload_rows <= 0:
         raise UsageError("--max-upload-mb and --max-upload-rows must be positive")
+    if min(read_workers, job_workers) < 1 or min(read_queue, job_queue) < 0:
+        raise UsageError("--read-workers and --job-workers must be 1 or more, the queues 0 or more")
     settings = dict(db=str(out.db), read_only=read_only, max_upload_bytes=int(max_upload_mb * 1024 * 1024),
-                    max_upload_rows=max_upload_rows)
+                    max_upload_rows=max_upload_rows, read_workers=read_workers, read_queue=read_queue,
+                    job_workers=job_workers, job_queue=job_queue)
     mode = "read-only" if read_only else "writes with an API token"
     out.message(f"hardtech serving {out.db} ({mode}) on http://{host}:{port}/  — API at /api/v1, docs at /docs")
     if workers > 1:
@@ -56,7 +64,8 @@ def app_from_env():
 
     env = {k[len("HARDTECH_SERVE_"):].lower(): v for k, v in os.environ.items() if k.startswith("HARDTECH_SERVE_")}
     return create_app(env["db"], read_only=env["read_only"] == "True", max_upload_bytes=int(env["max_upload_bytes"]),
-                      max_upload_rows=int(env["max_upload_rows"]))
+                      max_upload_rows=int(env["max_upload_rows"]),
+                      **{k: int(env[k]) for k in ("read_workers", "read_queue", "job_workers", "job_queue")})
 
 
 @command(app, "token")

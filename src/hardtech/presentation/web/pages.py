@@ -11,18 +11,19 @@ it was sent in, and the choice sticks while the analyst browses.
 from __future__ import annotations
 
 from dataclasses import fields
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from hardtech.errors import HardtechError
-from hardtech.presentation.api.deps import require_writer, state
-from hardtech.presentation.api.errors import ApiProblem, status_of
+from hardtech.presentation.api.deps import no_cache, require_writer, state
+from hardtech.presentation.api.errors import ApiProblem, scrub_paths, status_of
+from hardtech.presentation.api.pool import Busy
 from hardtech.presentation.web import charts
 from hardtech.presentation.web.i18n import LANGS, translator
 from hardtech.services import search
@@ -92,7 +93,7 @@ def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLRes
     return resp
 
 
-def page_filters(request: Request) -> Filters:
+async def page_filters(request: Request) -> Filters:
     """The shared filters from a page's query string, where an HTML form sends empty fields as `x=`."""
     from hardtech.errors import UsageError
 
@@ -118,11 +119,11 @@ def _choices() -> dict:
 
 
 @router.get("/", response_class=HTMLResponse)
-def landscape(request: Request, filters: Filters = Depends(page_filters)):
-    st = state(request)
+async def landscape(request: Request, filters: Filters = Depends(page_filters)):
+    from hardtech.presentation.api.routes_orgs import aggregate_data
+
     t = translator(language(request))
-    agg = {by: st.read(("agg", by, filters), lambda by=by: search.aggregate_orgs(st.config.db, by, filters))
-           for by in ("field", "typology", "city")}
+    agg = {by: (await aggregate_data(request, by, filters)).value for by in ("field", "typology", "city")}
     specs = {
         "fields": charts.bars(agg["field"], "group", "organisations", t("by_field"), value_title=t("organisations")),
         "typology": charts.bars(agg["typology"], "group", "organisations", t("by_typology"),
@@ -134,22 +135,24 @@ def landscape(request: Request, filters: Filters = Depends(page_filters)):
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, filters: Filters = Depends(page_filters),
-                sort: str = Query("-score"), page: int = Query(1, ge=1, le=100_000)):
+async def search_page(request: Request, filters: Filters = Depends(page_filters),
+                      sort: str = Query("-score"), page: int = Query(1, ge=1, le=100_000)):
     st = state(request)
     size = 25
-    res = st.read(("orgs-page", filters, sort, page),
-                  lambda: search.search_orgs(st.config.db, filters, sort, size, (page - 1) * size, with_star=False))
+    res = (await st.read(("orgs-page", filters, sort, page),
+                         partial(search.search_orgs, filters=filters, sort=sort, limit=size, offset=(page - 1) * size,
+                                 with_star=False),
+                         fresh=no_cache(request))).value
     pages = max(1, -(-res["total"] // size))
     return render(request, "search.html", filters=filters.active(), choices=_choices(), res=res, page=page,
                   pages=pages, sort=sort)
 
 
 @router.get("/org/{org_id}", response_class=HTMLResponse)
-def org_page(request: Request, org_id: str):
+async def org_page(request: Request, org_id: str):
     from hardtech.presentation.api.routes_orgs import profile_data
 
-    p = profile_data(request, org_id)
+    p = (await profile_data(request, org_id)).value[0]
     t = translator(language(request))
     spec = None
     if p["hardness"].get("available"):
@@ -158,12 +161,12 @@ def org_page(request: Request, org_id: str):
 
 
 @router.get("/rankings", response_class=HTMLResponse)
-def rankings_page(request: Request, filters: Filters = Depends(page_filters),
-                  year: Optional[int] = Query(None, ge=1900, le=2100), by: str = Query("rd", max_length=32),
-                  scope: str = Query("world", max_length=100)):
+async def rankings_page(request: Request, filters: Filters = Depends(page_filters),
+                        year: Optional[int] = Query(None, ge=1900, le=2100), by: str = Query("rd", max_length=32),
+                        scope: str = Query("world", max_length=100)):
     from hardtech.presentation.api.routes_analytics import ranking_data
 
-    data = ranking_data(state(request), year, by, scope, 50, "EUR", filters)
+    data = (await ranking_data(request, year, by, scope, 50, "EUR", filters)).value
     t = translator(language(request))
     spec = charts.bars([{"name": r.get("name") or r.get("org_id"), "value": r.get("value")} for r in data["rows"][:20]
                         if r.get("value") is not None], "name", "value", t("rankings_title"))
@@ -172,14 +175,15 @@ def rankings_page(request: Request, filters: Filters = Depends(page_filters),
 
 
 @router.get("/regions", response_class=HTMLResponse)
-def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"], max_length=8)):
-    from hardtech.services.ecosystem import compare_regions
+async def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"], max_length=8)):
+    from hardtech.presentation.api.routes_analytics import compare
 
     st = state(request)
     names = [n.strip() for n in name if n.strip()][:8]
     if len(names) < 2:
         raise ApiProblem(422, "compare needs two or more regions")
-    d = st.read(("compare", tuple(names)), lambda: compare_regions(st.config.db, names))
+    d = (await st.read(("compare", tuple(names)), partial(compare, names=tuple(names)),
+                       fresh=no_cache(request))).value
     rows = []
     for f in d.get("leaders", {}):
         cells = []
@@ -194,10 +198,10 @@ def regions_page(request: Request, name: list[str] = Query(["西安", "杭州"],
 
 
 @router.get("/flows", response_class=HTMLResponse)
-def flows_page(request: Request, by: str = Query("field", pattern="^(field|typology|sector|region|stage)$")):
+async def flows_page(request: Request, by: str = Query("field", pattern="^(field|typology|sector|region|stage)$")):
     from hardtech.presentation.api.routes_analytics import flows_data
 
-    rows = flows_data(state(request), by, "year", "amount", "USD")["rows"]
+    rows = (await flows_data(request, by, "year", "amount", "USD")).value["rows"]
     t = translator(language(request))
     spec = charts.stacked_periods(rows, t("flows_title")) if rows else None
     return render(request, "flows.html", rows=rows, spec=spec, by=by)
@@ -208,55 +212,69 @@ def screening_form(request: Request):
     return render(request, "screening.html", result=None, rid=None, error=None)
 
 
-@router.post("/screening", response_class=HTMLResponse)
-async def screening_upload(request: Request, file: UploadFile = File(...), token: str = Form("", max_length=200)):
-    from hardtech.presentation.api.routes_screening import run_screening
-
-    def check_and_screen():  # the token check opens the store behind the gate: off the event loop, too
-        require_writer(request, token or None)
-        return run_screening(request, file)
-
-    try:
-        rid, result = await run_in_threadpool(check_and_screen)
-    except (ApiProblem, HardtechError) as exc:
-        code = exc.status if isinstance(exc, ApiProblem) else status_of(exc)
-        return render(request, "screening.html", status=code, result=None, rid=None, error=str(exc))
+@router.get("/screening/{rid}", response_class=HTMLResponse)
+def screening_result(request: Request, rid: str = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")):
+    """The shortlist of a recent upload (the upload answers with a redirect here)."""
+    result = state(request).screenings.get(rid)
+    if result is None:
+        raise ApiProblem(404, "no such screening result on this server (results are kept in memory for the most "
+                              "recent uploads only)")
     return render(request, "screening.html", result=result, rid=rid, error=None)
 
 
+# The forms below are sent by app.js with the token in the `Authorization` header (a token is never read
+# from a form field or the URL); submitted without JavaScript they arrive without one and get a 401 page.
+
+
+@router.post("/screening", response_class=HTMLResponse)
+async def screening_upload(request: Request, file: UploadFile = File(...)):
+    from hardtech.presentation.api.routes_screening import run_screening
+
+    def check_and_screen():  # the token check and the upload are blocking: off the event loop
+        require_writer(request)
+        return run_screening(request, file)
+
+    try:
+        rid, _ = await run_in_threadpool(check_and_screen)
+    except (ApiProblem, HardtechError, Busy) as exc:
+        code = exc.status if isinstance(exc, ApiProblem) else 429 if isinstance(exc, Busy) else status_of(exc)
+        detail = exc.detail if isinstance(exc, ApiProblem) else str(exc)
+        return render(request, "screening.html", status=code, result=None, rid=None, error=scrub_paths(detail))
+    return RedirectResponse(f"/screening/{rid}", status_code=303)
+
+
 @router.get("/watchlists", response_class=HTMLResponse)
-def watchlists_page(request: Request):
+async def watchlists_page(request: Request):
     from hardtech.presentation.api.routes_writes import watchlists_data
 
-    return render(request, "watchlists.html", lists=watchlists_data(request), name=None, items=None)
+    return render(request, "watchlists.html", lists=await watchlists_data(request), name=None, items=None)
 
 
 @router.get("/watchlists/{name}", response_class=HTMLResponse)
-def watchlist_page(request: Request, name: str):
+async def watchlist_page(request: Request, name: str):
     from hardtech.presentation.api.routes_writes import watchlist_data, watchlists_data
 
-    return render(request, "watchlists.html", lists=watchlists_data(request), name=name,
-                  items=watchlist_data(request, name))
+    return render(request, "watchlists.html", lists=await watchlists_data(request), name=name,
+                  items=await watchlist_data(request, name))
 
 
 @router.post("/org/{org_id}/watch")
-def watch(request: Request, org_id: str, name: str = Form(..., max_length=80), note: str = Form("", max_length=2000),
-          token: str = Form("", max_length=200)):
+def watch(request: Request, org_id: str, name: str = Form(..., max_length=80), note: str = Form("", max_length=2000)):
     from hardtech.presentation.api.routes_writes import write
     from hardtech.services import watchlists as wl
 
-    writer = require_writer(request, token or None)
-    write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note or None, writer))
+    writer = require_writer(request)
+    write(request, lambda s: wl.add_to_watchlist(s, name, org_id, note or None, writer), touches=org_id)
     return RedirectResponse(f"/watchlists/{_quote(wl.check_name(name))}", status_code=303)
 
 
 @router.post("/watchlists/{name}/remove/{org_id}")
-def unwatch(request: Request, name: str, org_id: str, token: str = Form("", max_length=200)):
+def unwatch(request: Request, name: str, org_id: str):
     from hardtech.presentation.api.routes_writes import write
     from hardtech.services import watchlists as wl
 
-    require_writer(request, token or None)
-    write(request, lambda s: wl.remove_from_watchlist(s, name, org_id))
+    require_writer(request)
+    write(request, lambda s: wl.remove_from_watchlist(s, name, org_id), touches=org_id)
     return RedirectResponse("/watchlists", status_code=303)
 
 
@@ -298,6 +316,8 @@ def install(app: FastAPI) -> None:
             return await api_handlers[_base(exc, api_handlers)](request, exc)
         if isinstance(exc, ApiProblem):
             code, detail = exc.status, exc.detail
+        elif isinstance(exc, Busy):
+            code, detail = 429, str(exc)
         elif isinstance(exc, HardtechError):
             code, detail = status_of(exc), str(exc)
         elif hasattr(exc, "errors"):
@@ -307,7 +327,10 @@ def install(app: FastAPI) -> None:
             code, detail = exc.status_code, str(getattr(exc, "detail", ""))
         else:
             code, detail = 500, "internal error; the server log has the details"
-        return render(request, "error.html", status=code, code=code, detail=detail)
+        resp = render(request, "error.html", status=code, code=code, detail=scrub_paths(detail))
+        if isinstance(exc, Busy):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     for exc_type in list(api_handlers):
         app.add_exception_handler(exc_type, page_error)

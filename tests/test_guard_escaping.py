@@ -1,0 +1,197 @@
+"""Every dashboard page escapes every value a user can write, from one hostile fixture.
+
+The fixture writes a payload into every free-text column of an organisation (uploaded through the
+API's import, as a user would), its financials' source and note, a watchlist note (API and dashboard
+form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
+failure says which field on which page came out raw. The pages are read from the application's route
+table (every GET route outside the API and static files), each visited in both languages, plain and
+with hostile query values, so a page added tomorrow is checked without editing this file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from guard_support import app_routes
+
+ORG = "guard-hostile"
+LIST = "guard list"
+NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
+RAW = ("<script>alert(", "<img src=x")  # a payload's tags, live; escaped text may still read "onerror="
+
+
+def payload(field: str) -> str:
+    """Breaks out of text, of a double- or single-quoted attribute, and of an inline script."""
+    return f"\"'><script>alert(\"{field}\")</script><img src=x onerror=alert('{field}')>"
+
+
+def escaped_marker(field: str) -> str:
+    """How the payload's script tag reads once Jinja2 (or markupsafe) escaped it."""
+    return f"&lt;script&gt;alert(&#34;{field}&#34;)"
+
+
+def raw_hits(body: str) -> list[str]:
+    """Each raw payload fragment in a body, with the field it came from."""
+    hits = []
+    for frag in RAW:
+        for m in re.finditer(re.escape(frag), body, re.IGNORECASE):  # the importer upper-cases countries
+            hits.append(body[max(0, m.start() - 40):m.end() + 40])
+    return hits
+
+
+def _csv(rows: list[list]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The demo store plus the hostile data, written through the API as a user would; a read-write server."""
+    from fastapi.testclient import TestClient
+
+    from hardtech.demo import build_demo_store
+    from hardtech.presentation.api import create_app
+    from hardtech.services.tokens import create_token
+    from hardtech.store.schema import table
+
+    db = tmp_path_factory.mktemp("guard-escaping") / "hardtech.duckdb"
+    build_demo_store(db, shared=None)
+    token = create_token(db, "guard")["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    app = create_app(db, read_only=False)
+    client = TestClient(app, raise_server_exceptions=False)
+    client.__enter__()
+
+    # every free-text column of an organisation (choices and the id excepted)
+    text_cols = [c.name for c in table("organizations").columns
+                 if (c.type == "VARCHAR" or c.is_list) and not c.choices and c.name != "org_id"]
+    header = ["org_id", "kind", *text_cols]
+    row = [ORG, "startup", *[payload(f"organizations.{c}") for c in text_cols]]
+    written = {f"organizations.{c}" for c in text_cols}
+
+    def upload(tbl: str, data: bytes, source: str) -> None:
+        r = client.post(f"/api/v1/imports/{tbl}", headers=auth, params={"source": source},
+                        files={"file": (f"{tbl}.csv", data, "text/csv")})
+        assert r.status_code == 200, r.text
+        assert r.json()["tables"][0]["inserted"] >= 1, r.text
+
+    upload("organizations", _csv([header, row]), "guard fixture (synthetic)")
+    fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
+            "invention_patents", "note"]]
+    fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
+            for y in (2020, 2021, 2022)]
+    upload("financials", _csv(fin), payload("financials.source_name"))
+    rounds = [["round_id", "org_id", "org_name", "date", "stage", "amount", "currency", "investors"],
+              ["guard-r1", ORG, payload("funding_rounds.org_name"), "2022-03-01", "A轮", "50000000", "CNY",
+               payload("funding_rounds.investors")]]
+    upload("funding_rounds", _csv(rounds), "guard fixture (synthetic)")
+    written |= {"financials.note", "financials.source_name", "funding_rounds.org_name", "funding_rounds.investors"}
+
+    r = client.put(f"/api/v1/watchlists/{LIST}/items/{ORG}", headers=auth, json={"note": payload("watchlist.note")})
+    assert r.status_code == 200, r.text
+    r = client.post("/org/huawei/watch", headers=auth, follow_redirects=False,
+                    data={"name": LIST, "note": payload("watch_form.note")})
+    assert r.status_code == 303, r.text
+    written |= {"watchlist.note", "watch_form.note"}
+
+    applicants = _csv([["name", "description", "revenue", "rd_expense", "invention_patents"],
+                       [payload("upload.name"), "Photonic chip foundry: silicon photonics and wafer-level packaging "
+                        + payload("upload.description"), 1_000_000, 300_000, 5]])
+    posted = client.post("/screening", headers=auth, files={"file": ("applicants.csv", applicants, "text/csv")},
+                         follow_redirects=False)
+    assert posted.status_code == 303, posted.text  # the upload answers with a redirect to its result page
+    SCREENING_ID["rid"] = posted.headers["location"].rsplit("/", 1)[-1]
+    screened = client.get(posted.headers["location"])
+    assert screened.status_code == 200, screened.text
+    api_screen = client.post("/api/v1/screening", headers=auth,
+                             files={"file": ("applicants.csv", applicants, "text/csv")})
+    assert api_screen.status_code == 200, api_screen.text
+    written |= {"upload.name", "upload.description"}
+    yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
+           "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
+                           "GET screening .html download": client.get(api_screen.json()["downloads"]["html"])}}
+    client.__exit__(None, None, None)
+
+
+# the id of the fixture's screening upload (its result page has the id in the path)
+SCREENING_ID: dict[str, str] = {}
+
+
+def pages(app) -> list[tuple[str, object]]:
+    """Every dashboard page: the GET routes outside the API, static files and API docs."""
+    out = []
+    for path, methods, route in app_routes(app):
+        if "GET" in methods and not path.startswith(NOT_PAGES) and path not in ("/openapi.json",):
+            out.append((path, route))
+    return out
+
+
+def visits(path: str, route) -> list[tuple[str, dict]]:
+    """URLs to fetch for one page: both languages, plain, with a hostile search and with every parameter hostile."""
+    from hardtech.presentation.web.pages import FILTER_KEYS
+
+    url = path.replace("{org_id}", ORG).replace("{name}", LIST).replace("{rid}", SCREENING_ID.get("rid", "{rid}"))
+    assert "{" not in url, f"no hostile value for a path parameter of {path}: teach visits() about it"
+    declared = {p.alias for p in getattr(route, "dependant", None).query_params} if hasattr(route, "dependant") else set()
+    out = []
+    for lang in ("en", "zh"):
+        out.append((url, {"lang": lang}))
+        out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
+        out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
+    return out
+
+
+def test_the_fixture_reaches_every_page_kind(site):
+    found = {p for p, _ in pages(site["app"])}
+    for known in ("/", "/search", "/org/{org_id}", "/rankings", "/regions", "/flows", "/screening", "/watchlists",
+                  "/watchlists/{name}"):
+        assert known in found, f"{known} is no longer a dashboard page: {sorted(found)}"
+
+
+def test_no_page_shows_a_user_written_value_unescaped(site):
+    client = site["client"]
+    seen: dict[str, list[str]] = {}
+    failures = []
+    bodies = dict(site["extra_pages"])
+    for path, route in pages(site["app"]):
+        for url, params in visits(path, route):
+            r = client.get(url, params=params)
+            assert r.status_code < 500, f"{url} {params}: {r.status_code}"
+            bodies[f"GET {url} {sorted(params)} {params.get('lang')}"] = r
+    for where, r in bodies.items():
+        body = r.text
+        for hit in raw_hits(body):
+            failures.append(f"{where}: …{hit}…")
+        for field in re.findall(r"&lt;script&gt;alert\(&#34;([\w.]+)&#34;\)", body, re.IGNORECASE):
+            seen.setdefault(field.lower(), []).append(where)
+    assert not failures, "user-written values rendered as live HTML:\n" + "\n".join(failures[:20])
+    # the check is not vacuous: each value the fixture wrote is shown (escaped) on some page, or is known not to be
+    shown_nowhere = sorted(site["written"] - set(seen))
+    assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
+    for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "watchlist.note",
+                  "watch_form.note", "upload.name", "financials.source_name", "query.q"):
+        assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
+
+
+# Columns the dashboard does not display at all (so no page can show them raw); listed so a change is noticed.
+NOT_SHOWN = {
+    "organizations.description_zh", "organizations.aliases", "organizations.exchange", "organizations.ticker",
+    "organizations.industry_codes", "organizations.flags", "funding_rounds.org_name", "funding_rounds.investors",
+    "upload.description",
+}
+
+
+def test_a_hostile_watchlist_name_is_refused_not_stored(site):
+    client, auth = site["client"], site["auth"]
+    bad = "<img src=x onerror=alert(1)>"  # no slash: a path segment
+    r = client.put(f"/api/v1/watchlists/{bad}/items/{ORG}", headers=auth)
+    assert r.status_code == 422 and "watchlist name" in r.json()["detail"]
+    r = client.post(f"/org/{ORG}/watch", headers=auth, data={"name": bad, "note": ""}, follow_redirects=False)
+    assert r.status_code == 422 and not raw_hits(r.text)
+    names = [x["name"] for x in client.get("/api/v1/watchlists").json()["rows"]]
+    assert names == [LIST]
