@@ -246,7 +246,11 @@ def test_progress_draws_a_bar_on_a_terminal():
     with step_progress(term, "importing big.csv") as advance:
         advance("validating and writing financials", 1, 3)
         advance("committing", 2, 3)
-    assert "importing big.csv" in buf.getvalue()
+    assert "importing big.csv" in buf.getvalue() and "committing" in buf.getvalue()
+    zh = io.StringIO()
+    with step_progress(Console(file=zh, force_terminal=True, width=80), "正在导入 big.csv", "zh") as advance:
+        advance("validating and writing financials", 1, 3)
+    assert "正在导入 big.csv" in zh.getvalue() and "validating" not in zh.getvalue()  # no English step in Chinese
     quiet = io.StringIO()
     with step_progress(Console(file=quiet, force_terminal=False), "importing big.csv") as advance:
         advance("committing", 2, 3)

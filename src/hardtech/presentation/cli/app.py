@@ -63,7 +63,7 @@ def import_cmd(
     from hardtech.services import import_file
 
     t = out.t
-    with step_progress(out.console, t("progress.import", file=file.name)) as advance:
+    with step_progress(out.console, t("progress.import", file=file.name), out.lang) as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
                              progress=advance, licence=licence)
     out.emit(result.summary_rows(), title=t("title.import", file=file.name, db=out.db, seconds=f"{result.seconds:.1f}"))
@@ -208,13 +208,13 @@ def classify_cmd(
     if text is not None:
         out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title=t("title.verdict"))
     elif file is not None:
-        with step_progress(out.console, t("progress.classify", what=file.name)) as advance:
+        with step_progress(out.console, t("progress.classify", what=file.name), out.lang) as advance:
             rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
                                  threshold=threshold, form=form, kind_column=kind_column)
         out.emit(rows, title=t("title.classify_file", file=file.name, n=len(rows)),
                  empty=Empty(key="empty.file_rows", args={"file": file.name}))
     else:
-        with step_progress(out.console, t("progress.classify", what=table)) as advance:
+        with step_progress(out.console, t("progress.classify", what=table), out.lang) as advance:
             rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
                                   threshold=threshold, form=form)
         out.emit(rows, title=t("title.classify_store" if no_save else "title.classify_store_saved", n=len(rows),

@@ -394,11 +394,13 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
 
 
 @contextmanager
-def step_progress(console: Console, title: str):
+def step_progress(console: Console, title: str, lang: str = "en"):
     """A progress bar over the steps a long operation reports through `advance(step, done, total)`.
 
     On a terminal it is a Rich bar (spinner, step, bar, elapsed time) that disappears when done; when
-    stderr is piped or redirected nothing is drawn, so logs and captured output stay clean."""
+    stderr is piped or redirected nothing is drawn, so logs and captured output stay clean. The steps
+    are named by the services in English, so in another language the bar shows the (translated) title
+    and the count of steps done, not an English step."""
     if not console.is_terminal:
         yield lambda step, done, total: None
         return
@@ -409,7 +411,8 @@ def step_progress(console: Console, title: str):
         task = bar.add_task(escape(title), total=1)
 
         def advance(step: str, done: int, total: int) -> None:
-            bar.update(task, description=escape(f"{title}: {step}"), completed=done, total=max(total, 1))
+            text = f"{title}: {step}" if lang == "en" else title
+            bar.update(task, description=escape(text), completed=done, total=max(total, 1))
 
         yield advance
 

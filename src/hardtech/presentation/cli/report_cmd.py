@@ -25,7 +25,7 @@ def report_cmd(
     from hardtech.services.report import write_report
 
     t = out.t
-    with step_progress(out.console, t("progress.report", lang=lang)) as advance:
+    with step_progress(out.console, t("progress.report", lang=lang), out.lang) as advance:
         r = write_report(out.db, out_dir, lang=lang, pdf=pdf, scopes=scope or (), title=title, progress=advance)
     rows = [{"file": str(r["html"]), "kind": "html"}] + ([{"file": str(r["pdf"]), "kind": "pdf"}] if r["pdf"] else [])
     rows += [{"file": "", "kind": t("word.missing_in", chapter=m["chapter"]), "what": m["what"]} for m in r["missing"]]
