@@ -329,12 +329,13 @@ def test_unknown_organisation_and_year_are_clear_errors(full_store):
         h.explain(full_store, "nobody")
     with pytest.raises(NotFound, match="'ghost'"):
         h.score(full_store, org_ids=["full", "ghost"])
-    msg = r"full \(Full Co\) has no financial figures for 2012; years it has: 2015–2020"
+    # "in the store": missing data is said of the store, never as a fact about the company (issue 15)
+    msg = r"full \(Full Co\) has no financial figures for 2012 in the store; years it has: 2015–2020"
     with pytest.raises(UsageError, match=msg):
         h.explain(full_store, "full", 2012)
     with pytest.raises(UsageError, match="no financial figures for 1999 in the store; years with figures: 2015–2020"):
         h.score(full_store, year=1999)
-    with pytest.raises(UsageError, match=r"xjtu \(XJTU\) has no financial figures, so no hardness score"):
+    with pytest.raises(UsageError, match=r"xjtu \(XJTU\) has no financial figures in the store, so no hardness score"):
         h.explain(full_store, "xjtu")
     with pytest.raises(UsageError, match="year must be a year"):
         h.score(full_store, year="last")

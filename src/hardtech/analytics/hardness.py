@@ -1213,12 +1213,13 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None,
     who = f"{org_id} ({name})" if name != org_id else org_id
     years = _years_of(t, org_id)
     if not years:
-        raise NothingToShow(f"{who} has no financial figures, so no hardness score (a score is per fiscal year)",
+        raise NothingToShow(f"{who} has no financial figures in the store, so no hardness score (a score is per fiscal year); "
+                            "import its financials",
                             key="empty.score_org", who=who)
     if year is None:
         year = years[-1]
     elif int(year) not in years:
-        raise NothingToShow(f"{who} has no financial figures for {year}; years it has: {_years_text(years)}",
+        raise NothingToShow(f"{who} has no financial figures for {year} in the store; years it has: {_years_text(years)}",
                             key="empty.score_year", who=who, year=year, years=_years_text(years))
     whole = table_for(int(year)) if table_for is not None else None
     hit = whole[whole["org_id"] == org_id] if whole is not None else None
