@@ -284,3 +284,23 @@ def test_progress_of_a_real_import_on_a_terminal(tmp_path):
     os.close(master)
     assert proc.returncode == 0 and b"inserted" in proc.stdout
     assert b"importing o.csv" in seen  # the bar's label, drawn on the terminal (stderr) only
+
+
+def test_a_wrapped_table_never_cuts_a_word(monkeypatch, tmp_path):
+    """`flows --shift` at 100 columns printed `technolog` / `y vs` and `innovatio` / `n`: Rich narrowed every
+    column by one ratio. Columns now keep their longest word (up to 10 characters), numbers theirs in full."""
+    import re
+
+    from hardtech.presentation.cli.output import Output
+
+    monkeypatch.setenv("COLUMNS", "100")
+    rows = [{"view": ["technology vs model innovation", "hard & core by sector"][i % 2], "period": str(2013 + i),
+             "class": ["technology", "model innovation"][i % 2],
+             "amount": 2.12e9 + i, "amount_share": 1.0, "rounds": 45, "count_share": 1.0, "disclosed_rounds": 39,
+             "currency": "USD", "sector": "semiconductors and chips" if i % 2 else None} for i in range(4)]
+    out = Output(db=tmp_path / "x.duckdb", lang="en")
+    text = out._table(rows, list(rows[0]), "the shift", None, None)
+    assert max(cell_len(line) for line in text.splitlines()) <= 100
+    cells = [c.strip() for line in text.splitlines() for c in re.split(r"[│┃]", line) if c.strip()]
+    assert "technology" in " ".join(cells) and not any(c.endswith(("technolog", "innovatio")) for c in cells)
+    assert "2.12" in cells and not any(c.endswith(("2.1", "2.")) for c in cells)  # a number breaks at spaces only

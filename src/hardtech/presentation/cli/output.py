@@ -216,7 +216,11 @@ class Output:
                 cells = [[line[j] for j in keep] for line in cells]
         width = self._width()
         cons = Console(file=io.StringIO(), width=width, force_terminal=False, highlight=False)
-        if _needs_record_view(heads, cells, width):
+        numeric = [t.unit_of(c, units) != "text" and any(isinstance(r.get(c), (int, float))
+                                                         and not isinstance(r.get(c), bool) for r in rows)
+                   for c in columns]
+        mins = _min_widths(heads, cells, numeric)
+        if len(cells) == 1 and len(heads) > 5 or sum(m + 3 for m in mins) + 1 > width:
             for k, (r, line) in enumerate(zip(rows, cells), start=1):
                 head = f"{title} ({k}/{len(rows)})" if title and len(rows) > 1 else title
                 grid = RichTable(title=head, show_header=False, show_lines=False, title_justify="left")
@@ -230,35 +234,56 @@ class Output:
                 cons.print(caption)
             return cons.file.getvalue()
         table = RichTable(title=title, caption=caption, show_lines=False)
-        for c, h in zip(columns, heads):
-            unit = t.unit_of(c, units)
-            right = unit != "text" and any(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
-                                           for r in rows)
-            table.add_column(h, overflow="fold", justify="right" if right else "left")
+        for h, right, w in zip(heads, numeric, _column_widths(heads, cells, mins, numeric, width)):
+            table.add_column(h, overflow="fold", justify="right" if right else "left", width=w)
         for line in cells:
             table.add_row(*line)
         cons.print(table)
         return cons.file.getvalue()
 
 
-def _needs_record_view(heads: list[str], cells: list[list[str]], width: int) -> bool:
-    """A table for people that would not fit is shown as one `field  value` block per row instead.
-
-    One row of many columns always reads better that way. Otherwise a table fits when every column
-    can be as wide as its longest word (header or cell, a cell's counted up to 10 characters: longer
-    words fold anyway); below that, Rich would cut words and numbers into fragments."""
+def _column_widths(heads: list[str], cells: list[list[str]], mins: list[int], numeric: list[bool],
+                   width: int) -> list[int | None]:
+    """Column widths for a table that fits only when wrapped. Each column gets its minimum
+    (`_min_widths`); then, while there is room, number columns their whole cells (`USD 2.12 bn` on one
+    line), every column its longest word, and what is left goes to the columns in proportion to how
+    much wider they would like to be. Rich's own shrinking reduces every column by the same ratio and
+    cuts words; this never does."""
     from rich.cells import cell_len
 
-    if not cells:
-        return False
-    if len(cells) == 1 and len(heads) > 5:
-        return True
-    need = 1
+    natural = [max([cell_len(h)] + [cell_len(str(line[j])) for line in cells]) for j, h in enumerate(heads)]
+    if sum(n + 3 for n in natural) + 1 <= width:
+        return [None] * len(heads)  # fits as it is
+    out = list(mins)
+    room = width - (sum(m + 3 for m in mins) + 1)
+    word = [max([cell_len(w) for w in h.split()] + [cell_len(w) for line in cells for w in str(line[j]).split()])
+            for j, h in enumerate(heads)]
+    whole = [max([cell_len(str(line[j])) for line in cells], default=0) if numeric[j] else 0 for j in range(len(heads))]
+    for goal in (whole, word):
+        for j in sorted(range(len(out)), key=lambda j: goal[j] - out[j]):
+            extra = goal[j] - out[j]
+            if 0 < extra <= room:
+                out[j], room = goal[j], room - extra
+    want = [max(n - w, 0) for n, w in zip(natural, out)]
+    total = sum(want) or 1
+    return [w + room * k // total for w, k in zip(out, want)]
+
+
+def _min_widths(heads: list[str], cells: list[list[str]], numeric: list[bool]) -> list[int]:
+    """How narrow each column of a table for people may be without cutting a word or a number.
+
+    A column is as wide as its longest header word and its longest cell word (a text's counted up to
+    10 characters: longer words fold anyway; a number's and its unit's in full, `USD 2.12 bn` may break
+    only at its spaces). A table whose columns cannot all get this much is shown as records instead;
+    one that can is drawn with these as the columns' minimum widths, so Rich never cuts a word."""
+    from rich.cells import cell_len
+
+    out = []
     for j, h in enumerate(heads):
         words = max((cell_len(w) for w in h.split()), default=1)
         longest = max((cell_len(w) for line in cells for w in str(line[j]).split()), default=0)
-        need += max(words, min(longest, 10)) + 3
-    return need > width
+        out.append(max(words, longest if numeric[j] else min(longest, 10), 1))
+    return out
 
 
 def flatten_rows(rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str]]:
