@@ -20,7 +20,10 @@ def flow_report(db: str | Path, by: str = "field", period: str = "year", metric:
 
     with Store(db, read_only=True) as store:
         r = flows_report(store, by=by, period=period, metric=metric, currency=currency)
-    return {"rows": _rows(r["table"]), "cagr": _rows(r["cagr"]), "warnings": r["warnings"], "fx": r["fx"]}
+    growth = _rows(r["cagr"])
+    if metric != "count":  # first and last values are amounts in `currency`; said on each row, as in `rows`
+        growth = [{**g, "currency": currency} for g in growth]
+    return {"rows": _rows(r["table"]), "cagr": growth, "warnings": r["warnings"], "fx": r["fx"]}
 
 
 def investor_rows(db: str | Path, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
