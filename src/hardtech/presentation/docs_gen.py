@@ -108,11 +108,14 @@ def cli_markdown() -> str:
            "(`section` = the list's name, `item` = the position).",
            "- **Tables that fit.** A table wider than the terminal (or `COLUMNS`) that would cut its words into "
            "fragments, and a single record of more than five fields, are shown as one `field  value` block per "
-           "record; a text column with the same value in every row is said once under the table.",
+           "record; a table that fits when wrapped breaks cells at spaces only (every column keeps its longest "
+           "word, up to 10 characters); a text column with the same value in every row is said once under the "
+           "table.",
            "- **Two languages.** `--lang zh` (or `HARDTECH_LANG=zh`) gives titles, column headers and messages "
            "in Chinese; ids and codes stay as they are. Error texts from the analytics stay in English.",
            "- **Progress on long work.** Imports, classification over the store or a file and the white paper "
-           "show a progress bar on a terminal; piped or redirected, they print nothing but their result.",
+           "show a progress bar on a terminal (in Chinese, the translated title and the count of steps); piped "
+           "or redirected, they print nothing but their result.",
            "", "## Exit codes", "", "| code | meaning |", "|---|---|"]
     out += [f"| {code} | {text} |" for code, text in EXIT_CODES.items()]
     out += [""]
