@@ -20,7 +20,10 @@ def flow_report(db: str | Path, by: str = "field", period: str = "year", metric:
 
     with Store(db, read_only=True) as store:
         r = flows_report(store, by=by, period=period, metric=metric, currency=currency)
-    return {"rows": _rows(r["table"]), "cagr": _rows(r["cagr"]), "warnings": r["warnings"], "fx": r["fx"]}
+    growth = _rows(r["cagr"])
+    if metric != "count":  # first and last values are amounts in `currency`; said on each row, as in `rows`
+        growth = [{**g, "currency": currency} for g in growth]
+    return {"rows": _rows(r["table"]), "cagr": growth, "warnings": r["warnings"], "fx": r["fx"]}
 
 
 def investor_rows(db: str | Path, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
@@ -43,10 +46,17 @@ def shift_rows(db: str | Path, period: str = "year", currency: str = "USD") -> l
 
 
 def region_rows(db: str | Path, level: str = "city", country: str = "CN") -> list[dict]:
+    """One row per region; `rd_by_currency` is {currency: R&D} (several currencies are not added up)."""
+    import json
+
     from hardtech.analytics.regions import regions_table
 
     with Store(db, read_only=True) as store:
-        return _rows(regions_table(store, level=level, country=country))
+        rows = _rows(regions_table(store, level=level, country=country))
+    for r in rows:
+        if isinstance(r.get("rd_by_currency"), str):
+            r["rd_by_currency"] = json.loads(r["rd_by_currency"])
+    return rows
 
 
 def compare_regions(db: str | Path, names: list[str]) -> dict:
@@ -60,11 +70,12 @@ def compare_rows(d: dict) -> list[dict]:
     """`compare_regions`' answer as a table: one row per factor, each region's value (or `no data`), the leader."""
     rows = []
     for f, leader in d.get("leaders", {}).items():
-        row = {"factor": f}
+        row = {"factor": f, "unit": None}
         for n, card in d["regions"].items():
             fac = card.get("factors", {}).get(f, {}) if isinstance(card.get("factors"), dict) else {}
             value = fac.get("value") if isinstance(fac, dict) else fac
             row[n] = value if value is not None else "no data"
+            row["unit"] = row["unit"] or (fac.get("unit") if isinstance(fac, dict) else None)
         row["leads"] = leader or "—"
         rows.append(row)
     return rows
@@ -79,7 +90,7 @@ def cluster_rows(db: str | Path, min_members: int = 3) -> list[dict]:
 
 def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
-    from hardtech.errors import UsageError
+    from hardtech.errors import NothingToShow, UsageError
     from hardtech.services.scoring import resolve_org
 
     with Store(db, read_only=True) as store:
@@ -88,6 +99,10 @@ def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict
         if kind == "investor":
             from hardtech.analytics.lookup import find
 
+            if not store.count("investors"):
+                raise NothingToShow(f"no investor {name!r}: the store has no investors yet; import them "
+                                    "(`hardtech import investors FILE`) or funding rounds that name them",
+                                    key="empty.no_investors", name=name)
             investor = find(store.table("investors"), name, "investor_id", "investor")
             return match_investor(store, investor, top=top)
     raise UsageError(f"match what? startup or investor, not {kind!r}")

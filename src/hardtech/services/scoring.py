@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from hardtech.errors import NotFound
+from hardtech.errors import NotFound, NothingToShow
 from hardtech.store.connection import Store
 
 
@@ -15,6 +15,10 @@ def resolve_org(store: Store, text: str) -> str:
     an id merged into another organisation by `hardtech resolve` finds that organisation."""
     from hardtech.analytics.lookup import find
 
+    if not store.count("organizations"):
+        raise NothingToShow(f"no organisation {text!r}: the store has no organisations yet; build the demo "
+                            "(`hardtech demo`) or import them (`hardtech import organizations FILE`)",
+                            key="empty.no_orgs", name=text)
     try:
         return find(store.table("organizations"), text)
     except NotFound:
@@ -72,7 +76,7 @@ def _org_inputs(store: Store, org_ids: list[str] | None):
     fin = store.con.execute(
         "SELECT org_id, fiscal_year, currency, revenue, rd_expense, rd_staff, employees, invention_patents, "
         + "".join(f"{c}, " for c in PATENT_FILING_COLUMNS)
-        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids else "")
+        + "source_name, imported_at FROM financials " + ("WHERE org_id IN (SELECT unnest(?))" if org_ids is not None else "")
         # rows of one year in `figures.pick_order` (newest import, then source): the STAR test's tie-break
         + " ORDER BY org_id, fiscal_year, imported_at DESC NULLS LAST, source_name NULLS LAST",
         params).df()
@@ -124,6 +128,8 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
         ids = [r[0] for r in store.con.execute(
             "SELECT org_id FROM organizations WHERE kind IN (SELECT unnest(?)) OR kind IS NULL ORDER BY org_id",
             [list(kinds)]).fetchall()]
+        if not ids:
+            return []
         orgs, fin = _org_inputs(store, ids)
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
