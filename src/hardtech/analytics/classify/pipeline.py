@@ -33,6 +33,7 @@ from hardtech.errors import SourceError, UsageError
 MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
 INSUFFICIENT = "insufficient evidence"
+FIELD_IDS_INDEX = {f: j for j, f in enumerate(FIELD_IDS)}
 DEFAULT_THRESHOLD = 0.35
 BATCH = 4096  # texts analysed together: large enough for numpy to pay, small enough to bound memory
 
@@ -216,6 +217,7 @@ class _BatchEvidence:
         self.names = tm.feature_names()
         X = tm.matrix(docs.units, cache=docs)
         self.indptr, self.cols = X.indptr.tolist(), X.indices
+        self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_matrix(docs)[1]]
         self.coef = tm.coef_
         top2 = np.argsort(-contrib, axis=2)[:, :, :2]
         val = np.take_along_axis(contrib, top2, axis=2)
@@ -223,26 +225,34 @@ class _BatchEvidence:
 
     def _terms(self, i: int, kind: int, target: int | None = None) -> list[str]:
         t, k, g = self.terms[i]
+        if not t:  # most texts match few terms, many none
+            return []
         return [self.lex.terms[x] for x, kk, gg in zip(t, k, g) if kk == kind and (target is None or gg == target)]
 
     def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
         parts = []
         cols = self.cols[self.indptr[i]:self.indptr[i + 1]]
         W = self.coef[cols] if len(cols) and chosen else None
-        for c in chosen[:3]:
+        if W is not None:  # each chosen field's four heaviest words, sorted as one argsort per field did
+            col_list = cols.tolist()
+            picks = chosen[:3]
+            js = [FIELD_IDS_INDEX[c["field"]] for c in picks]
+            Wn = -W[:, js]
+            tops = np.argsort(Wn, axis=0)[:4].T.tolist()
+            Wl = W[:, js].T.tolist()
+        for q, c in enumerate(chosen[:3]):
             f = c["field"]
-            j = FIELD_IDS.index(f)
+            j = FIELD_IDS_INDEX[f]
             why = []
             found = self._terms(i, POS, j)
             if found:
                 why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
             if W is not None:
-                w = W[:, j]
-                top = np.argsort(-w)[:4].tolist()
-                learned = [self.names[cols[k]] for k in top if w[k] > 0.05]
+                w = Wl[q]
+                learned = [self.names[col_list[k]] for k in tops[q] if w[k] > 0.05]
                 if learned:
                     why.append("learned words: " + ", ".join(learned))
-            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
+            cm = [code for fid, code in self.codes[i] if fid == f]
             if cm:
                 why.append("codes: " + ", ".join(dict.fromkeys(cm)))
             strongest = [FEATURES[k].replace("_", " ") for k in self.strongest[i][j] if k >= 0]
