@@ -217,8 +217,8 @@ class _BatchEvidence:
         self.names = tm.feature_names()
         X = tm.matrix(docs.units, cache=docs)
         self.indptr, self.cols = X.indptr.tolist(), X.indices
+        self.coef_rows = tm.coef_[X.indices]  # every text's feature weights, gathered once per batch
         self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_matrix(docs)[1]]
-        self.coef = tm.coef_
         top2 = np.argsort(-contrib, axis=2)[:, :, :2]
         val = np.take_along_axis(contrib, top2, axis=2)
         self.strongest = np.where(val > 0, top2, -1).tolist()
@@ -231,8 +231,9 @@ class _BatchEvidence:
 
     def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
         parts = []
-        cols = self.cols[self.indptr[i]:self.indptr[i + 1]]
-        W = self.coef[cols] if len(cols) and chosen else None
+        a, b = self.indptr[i], self.indptr[i + 1]
+        cols = self.cols[a:b]
+        W = self.coef_rows[a:b] if b > a and chosen else None
         if W is not None:  # each chosen field's four heaviest words, sorted as one argsort per field did
             col_list = cols.tolist()
             picks = chosen[:3]
