@@ -39,11 +39,11 @@ YC_FIELDS = ("ai", "aerospace", "biotech", "new_energy", "intelligent_manufactur
 
 def devset_cv(shared: Path) -> dict:
     from hardtech.analytics.classify.evaluate import evaluate
-    from hardtech.analytics.classify.training_data import weak_examples
+    from hardtech.analytics.classify.training_data import weak_examples, written
 
     d = pd.read_csv(ROOT / "evaluation" / "devset.csv", dtype=str, keep_default_na=False)
     weak = weak_examples(shared)
-    weak = weak.where(lambda i: weak.split[i] == "train")
+    weak = written() + weak.where(lambda i: weak.split[i] == "train")  # what the shipped model trains on besides the devset
     out = {}
     from hardtech.analytics.classify import load_classifier
 

@@ -26,8 +26,8 @@ def top2(clf, text):
 
 
 @pytest.mark.parametrize("text,allowed", [
-    pytest.param("Consumer quadcopter drones for aerial photography", {"high"}, marks=pytest.mark.xfail(strict=True, reason="issue 12 open: the typology model reads drone terms as a physical science base (hard & core); the seeds say consumer drones are high tech")),
-    pytest.param("消费级四旋翼无人机", {"high"}, marks=pytest.mark.xfail(strict=True, reason="issue 12 open: the typology model reads drone terms as a physical science base (hard & core); the seeds say consumer drones are high tech")),
+    ("Consumer quadcopter drones for aerial photography", {"high"}),
+    ("消费级四旋翼无人机", {"high"}),
     ("Large passenger aircraft manufacturing", {"hard_core"}),
     ("大型客机制造", {"hard_core"}),
     ("Launching rockets and satellites", {"hard_core"}),

@@ -52,14 +52,12 @@ def test_a_game_studio_is_not_deep_tech(clf, text):
 
 @pytest.mark.parametrize("text", [
     "A foldable selfie quadcopter that fits in your pocket and follows you.",
-    pytest.param("可折叠的自拍四旋翼无人机，能装进口袋并自动跟随拍摄。", marks=pytest.mark.xfail(
-        strict=True, reason="issue 12 open: the typology reads a drone in Chinese as hard & core (aerospace "
-        "field, physical product); the seeds say consumer drones are high tech")),
+    "可折叠的自拍四旋翼无人机，能装进口袋并自动跟随拍摄。",
 ])
 def test_a_selfie_quadcopter_is_aerospace_and_not_hard_core(clf, text):
     r = one(clf, text)
     assert "aerospace" in fields_of(r)
-    assert r["typology"] != "hard_core"
+    assert r["typology"] == "high"  # the seeds' own example of high tech, not merely "not hard & core"
 
 
 @pytest.mark.parametrize("text", ["手机一键叫车", "One-tap ride hailing on your phone"])

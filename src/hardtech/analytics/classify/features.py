@@ -92,6 +92,8 @@ def _codes(v: Any) -> list[str]:
 
 
 def _num(v: Any) -> float | None:
+    if v is None:  # the common case (texts without indicators): no exception raised and caught
+        return None
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -193,11 +195,13 @@ def term_similarity(emb: np.ndarray, k: int = 3, encoder: str = "static") -> np.
     """(n, fields): mean of the k highest similarities between a text and the field's terms."""
     V, owner = field_term_vectors(encoder)
     out = np.zeros((len(emb), len(FIELD_IDS)), dtype=np.float32)
-    groups = [np.flatnonzero(owner == j) for j in range(len(FIELD_IDS))]
+    # rows are stored field by field (`field_term_vectors`): each field's terms are one slice, no copy
+    bounds = np.searchsorted(owner, np.arange(len(FIELD_IDS) + 1)).tolist()
+    assert (np.diff(owner) >= 0).all()
     for lo in range(0, len(emb), 4096):  # bounded memory: (rows, terms) similarities per chunk
         S = emb[lo:lo + 4096] @ V.T
-        for j, cols in enumerate(groups):
-            sub = S[:, cols]
+        for j in range(len(FIELD_IDS)):
+            sub = S[:, bounds[j]:bounds[j + 1]]
             kk = min(k, sub.shape[1])
             out[lo:lo + 4096, j] = np.partition(sub, sub.shape[1] - kk, axis=1)[:, -kk:].mean(axis=1)
     return out

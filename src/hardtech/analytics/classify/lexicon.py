@@ -152,16 +152,21 @@ class Lexicon:
         # cumulative counts tell whether a window stays inside one text and one script
         hit_doc, hit_term = [], []
         N = len(ids)
+        runs = {}  # per script: cumulative counts of its units, computed once for every term length
         for (english, length), (keys, terms) in self.tables.items():
             if N < length:
                 continue
             W = np.lib.stride_tricks.sliding_window_view(ids, length)
-            start = np.arange(len(W))
-            ok = (doc[start] == doc[start + length - 1])
-            same = eng[start] if english else ~eng[start]
+            M = len(W)
+            start = np.arange(M)
+            ok = doc[:M] == doc[length - 1:length - 1 + M]  # window i starts at unit i: slices, not gathers
             if length > 1:
-                c = np.concatenate([[0], np.cumsum(eng if english else ~eng)])
-                same = (c[start + length] - c[start]) == length
+                c = runs.get(english)
+                if c is None:
+                    c = runs[english] = np.concatenate([[0], np.cumsum(eng if english else ~eng)])
+                same = (c[length:length + M] - c[:M]) == length
+            else:
+                same = eng[:M] if english else ~eng[:M]
             ok &= same
             if not ok.any():
                 continue

@@ -33,6 +33,7 @@ from hardtech.errors import SourceError, UsageError
 MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
 INSUFFICIENT = "insufficient evidence"
+FIELD_IDS_INDEX = {f: j for j, f in enumerate(FIELD_IDS)}
 DEFAULT_THRESHOLD = 0.35
 BATCH = 4096  # texts analysed together: large enough for numpy to pay, small enough to bound memory
 
@@ -216,33 +217,43 @@ class _BatchEvidence:
         self.names = tm.feature_names()
         X = tm.matrix(docs.units, cache=docs)
         self.indptr, self.cols = X.indptr.tolist(), X.indices
-        self.coef = tm.coef_
+        self.coef_rows = tm.coef_[X.indices]  # every text's feature weights, gathered once per batch
+        self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_matrix(docs)[1]]
         top2 = np.argsort(-contrib, axis=2)[:, :, :2]
         val = np.take_along_axis(contrib, top2, axis=2)
         self.strongest = np.where(val > 0, top2, -1).tolist()
 
     def _terms(self, i: int, kind: int, target: int | None = None) -> list[str]:
         t, k, g = self.terms[i]
+        if not t:  # most texts match few terms, many none
+            return []
         return [self.lex.terms[x] for x, kk, gg in zip(t, k, g) if kk == kind and (target is None or gg == target)]
 
     def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
         parts = []
-        cols = self.cols[self.indptr[i]:self.indptr[i + 1]]
-        W = self.coef[cols] if len(cols) and chosen else None
-        for c in chosen[:3]:
+        a, b = self.indptr[i], self.indptr[i + 1]
+        cols = self.cols[a:b]
+        W = self.coef_rows[a:b] if b > a and chosen else None
+        if W is not None:  # each chosen field's four heaviest words, sorted as one argsort per field did
+            col_list = cols.tolist()
+            picks = chosen[:3]
+            js = [FIELD_IDS_INDEX[c["field"]] for c in picks]
+            Wn = -W[:, js]
+            tops = np.argsort(Wn, axis=0)[:4].T.tolist()
+            Wl = W[:, js].T.tolist()
+        for q, c in enumerate(chosen[:3]):
             f = c["field"]
-            j = FIELD_IDS.index(f)
+            j = FIELD_IDS_INDEX[f]
             why = []
             found = self._terms(i, POS, j)
             if found:
                 why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
             if W is not None:
-                w = W[:, j]
-                top = np.argsort(-w)[:4].tolist()
-                learned = [self.names[cols[k]] for k in top if w[k] > 0.05]
+                w = Wl[q]
+                learned = [self.names[col_list[k]] for k in tops[q] if w[k] > 0.05]
                 if learned:
                     why.append("learned words: " + ", ".join(learned))
-            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
+            cm = [code for fid, code in self.codes[i] if fid == f]
             if cm:
                 why.append("codes: " + ", ".join(dict.fromkeys(cm)))
             strongest = [FEATURES[k].replace("_", " ") for k in self.strongest[i][j] if k >= 0]

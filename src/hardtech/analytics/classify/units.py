@@ -83,15 +83,13 @@ class UnitVocab:
         return i
 
     def english_units(self, text: str) -> list[int]:
+        words = WORD.findall(text.lower())
         get = self._surface.get
-        out = []
-        for w in WORD.findall(text.lower()):
-            i = get(w)
-            if i is None:
-                i = self.word(w)
-            if i >= 0:
-                out.append(i)
-        return out
+        ids = list(map(get, words))  # one C-level pass; a word never seen before is looked up below
+        if None in ids:
+            word = self.word
+            ids = [word(w) if i is None else i for w, i in zip(words, ids)]
+        return [i for i in ids if i >= 0]
 
     def chinese_units(self, text: str) -> list[int]:
         unit = self.unit
