@@ -180,7 +180,9 @@ def test_json_output_is_structured_and_csv_flat(tmp_path):
     assert abs(sum(r["typology_probabilities"].values()) - 1) < 1e-3
     res = runner.invoke(app, ["classify", "--text", "Designs lidar sensors for autonomous driving", "-f", "csv"])
     row = next(csv.DictReader(io.StringIO(res.stdout)))
-    assert ":" in row["fields"] and "|" not in row["typology"]
+    # structure kept in flat form: one `fields.<id>` column per assigned field, its probability as a number
+    assigned = {c.split(".", 1)[1]: float(v) for c, v in row.items() if c.startswith("fields.") and v}
+    assert assigned and all(0 < p <= 1 for p in assigned.values()) and "|" not in row["typology"]
     f = tmp_path / "in.csv"
     f.write_text("name,description\nA,Designs lidar sensors for autonomous driving\n", encoding="utf-8")
     out = tmp_path / "o.parquet"
