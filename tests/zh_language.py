@@ -26,6 +26,7 @@ CODES = {
     "hardtech", "EUR", "USD", "CNY", "RMB", "HKD", "JPY", "GBP", "KRW", "CHF", "TWD", "SEK", "DKK", "INR",
     "LQ", "HHI", "TRL", "CAGR", "UTC", "CSV", "Excel", "API", "PDF", "HTML", "AI", "IPC", "CPC", "GICS",
     "ISIC", "NACE", "JRC", "OECD", "MOE", "STAR", "Authorization", "JSON", "NYSE", "SEC",
+    "Form D", "Crunchbase", "Parquet",  # a data set, a database and a file format by name
 }
 # tables, columns and mapping names that appear in "import … into table X" sentences
 CODE_PATTERNS = [
@@ -148,6 +149,8 @@ def name_runs(db: Path | str) -> set[str]:
 
 
 def is_code(run: str) -> bool:
+    if run in CODES:
+        return True
     words = run.split()
     return all(w in CODES or any(p.match(w) for p in CODE_PATTERNS) for w in words)
 

@@ -207,7 +207,7 @@ def no_rounds(ctx: Ctx) -> list[dict]:
     out = [B.missing(ctx.miss("flows", t("no_rounds"))), B.text(t("no_rounds_would")),
            B.heading(t("no_rounds_needs_heading")),
            B.table(t("tbl_rounds_columns"), [t("c_column"), t("c_meaning"), t("c_required")],
-                   [[c, t(f"rc_{c}"), t("yes") if c in ("org_id", "date", "amount", "currency") else t("no")]
+                   [[f"`{c}`", t(f"rc_{c}"), t("yes") if c in ("org_id", "date", "amount", "currency") else t("no")]
                     for c in ("org_id", "date", "amount", "currency", "stage", "investors")]),
            B.heading(t("no_rounds_sources_heading")),
            B.table(t("tbl_rounds_sources"), [t("source"), t("c_command"), t("c_licence")],

@@ -24,6 +24,7 @@ from hardtech.errors import HardtechError
 from hardtech.presentation.api.deps import no_cache, require_writer, state
 from hardtech.presentation.api.errors import ApiProblem, scrub_paths, status_of
 from hardtech.presentation.api.pool import Busy
+from hardtech.presentation.markup import code_spans
 from hardtech.presentation.web import charts
 from hardtech.presentation.web.i18n import LANGS, translator
 from hardtech.services import search
@@ -49,15 +50,6 @@ def env():
     e.filters["input"] = _input
     e.filters["codes"] = code_spans
     return e
-
-
-def code_spans(text: Any):
-    """Text with `backticked` commands, flags and ids as <code> (everything escaped first)."""
-    import re
-
-    from markupsafe import Markup, escape
-
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape("" if text is None else text))))
 
 
 def _input(v: Any, key: str) -> str:
