@@ -31,6 +31,18 @@ def vocabulary() -> dict[str, dict[str, dict[str, str]]]:
     return {"en": en, "zh": zh}
 
 
+def vocabulary_with_taxonomy(lang: str) -> dict[str, dict[str, str]]:
+    """Every section of labels.toml in `lang`, plus `field` and `typology` from the taxonomy (the API's /labels)."""
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    lang = lang if lang in LANGS else "en"
+    tax = load_taxonomy()
+    out = {sec: dict(keys) for sec, keys in vocabulary()[lang].items()}
+    out["field"] = {k: (f.name_zh if lang == "zh" else f.name_en) for k, f in tax.fields.items()}
+    out["typology"] = {k: (t.name_zh if lang == "zh" else t.name_en) for k, t in tax.typology.items()}
+    return out
+
+
 class Labels:
     """Names in one language: `L("kind", "company")`, `L.field("ai")`, `L.place("Xi'an", places)`."""
 
