@@ -54,6 +54,21 @@ def test_chinese_white_paper_has_no_english(zh_db, names, tmp_path):
     assert not bad, _report(bad)
 
 
+def test_chinese_white_paper_without_rounds_has_no_english(demo_base, tmp_path):
+    """The store of a fresh clone (bundled data only, no funding rounds): the capital chapter explains what to import."""
+    from hardtech.services.report import write_report
+    from hardtech.store.connection import Store
+
+    db = tmp_path / "hardtech.duckdb"
+    shutil.copy(demo_base, db)
+    with Store(db) as s:
+        s.con.execute("DELETE FROM funding_rounds")
+    html = write_report(db, tmp_path / "out", "zh")["html"].read_text(encoding="utf-8")
+    assert "funding_rounds" in html and "导入" in html
+    bad = english(html, name_runs(db))
+    assert not bad, _report(bad)
+
+
 @pytest.fixture(scope="module")
 def web(zh_db, tmp_path_factory):
     """A write-enabled dashboard on a copy of the demo store, a token, one watchlist and one screening upload."""
