@@ -32,6 +32,7 @@ CODES = {
 CODE_PATTERNS = [
     re.compile(r"^[A-Z]{2,3}$"),                       # ISO country and currency codes
     re.compile(r"^v?\d[\w.\-]*$"),                     # versions, numbers
+    re.compile(r"^(Pre-)?([A-F]\+?|IPO)$"),             # funding-round stages as Chinese VC writes them (Pre-A轮, C轮)
     re.compile(r"^[a-z0-9_]+\.(toml|csv|json|yaml|md|duckdb|pdf|html|xlsx|parquet)$"),  # file names
 ]
 

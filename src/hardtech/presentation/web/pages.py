@@ -10,7 +10,7 @@ it was sent in, and the choice sticks while the analyst browses.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import lru_cache, partial
 from typing import Any, Optional
 from urllib.parse import urlencode
@@ -291,7 +291,8 @@ def _with_reasons(request: Request, result: dict) -> dict:
 
     lang = language(request)
     t, L = translator(lang), Labels(lang)
-    return {**result, "rows": [{**r, "reasons_shown": screening_reasons(t, L, r)} for r in result["rows"]]}
+    rows = [{**r, "reasons_shown": screening_reasons(t, L, r)} for r in result.rows]
+    return replace(result, rows=rows)  # a ScreenResult (analytics/screening.py); the kept one unchanged
 
 
 # The forms below are sent by app.js with the token in the `Authorization` header (a token is never read
