@@ -106,7 +106,8 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
                                                                   "regions", "description"])))
         import_file(store, "financials", d / "financials_huawei.csv", source=HUAWEI_SOURCE, licence=HUAWEI_LICENCE,
                     mapping=parse_mapping(_identity("financials", ["org_id", "fiscal_year", "currency", "note"],
-                                                    {"rd_expense": {"column": "rd_expense", "unit": "CNY million"}})))
+                                                    {"rd_expense": {"column": "rd_expense", "unit": "CNY million"},
+                                                     "revenue": {"column": "revenue", "unit": "CNY million"}})))
         notes += _import_bundled(store, say)
         notes.append(_import_funding(store, shared, say))
     return _classify_score_count(db, notes, say)

@@ -52,6 +52,18 @@ def busiest_year(financials: ir.Table) -> ir.Expr:
     return counts.order_by([ibis.desc("n"), ibis.desc("fiscal_year")]).limit(1).fiscal_year.max()
 
 
+def latest_covered_year(financials: ir.Table, share: float = 0.75) -> ir.Expr:
+    """The latest fiscal year with at least `share` as many R&D figures as the busiest year.
+
+    The busiest year can be an old one that two sources happen to share; the latest year that
+    most organisations report is the one a ranking should show.
+    """
+    f = financials.filter(financials.rd_expense.notnull())
+    counts = f.group_by("fiscal_year").aggregate(n=f.count())
+    top = counts.n.max()
+    return counts.filter(counts.n >= top * share).fiscal_year.max()
+
+
 def top_rd_spenders(financials: ir.Table, orgs: ir.Table, fx_to: dict[str, float] | None = None,
                     top: int = 10, year: int | None = None) -> ir.Table:
     """Largest R&D spenders in `year` (or by their latest reported year), compared in one currency.

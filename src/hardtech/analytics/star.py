@@ -380,6 +380,9 @@ class StarResult:
     fx: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     proxies: list[str] = field(default_factory=list)  # "invention patents: patent filings …" per item judged on one
+    # the same reasons as `decided_by`, as keys with their figures, for other languages
+    # (hardtech.presentation.star_text renders them from data/i18n/labels.toml)
+    reasons: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -896,26 +899,37 @@ def _hint_trigger(cat: NegativeCategory, codes: list[str], explicit: list[str], 
 # =========================================================================== the verdict
 
 
+def _key(key: str, item: IndicatorResult) -> dict:
+    """A reason as a key and the item's own figures (what `decided_by` says in English)."""
+    return {"key": key, "number": item.number, "item": item.name, "value": item.value, "inputs": item.inputs,
+            "proxy": bool(item.proxy)}
+
+
 def _decide(inds: list[IndicatorResult], excs: list[IndicatorResult],
-            neg: list[tuple[NegativeCategory, str]]) -> tuple[str, str]:
+            neg: list[tuple[NegativeCategory, str]]) -> tuple[str, str, list[dict]]:
     if neg:
         level = neg[0][0].level
         cats = "; ".join(f"{c.label} ({c.level})" for c, _ in neg if c.level == level)
-        return level, f"negative list: {cats}"
+        return level, f"negative list: {cats}", [{"key": "negative_list", "item": c.id, "level": c.level}
+                                                 for c, _ in neg if c.level == level]
     if all(i.passed is True for i in inds):
         n = len(inds)
-        return "sci-tech", f"all {_COUNT_WORDS.get(n, str(n))} indicators met"
+        return "sci-tech", f"all {_COUNT_WORDS.get(n, str(n))} indicators met", [{"key": "all_met", "n": n}]
     met = [e for e in excs if e.passed is True]
     if met:
-        return "sci-tech", f"exception {met[0].number}: {met[0].note}"
+        return "sci-tech", f"exception {met[0].number}: {met[0].note}", [_key("exception_met", met[0])]
     failed = [i for i in inds if i.passed is False]
     open_exc = [e for e in excs if e.passed is None]
     if failed and not open_exc:
-        return "not sci-tech", "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed)
+        return ("not sci-tech", "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed),
+                [_key("indicator_failed", i) for i in failed])
     unknown = [f"indicator {i.number} cannot be checked: {i.note}" for i in inds if i.passed is None]
     unknown += [f"exception {e.number} cannot be checked: {e.note}" for e in open_exc]
     lead = "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed)
-    return "insufficient data", "cannot tell: " + "; ".join(([lead] if lead else []) + unknown)
+    keys = [_key("indicator_failed", i) for i in failed] + [_key("indicator_unknown", i) for i in inds
+                                                             if i.passed is None]
+    keys += [_key("exception_unknown", e) for e in open_exc]
+    return "insufficient data", "cannot tell: " + "; ".join(([lead] if lead else []) + unknown), keys
 
 
 def evaluate_star(
@@ -960,15 +974,18 @@ def evaluate_star(
             _memo[key] = (applied, applied_text, neg, warnings[before:])
     inds = [_indicator(n, ind, w, v, applied) for n, ind in enumerate(v.indicators, start=1)]
     excs = [_exception(e, flag_set, w, v) for e in v.exceptions]
-    verdict, decided_by = _decide(inds, excs, neg)
+    verdict, decided_by, reasons = _decide(inds, excs, neg)
     proxies = [f"{i.label}: {i.proxy}" for i in (*inds, *excs) if i.proxy]
     if proxies and verdict in ("sci-tech", "not sci-tech"):
         decided_by += " — on a proxy: patent filings stand in for granted invention patents"
+        reasons.append({"key": "on_proxy"})
+    for r in reasons:
+        r["carve_outs"] = [c.id for c in applied]
     return StarResult(
         org_id=org_id, version=v.id, year=year, verdict=verdict, decided_by=decided_by,
         indicators=inds, exceptions=excs, carve_outs_applied=applied_text,
         negative_list=[f"{c.label} ({c.level}): {why}" for c, why in neg], fx=fx_log, warnings=warnings,
-        proxies=proxies,
+        proxies=proxies, reasons=reasons,
     )
 
 
@@ -1039,5 +1056,6 @@ def evaluate_star_batch(
         except FXError as exc:  # one organisation's missing rate must not stop the batch: it cannot be told
             years = [int(r["fiscal_year"]) for r in groups.get(oid, empty) if _num(r.get("fiscal_year")) is not None]
             out.append(StarResult(oid, version, year if year is not None else max(years, default=None),
-                                  "insufficient data", f"cannot tell: {exc}", warnings=[str(exc)]))
+                                  "insufficient data", f"cannot tell: {exc}", warnings=[str(exc)],
+                                  reasons=[{"key": "fx_missing"}]))
     return out

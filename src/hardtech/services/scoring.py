@@ -98,16 +98,23 @@ def star_result(db: str | Path, org: str, version: str | None = None, year: int 
                          industry_codes=row["industry_codes"], typology=typology, carve_outs=carve_outs)
 
 
-def star_rows(db: str | Path, org: str, version: str | None = None, year: int | None = None) -> tuple[dict, list[dict]]:
+def star_rows(db: str | Path, org: str, version: str | None = None, year: int | None = None,
+              reasons: bool = False) -> tuple[dict, list[dict]]:
+    """The verdict and one row per indicator and exception; `reasons` adds the keys other languages render."""
     r = star_result(db, org, version, year)
     head = {"org_id": r.org_id, "version": r.version, "year": r.year, "verdict": r.verdict, "decided_by": r.decided_by,
             "carve_outs": ", ".join(r.carve_outs_applied), "negative_list": ", ".join(r.negative_list),
             "fx": "; ".join(r.fx), "warnings": "; ".join(r.warnings)}
+    if reasons:
+        head["reasons"] = r.reasons
     rows = []
     for kind, items in (("indicator", r.indicators), ("exception", r.exceptions)):
         for it in items:
-            rows.append({"kind": kind, "name": it.label or it.name, "value": it.value, "threshold": it.threshold,
-                         "passed": it.passed, "note": it.note})
+            row = {"kind": kind, "name": it.label or it.name, "value": it.value, "threshold": it.threshold,
+                   "passed": it.passed, "note": it.note}
+            if reasons:
+                row.update(id=it.name, number=it.number, proxy=bool(it.proxy), inputs=it.inputs)
+            rows.append(row)
     return head, rows
 
 
@@ -121,7 +128,8 @@ def star_results(db: str | Path, org_ids: list[str], version: str | None = None,
 
 
 def star_batch_rows(db: str | Path, version: str | None = None, year: int | None = None,
-                    kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
+                    kinds: tuple[str, ...] = ("company", "startup"), reasons: bool = False) -> list[dict]:
+    """Every company's verdict; `reasons` adds the reasons as keys with their figures (for other languages)."""
     from hardtech.analytics.star import CURRENT_VERSION, evaluate_star_batch
 
     with Store(db, read_only=True) as store:
@@ -133,7 +141,7 @@ def star_batch_rows(db: str | Path, version: str | None = None, year: int | None
         orgs, fin = _org_inputs(store, ids)
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
-             "decided_by": r.decided_by} for r in results]
+             "decided_by": r.decided_by, **({"reasons": r.reasons} if reasons else {})} for r in results]
 
 
 def _star_verdicts(store: Store, version: str | None, year: int | None, kinds: tuple[str, ...]):

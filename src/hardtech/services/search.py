@@ -316,7 +316,7 @@ def org_profile(db: str | Path, org: str) -> dict:
         score = {"available": False, "reason": str(exc)}
     if org_row.get("kind") in ("company", "startup", None):
         try:
-            head, rows = star_rows(db, org_id)
+            head, rows = star_rows(db, org_id, reasons=True)
             star = {"available": True, **head, "details": rows}
         except HardtechError as exc:
             star = {"available": False, "reason": str(exc)}

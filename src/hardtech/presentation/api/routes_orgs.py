@@ -38,10 +38,26 @@ async def aggregate_data(request: Request, by: str, filters: Filters):
 
 
 @router.get("/organizations/aggregate", response_class=JSONBytes, summary="Count organisations per group")
-async def aggregate(request: Request, by: Group = Query("field"), filters: Filters = Depends(org_filters)):
-    """Counts and mean hardness score of the filtered organisations per field, typology, city, country, kind or STAR verdict."""
+async def aggregate(request: Request, by: Group = Query("field"), filters: Filters = Depends(org_filters),
+                    lang: Literal["en", "zh"] = Query("en", description="Language of each group's `label`.")):
+    """Counts and mean hardness score of the filtered organisations per field, typology, city, country, kind or STAR
+    verdict; each row's `group` is the id and `label` its name in `lang` (from the translation files)."""
+    from hardtech.presentation.labels import Labels, place_names
+
     a = await aggregate_data(request, by, filters)
-    return JSONBytes({"by": by, "filters": filters.active(), "rows": a.value}, headers=a.headers())
+    places = (await state(request).read(("places",), place_names, fresh=no_cache(request))).value if lang == "zh" else {}
+    L = Labels(lang)
+    rows = [{**r, "label": L.group(by, r["group"], places)} for r in a.value]
+    return JSONBytes({"by": by, "lang": lang, "filters": filters.active(), "rows": rows}, headers=a.headers())
+
+
+@router.get("/labels", response_class=JSONBytes, summary="Names of ids in English or Chinese")
+async def labels(lang: Literal["en", "zh"] = Query("en")):
+    """The name of every field, typology, organisation kind, STAR verdict, STAR reason, stage and sector id in
+    `lang`, from the translation files the dashboard and the white paper use: `{section: {id: name}}`."""
+    from hardtech.presentation.labels import vocabulary_with_taxonomy
+
+    return JSONBytes(dumps({"lang": lang, "labels": vocabulary_with_taxonomy(lang)}))
 
 
 def _profile(db, org_id: str) -> tuple[dict, bytes]:

@@ -20,6 +20,10 @@ def missing(s: str) -> dict:
 
 
 def chart(svg: str, caption: str) -> dict:
+    """A drawn chart; its caption is also its accessible name (the SVG carries no English descriptions)."""
+    from html import escape
+
+    svg = svg.replace("<svg ", f'<svg aria-label="{escape(caption, quote=True)}" ', 1)
     return {"kind": "chart", "svg": svg, "caption": caption}
 
 

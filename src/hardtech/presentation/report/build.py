@@ -76,12 +76,23 @@ def summary(ctx: Ctx) -> dict:
 
 
 def guideline_chapter(ctx: Ctx) -> dict:
+    """Each guideline with its rule, its finding, the figure and the table behind it, or what data would back it."""
+    from hardtech.presentation.report import charts
+
     t = ctx.t
     out = [B.text(t("guidelines_intro"))]
     gl = guidelines.evaluate(ctx)
     for g in gl:
+        chart = None
+        if g.get("chart") and g["chart"]["rows"]:
+            yes, no = t("g_meets"), t("g_not_met")
+            rows = [{"label": r["label"], "v": r["v"], "part": yes if r["meets"] else no} for r in g["chart"]["rows"]]
+            chart = B.chart(charts.hbar(rows, "v", "label", g["chart"]["title"], color="part", width=360,
+                                        colors={yes: charts.DARK, no: charts.LIGHT}),
+                            t("g_chart", title=g["title"]))
         out.append({"kind": "guideline", **{k: g[k] for k in ("id", "title", "rule", "status", "finding")},
-                    "table": B.table(g["title"], g["head"], g["rows"]) if g["rows"] else None})
+                    "chart": chart, "table": B.table(t("g_table", title=g["title"]), g["head"], g["rows"])
+                    if g["rows"] else None})
         if g["status"] == "insufficient":
             ctx.miss("guidelines", g["finding"])
     return B.chapter("guidelines", t("ch_guidelines"), out, ctx.synthetic(ALL_TABLES))
@@ -100,7 +111,7 @@ def method(ctx: Ctx) -> dict:
             src += [[table, s or "", int(n), int(k or 0)] for s, n, k in store.con.execute(
                 f"SELECT source_name, count(*), count(*) FILTER (WHERE synthetic) FROM {table} "
                 "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
-    out.append(B.table(t("method_sources"), [t("c_table"), t("c_rows"), t("c_synthetic_rows")],
+    out.append(B.table(t("tbl_status"), [t("c_table"), t("c_rows"), t("c_synthetic_rows")],
                        [[r["table"], r["rows"], "" if r["synthetic_rows"] is None else r["synthetic_rows"]]
                         for r in status], numeric=(1, 2)))
     if src:
@@ -113,7 +124,7 @@ def method(ctx: Ctx) -> dict:
                         star=ctx.figures.get("star_version") or t("no_data"))))
     out.append(B.heading(t("method_missing")))
     if ctx.missing:
-        out.append(B.table(t("method_missing"), [t("c_chapter"), t("missing_heading")],
+        out.append(B.table(t("tbl_missing"), [t("c_chapter"), t("missing_heading")],
                            [[t(f"ch_{c}") if f"ch_{c}" in t.strings else c, m] for c, m in ctx.missing]))
     else:
         out.append(B.text(t("method_nothing_missing")))

@@ -27,7 +27,7 @@ def flows(ctx: Ctx) -> dict:
     all_rows = flow_rows(ctx.db, by="field", currency=CCY)
     if not all_rows:
         ctx.figures["flows"], ctx.figures["shift"] = [], []
-        return B.chapter("flows", t("ch_flows"), [B.missing(ctx.miss("flows", t("no_rounds")))], syn)
+        return B.chapter("flows", t("ch_flows"), no_rounds(ctx), syn)
     rows = [r for r in all_rows if _year_ok(ctx, r["period"])
             and (not ctx.scope.fields or r["group"] in ctx.scope.fields)]
     if ctx.scope.regions:
@@ -41,11 +41,12 @@ def flows(ctx: Ctx) -> dict:
         return B.chapter("flows", t("ch_flows"), out, syn)
     periods = sorted({r["period"] for r in rows})
     recent = periods[-PERIODS:]
-    label = (lambda g: g) if ctx.scope.regions else t.field
+    places = _places(ctx)
+    label = (lambda g: t.L.place(g, places)) if ctx.scope.regions else t.field
     bars = [{"period": r["period"], "v": r["value"] / 1e9, "group": label(r["group"])} for r in rows
             if r["period"] in recent and r["value"]]
     if bars:
-        out.append(B.chart(charts.vbar_stacked(bars, "period", "v", "group", f"{t('c_amount')} ({CCY} bn)"),
+        out.append(B.chart(charts.vbar_stacked(bars, "period", "v", "group", t.axis_bn(t("c_amount"), CCY)),
                            t("chart_flows", ccy=CCY)))
     window = periods[-WINDOW:]
     summary = flows_window(rows, window)
@@ -89,9 +90,8 @@ def _shift(ctx: Ctx, shift_rows) -> list[dict]:
     ctx.figures["shift"] = rows
     if not rows:
         return []
-    names = {"technology": t("c_tech_share"), "model_innovation": t("c_model_share"), "other": t("none_of_eight")}
     periods = sorted({r["period"] for r in rows})[-PERIODS:]
-    lines = [{"period": r["period"], "v": r["amount_share"], "class": names.get(r["class"], r["class"])}
+    lines = [{"period": r["period"], "v": r["amount_share"], "class": t.L("shift_class", r["class"])}
              for r in rows if r["period"] in periods and r["amount_share"] is not None]
     out = [B.heading(t("shift_heading")), B.text(t("shift_intro"))]
     if lines:
@@ -102,7 +102,7 @@ def _shift(ctx: Ctx, shift_rows) -> list[dict]:
         known = [v for (q, _c), v in share.items() if q == p and v is not None]
         return t.pct(share.get((p, cls)) or 0.0) if known else t("no_data")
 
-    out.append(B.table(t("shift_heading"), [t("c_period"), t("c_tech_share"), t("c_model_share")],
+    out.append(B.table(t("tbl_shift"), [t("c_period"), t("c_tech_share"), t("c_model_share")],
                        [[p, cell(p, "technology"), cell(p, "model_innovation")] for p in periods], numeric=(1, 2)))
     return out
 
@@ -119,12 +119,13 @@ def regions(ctx: Ctx) -> dict:
     if not rows:
         return B.chapter("regions", t("ch_regions"), [B.missing(ctx.miss("regions", t("no_regions")))], syn)
     fields = ctx.scope.fields or FIELD_IDS
+    places = _places(ctx)
     out = [B.text(t("regions_intro"))]
     bars = [{"region": t.region(r), "v": r[f"n_{f}"], "field": t.field(f)} for r in rows[:12] for f in fields
             if r.get(f"n_{f}")]
     if bars:
         out.append(B.chart(charts.hbar(bars, "v", "region", t("c_orgs"), color="field"), t("chart_regions")))
-    out.append(B.table(t("ch_regions"), [t("c_region"), t("c_orgs"), t("c_universities"), t("c_institutes"),
+    out.append(B.table(t("tbl_regions"), [t("c_region"), t("c_orgs"), t("c_universities"), t("c_institutes"),
                                          t("c_hhi"), t("c_top_lq")],
                        [[t.region(r), r["organizations"], r["universities"], r["institutes"],
                          t.num(r["hhi"], 2) if r["hhi"] is not None else t("no_data"), _top_lq(t, r, fields)]
@@ -135,6 +136,7 @@ def regions(ctx: Ctx) -> dict:
         d = compare_regions(ctx.db, names)
         ctx.figures["compare"] = d
         shown = [n if t.lang == "en" else (d["regions"][n]["region"].get("name_zh") or n) for n in names]
+        by_name = dict(zip(names, shown))
         out.append(B.heading(t("compare_heading", names=" · ".join(shown))))
         out.append(B.text(t("compare_intro")))
         table = []
@@ -142,10 +144,11 @@ def regions(ctx: Ctx) -> dict:
             cells = []
             for n in names:
                 fac = d["regions"][n]["factors"][f]
-                cells.append(t("no_data") if fac["value"] is None else t.num(fac["value"], 0))
+                cells.append(t("no_data") if fac["value"] is None else _factor_value(t, f, fac["value"]))
             lead = d["leaders"][f]
-            table.append([_factor(t, d, names[0], f)] + cells + [lead if lead else "—"])
-        out.append(B.table(t("compare_heading", names=" · ".join(shown)), [t("c_factor")] + shown + [t("c_leads")],
+            table.append([_factor(t, d, names[0], f)] + cells + [by_name.get(lead, t.L.place(lead, places))
+                                                                 if lead else "—"])
+        out.append(B.table(t("tbl_compare"), [t("c_factor")] + shown + [t("c_leads")],
                            table, numeric=tuple(range(1, len(names) + 1))))
     else:
         out.append(B.missing(ctx.miss("regions", t("no_compare"))))
@@ -155,8 +158,8 @@ def regions(ctx: Ctx) -> dict:
     ctx.figures["clusters"] = cl
     if cl:
         out.append(B.heading(t("clusters_heading")))
-        out.append(B.table(t("clusters_heading"), [t("c_region"), t("c_field"), t("c_members"), t("c_name")],
-                           [[c["region"], t.field(c["field"]), c["members"],
+        out.append(B.table(t("tbl_clusters"), [t("c_region"), t("c_field"), t("c_members"), t("c_name")],
+                           [[t.L.place(c["region"], places), t.field(c["field"]), c["members"],
                              ", ".join(ctx.name(i, n) for i, n in zip(c["member_ids"][:6], c["member_names"][:6]))
                              + (" …" if c["members"] > 6 else "")] for c in cl], numeric=(2,), limit=12,
                            more=t("more_rows")))
@@ -179,7 +182,43 @@ def _top_lq(t, r: dict, fields) -> str:
 
 
 def _factor(t, d: dict, first: str, factor: str) -> str:
-    key = f"f_{factor}"
-    if key in t.strings:
-        return t(key)
+    if t.L.has("factor", factor):
+        return t.L("factor", factor)
     return d["regions"][first]["factors"][factor].get("label") or factor
+
+
+def _factor_value(t, factor: str, value) -> str:
+    """Capital in USD as money, counts as counts."""
+    if factor == "capital":
+        return t.money(value, "USD")
+    return t.num(value, 0)
+
+
+def _places(ctx: Ctx) -> dict[str, str]:
+    """English place names of the store → Chinese (empty for the English report)."""
+    from hardtech.presentation.labels import place_names
+
+    return place_names(ctx.db) if ctx.t.lang == "zh" else {}
+
+
+def no_rounds(ctx: Ctx) -> list[dict]:
+    """The chapter without funding rounds: what it would show, which data fills it, and how to import it."""
+    t = ctx.t
+    out = [B.missing(ctx.miss("flows", t("no_rounds"))), B.text(t("no_rounds_would")),
+           B.heading(t("no_rounds_needs_heading")),
+           B.table(t("tbl_rounds_columns"), [t("c_column"), t("c_meaning"), t("c_required")],
+                   [[f"`{c}`", t(f"rc_{c}"), t("yes") if c in ("org_id", "date", "amount", "currency") else t("no")]
+                    for c in ("org_id", "date", "amount", "currency", "stage", "investors")]),
+           B.heading(t("no_rounds_sources_heading")),
+           B.table(t("tbl_rounds_sources"), [t("source"), t("c_command"), t("c_licence")],
+                   [[t(f"rs_{k}_name"), f"`{cmd}`", t(f"rs_{k}_licence")] for k, cmd in ROUND_SOURCES])]
+    return out
+
+
+# where round-level funding data comes from, and the command that imports it (docs/sources.md)
+ROUND_SOURCES = (
+    ("formd", "hardtech import auto FOLDER --mapping sec_formd"),
+    ("crunchbase", "hardtech import auto EXPORT --mapping crunchbase"),
+    ("itjuzi", "hardtech import auto EXPORT.csv --mapping itjuzi"),
+    ("own", "hardtech import funding_rounds FILE --mapping MAPPING"),
+)

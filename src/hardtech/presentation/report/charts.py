@@ -12,9 +12,12 @@ import re
 
 FONT = "Noto Sans CJK SC, Noto Sans, DejaVu Sans, sans-serif"
 PALETTE = ["#1f4e79", "#c0504d", "#4f81bd", "#9bbb59", "#8064a2", "#f79646", "#4bacc6", "#7f7f7f", "#2c7f5f"]
+# no ARIA descriptions in the SVG: Vega writes them in English ("X-axis titled …"); the figure's caption,
+# in the report's language, is the chart's accessible name instead (blocks.chart)
 _CONFIG = {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 10, "titleFontSize": 10},
-           "legend": {"labelFontSize": 10, "titleFontSize": 10, "orient": "bottom", "columns": 4},
-           "background": "white"}
+           "legend": {"labelFontSize": 10, "titleFontSize": 10, "orient": "bottom", "columns": 3, "labelLimit": 220},
+           "background": "white", "aria": False}
+DARK, LIGHT = "#1f4e79", "#a9c4e0"  # a part and the rest of one bar (hard & core, then the other companies)
 
 
 def _svg(chart) -> str:
@@ -29,8 +32,13 @@ def _svg(chart) -> str:
 
 
 def hbar(rows: list[dict], value: str, label: str, value_title: str, color: str | None = None,
-         color_title: str = "", width: int = 420, text: str | None = None) -> str:
-    """Horizontal bars, largest first; `color` stacks by a category, `text` labels each bar."""
+         color_title: str = "", width: int = 420, text: str | None = None,
+         colors: dict[str, str] | None = None) -> str:
+    """Horizontal bars, largest first; `color` stacks by a category, `text` labels each bar.
+
+    `colors` fixes each category's colour and the stacking order (first category first), so a caption
+    can say which part is which and be right in every language.
+    """
     import altair as alt
     import pandas as pd
 
@@ -38,8 +46,14 @@ def hbar(rows: list[dict], value: str, label: str, value_title: str, color: str 
     order = (df.groupby(label, sort=False)[value].sum().sort_values(ascending=False, kind="stable").index.tolist())
     enc = {"x": alt.X(f"{value}:Q", title=value_title),
            "y": alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))}
-    if color:
-        enc["color"] = alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE),
+    if color and colors:
+        domain = list(colors)
+        df["_order"] = df[color].map({c: i for i, c in enumerate(domain)})
+        enc["color"] = alt.Color(f"{color}:N", title=color_title or None,
+                                 scale=alt.Scale(domain=domain, range=[colors[c] for c in domain]), sort=domain)
+        enc["order"] = alt.Order("_order:Q")
+    elif color:
+        enc["color"] = alt.Color(f"{color}:N", title=color_title or None, scale=alt.Scale(range=PALETTE),
                                  sort=sorted(df[color].unique().tolist()))
         enc["order"] = alt.Order(f"{color}:N")
     else:
@@ -62,7 +76,7 @@ def vbar_stacked(rows: list[dict], x: str, value: str, color: str, value_title: 
     chart = alt.Chart(df).mark_bar().encode(
         x=alt.X(f"{x}:O", title=None, sort=sorted(df[x].unique().tolist())),
         y=alt.Y(f"{value}:Q", title=value_title, stack="zero"),
-        color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE),
+        color=alt.Color(f"{color}:N", title=color_title or None, scale=alt.Scale(range=PALETTE),
                         sort=sorted(df[color].unique().tolist())),
         order=alt.Order(f"{color}:N"))
     return _svg(chart.properties(width=width, height=height))
@@ -79,6 +93,6 @@ def lines(rows: list[dict], x: str, value: str, color: str, value_title: str, co
     chart = alt.Chart(df).mark_line(point=True).encode(
         x=alt.X(f"{x}:O", title=None, sort=sorted(df[x].unique().tolist())),
         y=y,
-        color=alt.Color(f"{color}:N", title=color_title, scale=alt.Scale(range=PALETTE),
+        color=alt.Color(f"{color}:N", title=color_title or None, scale=alt.Scale(range=PALETTE),
                         sort=sorted(df[color].unique().tolist())))
     return _svg(chart.properties(width=width, height=height))

@@ -135,6 +135,9 @@ def _growth_both(ctx: Ctx, rule: dict):
     rows.append([t("g_median"), "", t.pct(med_rd), t.pct(med_fund), ""])
     p = fund[both[0]]["periods"]
     return {"status": "match" if hits else "no_match",
+            "chart": _bars(ctx, [(t.field(f), rd[f]["growth"], f in hits) for f in both],
+                           t("g_rd_growth", first=rd[both[0]]["first_year"], last=rd[both[0]]["last_year"]),
+                           percent=True),
             "fill": {"items": t.join(t.field(f) for f in hits)},
             "head": [t("c_field"), t("c_orgs"),
                      t("g_rd_growth", first=rd[both[0]]["first_year"], last=rd[both[0]]["last_year"]),
@@ -156,6 +159,7 @@ def _rd_without_capital(ctx: Ctx, rule: dict):
     rows = [[t.field(f), t.pct(rd[f]["growth"]), t.pct(share[f]), t("yes") if f in hits else t("no")] for f in fields]
     rows.append([t("g_median"), t.pct(med_rd), t.pct(med_share), ""])
     return {"status": "match" if hits else "no_match", "fill": {"items": t.join(t.field(f) for f in hits)},
+            "chart": _bars(ctx, [(t.field(f), share[f], f in hits) for f in fields], t("g_fund_share"), percent=True),
             "head": [t("c_field"), t("g_rd_growth", first=rd[fields[0]]["first_year"], last=rd[fields[0]]["last_year"]),
                      t("g_fund_share"), t("g_meets")], "rows": rows, "matches": hits}
 
@@ -179,6 +183,7 @@ def _hardness_by_field(ctx: Ctx, rule: dict):
             for f in sorted(fields, key=lambda f: (-med[f], f))]
     rows.append([t("g_median"), len(scores), f"{overall:.1f}", ""])
     return {"status": "match" if hits else "no_match", "fill": {"items": t.join(t.field(f) for f in hits)},
+            "chart": _bars(ctx, [(t.field(f), med[f], f in hits) for f in fields], t("g_median_score")),
             "head": [t("c_field"), t("c_orgs"), t("g_median_score"), t("g_meets")], "rows": rows, "matches": hits}
 
 
@@ -197,10 +202,11 @@ def _star(ctx: Ctx, rule: dict):
     hits = sorted((f for f, n in by.items() if n >= rule["min_pass"]), key=lambda f: (-by[f], f))
     rows = [[t.field(f), by[f]] for f in hits] + [[t("g_undecided"), f"{undecided} / {len(star)} ({share:.0%})"]]
     head = [t("c_field"), t("c_count")]
+    chart = _bars(ctx, [(t.field(f), by[f], True) for f in hits], t("c_count")) if hits else None
     if share > rule["max_undecided_share"] and not hits:
         return {"status": "insufficient", "head": head, "rows": rows, "matches": [],
                 "finding": t("g_star_undecided", n=undecided, total=len(star), share=f"{share:.0%}")}
-    return {"status": "match" if hits else "no_match",
+    return {"status": "match" if hits else "no_match", "chart": chart,
             "fill": {"items": t.join(f"{t.field(f)} ({by[f]})" for f in hits)}, "head": head, "rows": rows,
             "matches": hits}
 
@@ -223,6 +229,8 @@ def _regional_lq(ctx: Ctx, rule: dict):
     hits.sort(key=lambda h: (-h[2], h[0]["region"], h[1]))
     rows = [[t.region(r), t.field(f), f"{lq:.2f}", n, research] for r, f, lq, n, research in hits]
     return {"status": "match" if hits else "no_match",
+            "chart": _bars(ctx, [(f"{t.region(r)} · {t.field(f)}", lq, True) for r, f, lq, *_ in hits[:12]], "LQ")
+            if hits else None,
             "fill": {"items": t.join(f"{t.region(r)} · {t.field(f)}" for r, f, *_ in hits)},
             "head": [t("c_region"), t("c_field"), "LQ", t("c_orgs"), t("g_research")], "rows": rows,
             "matches": [(h[0]["region_id"], h[1]) for h in hits]}
@@ -250,10 +258,18 @@ def _shift(ctx: Ctx, rule: dict):
     direction = t("dir_up") if change >= rule["min_change"] else t("dir_down") if change <= -rule["min_change"] \
         else t("dir_flat")
     rows_out = [[earlier, t.pct(tech[earlier])], [last, t.pct(tech[last])], [t("g_change"), f"{change * 100:+.1f}"]]
-    return {"status": "match", "fill": {"direction": direction,
+    return {"status": "match", "chart": _bars(ctx, [(earlier, tech[earlier], False), (last, tech[last], True)],
+                                              t("c_tech_share"), percent=True),
+            "fill": {"direction": direction,
                                         "items": f"{earlier} {t.pct(tech[earlier])} → {last} {t.pct(tech[last])}"},
             "head": [t("c_period"), t("c_tech_share")], "rows": rows_out, "matches": [direction],
             "change": change}
+
+
+def _bars(ctx: Ctx, items: list[tuple[str, float, bool]], title: str, percent: bool = False) -> dict:
+    """The figure behind a guideline: one bar per field or place, dark where the rule is met."""
+    return {"rows": [{"label": label, "v": (v * 100 if percent else v), "meets": bool(ok)} for label, v, ok in items],
+            "title": title + (" (%)" if percent else "")}
 
 
 EVALUATORS = {"growth_both": _growth_both, "rd_without_capital": _rd_without_capital,

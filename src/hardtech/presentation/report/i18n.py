@@ -27,34 +27,30 @@ def _strings() -> dict[str, dict[str, str]]:
 
 class Translator:
     def __init__(self, lang: str):
+        from hardtech.presentation.labels import Labels
+
         if lang not in LANGS:
             raise UsageError(f"unknown language {lang!r}: en or zh")
         self.lang = lang
         self.strings = _strings()[lang]
+        self.L = Labels(lang)  # names of fields, typologies, kinds, verdicts, places (data/i18n/labels.toml)
 
     def __call__(self, key: str, **kw) -> str:
         return self.strings[key].format(**kw) if kw else self.strings[key]
 
     def field(self, field_id: str | None) -> str:
-        """A field's name in this language (bilingual in zh: 人工智能 AI); 'none' is none of the eight."""
-        from hardtech.analytics.taxonomy import load_taxonomy
-
-        tax = load_taxonomy()
-        if field_id in tax.fields:
-            f = tax.fields[field_id]
-            return f.name_en if self.lang == "en" else f"{f.name_zh}（{f.name_en}）"
-        if field_id in (None, "none", "unclassified", ""):
-            return self("none_of_eight")
-        return str(field_id)
+        """A field's name in this language; 'none' is none of the eight."""
+        return self.L.field(field_id)
 
     def typology(self, typ: str | None) -> str:
-        from hardtech.analytics.taxonomy import load_taxonomy
+        return self.L.typology(typ)
 
-        tax = load_taxonomy()
-        if typ in tax.typology:
-            t = tax.typology[typ]
-            return t.name_en if self.lang == "en" else t.name_zh
-        return self("insufficient") if typ in (None, "insufficient evidence") else str(typ)
+    def verdict(self, verdict: str | None) -> str:
+        return self.L.verdict(verdict)
+
+    def axis_bn(self, what: str, ccy: str) -> str:
+        """An axis title for amounts in billions: 'R&D (EUR bn)' / '研发投入（十亿 EUR）'."""
+        return self("axis_bn", what=what, ccy=ccy)
 
     def region(self, row: dict) -> str:
         """A `region_rows` row's name in this language (the English name when it has no Chinese one)."""

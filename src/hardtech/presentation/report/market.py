@@ -30,17 +30,19 @@ def landscape(ctx: Ctx) -> dict:
         out.append(B.missing(ctx.miss("landscape", t("no_classifications"))))
         return B.chapter("landscape", t("ch_landscape"), out, ctx.synthetic(("organizations",)))
     bars = []
+    hard, rest = t("part_hard"), t("part_rest")
     for r in by_field:
-        bars.append({"field": t.field(r["field"]), "part": t("c_hard"), "n": r["of_which_hard_core"]})
-        bars.append({"field": t.field(r["field"]), "part": t("c_orgs") + " − " + t("c_hard"),
-                     "n": r["organisations"] - r["of_which_hard_core"]})
-    out.append(B.chart(charts.hbar(bars, "n", "field", t("c_orgs"), color="part"), t("chart_by_field")))
-    out.append(B.table(t("ch_landscape"), [t("c_field"), t("c_orgs"), t("c_hard")],
+        bars.append({"field": t.field(r["field"]), "part": hard, "n": r["of_which_hard_core"]})
+        bars.append({"field": t.field(r["field"]), "part": rest, "n": r["organisations"] - r["of_which_hard_core"]})
+    # the caption names the dark part: the colours are fixed here, not left to the legend's sort order
+    out.append(B.chart(charts.hbar(bars, "n", "field", t("c_orgs"), color="part",
+                                   colors={hard: charts.DARK, rest: charts.LIGHT}), t("chart_by_field")))
+    out.append(B.table(t("tbl_by_field"), [t("c_field"), t("c_orgs"), t("c_hard")],
                        [[t.field(r["field"]), r["organisations"], r["of_which_hard_core"]] for r in by_field],
                        numeric=(1, 2)))
     out.append(B.chart(charts.hbar([{"typology": t.typology(r["typology"]), "n": r["companies"]} for r in by_typology],
                                    "n", "typology", t("c_orgs")), t("chart_by_typology")))
-    out.append(B.table(t("chart_by_typology"), [t("c_typology"), t("c_orgs")],
+    out.append(B.table(t("tbl_by_typology"), [t("c_typology"), t("c_orgs")],
                        [[t.typology(r["typology"]), r["companies"]] for r in by_typology], numeric=(1,)))
     return B.chapter("landscape", t("ch_landscape"), out, ctx.synthetic(("organizations",)))
 
@@ -88,7 +90,7 @@ def ranking(ctx: Ctx) -> dict:
 
     t = ctx.t
     syn = ctx.synthetic(("financials",))
-    year = ctx.scope.year or ctx.figures.get("busiest_year")
+    year = ctx.scope.year or ranking_year(ctx)
     if year is None:
         out = [B.missing(ctx.miss("ranking", t("no_rd")))]
         return B.chapter("ranking", t("ch_ranking"), out, syn)
@@ -110,8 +112,9 @@ def ranking(ctx: Ctx) -> dict:
     top = rows[:TOP]
     cite = B.Citations()
     out.append(B.chart(charts.hbar([{"name": ctx.name(r["org_id"], r["name"]), "v": r["rd"] / 1e9} for r in top],
-                                   "v", "name", f"{t('c_rd')} ({CCY} bn)"), t("chart_rank", year=year, ccy=CCY)))
-    out.append(B.table(t("ch_ranking"), [t("c_rank"), t("c_name"), t("c_country"), t("c_rd"), t("c_intensity"),
+                                   "v", "name", t.axis_bn(t("c_rd"), CCY)), t("chart_rank", year=year, ccy=CCY)))
+    out.append(B.table(t("tbl_rank", n=len(top), year=year), [t("c_rank"), t("c_name"), t("c_country"), t("c_rd"),
+                                                              t("c_intensity"),
                                          t("c_growth"), t("source")],
                        [[r["rank"], ctx.name(r["org_id"], r["name"]), r["country"], t.money(r["rd"], CCY),
                          t.pct(r["intensity"]), _growth(t, r["growth_1y"]), cite(r["rd_source"])] for r in top],
@@ -160,18 +163,21 @@ def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
                 continue
             d = conv
         decades.append(d)
+        running = 0.0  # the chart draws what the heading promises: R&D added up year by year
         for y in conv.get("years", []):
             if y.get("rd") is not None:
-                lines.append({"year": str(y["year"]), "v": y["rd"] / 1e9, "name": ctx.name(oid)})
+                running += y["rd"]
+                lines.append({"year": str(y["year"]), "v": running / 1e9, "name": ctx.name(oid)})
     ctx.figures["decade"] = decades
+    ctx.figures["decade_lines"] = lines
     if not decades:
         return []
     cite = B.Citations()
     out = [B.heading(t("decade_heading")), B.text(t("decade_intro"))]
     if lines:
-        out.append(B.chart(charts.lines(lines, "year", "v", "name", f"{t('c_rd')} ({CCY} bn)"),
+        out.append(B.chart(charts.lines(lines, "year", "v", "name", t.axis_bn(t("c_total"), CCY)),
                            t("chart_decade", ccy=CCY)))
-    out.append(B.table(t("decade_heading"), [t("c_name"), t("c_window"), t("c_total"), t("c_coverage"), t("source")],
+    out.append(B.table(t("tbl_decade"), [t("c_name"), t("c_window"), t("c_total"), t("c_coverage"), t("source")],
                        [[ctx.name(d["org_id"]), f"{d['start']}–{d['end']}", t.money(d["total"], d["currency"]),
                          d["coverage"], " ".join(cite(x) for x in d.get("sources") or [])] for d in decades],
                        numeric=(2,)))
@@ -198,7 +204,7 @@ def hardness(ctx: Ctx) -> dict:
         out.append(B.chart(charts.hbar([{"name": ctx.name(r["org_id"], r["name"]), "v": round(r["score"], 1),
                                          "c": f"{r['confidence']:.2f}"} for r in top], "v", "name", t("c_score"),
                                        text="c"), t("chart_hardness")))
-        out.append(B.table(t("chart_hardness"), [t("c_name"), t("c_field"), t("c_year"), t("c_score"),
+        out.append(B.table(t("tbl_hardness"), [t("c_name"), t("c_field"), t("c_year"), t("c_score"),
                                                  t("c_confidence"), t("c_percentile")],
                            [[ctx.name(r["org_id"], r["name"]), t.field(r["field"]), r["year"], f"{r['score']:.1f}",
                              f"{r['confidence']:.2f}", t.num(r["percentile_in_field_year"])] for r in top],
@@ -207,25 +213,44 @@ def hardness(ctx: Ctx) -> dict:
         out.append(B.missing(ctx.miss("hardness", t("no_scores"))))
     version = CURRENT_VERSION
     out.append(B.heading(t("star_heading", version=version)))
-    star = [r for r in star_batch_rows(ctx.db, year=ctx.scope.year) if ctx.in_scope(r["org_id"])]
+    star = [r for r in star_batch_rows(ctx.db, year=ctx.scope.year, reasons=True) if ctx.in_scope(r["org_id"])]
     ctx.figures["star"], ctx.figures["star_version"] = star, version
     if not star:
         out.append(B.missing(ctx.miss("hardness", t("no_companies"))))
         return B.chapter("hardness", t("ch_hardness"), out, syn)
     out.append(B.text(t("star_intro")))
     counts = Counter(r["verdict"] for r in star)
-    out.append(B.chart(charts.hbar([{"verdict": k, "n": v} for k, v in sorted(counts.items())], "n", "verdict",
-                                   t("c_count")), t("chart_star")))
+    out.append(B.chart(charts.hbar([{"verdict": t.verdict(k), "n": v} for k, v in sorted(counts.items())], "n",
+                                   "verdict", t("c_count")), t("chart_star", n=len(star))))
     passers = [r for r in star if r["verdict"] == "sci-tech"]
     if passers:
         out.append(B.table(t("star_passers"), [t("c_name"), t("c_field"), t("c_year"), t("c_decided")],
-                           [[ctx.name(r["org_id"]), ", ".join(t.field(f) for f in ctx.fields.get(r["org_id"], [])),
-                             r["year"], r["decided_by"]] for r in passers], limit=20, more=t("more_rows")))
+                           [[ctx.name(r["org_id"]), t.L.join(t.field(f) for f in ctx.fields.get(r["org_id"], [])),
+                             r["year"], _why(t, r)] for r in passers], limit=20, more=t("more_rows")))
     else:
         out.append(B.text(t("star_none_pass", insufficient=counts.get("insufficient data", 0), total=len(star))))
     others = [r for r in star if r["verdict"] not in ("sci-tech", "insufficient data")]
     if others:
         out.append(B.table(t("star_others"), [t("c_name"), t("c_verdict"), t("c_year"), t("c_decided")],
-                           [[ctx.name(r["org_id"]), r["verdict"], r["year"], r["decided_by"]] for r in others],
-                           limit=10, more=t("more_rows")))
+                           [[ctx.name(r["org_id"]), t.verdict(r["verdict"]), r["year"] or "", _why(t, r)]
+                            for r in others], limit=10, more=t("more_rows")))
     return B.chapter("hardness", t("ch_hardness"), out, syn)
+
+
+def _why(t, r: dict) -> str:
+    """A verdict's reasons, short and in the report's language (presentation/star_text.py)."""
+    from hardtech.presentation.star_text import reasons_text
+
+    return reasons_text(t.L, r.get("reasons"), r.get("version"), fallback=r.get("decided_by") or "", year=r.get("year"))
+
+
+def ranking_year(ctx: Ctx) -> int | None:
+    """The latest fiscal year with nearly as many R&D figures as the best-covered one.
+
+    The best-covered year alone can be an old one that a second source happens to share (the panel's
+    2015 and the 10-K file's 2015); a ranking is fairest in the latest year that most companies have.
+    """
+    from hardtech.analytics.landscape import latest_covered_year
+
+    with Store(ctx.db, read_only=True) as store:
+        return latest_covered_year(store.table("financials")).to_pyarrow().as_py()

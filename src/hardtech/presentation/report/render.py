@@ -28,8 +28,11 @@ def render_html(report: dict, title: str | None, db_label: str, when: str | None
     ctx = report["ctx"]
     t = ctx.t
     files = resources.files("hardtech.data") / "report"
+    from hardtech.presentation.markup import code_spans
+
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["codes"] = code_spans  # `hardtech …` commands, flags and columns as <code>
     tpl = env.from_string((files / "report.html.j2").read_text("utf-8"))
     chapters = report["chapters"]
     return tpl.render(

@@ -10,7 +10,7 @@ it was sent in, and the choice sticks while the analyst browses.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import lru_cache, partial
 from typing import Any, Optional
 from urllib.parse import urlencode
@@ -24,12 +24,19 @@ from hardtech.errors import HardtechError
 from hardtech.presentation.api.deps import no_cache, require_writer, state
 from hardtech.presentation.api.errors import ApiProblem, scrub_paths, status_of
 from hardtech.presentation.api.pool import Busy
+from hardtech.presentation.markup import code_spans
 from hardtech.presentation.web import charts
 from hardtech.presentation.web.i18n import LANGS, translator
 from hardtech.services import search
 from hardtech.services.search import Filters
 
 router = APIRouter(include_in_schema=False)
+
+
+class PageProblem(ApiProblem):
+    """A refusal whose detail is already written in the page's language (from i18n.json)."""
+
+    translated = True
 FILTER_KEYS = tuple(f.name for f in fields(Filters))
 
 
@@ -41,6 +48,7 @@ def env():
                     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     e.filters["num"] = _num
     e.filters["input"] = _input
+    e.filters["codes"] = code_spans
     return e
 
 
@@ -71,10 +79,23 @@ def language(request: Request) -> str:
     return lang if lang in LANGS else "en"
 
 
-def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+async def page_places(request: Request) -> dict[str, str]:
+    """English place names → Chinese for a Chinese page (empty for English), once per store state."""
+    from hardtech.presentation.labels import place_names
+
+    if language(request) != "zh":
+        return {}
+    return (await state(request).read(("places",), place_names, fresh=no_cache(request))).value
+
+
+def render(request: Request, template: str, status: int = 200, places: dict[str, str] | None = None,
+           **ctx) -> HTMLResponse:
+    from hardtech.presentation.labels import Labels
+
     lang = language(request)
     st = state(request)
     params = dict(request.query_params)
+    L = Labels(lang)
 
     def url(path: str, **changes) -> str:
         q = {k: v for k, v in changes.items() if v not in (None, "")}
@@ -86,7 +107,9 @@ def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLRes
 
     html = env().get_template(template).render(
         t=translator(lang), lang=lang, url=url, here=here, read_only=st.config.read_only,
-        other_lang="zh" if lang == "en" else "en", path=request.url.path, **ctx)
+        other_lang="zh" if lang == "en" else "en", path=request.url.path, L=L,
+        place=lambda name: L.place(name, places), group=lambda by, v: L.group(by, v, places),
+        fields=lambda ids: L.join(L.field(x) for x in ids or () if x), **ctx)
     resp = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in LANGS:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -122,16 +145,23 @@ def _choices() -> dict:
 async def landscape(request: Request, filters: Filters = Depends(page_filters)):
     from hardtech.presentation.api.routes_orgs import aggregate_data
 
-    t = translator(language(request))
-    agg = {by: (await aggregate_data(request, by, filters)).value for by in ("field", "typology", "city")}
+    from hardtech.presentation.labels import Labels
+
+    lang = language(request)
+    t, L = translator(lang), Labels(lang)
+    places = await page_places(request)
+    agg = {by: [{**r, "label": L.group(by, r["group"], places)}
+                for r in (await aggregate_data(request, by, filters)).value] for by in ("field", "typology", "city")}
     specs = {
-        "fields": charts.bars(agg["field"], "group", "organisations", t("by_field"), value_title=t("organisations")),
-        "typology": charts.bars(agg["typology"], "group", "organisations", t("by_typology"),
-                                value_title=t("organisations")),
-        "cities": charts.bars(agg["city"][:15], "group", "organisations", t("by_city"), value_title=t("organisations")),
+        "fields": charts.bars(agg["field"], "label", "organisations", t("by_field"), value_title=t("organisations"),
+                              category_title=t("filter_field")),
+        "typology": charts.bars(agg["typology"], "label", "organisations", t("by_typology"),
+                                value_title=t("organisations"), category_title=t("filter_typology")),
+        "cities": charts.bars(agg["city"][:15], "label", "organisations", t("by_city"), value_title=t("organisations"),
+                              category_title=t("filter_city")),
     }
     return render(request, "landscape.html", filters=filters.active(), choices=_choices(), specs=specs,
-                  agg=agg)
+                  agg=agg, places=places)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -145,19 +175,31 @@ async def search_page(request: Request, filters: Filters = Depends(page_filters)
                          fresh=no_cache(request))).value
     pages = max(1, -(-res["total"] // size))
     return render(request, "search.html", filters=filters.active(), choices=_choices(), res=res, page=page,
-                  pages=pages, sort=sort)
+                  pages=pages, sort=sort, places=await page_places(request))
 
 
 @router.get("/org/{org_id}", response_class=HTMLResponse)
 async def org_page(request: Request, org_id: str):
     from hardtech.presentation.api.routes_orgs import profile_data
 
+    from hardtech.presentation.labels import Labels
+    from hardtech.presentation.star_text import reasons_text
+    from hardtech.presentation.web import texts
+
     p = (await profile_data(request, org_id)).value[0]
-    t = translator(language(request))
-    spec = None
+    lang = language(request)
+    t, L = translator(lang), Labels(lang)
+    spec, parts, star, why = None, [], [], ""
     if p["hardness"].get("available"):
-        spec = charts.contributions(p["hardness"]["parts"], t("score_explanation"))
-    return render(request, "org.html", p=p, o=p["organization"], spec=spec)
+        parts = texts.hardness_parts(t, L, p["hardness"]["parts"])
+        spec = charts.contributions(parts, t("score_explanation"), t("points"), t("indicator"))
+    s = p["star"]
+    if s.get("available"):
+        carve = (s.get("reasons") or [{}])[0].get("carve_outs") or ()
+        star = texts.star_details(L, s["details"], s.get("version"), carve)
+        why = reasons_text(L, s.get("reasons"), s.get("version"), fallback=s.get("decided_by") or "", year=s.get("year"))
+    return render(request, "org.html", p=p, o=p["organization"], spec=spec, parts=parts, star=star, why=why,
+                  places=await page_places(request))
 
 
 @router.get("/rankings", response_class=HTMLResponse)
@@ -166,10 +208,16 @@ async def rankings_page(request: Request, filters: Filters = Depends(page_filter
                         scope: str = Query("world", max_length=100)):
     from hardtech.presentation.api.routes_analytics import ranking_data
 
+    from hardtech.presentation.labels import Labels
+
     data = (await ranking_data(request, year, by, scope, 50, "EUR", filters)).value
-    t = translator(language(request))
+    lang = language(request)
+    t, L = translator(lang), Labels(lang)
+    what = L("rank_by", by)
     spec = charts.bars([{"name": r.get("name") or r.get("org_id"), "value": r.get("value")} for r in data["rows"][:20]
-                        if r.get("value") is not None], "name", "value", t("rankings_title"))
+                        if r.get("value") is not None], "name", "value", f"{t('rankings_title')} {data['year']}",
+                       value_title=what + (" (EUR)" if by == "rd" else " (%)" if by != "rd" else ""),
+                       category_title=t("col_name"))
     return render(request, "rankings.html", data=data, filters=filters.active(), choices=_choices(), spec=spec,
                   by=by, scope=scope)
 
@@ -181,7 +229,7 @@ async def regions_page(request: Request, name: list[str] = Query(["西安", "杭
     st = state(request)
     names = [n.strip() for n in name if n.strip()][:8]
     if len(names) < 2:
-        raise ApiProblem(422, "compare needs two or more regions")
+        raise PageProblem(422, translator(language(request))("regions_need_two"))
     d = (await st.read(("compare", tuple(names)), partial(compare, names=tuple(names)),
                        fresh=no_cache(request))).value
     rows = []
@@ -194,6 +242,13 @@ async def regions_page(request: Request, name: list[str] = Query(["西安", "杭
             cells.append({"value": fac.get("value"), "inputs": fac.get("inputs"), "status": fac.get("status")})
         rows.append({"factor": f, "label": label, "cells": cells, "leads": d["leaders"][f]})
     cards = [{"name": n, **d["regions"].get(n, {})} for n in names]
+    lang = language(request)
+    for c in cards:
+        reg = c.get("region") or {}
+        c["shown"] = (reg.get("name_zh") if lang == "zh" else reg.get("name_en")) or c["name"]
+    shown = {c["name"]: c["shown"] for c in cards}
+    for r in rows:
+        r["leads_shown"] = shown.get(r["leads"], r["leads"]) if r["leads"] else None
     return render(request, "regions.html", names=names, rows=rows, cards=cards)
 
 
@@ -201,15 +256,22 @@ async def regions_page(request: Request, name: list[str] = Query(["西安", "杭
 async def flows_page(request: Request, by: str = Query("field", pattern="^(field|typology|sector|region|stage)$")):
     from hardtech.presentation.api.routes_analytics import flows_data
 
-    rows = (await flows_data(request, by, "year", "amount", "USD")).value["rows"]
-    t = translator(language(request))
-    spec = charts.stacked_periods(rows, t("flows_title")) if rows else None
+    from hardtech.presentation.labels import Labels
+    from hardtech.presentation.web.texts import flow_note
+
+    lang = language(request)
+    t, L = translator(lang), Labels(lang)
+    places = await page_places(request)
+    rows = [{**r, "label": L.group(by, r["group"], places), "note_shown": flow_note(t, r.get("note"))}
+            for r in (await flows_data(request, by, "year", "amount", "USD")).value["rows"]]
+    spec = charts.stacked_periods(rows, t("flows_title"), t("amount_usd"), t("col_year"),
+                                  L("flows_by", by)) if rows else None
     return render(request, "flows.html", rows=rows, spec=spec, by=by)
 
 
 @router.get("/screening", response_class=HTMLResponse)
 def screening_form(request: Request):
-    return render(request, "screening.html", result=None, rid=None, error=None)
+    return render(request, "screening.html", result=None, rid=None, error=None, error_kind=None)
 
 
 @router.get("/screening/{rid}", response_class=HTMLResponse)
@@ -217,9 +279,20 @@ def screening_result(request: Request, rid: str = Path(..., min_length=1, max_le
     """The shortlist of a recent upload (the upload answers with a redirect here)."""
     result = state(request).screenings.get(rid)
     if result is None:
-        raise ApiProblem(404, "no such screening result on this server (results are kept in memory for the most "
-                              "recent uploads only)")
-    return render(request, "screening.html", result=result, rid=rid, error=None)
+        raise PageProblem(404, translator(language(request))("no_such_screening"))
+    return render(request, "screening.html", result=_with_reasons(request, result), rid=rid, error=None,
+                  error_kind=None)
+
+
+def _with_reasons(request: Request, result: dict) -> dict:
+    """The shortlist with each applicant's reasons written in the page's language (presentation/web/texts.py)."""
+    from hardtech.presentation.labels import Labels
+    from hardtech.presentation.web.texts import screening_reasons
+
+    lang = language(request)
+    t, L = translator(lang), Labels(lang)
+    rows = [{**r, "reasons_shown": screening_reasons(t, L, r)} for r in result.rows]
+    return replace(result, rows=rows)  # a ScreenResult (analytics/screening.py); the kept one unchanged
 
 
 # The forms below are sent by app.js with the token in the `Authorization` header (a token is never read
@@ -239,7 +312,8 @@ async def screening_upload(request: Request, file: UploadFile = File(...)):
     except (ApiProblem, HardtechError, Busy) as exc:
         code = exc.status if isinstance(exc, ApiProblem) else 429 if isinstance(exc, Busy) else status_of(exc)
         detail = exc.detail if isinstance(exc, ApiProblem) else str(exc)
-        return render(request, "screening.html", status=code, result=None, rid=None, error=scrub_paths(detail))
+        return render(request, "screening.html", status=code, result=None, rid=None, error=scrub_paths(detail),
+                      error_kind=_error_kind(code))
     return RedirectResponse(f"/screening/{rid}", status_code=303)
 
 
@@ -326,14 +400,20 @@ def install(app: FastAPI) -> None:
         elif hasattr(exc, "status_code"):
             code, detail = exc.status_code, str(getattr(exc, "detail", ""))
         else:
-            code, detail = 500, "internal error; the server log has the details"
-        resp = render(request, "error.html", status=code, code=code, detail=scrub_paths(detail))
+            code, detail = 500, ""
+        resp = render(request, "error.html", status=code, code=code, detail=scrub_paths(detail),
+                      kind=_error_kind(code), translated=getattr(exc, "translated", False))
         if isinstance(exc, Busy):
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     for exc_type in list(api_handlers):
         app.add_exception_handler(exc_type, page_error)
+
+
+def _error_kind(code: int) -> str:
+    """The i18n key that says in the page's language what went wrong (the detail may be the library's English)."""
+    return f"err_{code}" if code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503) else "err_other"
 
 
 def _base(exc: Exception, handlers: dict):
