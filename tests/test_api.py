@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 HOSTILE = "<script>alert(1)</script>"
-FORMULAS = ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)"]
+# distinct applicants: screening counts two names with one org_id slug (`+1`, `-1` → `1`) as one applicant
+FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
 
 
 def api_store(tmp_path_factory) -> Path:
