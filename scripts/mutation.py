@@ -193,7 +193,8 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
         text = path.read_text(encoding="utf-8")
         if "{% extends" in text and "{% block content %}" in text:  # a page: its content block
             off = text.replace("{% block content %}", "{% block content %}{% autoescape false %}", 1)
-            off = off[::-1].replace("{% endblock %}"[::-1], "{% endblock %}{% endautoescape %}"[::-1], 1)[::-1]
+            # the last {% endblock %} closes the content block: end the autoescape region just inside it
+            off = off[::-1].replace("{% endblock %}"[::-1], "{% endautoescape %}{% endblock %}"[::-1], 1)[::-1]
         else:
             off = "{% autoescape false %}" + text + "{% endautoescape %}"
         out.append((f"templates.{path.stem}.autoescape_off", path.name, off))
@@ -212,7 +213,11 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
         except TemplateSyntaxError:
             return False
 
-    out = [m for m in out if compiles(m[2])]
+    kept = [m for m in out if compiles(m[2])]
+    if len(kept) < len(out):  # a mutant the script cannot build is said, never dropped silently
+        dropped = sorted(m[0] for m in out if m not in kept)
+        print(f"  {len(dropped)} template mutant(s) do not compile and are not run: {', '.join(dropped)}", flush=True)
+    out = kept
     return sorted(out, key=lambda m: not m[0].endswith("autoescape_off"))  # the broadest mutants first
 
 
