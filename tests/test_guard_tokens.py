@@ -274,3 +274,28 @@ def test_each_refusal_says_what_to_do_with_the_rfc_6750_challenge(apps, case):
     else:  # the scheme's case is free (RFC 7235 §2.1), the rest is not
         assert got is not None and got.split(" ", 1)[0].lower() == "bearer"
         assert got.split(" ", 1)[1:] == challenge.split(" ", 1)[1:]
+
+
+# ------------------------------------------------------------------------------------------ the filter dependency
+
+
+def test_every_filter_parameter_reaches_the_search_filters_under_its_own_name():
+    """`org_filters` is the one filter syntax of the API and the dashboard: each parameter it declares is a field of
+    `Filters` and arrives there unchanged (enumerated from its signature, so a parameter added later is checked)."""
+    import asyncio
+    import dataclasses
+    import inspect
+
+    from hardtech.presentation.api.deps import org_filters
+    from hardtech.services.search import Filters
+
+    values = {"field": "ai", "typology": "deep", "country": "CN", "city": "Xi'an", "kind": "startup",
+              "score_min": 12.5, "score_max": 87.5, "star": "insufficient data", "q": "photonics"}
+    params = list(inspect.signature(org_filters).parameters)
+    assert set(params) == set(values) == {f.name for f in dataclasses.fields(Filters)}, params
+    got = asyncio.run(org_filters(**values))
+    assert dataclasses.asdict(got) == dataclasses.asdict(Filters(**values).validated())
+    for name in params:  # each one alone, the others left out
+        one = asyncio.run(org_filters(**{p: (values[p] if p == name else None) for p in params}))
+        assert getattr(one, name) == getattr(got, name) and getattr(one, name) is not None, name
+        assert all(getattr(one, p) is None for p in params if p != name), name
