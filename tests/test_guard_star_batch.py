@@ -37,7 +37,7 @@ def fin(org, currency="CNY", revenue=1000 * M, rd=100 * M, first_year=2021):
 
 
 ORGS = pd.DataFrame([
-    {"org_id": "cny", "flags": None, "industry_codes": ["gics:Semiconductors"], "typology": None},
+    {"org_id": "cny", "flags": None, "industry_codes": ["gics:Application Software"], "typology": None},
     {"org_id": "usd", "flags": None, "industry_codes": None, "typology": None},
     {"org_id": "weak", "flags": "national_award", "industry_codes": None, "typology": None},
     {"org_id": "bank", "flags": [], "industry_codes": "cn_industry:银行", "typology": None},
@@ -122,10 +122,10 @@ def test_a_rules_file_of_ones_own_works_everywhere_a_version_is_chosen(own_rules
     assert list(rules) == ["2020-05-01", "2021-04-16", "2026-01-01"]
     # the batch honours the given rules and their version ids
     got = {r.org_id: r for r in evaluate_star_batch(ORGS, FIN, version="2026-01-01", rules=rules, fx=load_fx())}
-    assert got["cny"].version == "2026-01-01"
-    rd = next(i for i in got["cny"].indicators if i.name == "rd_investment")
+    assert got["usd"].version == "2026-01-01"
+    rd = next(i for i in got["usd"].indicators if i.name == "rd_investment")
     assert "R&D ratio ≥ 50%" in rd.threshold, "the batch judged by the shipped rules, not the ones it was given"
-    assert same(got["cny"], alone("cny", version="2026-01-01", rules=rules))
+    assert same(got["usd"], alone("usd", version="2026-01-01", rules=rules, fx=load_fx()))
     # one version by id, from that file
     assert star_version("2026-01-01", own_rules).thresholds == rules["2026-01-01"].thresholds
     with pytest.raises(UsageError, match="2024-04-30"):
@@ -152,3 +152,30 @@ def test_an_unknown_carve_out_names_itself_and_the_known_ones():
         v.carve_out("softwear")
     msg = str(err.value)
     assert "'softwear'" in msg and v.id in msg and all(c.id in msg for c in v.carve_outs)
+
+
+@pytest.mark.parametrize("year, expected_year", [(None, 1992), (1991, 1991)])
+def test_an_organisation_the_fx_table_cannot_convert_is_reported_whole(year, expected_year):
+    """Its result still says which version, which year (the one asked, else its latest) and why, as a warning."""
+    orgs = pd.DataFrame({"org_id": ["old", "cny"], "flags": [[], []], "industry_codes": [[], []],
+                         "typology": [None, None]})
+    old = fin("old", currency="USD", first_year=1990)
+    got = {r.org_id: r for r in evaluate_star_batch(orgs, pd.concat([old, fin("cny")]), year=year,
+                                                     version="2021-04-16")}
+    r = got["old"]
+    assert (r.org_id, r.version, r.year, r.verdict) == ("old", "2021-04-16", expected_year, "insufficient data")
+    assert r.decided_by.startswith("cannot tell: ") and r.warnings == [r.decided_by.removeprefix("cannot tell: ")]
+    assert "USD" in r.warnings[0]
+    assert got["cny"].version == "2021-04-16"
+
+
+def test_a_batch_passes_year_version_and_carve_outs_to_every_organisation():
+    kw = dict(year=2023, version="2021-04-16", carve_outs={"software": False})
+    got = {r.org_id: r for r in evaluate_star_batch(ORGS, FIN, fx=load_fx(), **kw)}
+    for oid in ORGS["org_id"]:
+        assert same(got[oid], alone(oid, fx=load_fx(), **kw)), oid
+    assert got["cny"].year == 2023 and got["cny"].version == "2021-04-16" and not got["cny"].carve_outs_applied
+    default = {r.org_id: r for r in evaluate_star_batch(ORGS, FIN, fx=load_fx(), year=2023, version="2021-04-16")}
+    assert default["cny"].carve_outs_applied, "the software company's carve-out does not apply: the check is vacuous"
+    older = {r.org_id: r for r in evaluate_star_batch(ORGS, FIN, fx=load_fx(), year=2022)}
+    assert older["cny"].year == 2022 and same(older["cny"], alone("cny", fx=load_fx(), year=2022))
