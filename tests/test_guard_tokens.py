@@ -299,3 +299,20 @@ def test_every_filter_parameter_reaches_the_search_filters_under_its_own_name():
         one = asyncio.run(org_filters(**{p: (values[p] if p == name else None) for p in params}))
         assert getattr(one, name) == getattr(got, name) and getattr(one, name) is not None, name
         assert all(getattr(one, p) is None for p in params if p != name), name
+
+
+@pytest.mark.parametrize("headers, fresh", [
+    ({}, False),
+    ({"Cache-Control": "max-age=60"}, False),
+    ({"Cache-Control": "no-cache"}, True),
+    ({"Cache-Control": "NO-CACHE"}, True),            # directives are case-insensitive (RFC 9111 §5.2)
+    ({"Cache-Control": "max-age=0, No-Store"}, True),
+    ({"Pragma": "no-cache"}, True),                    # HTTP/1.0 clients
+    ({"Pragma": "No-Cache"}, True),
+    ({"Pragma": "x-other"}, False),
+    ({"Cache-Control": "private", "Pragma": "no-cache"}, True),
+])
+def test_a_client_asking_for_no_cache_is_answered_from_the_current_store(headers, fresh):
+    from hardtech.presentation.api.deps import no_cache
+
+    assert no_cache(request_with(headers)) is fresh
