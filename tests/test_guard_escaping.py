@@ -139,10 +139,23 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     assert "{" not in url, f"no hostile value for a path parameter of {path}: teach visits() about it"
     declared = {p.alias for p in getattr(route, "dependant", None).query_params} if hasattr(route, "dependant") else set()
     out = []
+    for name, choices in enumerated_params(route).items():  # e.g. /flows?by=region groups by a written city
+        out += [(url, {"lang": "en", name: choice}) for choice in choices]
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
+    return out
+
+
+def enumerated_params(route) -> dict[str, list[str]]:
+    """Query parameters whose pattern lists the values allowed (`^(a|b|c)$`): each value can show other data."""
+    out = {}
+    for p in getattr(getattr(route, "dependant", None), "query_params", []):
+        for meta in getattr(p.field_info, "metadata", []):
+            m = re.fullmatch(r"\^\(([\w|]+)\)\$", str(getattr(meta, "pattern", "") or ""))
+            if m:
+                out[p.alias] = m.group(1).split("|")
     return out
 
 
