@@ -135,3 +135,12 @@ def test_industry_names_match_the_negative_list_whatever_their_case_width_or_spa
 
     res = evaluate_star("acme", fin(**STRONG), version="2024-04-30", industry_codes=[code])
     assert res.verdict == "prohibited", (code, res.decided_by)
+
+
+@pytest.mark.parametrize("item, shown", [('""', "''"), ('"  "', "'  '"), ("7", "7")])
+def test_an_empty_or_non_text_list_item_is_named(tmp_path, item, shown):
+    path = edited(tmp_path, '[carve_out_triggers.red_chip]\nflags = ["red_chip"]',
+                  f'[carve_out_triggers.red_chip]\nflags = ["red_chip", {item}]')
+    with pytest.raises(SourceError) as err:
+        load_star_rules(path)
+    assert str(err.value) == f"{path}: carve_out_triggers.red_chip.flags[1] must be non-empty text, got {shown}"
