@@ -254,7 +254,7 @@ def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict,
         target = folder / fname
         original = target.read_text(encoding="utf-8")
         diffs[mname] = _line_diff(original, mutated)
-        if mname in verdicts and not (survivors_only and verdicts[mname] not in KILLED):
+        if verdicts.get(mname) is not None and not (survivors_only and verdicts[mname] not in KILLED):
             continue
         left = budget - (time.monotonic() - started)
         if left <= 0:
