@@ -179,3 +179,20 @@ def test_a_batch_passes_year_version_and_carve_outs_to_every_organisation():
     assert default["cny"].carve_outs_applied, "the software company's carve-out does not apply: the check is vacuous"
     older = {r.org_id: r for r in evaluate_star_batch(ORGS, FIN, fx=load_fx(), year=2022)}
     assert older["cny"].year == 2022 and same(older["cny"], alone("cny", fx=load_fx(), year=2022))
+
+
+class _HintEverything:
+    """A taxonomy of one's own: every industry code hints at the model-innovation typology."""
+
+    def typology_hint(self, scheme: str, code: str) -> str:
+        return "model_innovation"
+
+
+def test_a_batch_uses_the_taxonomy_it_is_given():
+    orgs = pd.DataFrame([{"org_id": "cny", "flags": None, "industry_codes": ["gics:Semiconductors"], "typology": None}])
+    shipped = evaluate_star_batch(orgs, FIN)[0]
+    own = evaluate_star_batch(orgs, FIN, taxonomy=_HintEverything())[0]
+    assert shipped.verdict == "sci-tech"
+    assert own.verdict == "restricted" and "taxonomy typology hint model_innovation" in repr(own.negative_list)
+    assert same(own, evaluate_star("cny", FIN[FIN["org_id"] == "cny"].to_dict("records"),
+                                   industry_codes=["gics:Semiconductors"], taxonomy=_HintEverything()))

@@ -133,6 +133,8 @@ def test_optional_keys_of_a_carve_out_may_be_left_out(tmp_path, key):
 def test_industry_names_match_the_negative_list_whatever_their_case_width_or_spacing(code):
     from test_star import STRONG, fin
 
+    star._code_key.cache_clear()  # fresh caches: the normalisation itself runs, not an earlier test's answer
+    star._code_matches.cache_clear()
     res = evaluate_star("acme", fin(**STRONG), version="2024-04-30", industry_codes=[code])
     assert res.verdict == "prohibited", (code, res.decided_by)
 
