@@ -129,7 +129,7 @@ def test_optional_keys_of_a_carve_out_may_be_left_out(tmp_path, key):
 
 
 @pytest.mark.parametrize("code", ["gics:  DIVERSIFIED   banks ", "gics:Ｄｉｖｅｒｓｉｆｉｅｄ Ｂａｎｋｓ",
-                                  "crunchbase:REAL\tESTATE"])
+                                  "crunchbase:REAL\tESTATE", "crunchbase:Category:  Real Estate"])
 def test_industry_names_match_the_negative_list_whatever_their_case_width_or_spacing(code):
     from test_star import STRONG, fin
 
