@@ -143,6 +143,7 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
         out += [(url, {"lang": "en", name: choice}) for choice in choices]
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
+        out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
     return out
