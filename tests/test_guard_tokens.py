@@ -316,3 +316,24 @@ def test_a_client_asking_for_no_cache_is_answered_from_the_current_store(headers
     from hardtech.presentation.api.deps import no_cache
 
     assert no_cache(request_with(headers)) is fresh
+
+
+def test_a_token_counts_the_moment_it_is_created_or_revoked(tmp_path):
+    """The server answers reads from snapshots; the token check must not: a revoked token stops at once."""
+    from fastapi.testclient import TestClient
+
+    from hardtech.presentation.api import create_app
+    from hardtech.services.tokens import create_token, revoke_token
+    from hardtech.store.connection import Store
+
+    db = tmp_path / "live.duckdb"
+    Store(db).close()
+    create_token(db, "first")
+    with TestClient(create_app(db, read_only=False), raise_server_exceptions=False) as client:
+        assert client.delete("/api/v1/watchlists/any", headers={"Authorization": "Bearer ht_x"}).status_code == 401
+        token = create_token(db, "late")["token"]  # after the server took its snapshot
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.delete("/api/v1/watchlists/any", headers=auth).status_code not in (401, 403)
+        revoke_token(db, "late")
+        r = client.delete("/api/v1/watchlists/any", headers=auth)
+        assert r.status_code == 401 and r.json()["detail"] == REFUSALS["not valid"][2]
