@@ -23,6 +23,7 @@ Usage:
   .venv/bin/python scripts/mutation.py --budget 600 star   # override the budget (seconds per module)
   .venv/bin/python scripts/mutation.py --fresh money   # forget earlier verdicts for the module
   .venv/bin/python scripts/mutation.py --survivors money   # after adding tests: retest the survivors only
+                                                         # (earlier kills are kept: add tests, never remove them)
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
   .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
@@ -162,11 +163,20 @@ def mutmut_diffs(dest: Path, names: list[str]) -> dict[str, str]:
             for n, d in full.items()}
 
 
+def _earlier_verdicts(dest: Path) -> dict:
+    """The verdicts of the module's last run (result.json, else mutmut's own files)."""
+    try:
+        return json.loads((dest / "result.json").read_text(encoding="utf-8"))["verdicts"]
+    except (OSError, KeyError, json.JSONDecodeError):
+        return mutmut_verdicts(dest) if (dest / "mutants").exists() else {}
+
+
 def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int,
                       survivors_only: bool = False) -> dict:
     dest = WORK / name
     if fresh and dest.exists():
         shutil.rmtree(dest)
+    earlier = _earlier_verdicts(dest) if survivors_only else {}
     fresh_copy(dest)
     write_mutmut_config(dest, spec["paths"], spec["tests"])
     log = dest / "mutmut.log"
@@ -175,6 +185,11 @@ def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: d
         cmd += [k for k, v in sorted(mutmut_verdicts(dest).items()) if v is not None and v not in KILLED]
     rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
     verdicts = mutmut_verdicts(dest)
+    # mutmut forgets every verdict when the module's test selection changes (a test file added to it); a mutant
+    # killed before stays killed when tests were only added, so a survivors-only rerun keeps those kills
+    for k, v in earlier.items():
+        if v in KILLED and verdicts.get(k) is None:
+            verdicts[k] = v
     survivors = mutmut_diffs(dest, [k for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None])
     return {"module": name, "kind": "mutmut", "seconds": round(took, 1), "finished": rc == 0,
             "verdicts": verdicts, "survivors": survivors}
@@ -193,7 +208,8 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
         text = path.read_text(encoding="utf-8")
         if "{% extends" in text and "{% block content %}" in text:  # a page: its content block
             off = text.replace("{% block content %}", "{% block content %}{% autoescape false %}", 1)
-            off = off[::-1].replace("{% endblock %}"[::-1], "{% endblock %}{% endautoescape %}"[::-1], 1)[::-1]
+            # the last {% endblock %} closes the content block: end the autoescape region just inside it
+            off = off[::-1].replace("{% endblock %}"[::-1], "{% endautoescape %}{% endblock %}"[::-1], 1)[::-1]
         else:
             off = "{% autoescape false %}" + text + "{% endautoescape %}"
         out.append((f"templates.{path.stem}.autoescape_off", path.name, off))
@@ -212,7 +228,11 @@ def template_mutants(folder: Path) -> list[tuple[str, str, str]]:
         except TemplateSyntaxError:
             return False
 
-    out = [m for m in out if compiles(m[2])]
+    kept = [m for m in out if compiles(m[2])]
+    if len(kept) < len(out):  # a mutant the script cannot build is said, never dropped silently
+        dropped = sorted(m[0] for m in out if m not in kept)
+        print(f"  {len(dropped)} template mutant(s) do not compile and are not run: {', '.join(dropped)}", flush=True)
+    out = kept
     return sorted(out, key=lambda m: not m[0].endswith("autoescape_off"))  # the broadest mutants first
 
 
@@ -234,7 +254,7 @@ def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict,
         target = folder / fname
         original = target.read_text(encoding="utf-8")
         diffs[mname] = _line_diff(original, mutated)
-        if mname in verdicts and not (survivors_only and verdicts[mname] not in KILLED):
+        if verdicts.get(mname) is not None and not (survivors_only and verdicts[mname] not in KILLED):
             continue
         left = budget - (time.monotonic() - started)
         if left <= 0:

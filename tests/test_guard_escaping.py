@@ -139,10 +139,24 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     assert "{" not in url, f"no hostile value for a path parameter of {path}: teach visits() about it"
     declared = {p.alias for p in getattr(route, "dependant", None).query_params} if hasattr(route, "dependant") else set()
     out = []
+    for name, choices in enumerated_params(route).items():  # e.g. /flows?by=region groups by a written city
+        out += [(url, {"lang": "en", name: choice}) for choice in choices]
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
+        out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
+    return out
+
+
+def enumerated_params(route) -> dict[str, list[str]]:
+    """Query parameters whose pattern lists the values allowed (`^(a|b|c)$`): each value can show other data."""
+    out = {}
+    for p in getattr(getattr(route, "dependant", None), "query_params", []):
+        for meta in getattr(p.field_info, "metadata", []):
+            m = re.fullmatch(r"\^\(([\w|]+)\)\$", str(getattr(meta, "pattern", "") or ""))
+            if m:
+                out[p.alias] = m.group(1).split("|")
     return out
 
 
@@ -195,3 +209,21 @@ def test_a_hostile_watchlist_name_is_refused_not_stored(site):
     assert r.status_code == 422 and not raw_hits(r.text)
     names = [x["name"] for x in client.get("/api/v1/watchlists").json()["rows"]]
     assert names == [LIST]
+
+
+def test_a_hostile_url_path_is_shown_escaped_on_every_page_and_error_page(site):
+    """The request path is echoed (the language switch links back to it, error pages name the unknown id), so
+    every page with a path parameter, and an unknown page, are visited with a hostile path segment."""
+    client = site["client"]
+    hostile = "\"'><img src=x onerror=alert('path')>"  # no slash: one path segment
+    urls = ["/" + hostile, "/search/" + hostile]
+    urls += [re.sub(r"{\w+(:[^}]*)?}", lambda m: hostile, path) for path, _ in pages(site["app"]) if "{" in path]
+    assert len(urls) >= 4, urls  # the org, watchlist and screening pages take a path parameter
+    failures = []
+    for url in urls:
+        for lang in ("en", "zh"):
+            r = client.get(url, params={"lang": lang})
+            assert r.status_code < 500, f"{url}: {r.status_code} {r.text[:200]}"
+            failures += [f"{url} ({lang}, {r.status_code}): …{hit}…" for hit in raw_hits(r.text)]
+            assert "&lt;img src=x" in r.text, f"{url} ({lang}): the hostile path is not shown at all; check not vacuous"
+    assert not failures, "a URL path rendered as live HTML:\n" + "\n".join(failures[:20])
