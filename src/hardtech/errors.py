@@ -47,3 +47,7 @@ class RejectedRows(HardtechError):
 
 class NotFound(UsageError):
     """An organisation, investor or region named by the user is not in the store."""
+
+
+class EngineError(UsageError):
+    """The engine the store runs on cannot do what was asked (Spark: no writes, no DuckDB SQL); says which can."""
