@@ -98,3 +98,14 @@ def require(store, capability: str, task: str) -> None:
         raise ValueError(f"unknown capability {capability!r}")
     if not getattr(capabilities(store), capability):
         raise read_only_guard(store, task)
+
+
+def state_key(store) -> tuple:
+    """Changes whenever the store's data changes: the key of per-store caches, on every engine."""
+    own = getattr(store, "fingerprint", None)
+    if callable(own):
+        return (engine_of(store), *own())
+    from hardtech.store.snapshot import fingerprint
+
+    path = getattr(store, "path", None)
+    return ("duckdb", *fingerprint(path)) if path is not None else ("duckdb", "memory", id(store))
