@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -161,7 +162,7 @@ def measure_e2e(path: str) -> dict:
     read_s = time.perf_counter() - t
     records = [
         {"text": f"{title}. {abstract}" if title and abstract else (title or abstract),
-         "codes": [f"cpc:{c.strip()}" for c in cpc.split("|") if c.strip()]}
+         "codes": [f"cpc:{c.strip()}" for c in re.split(r"[,|]", cpc) if c.strip()]}
         for title, abstract, cpc in zip(df["title"], df["abstract"], df["cpc_codes"])
     ]
     build_s = time.perf_counter() - t - read_s

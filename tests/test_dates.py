@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pandas as pd
@@ -147,16 +146,11 @@ def test_series_of_timestamps_and_integers():
     assert "0" in df.error.iloc[2]
 
 
-def test_iso_column_is_fast(capsys):
+def test_iso_column_of_a_million(capsys):
     s = pd.Series(pd.date_range("1990-01-01", periods=1_000_000, freq="h").strftime("%Y-%m-%d"))
-    start = time.perf_counter()
-    df = parse_date_series(s)
-    took = time.perf_counter() - start
-    with capsys.disabled():
-        print(f"\nparse_date_series: 1,000,000 ISO dates in {took:.2f} s")
+    df = parse_date_series(s)  # speed: benchmarks/bench_parsers.py
     assert df.error.isna().all() and (df.precision == "day").all()
     assert df.value.iloc[-1] == pd.Timestamp(s.iloc[-1])
-    assert took < 10, "far slower than the ~0.4 s measured when written"
 
 
 @pytest.mark.shared

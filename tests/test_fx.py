@@ -159,13 +159,8 @@ def test_convert_series_a_million_rows(table, capsys):
     n = 1_000_000
     ccy = rng.choice(["USD", "CNY", "EUR", "GBP", "JPY"], n)
     days = pd.Series(pd.Timestamp("2011-01-01") + pd.to_timedelta(rng.integers(0, 5000, n), "D"))
-    start = time.perf_counter()
-    values, rates, _ = table.convert_series(np.ones(n), ccy, "USD", days)
-    took = time.perf_counter() - start
-    with capsys.disabled():
-        print(f"\nconvert_series: 1,000,000 rows in {took:.2f} s")
+    values, rates, _ = table.convert_series(np.ones(n), ccy, "USD", days)  # speed: benchmarks/bench_parsers.py
     assert not np.isnan(rates).any()
-    assert took < 10, "far slower than the ~0.4 s measured when written"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -215,7 +214,7 @@ def test_series_of_numbers():
 
 
 def test_plain_numeric_strings_take_the_fast_path(monkeypatch, capsys):
-    """A million numeric strings must not touch the per-value parser; we also time it."""
+    """A million numeric strings must not touch the per-value parser (speed: benchmarks/bench_parsers.py)."""
     rng = np.random.default_rng(7)
     s = pd.Series([repr(float(v)) for v in rng.uniform(-1e9, 1e9, 1_000_000)])
 
@@ -223,14 +222,9 @@ def test_plain_numeric_strings_take_the_fast_path(monkeypatch, capsys):
         raise AssertionError("fell back to the per-value parser")
 
     monkeypatch.setattr(money_mod, "parse_money", boom)
-    start = time.perf_counter()
     df = money_mod.parse_money_series(s, "USD", 1e6)
-    took = time.perf_counter() - start
-    with capsys.disabled():
-        print(f"\nparse_money_series: 1,000,000 numeric strings in {took:.2f} s")
     assert df.disclosed.all() and df.error.isna().all()
     assert df.amount.iloc[12345] == float(s.iloc[12345]) * 1e6
-    assert took < 10, "far slower than the ~0.5 s measured when written"
 
 
 @pytest.mark.shared

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -348,12 +347,11 @@ def test_every_concordance_uses_known_ids_and_gives_reasons():
 # --------------------------------------------------------------------------- loading and errors
 
 
-def test_load_is_cached_and_fast():
+def test_load_is_cached():
+    """Loaded once per process (its cold time is measured in benchmarks/bench_parsers.py)."""
     assert load_taxonomy() is load_taxonomy()
     load_taxonomy.cache_clear()
-    start = time.perf_counter()
-    load_taxonomy()
-    assert time.perf_counter() - start < 1.0  # budget is 0.3 s at CLI start-up; generous for slow CI
+    assert load_taxonomy() is load_taxonomy()
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from hardtech.errors import UsageError
 from hardtech.store.connection import Store
 
 FLAT = ("fields", "top_field", "typology", "typology_probabilities", "trl", "evidence")
+FIELD_ORDER = ("ai", "aerospace", "photonics_chips", "biotech", "it", "new_materials", "new_energy",
+               "intelligent_manufacturing")
 
 
 def _classifier(model: str | Path | None, neural: bool = False):
@@ -19,6 +21,27 @@ def _classifier(model: str | Path | None, neural: bool = False):
     if neural and model is None:
         return load_neural_classifier()
     return load_classifier(model)
+
+
+def structured(result: dict) -> dict:
+    """One verdict for programs (json, jsonl, parquet): `fields` as a list of {field, probability},
+    `field_probabilities` for all eight fields and `typology_probabilities` as objects."""
+    return {
+        "fields": [{"field": x["field"], "probability": x["probability"]} for x in result["fields"]],
+        "top_field": result["top_field"],
+        "field_probabilities": {f: result["field_probabilities"].get(f, 0.0) for f in FIELD_ORDER},
+        "typology": result["typology"],
+        "typology_probabilities": dict(result["typology_probabilities"]) or None,
+        "trl": result["trl"],
+        "kind": result.get("kind"),
+        "evidence": result["evidence"],
+    }
+
+
+def shape(result: dict, form: str = "flat") -> dict:
+    if form not in ("flat", "structured"):
+        raise UsageError(f"unknown output form {form!r}: flat or structured")
+    return structured(result) if form == "structured" else flatten(result)
 
 
 def flatten(result: dict) -> dict:
@@ -34,41 +57,47 @@ def flatten(result: dict) -> dict:
     }
 
 
-def classify_text(text: str, model: str | Path | None = None, neural: bool = False) -> list[dict]:
+def classify_text(text: str, model: str | Path | None = None, neural: bool = False, threshold: float | None = None,
+                  form: str = "flat", kind: str | None = None) -> list[dict]:
     clf = _classifier(model, neural)
-    r = clf.classify([{"text": text}])[0]
-    return [{"text": text[:80] + ("…" if len(text) > 80 else ""), **flatten(r), "model_version": clf.version_}]
+    r = clf.classify([{"text": text, "kind": kind}], threshold=threshold)[0]
+    return [{"text": text[:80] + ("…" if len(text) > 80 else ""), **shape(r, form), "model_version": clf.version_}]
 
 
 def classify_file(path: str | Path, text_column: str = "description", id_column: str | None = None,
                   codes_column: str | None = None, model: str | Path | None = None, progress=None,
-                  neural: bool = False) -> list[dict]:
+                  neural: bool = False, threshold: float | None = None, form: str = "flat",
+                  kind_column: str | None = None) -> list[dict]:
     """The file's rows with the verdict columns added (input columns kept, in order)."""
     from hardtech.sources.readers import LINE, read_table
 
     rr = read_table(path)
     df = rr.table.drop([LINE]).to_pandas()
-    for col, what in ((text_column, "--text-column"), (id_column, "--id-column"), (codes_column, "--codes-column")):
+    for col, what in ((text_column, "--text-column"), (id_column, "--id-column"), (codes_column, "--codes-column"),
+                      (kind_column, "--kind-column")):
         if col and col not in df.columns:
             raise UsageError(f"{Path(path).name} has no column {col!r} ({what}); its columns are: "
                              f"{', '.join(map(str, df.columns))}")
     clf = _classifier(model, neural)
-    records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None)}
+    if kind_column is None and "kind" in df.columns:
+        kind_column = "kind"
+    records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None),
+                "kind": (df[kind_column].iloc[i] if kind_column else None)}
                for i, t in enumerate(df[text_column].tolist())]
-    out = _in_chunks(clf, records, progress)
+    out = _in_chunks(clf, records, progress, threshold=threshold)
     rows = []
     for rec, r in zip(df.to_dict(orient="records"), out):
-        rows.append({**{k: v for k, v in rec.items()}, **flatten(r)})
+        rows.append({**{k: v for k, v in rec.items()}, **shape(r, form)})
     return rows
 
 
-def _in_chunks(clf, records: list[dict], progress=None, step: int = 5000) -> list[dict]:
+def _in_chunks(clf, records: list[dict], progress=None, step: int = 20000, threshold: float | None = None) -> list[dict]:
     """Classify in chunks so memory stays bounded and a progress bar can move."""
     out: list[dict] = []
     for start in range(0, len(records), step):
         if progress:
             progress(f"classifying {start + 1}–{min(start + step, len(records))} of {len(records)}", start, len(records))
-        out += clf.classify(records[start:start + step])
+        out += clf.classify(records[start:start + step], threshold=threshold)
     return out
 
 
@@ -83,14 +112,16 @@ PATENT_SOURCE = "patents"
 def _org_records(store: Store, ids: list[str] | None, limit: int | None) -> tuple[list[str], list[dict]]:
     sql = ("SELECT o.org_id, concat_ws('. ', o.name_en, o.description_en) AS en, "
            "concat_ws('。', o.name_zh, o.description_zh) AS zh, o.industry_codes, f.rd_intensity, "
-           f"f.invention_patents, f.revenue FROM {ORG_SOURCE}")
+           f"f.invention_patents, f.revenue, o.kind FROM {ORG_SOURCE}")
     rows = store.con.execute(*_selected(sql, "o.org_id", ids, limit)).fetchall()
     ids, recs = [], []
-    for org_id, en, zh, codes, rdi, pats, rev in rows:
+    for org_id, en, zh, codes, rdi, pats, rev, kind in rows:
         text = " ".join(t for t in (en, zh) if t and t.strip(". 。"))
         ids.append(org_id)
+        # the store knows what each organisation is: investors, universities, institutes and
+        # government bodies get no typology (analytics/classify/orgkind.py)
         recs.append({"text": text, "codes": codes or [], "rd_intensity": rdi, "invention_patents": pats,
-                     "revenue": rev})
+                     "revenue": rev, "kind": kind})
     return ids, recs
 
 
@@ -99,7 +130,8 @@ def _patent_records(store: Store, ids: list[str] | None, limit: int | None) -> t
     out, recs = [], []
     for pn, text, cpc, ipc in store.con.execute(*_selected(sql, "publication_number", ids, limit)).fetchall():
         out.append(pn)
-        recs.append({"text": text, "codes": [f"cpc:{c}" for c in (cpc or [])] + [f"ipc:{c}" for c in (ipc or [])]})
+        recs.append({"text": text, "codes": [f"cpc:{c}" for c in (cpc or [])] + [f"ipc:{c}" for c in (ipc or [])],
+                     "kind": "project"})
     return out, recs
 
 
@@ -118,7 +150,7 @@ def _selected(sql: str, key: str, ids: list[str] | None, limit: int | None) -> t
 
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
                    model: str | Path | None = None, save: bool = True, progress=None,
-                   neural: bool = False) -> list[dict]:
+                   neural: bool = False, threshold: float | None = None, form: str = "flat") -> list[dict]:
     """Classify organisations or patents in the store; verdicts are saved with the model version."""
     if table not in ("organizations", "patents"):
         raise UsageError("classify works on `organizations` or `patents`")
@@ -131,7 +163,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                     else keys_where(db, "publication_number", PATENT_SOURCE, where))
     with Store(db, read_only=not save) as store:
         ids, recs = (_org_records if table == "organizations" else _patent_records)(store, selected, limit)
-        results = _in_chunks(clf, recs, progress)
+        results = _in_chunks(clf, recs, progress, threshold=threshold)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         entity = "organization" if table == "organizations" else "patent"
         if save and ids:
@@ -155,7 +187,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                             "AND c.entity_id = n.entity_id AND c.model_version = n.model_version")
                 con.execute("INSERT INTO classifications SELECT * FROM new_cls")
                 con.unregister("new_cls")
-    return [{"entity_id": i, **flatten(r)} for i, r in zip(ids, results)]
+    return [{"entity_id": i, **shape(r, form)} for i, r in zip(ids, results)]
 
 
 def fit_model(labels: str | Path, out: str | Path, text_column: str = "text", fields_column: str = "fields",
@@ -166,10 +198,11 @@ def fit_model(labels: str | Path, out: str | Path, text_column: str = "text", fi
 
     recs, fields, typ = _labelled(labels, text_column, fields_column, typology_column, codes_column)
     n_user = len(recs)
+    weights = [1.0] * n_user
     if include_default:
-        r2, f2, t2 = training_examples()
-        recs, fields, typ = recs + r2, fields + f2, typ + t2
-    clf = HardTechClassifier().fit(recs, fields, typ)
+        r2, f2, t2, w2 = training_examples(weights=True)
+        recs, fields, typ, weights = recs + r2, fields + f2, typ + t2, weights + w2
+    clf = HardTechClassifier().fit(recs, fields, typ, sample_weight=weights)
     path = clf.save(out)
     return {"model": str(path), "version": clf.version_, "user_examples": n_user, "total_examples": len(recs)}
 

@@ -24,6 +24,30 @@ def default_db_path() -> Path:
     return Path(os.environ.get("HARDTECH_DB", DEFAULT_DB))
 
 
+LOCK_WAIT_S = float(os.environ.get("HARDTECH_LOCK_WAIT_S", "10"))
+
+
+def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to LOCK_WAIT_S while another process holds the file's lock.
+
+    Why: a running server copies the store under a read-only lock for a few milliseconds at a time
+    (store/snapshot.py); a CLI write that arrives in that instant should wait its turn, not fail.
+    A lock held for longer (another import) still ends in the one-line error after the wait.
+    """
+    import time
+
+    deadline = time.monotonic() + LOCK_WAIT_S
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class Store:
     """A hardtech store: one DuckDB file (or `:memory:`)."""
 
@@ -39,7 +63,7 @@ class Store:
         if read_only and target != ":memory:" and not Path(target).exists():
             raise StoreError(f"no store at {target}; create one with `hardtech import` or `hardtech demo`")
         try:
-            self.con = duckdb.connect(target, read_only=read_only)
+            self.con = _connect(target, read_only)
         except duckdb.IOException as exc:
             raise StoreError(f"cannot open store {target}: {exc}") from exc
         self._ibis = None

@@ -14,8 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hardtech.analytics.classify.lexicon import Lexicon, Match, load_lexicon
+from hardtech.analytics.classify import orgkind
+from hardtech.analytics.classify.lexicon import Lexicon, LexiconHits, load_lexicon
 from hardtech.analytics.classify.text import clean
+from hardtech.analytics.classify.units import Units, units
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import UsageError
 
@@ -24,12 +26,18 @@ INDICATORS = ("rd_intensity", "invention_patents", "revenue")
 
 @dataclass
 class Docs:
+    """A batch analysed once: cleaned texts, codes, indicators, organisation kinds, the embedding,
+    the units and the lexicon hits. Every model reads from here."""
+
     texts: list[str]
     codes: list[list[str]]
     indicators: list[dict[str, float | None]]
     emb: np.ndarray
-    matches: list[Match]
+    units: Units
+    hits: LexiconHits
+    kinds: list[str | None]
     encoder: str = "static"  # which embedding space `emb` lives in
+    sources: list[str | None] | None = None  # where a training label came from (weak sources get own priors)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -37,15 +45,30 @@ class Docs:
     def subset(self, idx) -> "Docs":
         idx = list(idx)
         return Docs([self.texts[i] for i in idx], [self.codes[i] for i in idx], [self.indicators[i] for i in idx],
-                    self.emb[idx], [self.matches[i] for i in idx], self.encoder)
+                    self.emb[idx], self.units.subset(idx), self.hits.subset(idx), [self.kinds[i] for i in idx],
+                    self.encoder, [self.source_of(i) for i in idx])
+
+    def source_of(self, i: int) -> str | None:
+        return self.sources[i] if self.sources is not None else None
+
+    @staticmethod
+    def concat(a: "Docs", b: "Docs") -> "Docs":
+        return Docs(a.texts + b.texts, a.codes + b.codes, a.indicators + b.indicators, np.vstack([a.emb, b.emb]),
+                    Units.concat(a.units, b.units), LexiconHits.concat(a.hits, b.hits), a.kinds + b.kinds,
+                    a.encoder, [a.source_of(i) for i in range(len(a))] + [b.source_of(i) for i in range(len(b))])
 
     @property
     def empty(self) -> np.ndarray:
         """No text and no codes: nothing to base a verdict on."""
-        return np.array([not t and not c for t, c in zip(self.texts, self.codes)])
+        return np.array([not t and not c for t, c in zip(self.texts, self.codes)], dtype=bool)
+
+    @property
+    def n_units(self) -> np.ndarray:
+        return self.units.counts()
 
 
-def _as_records(X: Any) -> list[dict]:
+def as_records(X: Any) -> list[dict]:
+    """Inputs as a list of record dicts (a text, a list of texts or dicts, or a DataFrame)."""
     if isinstance(X, Docs):
         raise TypeError("already analysed")
     if isinstance(X, str):
@@ -77,21 +100,33 @@ def _num(v: Any) -> float | None:
 
 
 def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) -> Docs:
-    """`encoder`: "static" (default, numpy only) or "neural" (hardtech[neural])."""
+    """`encoder`: "static" (MiniLM static), "e5units" (multilingual-e5 over our units; both numpy
+    only) or "neural" (hardtech[neural])."""
     name = encoder or "static"
     if isinstance(X, Docs):
         if encoder is not None and X.encoder != name:
             raise UsageError(f"these inputs were embedded with the {X.encoder} encoder, the model needs {name}")
         return X
-    recs = _as_records(X)
+    recs = as_records(X)
     texts = [clean(r.get("text")) for r in recs]
     codes = [_codes(r.get("codes")) for r in recs]
     ind = [{k: _num(r.get(k)) for k in INDICATORS} for r in recs]
+    kinds = []
+    for r, t in zip(recs, texts):
+        declared = orgkind.normalise(r.get("kind"))
+        kinds.append(declared if declared is not None else orgkind.detect(t))
     lex = lexicon or load_lexicon()
-    matches = [lex.match(t) for t in texts]
+    u = units(texts)
+    hits = lex.match(u)
     enc = get_encoder(name)
-    emb = enc.encode(texts) if texts else np.zeros((0, enc.dim), dtype=np.float32)
-    return Docs(texts, codes, ind, emb, matches, name)
+    if not texts:
+        emb = np.zeros((0, enc.dim), dtype=np.float32)
+    elif hasattr(enc, "encode_units"):  # pools the units already cut: no second tokeniser pass
+        emb = enc.encode_units(u)
+    else:
+        emb = enc.encode(texts)
+    sources = [r.get("source") for r in recs]
+    return Docs(texts, codes, ind, emb, u, hits, kinds, name, sources if any(sources) else None)
 
 
 @functools.lru_cache(maxsize=2)
@@ -101,9 +136,13 @@ def get_encoder(name: str = "static"):
 
     if name == "static":
         return load_encoder()
+    if name == "e5units":
+        from hardtech.analytics.classify.unitvectors import load_unit_encoder
+
+        return load_unit_encoder()
     if name == "neural":
         return NeuralEncoder()
-    raise UsageError(f"unknown encoder {name!r}: static or neural")
+    raise UsageError(f"unknown encoder {name!r}: static, e5units or neural")
 
 
 def default_encoder():
@@ -153,12 +192,14 @@ def field_term_vectors(encoder: str = "static") -> tuple[np.ndarray, np.ndarray]
 def term_similarity(emb: np.ndarray, k: int = 3, encoder: str = "static") -> np.ndarray:
     """(n, fields): mean of the k highest similarities between a text and the field's terms."""
     V, owner = field_term_vectors(encoder)
-    S = emb @ V.T
     out = np.zeros((len(emb), len(FIELD_IDS)), dtype=np.float32)
-    for j in range(len(FIELD_IDS)):
-        sub = S[:, owner == j]
-        kk = min(k, sub.shape[1])
-        out[:, j] = -np.sort(-sub, axis=1)[:, :kk].mean(axis=1) if len(emb) else 0
+    groups = [np.flatnonzero(owner == j) for j in range(len(FIELD_IDS))]
+    for lo in range(0, len(emb), 4096):  # bounded memory: (rows, terms) similarities per chunk
+        S = emb[lo:lo + 4096] @ V.T
+        for j, cols in enumerate(groups):
+            sub = S[:, cols]
+            kk = min(k, sub.shape[1])
+            out[lo:lo + 4096, j] = np.partition(sub, sub.shape[1] - kk, axis=1)[:, -kk:].mean(axis=1)
     return out
 
 

@@ -1,147 +1,237 @@
-"""Bilingual keyword evidence: which field terms, negative terms, typology cues and TRL cues a text contains.
+"""Bilingual keyword evidence on unit ids: field terms, negative terms, typology cues, TRL cues.
 
-The lexicons live in the taxonomy data files; this module only indexes them by token sequence
-so one pass over a text finds every term, and keeps the matched terms as evidence.
+The lexicons live in the taxonomy data files. Each term becomes a short sequence of units
+(`units.py`); a batch is matched with one numpy pass per term length: every window of n
+consecutive units gets a hash key, and the keys are looked up in the sorted keys of the terms
+of that length. English windows are sorted before hashing, so word order does not matter
+("Mars landing" = "landing on Mars", stop words being dropped). Chinese windows keep their
+order and must be consecutive character bigrams: a Chinese term matches only where its
+characters stand together (`无人机销售` no longer fires on a drone maker that mentions 销售
+somewhere, issue 12). A term that mixes Latin letters and Chinese (`AI芯片`) needs its Latin
+units anywhere in the text and its Chinese part as written.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from hardtech.analytics.classify.text import chinese_tokens, has_cjk, register_chinese_terms, term_tokens, tokens
+import numpy as np
+
+from hardtech.analytics.classify.units import CJK_ANY, VOCAB, Units, term_units
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, Taxonomy, load_taxonomy
 
-MAX_N = 4  # longest term, in tokens
-LOOSE_WINDOW = 3  # words a loose match may span beyond the term's own length
-STOP = {"and", "or", "of", "the", "a", "an", "on", "in", "for", "to", "with", "by"}
+MAX_N = 12  # longest term in units (a 13-character Chinese term)
+_P = np.uint64(0x9E3779B97F4A7C15)
+POS, NEG, TYP, TRL = 0, 1, 2, 3
+
+
+def _powers(n: int) -> np.ndarray:
+    out = np.ones(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(1, n):
+            out[k] = out[k - 1] * _P
+    return out
+
+
+_POW = _powers(MAX_N)
+
+
+def _key(seq) -> int:
+    with np.errstate(over="ignore"):
+        return int((np.asarray(seq, dtype=np.uint64) * _POW[: len(seq)]).sum() + np.uint64(len(seq)))
 
 
 @dataclass
-class Match:
-    field_pos: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    field_neg: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    typology: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    trl: list[tuple[str, int, int]] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
+class LexiconHits:
+    """Per text: summed term weights per field (positive, negative), per typology class, TRL cues,
+    and the matched terms (indices into `Lexicon.terms`) for the evidence."""
 
-    def field_score(self, f: str) -> float:
-        return sum(1.0 + 0.5 * (t.count(" ")) for t in self.field_pos.get(f, ()))
+    pos: np.ndarray   # (n, fields)
+    neg: np.ndarray   # (n, fields)
+    typ: np.ndarray   # (n, classes)
+    trl: np.ndarray   # (n,) estimated TRL, 0 = none stated
+    doc: np.ndarray   # (hits,) text of each hit, sorted
+    term: np.ndarray  # (hits,) term index of each hit
 
-    def neg_score(self, f: str) -> float:
-        return float(len(self.field_neg.get(f, ())))
+    def terms_of(self, i: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self.doc, [i, i + 1])
+        return self.term[lo:hi]
 
-    def typology_score(self, c: str) -> float:
-        return sum(1.0 + 0.5 * (t.count(" ")) for t in self.typology.get(c, ()))
+    def subset(self, idx) -> "LexiconHits":
+        idx = np.asarray(list(idx), dtype=np.int64)
+        remap = {int(i): k for k, i in enumerate(idx)}
+        keep = np.isin(self.doc, idx)
+        d = np.array([remap[int(x)] for x in self.doc[keep]], dtype=np.int64)
+        t = self.term[keep]
+        o = np.argsort(d, kind="stable")
+        return LexiconHits(self.pos[idx], self.neg[idx], self.typ[idx], self.trl[idx], d[o], t[o])
 
-    def trl_estimate(self) -> int | None:
-        """The most mature stage the text claims (mass production outranks a prototype)."""
-        if not self.trl:
-            return None
-        return max(hi for _, _, hi in self.trl) if any(lo >= 7 for _, lo, _ in self.trl) else \
-            round(max((lo + hi) / 2 for _, lo, hi in self.trl))
+    @staticmethod
+    def concat(a: "LexiconHits", b: "LexiconHits") -> "LexiconHits":
+        n = len(a.pos)
+        return LexiconHits(np.vstack([a.pos, b.pos]), np.vstack([a.neg, b.neg]), np.vstack([a.typ, b.typ]),
+                           np.concatenate([a.trl, b.trl]), np.concatenate([a.doc, b.doc + n]),
+                           np.concatenate([a.term, b.term]))
 
 
 class Lexicon:
     def __init__(self, taxonomy: Taxonomy | None = None):
         self.taxonomy = taxonomy or load_taxonomy()
-        self.index: dict[tuple[str, ...], list[tuple[str, str, object]]] = defaultdict(list)
-        zh_terms = []
-        for f in FIELD_IDS:
+        self.terms: list[str] = []
+        kinds, targets, lo, hi, weights = [], [], [], [], []
+        seen: dict[tuple, int] = {}
+
+        def add(term: str, kind: int, target: int, trl=(0, 0)) -> None:
+            if "-" in term and not CJK_ANY.search(term):
+                # a hyphenated English term is one word; the same words written apart ("ride hailing"
+                # for "ride-hailing") are matched too
+                add(term.replace("-", " "), kind, target, trl)
+            u = term_units(term)
+            if not u or len(u) > MAX_N:
+                return
+            sig = (term, kind, target)
+            if sig in seen:
+                return
+            seen[sig] = len(self.terms)
+            self.terms.append(term)
+            kinds.append(kind)
+            targets.append(target)
+            lo.append(trl[0])
+            hi.append(trl[1])
+            n_words = len(term.split()) if not CJK_ANY.search(term) else max(1, len(term) // 2)
+            weights.append(1.0 + 0.5 * (min(n_words, 3) - 1))
+            self._units.append(u)
+
+        self._units: list[tuple[int, ...]] = []
+        for j, f in enumerate(FIELD_IDS):
             fd = self.taxonomy.fields[f]
             for term in (*fd.keywords_en, *fd.keywords_zh):
-                self._add(term, "pos", f)
+                add(term, POS, j)
             for term in (*fd.negative_keywords_en, *fd.negative_keywords_zh):
-                self._add(term, "neg", f)
-            zh_terms += [*fd.keywords_zh, *fd.negative_keywords_zh]
-        for c in TYPOLOGY_IDS:
+                add(term, NEG, j)
+        for k, c in enumerate(TYPOLOGY_IDS):
             tc = self.taxonomy.typology[c]
             for term in (*tc.cues_en, *tc.cues_zh):
-                self._add(term, "typ", c)
-            zh_terms += list(tc.cues_zh)
+                add(term, TYP, k)
         for cue in self.taxonomy.trl_cues:
-            self._add(cue.cue, "trl", (cue.trl_min, cue.trl_max))
-            zh_terms.append(cue.cue)
-        # Word order and inserted words vary ("landing on Mars", "消费级四旋翼无人机"): a multi-word
-        # term also matches when all its words occur close together. Chinese terms are split into
-        # their words by jieba before our terms are registered as whole words.
-        self.loose: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
-        for key in list(self.index):
-            if len(key) > 1:
-                words = tuple(w for w in key if w not in STOP)
-                if len(words) > 1:
-                    self.loose[words[0]].append((words, key))
-        self.zh_parts = {}
-        for term in sorted({k[0] for k in self.index if len(k) == 1 and has_cjk(k[0]) and len(k[0]) >= 4}):
-            parts = tuple(w for w in chinese_tokens(term) if len(w) >= 2)
-            if len(parts) >= 2 and sum(map(len, parts)) >= 0.8 * len(term):
-                self.zh_parts[term] = parts
-        register_chinese_terms(zh_terms)
+            add(cue.cue, TRL, 0, (cue.trl_min, cue.trl_max))
+        self.kind = np.array(kinds, dtype=np.int8)
+        self.target = np.array(targets, dtype=np.int64)
+        self.trl_lo = np.array(lo, dtype=np.int64)
+        self.trl_hi = np.array(hi, dtype=np.int64)
+        self.weight = np.array(weights, dtype=np.float32)
+        # index the terms by (script, length): English by sorted units, Chinese by ordered units;
+        # a mixed term is indexed by its Chinese part and needs its Latin units present too
+        by_len: dict[tuple[bool, int], list[tuple[int, int]]] = defaultdict(list)
+        self.needs: dict[int, np.ndarray] = {}
+        for t, u in enumerate(self._units):
+            zh = [x for x in u if VOCAB.is_cjk[x]]
+            en = [x for x in u if not VOCAB.is_cjk[x]]
+            if zh and en:
+                self.needs[t] = np.array(sorted(set(en)), dtype=np.int64)
+                by_len[(False, len(zh))].append((_key(zh), t))
+            elif zh:
+                by_len[(False, len(zh))].append((_key(zh), t))
+            else:
+                by_len[(True, len(en))].append((_key(sorted(en)), t))
+        self._mixed = np.zeros(len(self.terms) + 1, dtype=bool)
+        self._mixed[list(self.needs)] = True
+        self.tables: dict[tuple[bool, int], tuple[np.ndarray, np.ndarray]] = {}
+        for k, pairs in by_len.items():
+            pairs.sort()
+            self.tables[k] = (np.array([p[0] for p in pairs], dtype=np.uint64),
+                              np.array([p[1] for p in pairs], dtype=np.int64))
 
-        self.starts = {k[0] for k in self.index}  # a token that can begin a term
-        self.zh_terms = sorted({k[0] for k in self.index if len(k) == 1 and has_cjk(k[0])})
-
-    def _add(self, term: str, kind: str, key) -> None:
-        toks = term_tokens(term)
-        if toks and len(toks) <= MAX_N:
-            self.index[toks].append((kind, term, key))
-
-    def match(self, text: str) -> Match:
-        """`text` must already be cleaned (`text.clean`)."""
-        m = Match()
-        toks = tokens(text)
-        m.tokens = toks
-        n_en = len(toks) if not has_cjk(text) else sum(1 for t in toks if not has_cjk(t))
-        seen: set[tuple[str, ...]] = set()
-        index = self.index
-        starts = self.starts
-        n_tok = len(toks)
-        for i in range(n_tok):
-            if toks[i] not in starts and i < n_en:  # English tokens come first, Chinese after
+    def match(self, u: Units) -> LexiconHits:
+        n = len(u)
+        ids = u.ids.astype(np.uint64)
+        doc = u.doc
+        eng = u.english
+        # cumulative counts tell whether a window stays inside one text and one script
+        hit_doc, hit_term = [], []
+        N = len(ids)
+        for (english, length), (keys, terms) in self.tables.items():
+            if N < length:
                 continue
-            for n in range(1, MAX_N + 1):
-                if i + n > n_tok:
-                    break
-                key = tuple(toks[i:i + n])
-                hits = index.get(key)
-                if hits is None and n > 1 and i >= n_en:
-                    hits = index.get(("".join(key),))  # jieba split a Chinese term: join it back
-                if hits and key not in seen:
-                    seen.add(key)
-                    for kind, term, k in hits:
-                        self._record_hit(m, kind, term, k)
-            for words, key in self.loose.get(toks[i], ()):
-                if key in seen:
-                    continue
-                window = set(toks[max(0, i - LOOSE_WINDOW): i + len(key) + LOOSE_WINDOW])
-                if all(w in window for w in words[1:]):
-                    seen.add(key)
-                    for kind, term, k in index[key]:
-                        self._record_hit(m, kind, term, k)
-        if has_cjk(text):
-            # jieba may keep a longer word whole (外卖平台) that contains a term (外卖): find those too
-            for term in self.zh_terms:
-                if (term,) not in seen and (term in text or (
-                        term in self.zh_parts and all(p in text for p in self.zh_parts[term]))):
-                    seen.add((term,))
-                    self._record(m, term)
-        return m
-
-    @staticmethod
-    def _record_hit(m: Match, kind: str, term: str, k) -> None:
-        if kind == "pos":
-            m.field_pos[k].append(term)
-        elif kind == "neg":
-            m.field_neg[k].append(term)
-        elif kind == "typ":
-            m.typology[k].append(term)
+            W = np.lib.stride_tricks.sliding_window_view(ids, length)
+            start = np.arange(len(W))
+            ok = (doc[start] == doc[start + length - 1])
+            same = eng[start] if english else ~eng[start]
+            if length > 1:
+                c = np.concatenate([[0], np.cumsum(eng if english else ~eng)])
+                same = (c[start + length] - c[start]) == length
+            ok &= same
+            if not ok.any():
+                continue
+            Wk = W[ok]
+            if english and length > 1:
+                Wk = np.sort(Wk, axis=1)
+            with np.errstate(over="ignore"):
+                key = (Wk * _POW[:length]).sum(axis=1) + np.uint64(length)
+            if english and length == 2 and N > 2:
+                # one word between the two ("consumer quadcopter drone" ~ "consumer drone")
+                s2 = np.arange(N - 2)
+                ok2 = (doc[s2] == doc[s2 + 2]) & eng[s2] & eng[s2 + 2]
+                W2 = np.sort(np.stack([ids[s2[ok2]], ids[s2[ok2] + 2]], axis=1), axis=1)
+                with np.errstate(over="ignore"):
+                    key = np.concatenate([key, (W2 * _POW[:2]).sum(axis=1) + np.uint64(2)])
+                start = np.concatenate([start[ok], s2[ok2]])
+                ok = np.ones(len(start), dtype=bool)
+            left = np.searchsorted(keys, key, "left")
+            cnt = np.searchsorted(keys, key, "right") - left
+            found = cnt > 0
+            if found.any():
+                # several terms may share one key (the same units as two kinds of term): take all
+                c = cnt[found]
+                first = np.repeat(left[found], c)
+                offs = np.arange(len(first)) - np.repeat(np.cumsum(c) - c, c)
+                hit_doc.append(np.repeat(doc[start[ok][found]], c))
+                hit_term.append(terms[first + offs])
+        if hit_doc:
+            hd = np.concatenate(hit_doc).astype(np.int64)
+            ht = np.concatenate(hit_term).astype(np.int64)
+            pair = np.unique(hd * (len(self.terms) + 1) + ht)
+            hd, ht = pair // (len(self.terms) + 1), pair % (len(self.terms) + 1)
+            if self.needs:  # mixed terms (AI芯片): their Latin units must be in the text too
+                keep = np.ones(len(ht), dtype=bool)
+                for k in np.flatnonzero(self._mixed[ht]).tolist():
+                    if not np.isin(self.needs[int(ht[k])], u.of(int(hd[k]))).all():
+                        keep[k] = False
+                hd, ht = hd[keep], ht[keep]
         else:
-            m.trl.append((term, k[0], k[1]))
+            hd = np.zeros(0, dtype=np.int64)
+            ht = np.zeros(0, dtype=np.int64)
+        F, K = len(FIELD_IDS), len(TYPOLOGY_IDS)
+        pos_m = np.zeros((n, F), dtype=np.float32)
+        neg_m = np.zeros((n, F), dtype=np.float32)
+        typ_m = np.zeros((n, K), dtype=np.float32)
+        kind = self.kind[ht]
+        w = self.weight[ht]
+        for code, mat in ((POS, pos_m), (NEG, neg_m), (TYP, typ_m)):
+            sel = kind == code
+            np.add.at(mat, (hd[sel], self.target[ht[sel]]), w[sel] if code != NEG else 1.0)
+        trl = np.zeros(n, dtype=np.float32)
+        sel = kind == TRL
+        if sel.any():
+            d, lo, hi = hd[sel], self.trl_lo[ht[sel]], self.trl_hi[ht[sel]]
+            mature = np.zeros(n, dtype=bool)
+            np.logical_or.at(mature, d, lo >= 7)
+            best_hi = np.zeros(n)
+            np.maximum.at(best_hi, d, hi)
+            best_mid = np.zeros(n)
+            np.maximum.at(best_mid, d, (lo + hi) / 2)
+            trl = np.where(mature, best_hi, np.round(best_mid)).astype(np.float32)
+        return LexiconHits(pos_m, neg_m, typ_m, trl, hd, ht)
 
-    def _record(self, m: Match, key: str) -> None:
-        for kind, term, k in self.index[(key,)]:
-            self._record_hit(m, kind, term, k)
+    # -- evidence --------------------------------------------------------------------------------
+    def terms_by(self, term_idx: np.ndarray, kind: int, target: int | None = None) -> list[str]:
+        out = []
+        for t in term_idx.tolist():
+            if self.kind[t] == kind and (target is None or self.target[t] == target):
+                out.append(self.terms[t])
+        return out
 
 
 @functools.lru_cache(maxsize=4)

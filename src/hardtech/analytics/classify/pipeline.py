@@ -22,20 +22,23 @@ from typing import Any
 import numpy as np
 
 from hardtech import __version__
-from hardtech.analytics.classify.bow import BowModel
-from hardtech.analytics.classify.features import Docs, analyse, code_matrix, get_encoder, typology_hints
+from hardtech.analytics.classify import orgkind
+from hardtech.analytics.classify.features import Docs, analyse, as_records, code_matrix, get_encoder, typology_hints
 from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
+from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, load_lexicon
 from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError
 
-MODEL_FORMAT = "hardtech-classifier-1"
+MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
 INSUFFICIENT = "insufficient evidence"
+DEFAULT_THRESHOLD = 0.35
+BATCH = 4096  # texts analysed together: large enough for numpy to pay, small enough to bound memory
 
 
 class HardTechClassifier:
-    def __init__(self, field_threshold: float = 0.35, field_l2: float = 1.0, typology_l2: float = 1.0,
+    def __init__(self, field_threshold: float = DEFAULT_THRESHOLD, field_l2: float = 1.0, typology_l2: float = 1.0,
                  encoder: str = "static"):
         self.encoder = encoder
         self.field_threshold = field_threshold
@@ -43,10 +46,24 @@ class HardTechClassifier:
         self.typology_l2 = typology_l2
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, X, fields, typology) -> "HardTechClassifier":
+    def fit(self, X, fields, typology, sample_weight=None) -> "HardTechClassifier":
+        """`typology` may be empty for some examples (weak labels that say nothing about it): those
+        train the field model only."""
         docs = analyse(X, self.encoder)
-        self.fields_ = FieldClassifier(threshold=self.field_threshold, l2=self.field_l2).fit(docs, list(fields))
-        self.typology_ = TypologyClassifier(l2=self.typology_l2).fit(docs, list(typology))
+        w = np.ones(len(docs)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.fields_ = FieldClassifier(threshold=self.field_threshold, l2=self.field_l2).fit(
+            docs, list(fields), sample_weight=w)
+        typ = [str(t).strip() if t is not None else "" for t in typology]
+        has = [i for i, t in enumerate(typ) if t in TYPOLOGY_IDS]
+        bad = sorted({t for t in typ if t and t not in TYPOLOGY_IDS and t != "none"})
+        if bad:
+            raise UsageError(f"unknown typology {bad[0]!r}; expected one of: {', '.join(TYPOLOGY_IDS)} (or empty)")
+        if not has:
+            raise UsageError("no example has a typology class: the typology model cannot be fitted")
+        sub = docs.subset(has)
+        self.typology_ = TypologyClassifier(l2=self.typology_l2).fit(
+            sub, [typ[i] for i in has], sample_weight=w[has], sources=[sub.source_of(i) for i in range(len(sub))],
+            vocabulary=self.fields_.text_, field_proba=self.fields_.oof_proba_[has])
         self.n_examples_ = len(docs)
         self.trained_at_ = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.version_ = self._version()
@@ -58,108 +75,94 @@ class HardTechClassifier:
         return f"hardtech-clf-{load_taxonomy().version}-{enc.version}-n{self.n_examples_}-{h}"
 
     # -- prediction --------------------------------------------------------------------------
-    def classify(self, X) -> list[dict[str, Any]]:
-        """One result per input, in input order."""
+    def classify(self, X, threshold: float | None = None) -> list[dict[str, Any]]:
+        """One result per input, in input order. `threshold`: the field probability a field needs
+        to be assigned (default: the model's, 0.35)."""
         if not hasattr(self, "fields_"):
-            raise RuntimeError("classifier is not fitted; fit() it or use load_default_classifier()")
+            raise RuntimeError("classifier is not fitted; fit() it or use load_classifier()")
+        thr = self.field_threshold if threshold is None else float(threshold)
+        if not 0.0 < thr <= 1.0:
+            raise UsageError(f"threshold {thr} is outside (0, 1]")
+        if not isinstance(X, Docs):
+            recs = as_records(X)
+            if len(recs) > BATCH:  # texts are judged one by one: batches bound the memory, not the result
+                return [r for s in range(0, len(recs), BATCH) for r in self._classify(recs[s:s + BATCH], thr)]
+            X = recs
+        return self._classify(X, thr)
+
+    def _classify(self, X, thr: float) -> list[dict[str, Any]]:
         docs = analyse(X, self.encoder)
+        n = len(docs)
         pf, contrib = self.fields_.proba_and_contributions(docs)
-        pt, drivers = self.typology_.proba_and_drivers(docs)
+        pt, drivers = self.typology_.proba_and_drivers(docs, field_proba=pf)
         _, code_ev = code_matrix(docs)
-        hint_rows = typology_hints(docs)
-        empty = docs.empty
+        hits = docs.hits
+        # everything per batch as plain Python values: the loop below only assembles them
+        ev = _BatchEvidence(self, docs, contrib)
+        hint_rows = typology_hints(docs).any(axis=1).tolist()
+        empty = docs.empty.tolist()
+        n_units = docs.n_units.tolist()
+        no_emb = (~docs.emb.any(axis=1)).tolist()
+        any_term = ((hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0).tolist()
+        trls = hits.trl.astype(int).tolist()
+        orders = np.argsort(-pf, axis=1, kind="stable").tolist()
+        pf = np.round(pf.astype(np.float64), 4).tolist()
+        pt = np.round(pt.astype(np.float64), 4)
+        t_best = pt.argmax(axis=1).tolist()
+        pt = pt.tolist()
         out = []
-        for i in range(len(docs)):
+        for i in range(n):
+            kind = docs.kinds[i]
             if empty[i]:
-                out.append({"fields": [], "top_field": None, "field_probabilities": {f: 0.0 for f in FIELD_IDS},
-                            "typology": None, "typology_probabilities": {}, "trl": None,
+                out.append({"fields": [], "top_field": None, "field_probabilities": dict.fromkeys(FIELD_IDS, 0.0),
+                            "typology": None, "typology_probabilities": {}, "trl": None, "kind": kind,
                             "evidence": INSUFFICIENT + ": no text and no codes", "insufficient": True})
                 continue
-            probs = {f: round(float(p), 4) for f, p in zip(FIELD_IDS, pf[i])}
-            chosen = [{"field": f, "probability": probs[f]} for f in sorted(FIELD_IDS, key=lambda f: -probs[f])
-                      if probs[f] >= self.field_threshold]
-            m = docs.matches[i]
-            weak = not docs.texts[i] or ((docs.emb[i] == 0).all() and not any(m.field_pos.values())
-                                         and not any(m.typology.values()) and not docs.codes[i])
-            top = max(probs, key=probs.get)
+            row = pf[i]
+            chosen = [{"field": FIELD_IDS[j], "probability": row[j]} for j in orders[i] if row[j] >= thr]
+            weak = not docs.texts[i] or (no_emb[i] and not any_term[i] and not docs.codes[i])
             insufficient = bool(weak and not chosen)
             # a bare name ("Bytedance") says nothing about the kind of technology: no typology from it
-            thin = (len(m.tokens) < 4 and not any(m.typology.values()) and not any(m.field_pos.values())
-                    and not hint_rows[i].any())
-            tprobs = {} if insufficient or thin else {c: round(float(p), 4) for c, p in zip(TYPOLOGY_IDS, pt[i])}
-            typ = max(tprobs, key=tprobs.get) if tprobs else None
-            m = docs.matches[i]
-            out.append({
-                "fields": chosen,
-                "top_field": top if chosen else None,
-                "field_probabilities": probs,
-                "typology": typ,
-                "typology_probabilities": tprobs,
-                "trl": m.trl_estimate(),
-                "evidence": (INSUFFICIENT + ": no known words, terms or codes" if insufficient else
-                             self._evidence(docs, i, chosen, contrib[i], code_ev[i], typ, drivers[i], weak)
-                             if typ else self._evidence(docs, i, chosen, contrib[i], code_ev[i], "", [], weak).split(
-                                 " | typology")[0] + " | typology: " + INSUFFICIENT + " (too little text)"),
-                "insufficient": insufficient,
-            })
+            thin = n_units[i] < 4 and not any_term[i] and not hint_rows[i]
+            gated = not orgkind.gets_typology(kind)
+            if insufficient or thin or gated:
+                tprobs, typ = {}, None
+            else:
+                tprobs = dict(zip(TYPOLOGY_IDS, pt[i]))
+                typ = TYPOLOGY_IDS[t_best[i]]
+            trl = trls[i] or None
+            if insufficient:
+                e = INSUFFICIENT + ": no known words, terms or codes"
+            else:
+                e = ev.fields(i, chosen, code_ev[i], weak)
+                if typ:
+                    e += " | " + ev.typology(i, typ, drivers[i], trl)
+                elif gated:
+                    e += f" | typology: none for a {kind} (only companies and projects get one)"
+                else:
+                    e += " | typology: " + INSUFFICIENT + " (too little text)"
+            out.append({"fields": chosen, "top_field": chosen[0]["field"] if chosen else None,
+                        "field_probabilities": dict(zip(FIELD_IDS, row)), "typology": typ,
+                        "typology_probabilities": tprobs, "trl": trl, "kind": kind, "evidence": e,
+                        "insufficient": insufficient})
         return out
-
-    def _evidence(self, docs: Docs, i: int, chosen: list[dict], contrib: np.ndarray, codes: list, typ: str,
-                  drivers: list[tuple[str, float]], weak: bool) -> str:
-        m = docs.matches[i]
-        parts = []
-        for c in chosen[:3]:
-            f = c["field"]
-            j = FIELD_IDS.index(f)
-            why = []
-            if m.field_pos.get(f):
-                why.append("terms: " + ", ".join(dict.fromkeys(m.field_pos[f]))[:120])
-            learned = self.fields_.bow_.top_words(m.tokens, j, 4) if hasattr(self.fields_, "bow_") else []
-            if learned:
-                why.append("learned words: " + ", ".join(learned))
-            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
-            if cm:
-                why.append("codes: " + ", ".join(dict.fromkeys(cm)))
-            top_sig = sorted(zip(FEATURES, contrib[j]), key=lambda t: -t[1])[:2]
-            why.append("strongest signals: " + ", ".join(n.replace("_", " ") for n, v in top_sig if v > 0))
-            parts.append(f"{f} {c['probability']:.2f} ({'; '.join(why)})")
-        if not chosen:
-            parts.append("none of the eight fields" + (" (" + INSUFFICIENT + ")" if weak else ""))
-        negs = [t for ts in m.field_neg.values() for t in ts]
-        if negs:
-            parts.append("counter-evidence: " + ", ".join(dict.fromkeys(negs))[:120])
-        crit = "; ".join(c for c, _ in drivers) or "prior"
-        cues = m.typology.get(typ, [])
-        t = f"typology {typ}: {crit}" + (f" (cues: {', '.join(dict.fromkeys(cues))[:100]})" if cues else "")
-        trl = m.trl_estimate()
-        if trl is not None:
-            t += f"; TRL ≈ {trl} from " + ", ".join(dict.fromkeys(c for c, _, _ in m.trl))[:80]
-        return " | ".join(parts + [t])
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        f, t = self.fields_, self.typology_
-        arrays = {
-            "f_examples_emb": f.examples_emb_.astype(np.float16), "f_examples_Y": f.examples_Y_.astype(np.uint8),
-            "f_coef": f.coef_, "f_intercept": np.array([f.intercept_]),
-            "t_centroids": t.centroids_, "t_class_weights": t.class_weights_, "t_coef": t.coef_,
-            "t_intercept": t.intercept_, "t_d_mean": t.d_mean_, "t_d_scale": t.d_scale_,
-        }
-        for prefix, bow in (("f_bow", f.bow_), ("t_bow", t.bow_)):
-            vocab = sorted(bow.weights_)
-            arrays[prefix + "_vocab"] = np.array(vocab, dtype=object).astype(str)
-            arrays[prefix + "_weights"] = np.vstack([bow.weights_[w] for w in vocab]) if vocab else np.zeros((0, 1))
-            arrays[prefix + "_bias"] = bow.bias_
+        arrays = {f"f_{k}": v for k, v in self.fields_.state().items()}
+        arrays.update({f"t_{k}": v for k, v in self.typology_.state().items()})
         digest = _digest(arrays)
         meta = {"format": MODEL_FORMAT, "version": self.version_, "hardtech": __version__,
                 "trained_at": self.trained_at_, "n_examples": self.n_examples_,
                 "taxonomy": load_taxonomy().version, "encoder": get_encoder(self.encoder).version,
                 "params": {"encoder": self.encoder, "field_threshold": self.field_threshold, "field_l2": self.field_l2,
-                           "typology_l2": self.typology_l2, "fields": f.get_params(), "typology": t.get_params()},
+                           "typology_l2": self.typology_l2,
+                           "fields": self.fields_.get_params(), "typology": self.typology_.get_params()},
+                "training": getattr(self, "training_", {}),
                 "sha256": digest}
         buf = io.BytesIO()
-        np.savez_compressed(buf, meta=np.array(json.dumps(meta)), **arrays)
+        np.savez_compressed(buf, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(buf.getvalue())
         return path
@@ -179,7 +182,8 @@ class HardTechClassifier:
         except (KeyError, json.JSONDecodeError) as exc:
             raise SourceError(f"model file {path.name} has no readable metadata") from exc
         if meta.get("format") != MODEL_FORMAT:
-            raise SourceError(f"model file {path.name} is format {meta.get('format')!r}, expected {MODEL_FORMAT}")
+            raise SourceError(f"model file {path.name} is format {meta.get('format')!r}, expected {MODEL_FORMAT}: "
+                              f"refit it with `hardtech classify fit`")
         if _digest(data) != meta.get("sha256"):
             raise SourceError(f"model file {path.name} failed its checksum: it was changed or damaged")
         p = meta["params"]
@@ -189,31 +193,80 @@ class HardTechClassifier:
             raise SourceError(f"model file {path.name} was fitted with encoder {meta.get('encoder')}, "
                               f"this installation has {enc}: refit it with `hardtech classify fit`")
         self = cls(p["field_threshold"], p["field_l2"], p["typology_l2"], encoder=name)
-        fc = FieldClassifier(**p["fields"])
-        fc.examples_emb_ = data["f_examples_emb"].astype(np.float32)
-        fc.examples_Y_ = data["f_examples_Y"].astype(np.float32)
-        fc.coef_, fc.intercept_ = data["f_coef"], float(data["f_intercept"][0])
-        fc.classes_ = list(FIELD_IDS)
-        fc.encoder_ = name
-        fc.bow_ = _bow(data, "f_bow")
-        tc = TypologyClassifier(**p["typology"])  # older files lack hint_strength: the default applies
-        tc.centroids_, tc.class_weights_, tc.coef_ = data["t_centroids"], data["t_class_weights"], data["t_coef"]
-        tc.intercept_, tc.d_mean_, tc.d_scale_ = data["t_intercept"], data["t_d_mean"], data["t_d_scale"]
-        tc.classes_ = list(TYPOLOGY_IDS)
-        tc.encoder_ = name
-        tc.bow_ = _bow(data, "t_bow")
-        self.fields_, self.typology_ = fc, tc
+        self.fields_ = FieldClassifier.from_state(p["fields"], _state(data, "f"), name)
+        self.typology_ = TypologyClassifier.from_state(p["typology"], _state(data, "t"), name)
         self.version_, self.n_examples_, self.trained_at_ = meta["version"], meta["n_examples"], meta["trained_at"]
+        self.training_ = meta.get("training", {})
         return self
 
 
-def _bow(data: dict, prefix: str) -> BowModel:
-    b = BowModel()
-    vocab = data[prefix + "_vocab"]
-    W = data[prefix + "_weights"].astype(np.float32)
-    b.weights_ = {str(w): W[i] for i, w in enumerate(vocab)}
-    b.bias_ = data[prefix + "_bias"].astype(np.float32)
-    return b
+class _BatchEvidence:
+    """The evidence strings of one batch, from arrays computed once for the batch: matched terms per
+    text, the learned-word weights of each text's features for every field, the strongest signal
+    groups per field."""
+
+    def __init__(self, clf: HardTechClassifier, docs: Docs, contrib: np.ndarray):
+        self.lex = load_lexicon()
+        h = docs.hits
+        bounds = np.searchsorted(h.doc, np.arange(len(docs) + 1)).tolist()
+        kinds, targets = self.lex.kind[h.term], self.lex.target[h.term]
+        self.terms = [(h.term[a:b].tolist(), kinds[a:b].tolist(), targets[a:b].tolist())
+                      for a, b in zip(bounds[:-1], bounds[1:])]
+        tm = clf.fields_.text_
+        self.names = tm.feature_names()
+        X = tm.matrix(docs.units, cache=docs)
+        self.indptr, self.cols = X.indptr.tolist(), X.indices
+        self.coef = tm.coef_
+        top2 = np.argsort(-contrib, axis=2)[:, :, :2]
+        val = np.take_along_axis(contrib, top2, axis=2)
+        self.strongest = np.where(val > 0, top2, -1).tolist()
+
+    def _terms(self, i: int, kind: int, target: int | None = None) -> list[str]:
+        t, k, g = self.terms[i]
+        return [self.lex.terms[x] for x, kk, gg in zip(t, k, g) if kk == kind and (target is None or gg == target)]
+
+    def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
+        parts = []
+        cols = self.cols[self.indptr[i]:self.indptr[i + 1]]
+        W = self.coef[cols] if len(cols) and chosen else None
+        for c in chosen[:3]:
+            f = c["field"]
+            j = FIELD_IDS.index(f)
+            why = []
+            found = self._terms(i, POS, j)
+            if found:
+                why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
+            if W is not None:
+                w = W[:, j]
+                top = np.argsort(-w)[:4].tolist()
+                learned = [self.names[cols[k]] for k in top if w[k] > 0.05]
+                if learned:
+                    why.append("learned words: " + ", ".join(learned))
+            cm = [f"{x.scheme}:{x.code}" for x in codes if x.field_id == f]
+            if cm:
+                why.append("codes: " + ", ".join(dict.fromkeys(cm)))
+            strongest = [FEATURES[k].replace("_", " ") for k in self.strongest[i][j] if k >= 0]
+            if strongest:
+                why.append("strongest signals: " + ", ".join(strongest))
+            parts.append(f"{f} {c['probability']:.2f} ({'; '.join(why)})")
+        if not chosen:
+            parts.append("none of the eight fields" + (" (" + INSUFFICIENT + ")" if weak else ""))
+        negs = self._terms(i, NEG)
+        if negs:
+            parts.append("counter-evidence: " + ", ".join(dict.fromkeys(negs))[:120])
+        return " | ".join(parts)
+
+    def typology(self, i: int, typ: str, drivers: list[tuple[str, float]], trl: int | None) -> str:
+        crit = "; ".join(c for c, _ in drivers) or "prior"
+        cues = self._terms(i, TYP, TYPOLOGY_IDS.index(typ))
+        t = f"typology {typ}: {crit}" + (f" (cues: {', '.join(dict.fromkeys(cues))[:100]})" if cues else "")
+        if trl is not None:
+            t += f"; TRL ≈ {trl} from " + ", ".join(dict.fromkeys(self._terms(i, TRL)))[:80]
+        return t
+
+
+def _state(data: dict, prefix: str) -> dict:
+    return {k[len(prefix) + 1:]: v for k, v in data.items() if k.startswith(prefix + "_")}
 
 
 def _digest(arrays: dict) -> str:
@@ -241,8 +294,8 @@ def load_neural_classifier() -> HardTechClassifier:
     p = neural_model_path()
     if p.exists():
         return load_classifier(p)
-    recs, fields, typ = training_examples()
-    clf = HardTechClassifier(encoder="neural").fit(recs, fields, typ)
+    recs, fields, typ, w = training_examples(weights=True)
+    clf = HardTechClassifier(encoder="neural").fit(recs, fields, typ, sample_weight=w)
     clf.save(p)
     return clf
 
@@ -261,28 +314,24 @@ def load_classifier(path: str | Path | None = None) -> HardTechClassifier:
     return _load_cached(str(p), p.stat().st_mtime)
 
 
-def training_examples(include_demo: bool = False) -> tuple[list[dict], list[str], list[str]]:
-    """Our own labelled data: the development set (and, on request, the demo organisations' labels).
+def training_examples(include_demo: bool = False, weights: bool = False):
+    """The default model's labelled data: our development set plus, when ../shared/data is there, the
+    train parts of the weakly labelled sources (`training_data.py`).
 
-    The default model is trained on the development set only, so the demo organisations stay a
-    held-out test set (docs/evaluation.md) and the demo's verdicts are not read back from labels.
+    The demo organisations stay out (a held-out test set, docs/evaluation.md) unless asked for.
+    Returns (records, fields, typology) and, with `weights`, the per-example weights as a fourth item.
     """
-    import pandas as pd
+    from hardtech.analytics.classify.training_data import default_training_set
 
-    root = Path(__file__).resolve().parents[4]
-    dev = root / "evaluation" / "devset.csv"
-    recs, fields, typ = [], [], []
-    if dev.exists():
-        d = pd.read_csv(dev, dtype=str, keep_default_na=False)
-        recs += [{"text": t} for t in d.text]
-        fields += d.fields.tolist()
-        typ += d.typology.tolist()
-    if not include_demo:
-        if not recs:
-            raise UsageError(f"no labelled examples found ({dev} is missing)")
-        return recs, fields, typ
-    recs2, fields2, typ2 = demo_examples()
-    return recs + recs2, fields + fields2, typ + typ2
+    try:
+        ex = default_training_set()
+    except FileNotFoundError as exc:
+        raise UsageError(f"no labelled examples found ({exc.filename} is missing)") from exc
+    recs, fields, typ, w = list(ex.records), list(ex.fields), list(ex.typology), list(ex.weights)
+    if include_demo:
+        r2, f2, t2 = demo_examples()
+        recs, fields, typ, w = recs + r2, fields + f2, typ + t2, w + [1.0] * len(r2)
+    return (recs, fields, typ, w) if weights else (recs, fields, typ)
 
 
 def demo_examples() -> tuple[list[dict], list[str], list[str]]:

@@ -2,9 +2,9 @@
 
 One place decides how a description becomes comparable text: HTML fragments stripped, traditional
 characters folded to simplified (a character table built once from OpenCC's dictionary, far
-faster than converting phrase by phrase), English lower-cased and lightly stemmed, Chinese
-segmented with jieba (our lexicon terms registered so they stay whole). Every signal sees the
-same tokens, so a keyword that matches in one signal matches in all.
+faster than converting phrase by phrase), and English words lightly stemmed. `units.py` cuts the
+cleaned text into the units every signal reads, so a keyword that matches in one signal matches
+in all.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 MAX_CHARS = 20_000  # a 1 MB text is cut here: descriptions and abstracts are far shorter
 TAG = re.compile(r"<[^>]{0,500}>")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-WORD = re.compile(r"[a-z0-9][a-z0-9+\-]*[a-z0-9+]|[a-z0-9]")
 SPACE = re.compile(r"\s+")
 
 
@@ -81,50 +80,3 @@ def stem(word: str) -> str:
                 out = out[:-1]  # running → run, mapped → map
             return out
     return word
-
-
-def english_tokens(text: str) -> list[str]:
-    return [stem(w) for w in WORD.findall(text.lower())]
-
-
-@functools.lru_cache(maxsize=1)
-def _jieba():
-    import logging
-    import warnings
-
-    with warnings.catch_warnings():  # jieba 0.42 imports pkg_resources, which warns on import
-        warnings.simplefilter("ignore")
-        import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def register_chinese_terms(terms) -> None:
-    """Lexicon terms become jieba dictionary words so segmentation keeps them whole."""
-    jb = _jieba()
-    for t in terms:
-        if t and has_cjk(t):
-            jb.add_word(t, freq=200_000)
-
-
-def chinese_tokens(text: str) -> list[str]:
-    jb = _jieba()
-    return [t for t in jb.lcut(text, HMM=False) if t.strip() and has_cjk(t)]
-
-
-def tokens(text: str) -> list[str]:
-    """English stems and Chinese words of a cleaned text, in order."""
-    out = english_tokens(text)
-    if has_cjk(text):
-        out += chinese_tokens(text)
-    return out
-
-
-def term_tokens(term: str) -> tuple[str, ...]:
-    """How a lexicon term is matched: a tuple of stems (English) or one jieba word (Chinese)."""
-    term = clean(term)
-    if has_cjk(term):
-        return (term,)
-    return tuple(english_tokens(term))

@@ -175,6 +175,13 @@ def classify_cmd(
     only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
     neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech[neural]'); "
                                                         "its model is fitted on first use and cached."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.01, max=1.0,
+                                              help="Field probability a field needs to be assigned (default 0.35)."),
+    kind_column: Optional[str] = typer.Option(None, "--kind-column",
+                                              help="With --file: organisation kind (company, startup, university, "
+                                                   "institute, investor, government); only companies and projects "
+                                                   "get a typology. Default: a `kind` column if present, else read "
+                                                   "from the text."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
@@ -190,15 +197,19 @@ def classify_cmd(
         return
     if action != "run":
         raise UsageError(f"unknown action {action!r}: run or fit")
+    # programs get lists and objects (json, jsonl, parquet); people and spreadsheets the flat form
+    form = "structured" if out.fmt.value in ("json", "jsonl", "parquet") else "flat"
     if text is not None:
-        out.emit(classify_text(text, model, neural), title="verdict")
+        out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title="verdict")
     elif file is not None:
         with step_progress(out.console, f"classifying {file.name}") as advance:
-            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural)
+            rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
+                                 threshold=threshold, form=form, kind_column=kind_column)
         out.emit(rows, title=f"{file.name}: {len(rows)} rows")
     else:
         with step_progress(out.console, f"classifying {table}") as advance:
-            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural)
+            rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
+                                  threshold=threshold, form=form)
         out.emit(rows, title=f"{len(rows)} {table} classified" + ("" if no_save else " (saved)"))
 
 
