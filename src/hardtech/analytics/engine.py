@@ -39,6 +39,10 @@ class Kept:
         if not can_keep(expr):
             self.recomputed += 1
             return expr
+        backend = expr._find_backend(use_default=True)
+        if getattr(backend, "name", "") == "pyspark":
+            # Ibis's PySpark cache compiles without registering the in-memory tables (FX rates) it reads
+            backend._run_pre_execute_hooks(expr)
         t = expr.cache()
         self._tables.append(t)
         return t

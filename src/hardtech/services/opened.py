@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from hardtech.errors import StoreError
-from hardtech.store.engine import require
+from hardtech.store.engine import engine_name, open_store, require, select  # noqa: F401 - the presentation's way in
 
 
 def is_store(obj) -> bool:
@@ -29,6 +29,10 @@ def opened(store, read_only: bool = True, task: str = "writing the store") -> It
             if getattr(store, "read_only", False):
                 raise StoreError(f"{task} needs the store opened for writing; it was opened read-only")
         yield store
+        return
+    if read_only and engine_name() != "duckdb":  # HARDTECH_ENGINE / --engine: the path's tables on that engine
+        with open_store(store) as s:
+            yield s
         return
     from hardtech.store.connection import Store
 

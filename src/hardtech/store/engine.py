@@ -43,9 +43,19 @@ BACKENDS = {"duckdb": DUCKDB, "pyspark": SPARK}
 _NEEDS = {"keep": "temporary tables", "writes": "writing the store", "duckdb_sql": "DuckDB SQL"}
 
 
+_selected: str | None = None  # what the CLI's global --engine chose for this invocation
+
+
+def select(name: str | None) -> str:
+    """The engine for this process's services from now on (the CLI's `--engine`); None: back to the default."""
+    global _selected
+    _selected = engine_name(name) if name else None
+    return engine_name()
+
+
 def engine_name(name: str | None = None) -> str:
-    """The engine asked for: `name`, else HARDTECH_ENGINE, else duckdb."""
-    chosen = (name or os.environ.get(ENGINE_ENV) or "duckdb").strip().lower()
+    """The engine asked for: `name`, else the one `select`ed, else HARDTECH_ENGINE, else duckdb."""
+    chosen = (name or _selected or os.environ.get(ENGINE_ENV) or "duckdb").strip().lower()
     if chosen not in ENGINES:
         raise UsageError(f"unknown engine {chosen!r}; engines are: {', '.join(ENGINES)} (--engine or {ENGINE_ENV})")
     return chosen

@@ -59,6 +59,7 @@ def session(master: str | None = None):
             b = (b.master(master).appName("hardtech")
                  .config("spark.sql.session.timeZone", "UTC")
                  .config("spark.ui.enabled", "false" if local else "true")
+                 .config("spark.ui.showConsoleProgress", "false")
                  # a local session on a small store: a few partitions, not the cluster default of 200
                  .config("spark.sql.shuffle.partitions", os.environ.get("HARDTECH_SPARK_PARTITIONS",
                                                                       "4" if local else "200"))

@@ -32,8 +32,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
+                                       help="Print the version and exit."),
+          engine: Optional[str] = typer.Option(None, "--engine", envvar="HARDTECH_ENGINE",
+                                               help="Engine that computes the analyses: duckdb (default) or "
+                                                    "spark (reads the store's Parquet export; "
+                                                    "HARDTECH_SPARK_MASTER picks the cluster).")) -> None:
     """Find, classify, score, rank and map hard & core technology (硬科技)."""
+    from hardtech.errors import HardtechError
+    from hardtech.services.opened import select
+
+    try:
+        select(engine)
+    except HardtechError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
 @command(app, "import")
@@ -257,7 +269,7 @@ def rank_cmd(
     """R&D investment rankings as the EU Scoreboard and the ACFIC lists make them, with the source of each figure."""
     from hardtech.services import rank_rows
 
-    rows = rank_rows(out.db, year, by, scope, top, currency, fx_convention, acfic)
+    rows = rank_rows(out.data(), year, by, scope, top, currency, fx_convention, acfic)
     cols = ["rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
             "currency", "rd_source", "sales_source"] if out.fmt.value == "table" else None
     out.emit(rows, title=f"{'ACFIC-style list' if acfic else 'R&D ranking'} {year} by {by}, {scope}", columns=cols)
@@ -274,7 +286,7 @@ def decade_cmd(
     """Cumulative R&D of one organisation over a window of years, year by year with sources."""
     from hardtech.services import decade_rows
 
-    d = decade_rows(out.db, org, start, end, currency)
+    d = decade_rows(out.data(), org, start, end, currency)
     years = d.pop("years", None) or d.pop("per_year", None) or []
     out.emit([d] if out.fmt.value != "table" or not years else years,
              title=f"{d.get('name', org)}: R&D {start}–{end}, total {d.get('total') or 0:,.0f} {d.get('currency') or ''}")
@@ -294,11 +306,11 @@ def star_cmd(
     from hardtech.services import star_batch_rows, star_rows
 
     if all_orgs:
-        out.emit(star_batch_rows(out.db, version, year), title="STAR sci-tech attribute test")
+        out.emit(star_batch_rows(out.data(), version, year), title="STAR sci-tech attribute test")
         return
     if not org:
         raise UsageError("give an organisation, or --all")
-    head, rows = star_rows(out.db, org, version, year)
+    head, rows = star_rows(out.data(), org, version, year)
     if out.fmt.value == "table":
         out.emit([head], title=f"{head['org_id']}: {head['verdict']} ({head['version']}, {head['year']})")
         out.emit(rows, title="indicators and exceptions")
@@ -325,7 +337,7 @@ def score_cmd(
     if explain:
         if not org:
             raise UsageError("--explain needs an organisation")
-        d = explain_score(out.db, org, year, weights)
+        d = explain_score(out.data(), org, year, weights)
         if out.fmt.value == "table":
             head = {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
             out.emit([head], title=f"{d.get('name', org)}: hardness {d.get('score')}")
@@ -336,7 +348,7 @@ def score_cmd(
         else:
             out.emit([d])
         return
-    rows = score_rows(out.db, org, year, weights, save=not no_save, where=where, top=top)
+    rows = score_rows(out.data_or_path(writes=not no_save), org, year, weights, save=not no_save, where=where, top=top)
     out.emit(rows, title="hardness scores" + ("" if no_save else " (saved)"))
 
 
@@ -360,13 +372,13 @@ def flows_cmd(
     from hardtech.services.ecosystem import flow_report, investor_rows, shift_rows
 
     if shift:
-        out.emit(shift_rows(out.db, period, currency), title="the shift from model innovation to technology")
+        out.emit(shift_rows(out.data(), period, currency), title="the shift from model innovation to technology")
         return
     if investors:
-        out.emit(investor_rows(out.db, field, top, currency),
+        out.emit(investor_rows(out.data(), field, top, currency),
                  title=f"most active investors {'in ' + field if field else 'per field'}")
         return
-    r = flow_report(out.db, by, period, metric, currency)
+    r = flow_report(out.data(), by, period, metric, currency)
     if growth:
         out.emit(r["cagr"], title=f"growth of funding by {by} ({metric}, per {period})")
     else:
@@ -392,14 +404,14 @@ def regions_cmd(
     from hardtech.services.ecosystem import cluster_rows, compare_regions, compare_rows, region_rows
 
     if action == "list":
-        out.emit(region_rows(out.db, level, country), title=f"regions ({level})")
+        out.emit(region_rows(out.data(), level, country), title=f"regions ({level})")
     elif action == "compare":
         if not names or len(names) < 2:
             raise UsageError("`regions compare` needs two or more regions, e.g. 西安 杭州")
-        d = compare_regions(out.db, names)
+        d = compare_regions(out.data(), names)
         out.emit(compare_rows(d) if out.fmt.value == "table" else [d], title=" vs ".join(names))
     elif action == "clusters":
-        rows = cluster_rows(out.db, min_members)
+        rows = cluster_rows(out.data(), min_members)
         for r in rows:
             for k, v in list(r.items()):
                 if isinstance(v, list):
@@ -449,15 +461,28 @@ def match_cmd(
     from hardtech.services.ecosystem import match_evaluation, match_rows
 
     if kind == "evaluate":
-        out.emit([match_evaluation(out.db, k)], title=f"hold-out of each startup's last round, hit@{k}")
+        out.emit([match_evaluation(out.data(), k)], title=f"hold-out of each startup's last round, hit@{k}")
         return
     if not name:
         raise UsageError(f"`match {kind}` needs a name")
-    rows = match_rows(out.db, kind, name, top)
+    rows = match_rows(out.data(), kind, name, top)
     for r in rows:
         r["reasons"] = "; ".join(r.get("reasons", []))
         r.pop("components", None)
     out.emit(rows, title=f"best matches for {name}")
+
+
+@command(app, "export")
+def export_cmd(
+    parquet: Path = typer.Option(..., "--parquet", help="Folder to write: one Parquet file per table and a "
+                                                        "manifest.json (what `--engine spark` reads)."),
+    *, out: Output,
+) -> None:
+    """Export the store's tables as Parquet, for Spark or any other engine."""
+    from hardtech.services.data import export_store
+
+    rows = export_store(out.db, parquet)
+    out.emit(rows, title=f"{out.db} → {parquet}")
 
 
 @command(app, "synth")

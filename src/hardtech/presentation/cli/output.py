@@ -94,6 +94,27 @@ class Output:
     fmt: Format = Format.table
     output: Path | None = None
     console: Console = field(default_factory=lambda: Console(stderr=True))
+    _data: Any = field(default=None, repr=False)
+
+    def data(self):
+        """The store the services read, on the chosen engine (`--engine`), opened once per command."""
+        if self._data is None:
+            from hardtech.services.opened import open_store
+
+            self._data = open_store(self.db)
+        return self._data
+
+    def data_or_path(self, writes: bool):
+        """For a service that may write: the DuckDB path (it opens the store for writing itself) on DuckDB,
+        the opened store on an engine that only reads (the service then says writing needs DuckDB)."""
+        from hardtech.services.opened import engine_name
+
+        return self.db if engine_name() == "duckdb" and writes else self.data()
+
+    def close(self) -> None:
+        if self._data is not None:
+            self._data.close()
+            self._data = None
 
     def store(self, read_only: bool = False):
         from hardtech.store.connection import Store
@@ -204,6 +225,8 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
             except KeyboardInterrupt:
                 out.console.print("[yellow]interrupted: nothing was changed by the unfinished step[/yellow]")
                 raise typer.Exit(130) from None
+            finally:
+                out.close()
 
         wrapper.__signature__ = sig.replace(parameters=params + extra)
         app.command(name, **kwargs)(wrapper)
