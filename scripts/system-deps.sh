@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the report and the browser tests need: a CJK font (Chinese in HTML and PDF),
-# Pango for WeasyPrint, poppler-utils (pdftoppm, to look at PDF pages) and Chromium (Playwright tests).
+# Pango for WeasyPrint, poppler-utils (pdftoppm, to look at PDF pages), Chromium (Playwright tests)
+# and Java 17 (the Spark engine's parity suite, tests/test_parity.py).
 # Installs only what is missing; without root or apt-get it says what to install and carries on.
 set -uo pipefail
-pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium)
+pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium openjdk-17-jre-headless)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
