@@ -91,16 +91,30 @@ def _build(db) -> None:
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory):
+def parity_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("parity") / "parity.duckdb"
+    _build(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def stores(parity_db):
     """{engine: store} over the same data: DuckDB's file, and one Spark session reading its Parquet export."""
     from hardtech.store.engine import open_store
 
-    db = tmp_path_factory.mktemp("parity") / "parity.duckdb"
-    _build(db)
-    opened = {e: open_store(db, engine=e) for e in ENGINES}
+    opened = {e: open_store(parity_db, engine=e) for e in ENGINES}
     yield opened
     for s in opened.values():
         s.close()
+
+
+@pytest.fixture(autouse=True)
+def _default_engine_after():
+    """`--engine` sets the process's engine (store.engine.select); later tests get the default back."""
+    yield
+    from hardtech.store.engine import select
+
+    select(None)
 
 
 def both(stores, name: str, fn):
@@ -292,3 +306,51 @@ def test_screening_reads_no_store():
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
         n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     assert not names & {"table", "Store", "open_store", "con"}, names & {"table", "Store", "open_store", "con"}
+
+
+@pytest.mark.parametrize("args", [["rank", "--year", "2021", "--top", "20"], ["flows", "--by", "stage"],
+                                  ["score", "--year", "2021", "--no-save", "--top", "20"]])
+def test_cli_engine_option(stores, parity_db, args):
+    """The same command with `--engine spark` prints the DuckDB numbers (json keeps full precision)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    runner = CliRunner()
+    out = {}
+    for engine in ENGINES:
+        res = runner.invoke(app, ["--engine", engine, *args, "--db", str(parity_db), "-f", "json"])
+        assert res.exit_code == 0, res.output
+        out[engine] = json.loads(res.stdout)
+    assert out["duckdb"], args
+    _close(out["duckdb"], out["spark"], " ".join(args))
+
+
+def test_spark_refuses_to_write(stores, parity_db):
+    """Saving scores needs DuckDB: on Spark the command says so and which engine to use, and writes nothing."""
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    res = CliRunner().invoke(app, ["--engine", "spark", "score", "--year", "2021", "--db", str(parity_db)])
+    assert res.exit_code != 0 and "--engine duckdb" in res.output, res.output
+    assert stores["duckdb"].count("scores") == 0
+
+
+def test_export_parquet_round_trips(stores, parity_db, tmp_path):
+    """`hardtech export --parquet DIR` writes every table with its row count; Spark reads the folder itself."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+    from hardtech.store.engine import open_store
+
+    res = CliRunner().invoke(app, ["export", "--parquet", str(tmp_path / "x"), "--db", str(parity_db), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["table"]: r["rows"] for r in json.loads(res.stdout)}
+    assert rows["organizations"] == N_ORGS
+    with open_store(tmp_path / "x", engine="spark") as sp:
+        assert sp.counts() == stores["duckdb"].counts()
