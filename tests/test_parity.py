@@ -199,8 +199,8 @@ def same_table(a, b, what: str, key: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------- analyses
-@pytest.mark.parametrize("by,scope", [("rd", "world"), ("rd_intensity", "world"), ("revenue", "country:CN"),
-                                      ("rd", "field:ai")])
+@pytest.mark.parametrize("by,scope", [("rd", "world"), ("intensity", "world"), ("growth", "country:CN"),
+                                      ("cumulative:3", "field:ai"), ("rd", "city:Shenzhen")])
 def test_rank(stores, by, scope):
     from hardtech.analytics.ranking import RankingSpec, rank
     from hardtech.services.scoring import field_table
@@ -214,9 +214,9 @@ def test_decade(stores):
     from hardtech.analytics.ranking import RankingSpec, decade, rank
 
     top = rank(stores["duckdb"], RankingSpec(year=2021, by="rd", currency="EUR")).column("org_id")[0].as_py()
-    d, s = both(stores, "decade", lambda st: decade(st, top, 2015, 2022, "EUR"))
+    d, s = both(stores, "decade", lambda st: decade(st, top, 2015, 2022, "EUR", require_complete=False))
     _close(d, s, "decade")
-    assert d["rows"] if isinstance(d, dict) and "rows" in d else d
+    assert d["covered"] > 0 and d["total"] > 0
 
 
 @pytest.mark.parametrize("by", ["field", "stage", "region", "investor", "sector", "typology"])
@@ -296,17 +296,14 @@ def test_landscape(stores):
 
 def test_screening_reads_no_store():
     """Screening classifies an uploaded file, not the store: no engine is involved, so parity holds by
-    construction. This pins that: if screening ever starts reading the store, it must join the suite."""
-    import ast
+    construction. This pins it: if screening ever reads the store, it must join the suite."""
     import inspect
 
     from hardtech.analytics import screening
 
-    tree = ast.parse(inspect.getsource(screening))
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
-        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    assert not names & {"table", "Store", "open_store", "con"}, names & {"table", "Store", "open_store", "con"}
-
+    src = inspect.getsource(screening)
+    assert "hardtech.store" not in src and "hardtech.services" not in src and ".table(" not in src
+    assert "store" not in " ".join(inspect.signature(screening.screen).parameters)
 
 @pytest.mark.parametrize("args", [["rank", "--year", "2021", "--top", "20"], ["flows", "--by", "stage"],
                                   ["score", "--year", "2021", "--no-save", "--top", "20"]])
