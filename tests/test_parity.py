@@ -332,7 +332,7 @@ def test_spark_refuses_to_write(stores, parity_db):
     from hardtech.presentation.cli.app import app
 
     res = CliRunner().invoke(app, ["--engine", "spark", "score", "--year", "2021", "--db", str(parity_db)])
-    assert res.exit_code != 0 and "--engine duckdb" in res.output, res.output
+    assert res.exit_code != 0 and "--engine duckdb" in " ".join(res.output.split()), res.output
     assert stores["duckdb"].count("scores") == 0
 
 

@@ -86,7 +86,11 @@ def cli_markdown() -> str:
            "command or option is missing here.", "",
            "Every command takes the shared options `--db PATH` (default `./hardtech.duckdb`, or `HARDTECH_DB`), "
            "`--format table|csv|json|jsonl|parquet` and `--output FILE`. Errors are printed as one line naming "
-           "what is wrong; the exit code is 1 when an import rejected rows, 2 for other errors.", ""]
+           "what is wrong; the exit code is 1 when an import rejected rows, 2 for other errors.", "",
+           "The global option `--engine duckdb|spark`, before the command (or `HARDTECH_ENGINE`), picks the engine "
+           "that computes the analyses: `hardtech --engine spark rank --year 2021`. Spark reads the store's "
+           "Parquet export and only reads; a command that writes says it needs `--engine duckdb` (exit code 2). "
+           "Which command runs where: docs/scaling.md.", ""]
     for name, cmd in cli_commands().items():
         help_text = (cmd.help or "").strip().split("\n\n")[0]
         out += [f"## `hardtech {name}`", "", help_text, ""] + _params_table(cmd) + [""]
