@@ -46,7 +46,7 @@ def _spark_ready() -> str | None:
 _why = _spark_ready()
 if _why and os.environ.get("CI") == "true":
     raise RuntimeError(f"the parity suite must run in CI: {_why}")
-pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(_why is not None, reason=_why or "")]
 
 
 def _pick(org_id: str, options: tuple, salt: str):
@@ -102,6 +102,9 @@ def stores(parity_db):
     """{engine: store} over the same data: DuckDB's file, and one Spark session reading its Parquet export."""
     from hardtech.store.engine import open_store
 
+    # a tiny store: one shuffle partition and two local cores, not Spark's per-query overhead times four
+    os.environ.setdefault("HARDTECH_SPARK_PARTITIONS", "1")
+    os.environ.setdefault("HARDTECH_SPARK_MASTER", "local[2]")
     opened = {e: open_store(parity_db, engine=e) for e in ENGINES}
     yield opened
     for s in opened.values():
