@@ -38,6 +38,14 @@ KNOWN = {
     ("hardtech.sources.synthetic", "hardtech.store.schema"): "the synthetic generator moves to its own tools module",
     ("hardtech.sources.transform", "hardtech.store.schema"): "the schema moves to the bottom",
     ("hardtech.sources.validate", "hardtech.store.schema"): "the schema moves to the bottom",
+    ("hardtech.sources.cells", "hardtech.store.schema"): "the schema moves to the bottom",
+    # entity resolution (issue 11): the store's merge steps read the matching rules kept in analytics
+    ("hardtech.store.resolve.merges", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
+    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
+    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.names"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.names"): "resolution rules below the store",
 }
 
 

@@ -112,12 +112,44 @@ def test_upper_bounds_only(text, high):
 
 @pytest.mark.parametrize(
     "text", ["未透露", "未披露", "不详", "undisclosed", "n/a", "NA", "N/A", "-", "—", "", "  ",
-             None, float("nan"), "Unknown", "nan", pd.NA],
+             None, float("nan"), "Unknown", pd.NA],
 )
 def test_undisclosed(text):
     m = parse_money(text, default_currency="EUR")
     assert m == Money(None, None, None, "EUR", False, m.text)
     assert not m.disclosed
+
+
+@pytest.mark.parametrize("text,why", [("NaN", "not a number"), ("nan", "not a number"), ("inf", "infinite"),
+                                      ("-Infinity", "infinite"), ("1e309", "too large"), ("1e309万元", "too large")])
+def test_special_floats_are_refused_with_their_reason(text, why):
+    """A NaN text is not "undisclosed": it is refused, so it cannot pass as a missing figure (issue 13)."""
+    with pytest.raises(ParseError, match=why):
+        parse_money(text)
+
+
+@pytest.mark.parametrize("text,decimal,amount", [("1.234,5", "comma", 1234.5), ("1.234,5万元", "comma", 12_345_000),
+                                                 ("1,234.5", "point", 1234.5), ("1 234 567", "point", 1234567),
+                                                 ("12,34,567.5", "point", 1234567.5), ("1'234.5", "point", 1234.5),
+                                                 ("1,5 Mio. €", "comma", 1.5e6), ("１，２３４", "point", 1234)])
+def test_numbers_in_every_locale(text, decimal, amount):
+    assert parse_money(text, decimal=decimal).amount == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("text,decimal", [("1.234,5", "point"), ("1,5", "point"), ("1,234.5", "comma"),
+                                          ("1.5", "comma"), ("1 5", "point")])
+def test_a_number_in_the_other_notation_is_refused_not_misread(text, decimal):
+    with pytest.raises(ParseError) as exc:
+        parse_money(text, decimal=decimal)
+    assert "decimal" in str(exc.value) or "not a number" in str(exc.value)
+
+
+def test_about_is_an_approximate_figure_and_in_total_is_exact():
+    m = parse_money("约1亿")
+    assert m.amount == 1e8 and m.approximate
+    assert parse_money("1亿元左右").approximate
+    assert not parse_money("累计1亿元").approximate and parse_money("累计1亿元").amount == 1e8
+    assert not parse_money("1亿").approximate
 
 
 def test_undisclosed_keeps_a_named_currency():

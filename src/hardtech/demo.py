@@ -99,8 +99,7 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
                                                                 "parent_id", "country"])))
         org_cols = ["org_id", "kind", "name_en", "name_zh", "aliases", "country", "province", "city", "founded",
                     "description_en", "description_zh", "exchange", "ticker", "ownership", "industry_codes", "website"]
-        import_file(store, "organizations", d / "organizations.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
-                    mapping=parse_mapping(_identity("organizations", org_cols)))
+        _import_own_organizations(store, d / "organizations.csv", org_cols)
         import_file(store, "investors", d / "investors.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("investors", ["investor_id", "name_en", "name_zh", "aliases", "kind",
                                                                   "country", "city", "thesis_fields", "stages",
@@ -111,6 +110,25 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
         notes += _import_bundled(store, say)
         notes.append(_import_funding(store, shared, say))
     return _classify_score_count(db, notes, say)
+
+
+def _import_own_organizations(store: Store, path: Path, org_cols: list[str]) -> None:
+    """Our organisations, each with the bundled ids it is linked to (`demo_links`) as its `identifiers`.
+
+    The bundled rows of a linked id land on our organisation, so without this the id (`jrc:1353`) would be
+    recorded nowhere and entity resolution could merge a second panel company into it."""
+    import tempfile
+
+    linked: dict[str, list[str]] = {}
+    for bundled_id, org_id in demo_links().items():
+        linked.setdefault(org_id, []).append(bundled_id)
+    orgs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    orgs["identifiers"] = ["|".join(sorted(linked.get(o, []))) for o in orgs["org_id"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        own = Path(tmp) / path.name  # same file name: provenance names our file
+        orgs.to_csv(own, index=False)
+        import_file(store, "organizations", own, source=DEMO_SOURCE, licence=DEMO_LICENCE,
+                    mapping=parse_mapping(_identity("organizations", org_cols + ["identifiers"])))
 
 
 def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = False) -> dict:
@@ -357,7 +375,7 @@ def xian_vs_hangzhou(db: Path) -> list[dict]:
     return compare_rows(compare_regions(db, ["西安", "杭州"]))
 
 
-def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
+def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool = False) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "hardtech.duckdb"
@@ -372,6 +390,7 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
         out.message(f"  {n}")
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
              title="demo store contents")
+    _resolve_step(db, out, resolve)
     rank = panel_ranking(db)
     tables = summary_tables(db, year=rank["year"])
     out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
@@ -408,6 +427,26 @@ def build_demo(directory: Path, out, shared: Path | None = None) -> Path:
                     f"exists for us to ship. Import your own: `{ROUNDS_COMMAND}`")
     _write_white_paper(db, directory / "report", out)
     return db
+
+
+def _resolve_step(db: Path, out, resolve: bool) -> None:
+    """Entity resolution on the demo store, when asked (`--resolve`); otherwise the one command that does it.
+
+    Not in the default demo: the bundled lists are linked through their explicit ids (`demo_links`), the
+    figures the demo prints are checked against the bundled files as they are, and a merge is an analyst's
+    decision to review (docs/resolve.md, "The demo store")."""
+    if not resolve:
+        out.message(f"[bold]one organisation across sources:[/bold] `hardtech resolve --db {db}` merges the "
+                    "bundled lists' duplicates (the JRC panel's MICROSOFT is the S&P 500's Microsoft), or "
+                    "`hardtech demo --resolve`")
+        return
+    from hardtech.services.resolve import resolve_store
+
+    with out.console.status("entity resolution …"):
+        r = resolve_store(db)
+    out.message(f"[bold]entity resolution:[/bold] {r['merged']:,} organisations merged, {r['linked']:,} patent "
+                f"applicants linked, {r['review']:,} pairs waiting for review ({r['seconds']:.1f} s; "
+                f"`hardtech resolve merges --db {db}`, `hardtech resolve review --db {db}`)")
 
 
 def _white_paper(db: Path, folder: Path, lang: str) -> dict:

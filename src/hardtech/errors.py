@@ -39,6 +39,12 @@ class StoreError(HardtechError):
     """The store cannot be opened, is newer than this program, or a query failed."""
 
 
+class DamagedStore(StoreError):
+    """`hardtech check` found the store damaged (truncated, unreadable blocks, duplicate keys)."""
+
+    exit_code = 1
+
+
 class RejectedRows(HardtechError):
     """An import finished but refused rows; the good rows are in the store."""
 

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hardtech.analytics.engine import kept
+from hardtech.analytics.fxrates import check_currency, join_rates
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import UsageError
 
@@ -37,7 +38,6 @@ FX_POLICY = "on_or_before"
 TECH = ("hard_core", "deep")  # typology classes counted as technology innovation
 MODEL = ("model_innovation",)
 COLUMNS = ("period", "group", "value", "rounds", "disclosed_rounds", "undisclosed_rounds", "currency", "share", "note")
-_CODE = re.compile(r"[A-Z]{3}")
 # investor cells that say "nobody known" rather than name someone (`n/a` in the unicorn list)
 NO_INVESTOR = frozenset({"n/a", "na", "none", "unknown", "-", "—", "未透露", "未披露", "不详"})
 _SCHEMA = pa.schema([
@@ -58,10 +58,7 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 def _currency(code: str) -> str:
-    c = (code or "").strip().upper()
-    if not _CODE.fullmatch(c):
-        raise UsageError(f"currency {code!r} is not a three-letter ISO 4217 code (e.g. USD, CNY, EUR)")
-    return c
+    return check_currency(code, "USD, CNY, EUR")
 
 
 def _date(value, name: str) -> dt.date | None:
@@ -192,9 +189,13 @@ def _rounds(t: dict, currency: str, fx, start, end, extra: tuple[str, ...] = ())
         _, rates, _ = fx.convert_series(np.ones(pairs.num_rows), pairs.column("r_c").to_numpy(zero_copy_only=False),
                                         currency, pd.to_datetime(pairs.column("r_d").to_pandas()),
                                         policy=FX_POLICY, errors="nan")
-        rt = ibis.memtable(pa.table({"r_c": pairs.column("r_c"), "r_d": pairs.column("r_d"),
-                                     "r_rate": pa.array(rates, mask=np.isnan(rates))}))
-        r = r.left_join(rt, [r.ccy == rt.r_c, r.date == rt.r_d]).drop("r_c", "r_d")
+        n = pairs.num_rows  # the rates of every (currency, day) at once, joined as `analytics.fxrates` joins rates
+        rt = pa.table({"r_ccy": pairs.column("r_c"), "r_key": pairs.column("r_d"),
+                       "fx_rate": pa.array(rates, mask=np.isnan(rates)), "fx_date": pa.nulls(n, pa.date32()),
+                       "fx_source": pa.nulls(n, pa.string()), "fx_via": pa.nulls(n, pa.string()),
+                       "fx_error": pa.nulls(n, pa.string())})
+        r = join_rates(r, "ccy", "date", rt).drop("fx_date", "fx_source", "fx_via", "fx_error")
+        r = r.rename(r_rate="fx_rate")
     else:
         r = r.mutate(r_rate=ibis.null("float64"))
     has = r.amount.notnull()

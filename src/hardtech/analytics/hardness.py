@@ -40,6 +40,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
+from hardtech.analytics.figures import pick
+from hardtech.analytics.lookup import missing as not_there
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, SourceError, UsageError
 
@@ -86,14 +88,6 @@ INPUTS: dict[str, tuple[str, ...]] = {
 }
 SCORE_COLUMNS = ("org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field",
                  "weights_version", "warnings")
-# The `scores` table as the store's migration 3 creates it; save_scores creates it the same way
-# in a store that has not been migrated (e.g. a mapping of tables over an older file).
-SCORES_DDL = (
-    "CREATE TABLE IF NOT EXISTS scores (org_id VARCHAR, year INTEGER, score DOUBLE, confidence DOUBLE, "
-    "percentile_in_field_year DOUBLE, field VARCHAR, weights_version VARCHAR, parts VARCHAR, scored_at TIMESTAMP)"
-)
-
-
 # =============================================================================== the weights file
 
 
@@ -397,27 +391,18 @@ def _total(terms):
 
 
 def _financial_rows(fin: ir.Table, year: int | None) -> ir.Table:
-    """One figure per organisation-year: the most recently imported row that has it (ties: source name).
+    """One figure per organisation-year, by the one rule of `analytics.figures` (newest import, then source name).
 
-    The same rule as the R&D rankings (ranking.toml `pick`); each money figure keeps the currency of
-    the row it came from, so a ratio of figures in two currencies can be refused.
+    Each money figure keeps the currency of the row it came from (the year's newest row's when it has
+    none), so a ratio of figures in two currencies can be refused.
     """
-    f = fin if year is None else fin.filter(fin.fiscal_year <= year)
     money = ("rd_expense", "revenue", "capex")
     counts = ("rd_staff", "employees", "invention_patents")
-    if int(fin.source_name.nunique().execute() or 0) <= 1:  # one source: (org_id, fiscal_year) is unique
-        ccy = f.currency.upper()
-        return f.select(org_id=f.org_id, year=f.fiscal_year.cast("int64"),
-                        **{c: f[c].cast(_F) for c in money + counts}, rd_ccy=ccy, rev_ccy=ccy, capex_ccy=ccy)
-    w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(f.imported_at), f.source_name])
-    f = f.mutate(_r=ibis.row_number().over(w), _ccy=f.currency.upper())
-    aggs = {c: f[c].cast(_F).argmin(f._r, where=f[c].notnull()) for c in money + counts}
-    aggs.update(rd_ccy=f._ccy.argmin(f._r, where=f.rd_expense.notnull()),
-                rev_ccy=f._ccy.argmin(f._r, where=f.revenue.notnull()),
-                capex_ccy=f._ccy.argmin(f._r, where=f.capex.notnull()))
-    g = f.group_by([f.org_id, f.fiscal_year]).aggregate(**aggs)
-    return g.select("org_id", year=g.fiscal_year.cast("int64"), **{c: g[c] for c in money + counts},
-                    rd_ccy=g.rd_ccy, rev_ccy=g.rev_ccy, capex_ccy=g.capex_ccy)
+    p = pick(fin, money + counts, through=year, money=money)
+    return p.select("org_id", year=p.fiscal_year.cast("int64"), **{c: p[c].cast(_F) for c in money + counts},
+                    rd_ccy=ibis.coalesce(p.rd_expense_ccy, p.currency),
+                    rev_ccy=ibis.coalesce(p.revenue_ccy, p.currency),
+                    capex_ccy=ibis.coalesce(p.capex_ccy, p.currency))
 
 
 def _first_last(g: ir.Table, c: str, n: int, oldest: bool):
@@ -1101,9 +1086,7 @@ def _check_orgs(t: dict, org_ids) -> list[str] | None:
     if org_ids is None:
         return None
     ids = [org_ids] if isinstance(org_ids, str) else [str(i) for i in org_ids]
-    orgs = t["organizations"]
-    found = set(orgs.filter(orgs.org_id.isin(ids)).select("org_id").to_pyarrow().column(0).to_pylist())
-    missing = [i for i in ids if i not in found]
+    missing = not_there(t["organizations"], ids)
     if missing:
         shown = ", ".join(repr(m) for m in missing[:10]) + (" …" if len(missing) > 10 else "")
         raise NotFound(f"no organisation {shown} in the store")
@@ -1311,27 +1294,10 @@ def save_scores(store, df: pd.DataFrame) -> int:
     data = pa.Table.from_pandas(df[need + [c for i in ids for c in (f"part_{i}", f"value_{i}", f"raw_{i}")
                                            if c in df.columns]], preserve_index=False)
 
-    def member(i: str) -> str:
-        def col(c):
-            return f'"{c}"' if c in data.column_names else "NULL::DOUBLE"
-        wt = repr(float(weights[i])) if i in weights else "NULL::DOUBLE"
-        return (f"{i} := struct_pack(weight := {wt}, value := {col('value_' + i)}, raw := {col('raw_' + i)}, "
-                f"contribution := {col('part_' + i)})")
+    parts = {i: {"weight": repr(float(weights[i])) if i in weights else None,
+                 **{k: c if c in data.column_names else None
+                    for k, c in (("value", f"value_{i}"), ("raw", f"raw_{i}"), ("contribution", f"part_{i}"))}}
+             for i in ids}
+    from hardtech.store.scores_write import write_scores
 
-    parts_json = ("to_json(struct_pack(" + ", ".join(member(i) for i in ids) + "))::VARCHAR") if ids else "'{}'"
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con = store.con
-    con.execute(SCORES_DDL)
-    con.register("_hardness_new", data)
-    try:
-        with store.transaction():
-            con.execute("DELETE FROM scores s USING (SELECT DISTINCT org_id, CAST(year AS INTEGER) AS year, "
-                        "weights_version FROM _hardness_new) n WHERE s.org_id = n.org_id AND s.year = n.year "
-                        "AND s.weights_version = n.weights_version")
-            con.execute(
-                "INSERT INTO scores (org_id, year, score, confidence, percentile_in_field_year, field, "
-                "weights_version, parts, scored_at) SELECT org_id, CAST(year AS INTEGER), score, confidence, "
-                f"percentile_in_field_year, field, weights_version, {parts_json}, ? FROM _hardness_new", [now])
-    finally:
-        con.unregister("_hardness_new")
-    return len(df)
+    return write_scores(store, data, parts)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from hardtech.analytics.figures import latest
+
 
 def orgs_by_kind_city(orgs: ir.Table, top: int = 15) -> ir.Table:
     """Organisations per city and kind, the busiest cities first."""
@@ -25,24 +27,21 @@ def orgs_by_kind_city(orgs: ir.Table, top: int = 15) -> ir.Table:
 def latest_rd(financials: ir.Table, orgs: ir.Table, year: int | None = None) -> ir.Table:
     """Each organisation's latest year with an R&D figure (or its figure for `year`), with the figure's source.
 
-    When several sources give the same organisation-year, the most recently imported wins.
+    Figures are picked by the one rule of `analytics.figures` (newest import, then source name); the
+    revenue shown is that year's, and only when it is in the R&D figure's currency.
     """
-    f = financials.filter(financials.rd_expense.notnull())
-    if year is not None:
-        f = f.filter(f.fiscal_year == year)
-    w = ibis.window(group_by=[f.org_id], order_by=[ibis.desc(f.fiscal_year), ibis.desc(f.imported_at)])
-    f = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
-    j = f.join(orgs, "org_id")
+    t = latest(financials, "rd_expense", year=year, sources=True, also=("revenue",))
+    j = t.join(orgs, "org_id")
     return j.select(
         "org_id",
         name=ibis.coalesce(j.name_en, j.name_zh),
         country=j.country,
         fiscal_year=j.fiscal_year,
-        currency=j.currency,
+        currency=j.rd_expense_ccy,
         rd_expense=j.rd_expense,
-        revenue=j.revenue,
-        source=j.source_name,
-        synthetic=j.synthetic,
+        revenue=ibis.ifelse(j.revenue_ccy == j.rd_expense_ccy, j.revenue, ibis.null("float64")),
+        source=j.rd_expense_source,
+        synthetic=j.rd_expense_synthetic,
     )
 
 

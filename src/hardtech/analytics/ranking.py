@@ -22,6 +22,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from hardtech.analytics.engine import Kept, kept
+from hardtech.analytics.figures import pick
+from hardtech.analytics.fxrates import check_currency, distinct_pairs, join_rates, lookup
+from hardtech.analytics.region_places import names_of_place, same_place
 from hardtech.errors import FXError, NotFound, SourceError, UsageError
 
 COLUMNS = (
@@ -32,7 +35,6 @@ COLUMNS = (
 )
 BY_FORMS = "rd, intensity, growth, cumulative:N (N = number of years, e.g. cumulative:10)"
 SCOPE_FORMS = "world, private, country:CC (ISO code or name, e.g. country:CN), field:ID (e.g. field:ai), city:NAME (e.g. city:Xi'an)"
-_CODE = re.compile(r"[A-Z]{3}")
 
 
 # ------------------------------------------------------------------------------- conventions
@@ -184,58 +186,42 @@ def _run(expr) -> pa.Table:
     return expr.to_pyarrow()
 
 
-def _pick(fin: ir.Table, column: str, years: list[int], org_ids: ir.Table | None = None) -> ir.Table:
-    """One figure per organisation-year: the most recently imported row that has it (ties: source name)."""
-    f = fin.filter(fin[column].notnull(), fin.fiscal_year.isin(years))
-    # only the columns used below: the window otherwise carries every column of the table (2× slower at 5 M rows)
-    f = f.select("org_id", "fiscal_year", column, "currency", "source_name", "synthetic", "imported_at")
-    if org_ids is not None:
-        f = f.semi_join(org_ids, "org_id")
-    w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(f.imported_at), f.source_name])
-    f = f.mutate(_rn=ibis.row_number().over(w))
-    f = f.filter(f._rn == 0)
+def _pick(fin: ir.Table, column: str, years: list[int], org_ids: ir.Table | None = None,
+          unique: bool | None = None) -> ir.Table:
+    """One figure per organisation-year, by the one rule of `analytics.figures` (newest import, then source name)."""
+    f = pick(fin, [column], years=years, orgs=org_ids, money=[column], sources=True, unique=unique)
     return f.select(
         org_id=f.org_id,
         fiscal_year=f.fiscal_year,
         amount=f[column].cast("float64"),
-        ccy=f.currency.upper(),
-        source=f.source_name,
-        syn=f.synthetic.fill_null(False),
+        ccy=f[f"{column}_ccy"],
+        source=f[f"{column}_source"],
+        syn=f[f"{column}_synthetic"].fill_null(False),
     )
 
 
 def _rates(fx, picks: list[ir.Table], target: str, convention: str, year: int, rules: Rules) -> ir.Table:
-    """A small rates table (ccy, fiscal_year → rate into `target`) for every pair the picks hold.
+    """A small rates table (r_ccy, r_key = fiscal year → fx_rate into `target`) for every pair the picks hold.
 
-    Rates are data: they are looked up once in the FX table and joined, never hard-coded.
+    Rates are data: looked up once per pair in the FX table (`analytics.fxrates`) and joined, never hard-coded.
     """
-    pairs = set()
-    for p in picks:
-        for row in _run(p.select("ccy", "fiscal_year").distinct()).to_pylist():
-            if row["ccy"] is not None:
-                pairs.add((row["ccy"], int(row["fiscal_year"])))
+    pairs = sorted({p for t in picks for p in distinct_pairs(t, "ccy", "fiscal_year")})
     own = rules.conventions[convention]["rate_year"] == "own"
-    out = {"r_ccy": [], "r_year": [], "fx_rate": [], "fx_date": [], "fx_source": []}
-    for ccy, fy in sorted(pairs):
-        on = fy if own else year
-        try:
-            r = fx.year_end(ccy, target, on, within_days=rules.within_days)
-        except FXError as exc:
-            raise FXError(f"cannot convert {ccy} figures of {fy} to {target} at the 31 December {on} rate "
-                          f"({convention} convention): {exc}") from None
-        out["r_ccy"].append(ccy)
-        out["r_year"].append(fy)
-        out["fx_rate"].append(float(r.value))
-        out["fx_date"].append(r.date)
-        out["fx_source"].append(r.source)
-    schema = pa.schema([("r_ccy", pa.string()), ("r_year", pa.int32()), ("fx_rate", pa.float64()),
-                        ("fx_date", pa.date32()), ("fx_source", pa.string())])
-    return ibis.memtable(pa.table(out, schema=schema))
+
+    def rate_of(ccy: str, fy: int):
+        return fx.year_end(ccy, target, fy if own else year, within_days=rules.within_days)
+
+    rates = lookup(pairs, rate_of, pa.int64())
+    for ccy, fy, err in zip(*(rates.column(c).to_pylist() for c in ("r_ccy", "r_key", "fx_error"))):
+        if err:
+            raise FXError(f"cannot convert {ccy} figures of {fy} to {target} at the 31 December {fy if own else year} "
+                          f"rate ({convention} convention): {err}")
+    return ibis.memtable(rates)
 
 
 def _convert(picks: ir.Table, rates: ir.Table) -> ir.Table:
-    j = picks.join(rates, [picks.ccy == rates.r_ccy, picks.fiscal_year == rates.r_year])
-    return j.mutate(conv=j.amount * j.fx_rate).drop("r_ccy", "r_year")
+    j = join_rates(picks, "ccy", "fiscal_year", rates)
+    return j.filter(j.fx_rate.notnull()).mutate(conv=j.amount * j.fx_rate)
 
 
 def _left(base: ir.Table, other: ir.Table, prefix: str) -> ir.Table:
@@ -246,10 +232,7 @@ def _left(base: ir.Table, other: ir.Table, prefix: str) -> ir.Table:
 
 
 def _check_target_currency(code: str) -> str:
-    c = (code or "").strip().upper()
-    if not _CODE.fullmatch(c):
-        raise UsageError(f"currency {code!r} is not a three-letter ISO 4217 code (e.g. EUR, USD, CNY)")
-    return c
+    return check_currency(code)
 
 
 def _rd_years(fin: ir.Table) -> list[int]:
@@ -263,28 +246,6 @@ def available_years(store_or_tables) -> list[int]:
 
 
 # ------------------------------------------------------------------------------- scope
-
-
-def _norm_city(x):
-    """Xi'an, Xian, xi-an, XI AN all compare equal."""
-    return x.lower().re_replace(r"[\s'’`\-.]", "")
-
-
-def _norm_city_py(s: str) -> str:
-    return re.sub(r"[\s'’`\-.]", "", s.lower())
-
-
-def _city_names(regions: ir.Table | None, value: str) -> list[str]:
-    """The city asked for, plus every name and alias of a matching city in `regions`."""
-    names = {_norm_city_py(value)}
-    if regions is not None:
-        rows = _run(regions.filter(regions.level == "city").select("name_en", "name_zh", "aliases")).to_pylist()
-        for r in rows:
-            all_names = [r["name_en"], r["name_zh"], *(r["aliases"] or [])]
-            normed = {_norm_city_py(n) for n in all_names if n}
-            if names & normed:
-                names |= normed
-    return sorted(names)
 
 
 def _fields_table(fields) -> ir.Table | None:
@@ -309,7 +270,7 @@ def _scoped(orgs: ir.Table, regions, fields: ir.Table | None, kind: str, value: 
                    .limit(12)).column("country").to_pylist()
         hint = f"no organisation in country {value}; countries in the store include {', '.join(top) or 'none'}"
     elif kind == "city":
-        sel = orgs.filter(_norm_city(orgs.city).isin(_city_names(regions, value)))
+        sel = orgs.filter(same_place(orgs, "city", names_of_place(value, regions, level="city")))
         top = _run(orgs.filter(orgs.city.notnull()).city.value_counts().order_by(ibis.desc("city_count"))
                    .limit(12)).column("city").to_pylist()
         hint = f"no organisation in city {value!r}; cities in the store include {', '.join(top) or 'none'}"
@@ -379,8 +340,9 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: K
     # each pick is read twice (its currencies for the rates, then the ranking): materialised once when the caller
     # holds the temporary tables (`rank` does, and releases them); a bare expression otherwise
     keep = cache or (lambda expr: expr)
-    rd_picks = keep(_pick(fin, "rd_expense", sorted(set(window) | {year - 1}), ids))
-    sales_picks = keep(_pick(fin, "revenue", [year], ids))
+    unique = False  # the window always (one source or several): the same plan on every store, as Spark sees it
+    rd_picks = keep(_pick(fin, "rd_expense", sorted(set(window) | {year - 1}), ids, unique))
+    sales_picks = keep(_pick(fin, "revenue", [year], ids, unique))
     rates = _rates(fx, [rd_picks, sales_picks], currency, spec.fx_convention, year, rules)
     rd_all = _convert(rd_picks, rates)
     sales = _convert(sales_picks, rates)
@@ -398,7 +360,7 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: K
         cum = win.group_by("org_id").aggregate(total=win.conv.sum(), n=win.fiscal_year.nunique())
         t = _left(t, cum, "c_")
     if acfic:
-        prior = _pick(fin, "revenue", [year + int(acfic["revenue_year_offset"])], ids)
+        prior = _pick(fin, "revenue", [year + int(acfic["revenue_year_offset"])], ids, unique)
         floor_ccy = _check_target_currency(acfic["floor_currency"])
         prior = _convert(prior, _rates(fx, [prior], floor_ccy, spec.fx_convention, year, rules))
         t = _left(t, prior.select("org_id", rev=prior.conv), "a_")
@@ -477,7 +439,7 @@ def decade(store_or_tables, org_id: str, start: int, end: int, currency: str | N
     who = f"{org_id} ({name})" if name != org_id else org_id
     one = orgs.filter(orgs.org_id == org_id).select("org_id")
     window = list(range(start, end + 1))
-    rows = _run(_pick(fin, "rd_expense", window, one).order_by("fiscal_year")).to_pylist()
+    rows = _run(_pick(fin, "rd_expense", window, one, unique=False).order_by("fiscal_year")).to_pylist()
     have = [int(r["fiscal_year"]) for r in rows]
     missing = [y for y in window if y not in have]
     if not rows or (missing and require_complete):
@@ -499,19 +461,20 @@ def decade(store_or_tables, org_id: str, start: int, end: int, currency: str | N
 
         fx = load_fx()
     own = rules.conventions[convention]["rate_year"] == "own"
+    foreign = sorted({(r["ccy"], int(r["fiscal_year"])) for r in rows if r["ccy"] != target})
+    rates = {(c, k): (rt, d, e) for c, k, rt, d, e in zip(*(lookup(
+        foreign, lambda ccy, fy: fx.year_end(ccy, target, fy if own else end, within_days=rules.within_days),
+        pa.int64()).column(c).to_pylist() for c in ("r_ccy", "r_key", "fx_rate", "fx_date", "fx_error")))}
     per_year = []
     for r in rows:
         fy = int(r["fiscal_year"])
         if r["ccy"] == target:
             rate, rate_date = 1.0, None
         else:
-            on = fy if own else end
-            try:
-                rt = fx.year_end(r["ccy"], target, on, within_days=rules.within_days)
-            except FXError as exc:
+            rate, rate_date, err = rates[(r["ccy"], fy)]
+            if err:
                 raise FXError(f"cannot convert {who}'s {r['ccy']} R&D of {fy} to {target} "
-                              f"({convention} convention): {exc}") from None
-            rate, rate_date = rt.value, rt.date
+                              f"({convention} convention): {err}")
         per_year.append({"year": fy, "rd": r["amount"] * rate, "original": r["amount"],
                          "original_currency": r["ccy"], "fx_rate": rate, "fx_date": rate_date,
                          "source": r["source"], "synthetic": bool(r["syn"])})

@@ -29,14 +29,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hardtech.analytics.taxonomy import FIELD_IDS, load_taxonomy
+from hardtech.analytics.figures import latest
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, ParseError, SourceError, UsageError
 
-LEVELS = ("city", "province")
-_LEVEL_PREF = {"city": 0, "district": 1, "province": 2, "country": 3}
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_DROP = re.compile(r"[\s'’‘`\-_.·]")
-_SUFFIX = ("市", "省", "区")
+from hardtech.analytics.region_places import (  # noqa: F401 - re-exported: the place API lives there
+    LEVELS, _describe, _index, _Index, _region_rows, place_key, place_resolver, resolve_place)
 
 
 # ------------------------------------------------------------------------------- rules
@@ -58,147 +56,6 @@ def load_rules(path: str | None = None) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise SourceError(f"ecosystem rules {p} are malformed or unreadable: {exc}") from None
     return doc
-
-
-# ------------------------------------------------------------------------------- place names
-
-
-def _norm(text: str) -> str:
-    s = _DROP.sub("", unicodedata.normalize("NFKC", str(text)).strip().lower())
-    while len(s) > 2 and s.endswith(_SUFFIX):
-        s = s[:-1]
-    return s
-
-
-@functools.lru_cache(maxsize=1)
-def _demo_regions() -> tuple[dict, ...]:
-    path = resources.files("hardtech.data") / "demo" / "regions.csv"
-    with open(str(path), encoding="utf-8", newline="") as f:
-        return tuple(
-            {**r, "aliases": [a for a in (r.get("aliases") or "").split("|") if a.strip()]} for r in csv.DictReader(f)
-        )
-
-
-def _region_rows(regions) -> list[dict]:
-    """Demo regions overlaid with the user's (a Store, an Ibis/Arrow table or a list of dicts)."""
-    rows = {r["region_id"]: dict(r) for r in _demo_regions()}
-    if regions is None:
-        return list(rows.values())
-    if hasattr(regions, "table") and not isinstance(regions, Mapping):
-        regions = regions.table("regions")
-    if isinstance(regions, ir.Table):
-        regions = regions.to_pyarrow()
-    extra = regions.to_pylist() if isinstance(regions, pa.Table) else list(regions)
-    for r in extra:
-        if r.get("region_id"):
-            base = rows.get(r["region_id"], {})
-            rows[r["region_id"]] = {**base, **{k: v for k, v in r.items() if v not in (None, "")}}
-    return list(rows.values())
-
-
-@functools.lru_cache(maxsize=8192)
-def _word_pattern(name: str) -> re.Pattern:
-    """A Latin place name as a whole word; compiled once per process (an index is built per store, and the
-    region list has about a thousand Latin names, more than `re`'s own cache keeps)."""
-    return re.compile(rf"(?<![a-z]){re.escape(name)}(?![a-z])")
-
-
-class _Index:
-    """Normalised name → regions, built once per region list."""
-
-    def __init__(self, rows: list[dict]):
-        self.by_id = {r["region_id"]: r for r in rows}
-        self.keys: dict[str, list[dict]] = {}
-        for r in rows:
-            names = [r.get("name_en"), r.get("name_zh"), r["region_id"], *(r.get("aliases") or [])]
-            for n in names:
-                if n and _norm(n):
-                    bucket = self.keys.setdefault(_norm(n), [])
-                    if r not in bucket:
-                        bucket.append(r)
-        self.cjk = sorted((k for k in self.keys if _CJK.search(k) and len(k) >= 2), key=len, reverse=True)
-        self.latin = sorted((k for k in self.keys if not _CJK.search(k) and len(k) >= 3), key=len, reverse=True)
-        # one compiled pattern per Latin name, and one answer per distinct text: a million organisations
-        # share a few hundred city strings
-        self._latin_re = [(k, _word_pattern(k)) for k in self.latin]
-        self._found: dict[tuple[str, str | None], dict | None] = {}
-
-    def up(self, r: dict | None, level: str) -> dict | None:
-        """The enclosing region at `level` (the region itself when it already is at that level)."""
-        seen = 0
-        while r is not None and r.get("level") != level and seen < 5:
-            r, seen = self.by_id.get(r.get("parent_id") or ""), seen + 1
-        return r if r is not None and r.get("level") == level else None
-
-    def find(self, text: str, level: str | None = None) -> dict | None:
-        if not text or not str(text).strip():
-            return None
-        key = (str(text), level)
-        if key not in self._found:
-            self._found[key] = self._find(str(text), level)
-        return self._found[key]
-
-    def _find(self, text: str, level: str | None) -> dict | None:
-        cands = self.keys.get(_norm(text))
-        if not cands:
-            cands = self._search(str(text))
-        if not cands:
-            return None
-        pref = dict(_LEVEL_PREF)
-        if level:
-            pref[level] = -1
-        return min(cands, key=lambda r: (pref.get(r.get("level"), 9), r["region_id"]))
-
-    def _search(self, text: str) -> list[dict]:
-        """Longest name found inside an address; of equal lengths the more specific level, then the first
-        written (an address goes from province to street: `西安市…中山路` is Xi'an, not Zhongshan)."""
-        raw = unicodedata.normalize("NFKC", text).lower()
-        flat = _DROP.sub("", raw)
-        words = re.sub(r"[’‘`']", "", raw)
-        hits = [(k, flat.find(k)) for k in self.cjk if k in flat]
-        hits += [(k, m.start()) for k, pat in self._latin_re if (m := pat.search(words))]
-        if not hits:
-            return []
-        best = max(len(k) for k, _ in hits)
-        found = [(_LEVEL_PREF.get(r.get("level"), 9), pos, r) for k, pos in hits if len(k) == best for r in self.keys[k]]
-        top = min((lv, pos) for lv, pos, _ in found)
-        return [r for lv, pos, r in found if (lv, pos) == top]
-
-
-@functools.lru_cache(maxsize=1)
-def _demo_index() -> _Index:
-    return _Index(_region_rows(None))
-
-
-def _index(regions) -> _Index:
-    return _demo_index() if regions is None else _Index(_region_rows(regions))
-
-
-def _describe(ix: _Index, r: dict) -> dict:
-    prov = ix.up(r, "province")
-    return {"region_id": r["region_id"], "name_en": r.get("name_en"), "name_zh": r.get("name_zh"),
-            "level": r.get("level"), "province": prov.get("name_en") if prov else None,
-            "country": r.get("country")}
-
-
-def place_resolver(regions=None):
-    """`resolve(text, level=None)` over one region list, its name index built once: for resolving many places."""
-    ix = _index(regions)
-
-    def resolve(text: str, level: str | None = None) -> dict | None:
-        r = ix.find(text, level)
-        return _describe(ix, r) if r else None
-
-    return resolve
-
-
-def resolve_place(text: str, regions=None, level: str | None = None) -> dict | None:
-    """A place as written (`西安市`, `Xi'an`, `Xian`, `陕西省西安市雁塔区…`) → its region; None when unknown.
-
-    `regions` adds the store's regions table (a Store, table or list of dicts) to the demo list;
-    `level` breaks ties between names shared by several levels (Beijing the city and the province).
-    """
-    return place_resolver(regions)(text, level)
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -239,14 +96,14 @@ def _matches(tax, codes: list[str]) -> list:
 
 
 def _latest(src, column: str) -> dict[str, tuple[float, str | None]]:
-    """org_id → (latest non-empty figure, currency) from financials."""
+    """org_id → (latest year's figure, its currency), picked by the one rule of `analytics.figures`."""
     f = _get(src, "financials")
     if f is None or column not in f.columns:
         return {}
-    f = f.filter(f[column].notnull())
-    w = ibis.window(group_by=f.org_id, order_by=[ibis.desc(f.fiscal_year)])
-    f = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
-    return {r["org_id"]: (float(r[column]), r.get("currency")) for r in _rows(f, ("org_id", column, "currency"))}
+    t = latest(f, column).to_pyarrow()
+    ccy = t.column(f"{column}_ccy") if f"{column}_ccy" in t.column_names else t.column("currency")
+    return {o: (float(v), c) for o, v, c in zip(t.column("org_id").to_pylist(), t.column(column).to_pylist(),
+                                                 ccy.to_pylist())}
 
 
 def _column(t: pa.Table, name: str) -> pa.Array:
@@ -572,8 +429,8 @@ def _user_factors(src, region: dict) -> dict[str, dict]:
     t = _get(src, "region_factors") if isinstance(src, Mapping) else None
     out = {}
     for r in _rows(t, ("region", "factor", "value", "unit", "source")):
-        if _norm(r.get("region") or "") in {_norm(region["name_en"] or ""), _norm(region["name_zh"] or ""),
-                                            _norm(region["region_id"])}:
+        if place_key(r.get("region") or "") in {place_key(region["name_en"] or ""), place_key(region["name_zh"] or ""),
+                                            place_key(region["region_id"])}:
             out[r["factor"]] = r
     return out
 

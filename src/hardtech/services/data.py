@@ -10,18 +10,24 @@ from hardtech.store.connection import Store
 
 
 def import_file(db: str | Path, table: str, file: str | Path, mapping=None, source: str | None = None,
-                synthetic: bool | None = None, sheet: str | None = None, progress=None, licence: str | None = None):
+                synthetic: bool | None = None, sheet: str | None = None, progress=None, encoding: str | None = None,
+                decimal: str | None = None, licence: str | None = None):
     """Import one file through a mapping (file or shipped) or, when `mapping` names one, a source connector."""
     from hardtech.sources.connectors import is_connector
     from hardtech.store.importer import import_file as _import
 
     if is_connector(mapping) and not Path(mapping).exists():
+        if encoding or decimal:
+            from hardtech.errors import UsageError
+
+            raise UsageError(f"connector {mapping} reads its files as their source writes them; "
+                             "--encoding and --decimal are for imports through a mapping")
         from hardtech.services.sources import import_source
 
         return import_source(db, mapping, file, table, source=source, synthetic=synthetic, progress=progress)
     with Store(db) as store:
         return _import(store, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                       progress=progress, licence=licence)
+                       progress=progress, encoding=encoding, decimal=decimal, licence=licence)
 
 
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
@@ -39,7 +45,12 @@ def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100)
 def store_status(db: str | Path) -> list[dict]:
     from hardtech.store.schema import TABLES
 
+    from hardtech.store.integrity import damaged, truncation
+
     with Store(db, read_only=True) as store:
+        why = truncation(store.con, store.path)
+        if why:  # its counts would still read as normal: refuse to print them
+            raise damaged(str(db), why)
         version = store.schema_version()
         rows = []
         for name, t in TABLES.items():
@@ -49,6 +60,13 @@ def store_status(db: str | Path) -> list[dict]:
                 synth = int(store.con.execute(f'SELECT count(*) FROM "{name}" WHERE synthetic').fetchall()[0][0])
             rows.append({"table": name, "rows": n, "synthetic_rows": synth, "schema_version": version})
         return rows
+
+
+def check_store_rows(db: str | Path) -> list[dict]:
+    """`hardtech check`: every integrity check on the store file (see store.integrity)."""
+    from hardtech.store.integrity import check_store
+
+    return check_store(db)
 
 
 def shipped_mapping_rows() -> list[dict]:

@@ -78,22 +78,17 @@ def cluster_rows(db, min_members: int = 3) -> list[dict]:
 
 def match_rows(db, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
-    from hardtech.errors import NotFound, UsageError
+    from hardtech.errors import UsageError
     from hardtech.services.scoring import resolve_org
 
     with opened(db) as store:
         if kind == "startup":
             return match_startup(store, resolve_org(store, name), top=top)
         if kind == "investor":
-            i, low = store.table("investors"), str(name).lower()
-            named = i.filter((i.investor_id == name) | (i.name_en.lower() == low) | (i.name_zh == name))
-            aliases = i.select("investor_id", alias_name=i.aliases.unnest())
-            hits = (named.select("investor_id").union(aliases.filter(aliases.alias_name.lower() == low)
-                                                      .select("investor_id"))
-                    .order_by("investor_id").to_pyarrow().column("investor_id").to_pylist())
-            if not hits:
-                raise NotFound(f"no investor {name!r} in the store")
-            return match_investor(store, hits[0], top=top)
+            from hardtech.analytics.lookup import find
+
+            investor = find(store.table("investors"), name, "investor_id", "investor")
+            return match_investor(store, investor, top=top)
     raise UsageError(f"match what? startup or investor, not {kind!r}")
 
 

@@ -13,25 +13,18 @@ from hardtech.services.opened import is_store, opened
 
 
 def resolve_org(store, text: str) -> str:
-    """An organisation by id, English or Chinese name, or alias (case-insensitive)."""
-    o = store.table("organizations")
-    low = str(text).lower()
-    named = o.filter((o.org_id == text) | (o.name_en.lower() == low) | (o.name_zh == text)).select("org_id")
-    aliases = o.select("org_id", alias_name=o.aliases.unnest())  # no lambda: DuckDB 2 and Spark spell them apart
-    aliased = aliases.filter(aliases.alias_name.lower() == low).select("org_id")
-    rows = named.union(aliased).order_by("org_id").to_pyarrow().column("org_id").to_pylist()
-    if not rows:
-        label = ibis.coalesce(o.name_en, o.name_zh) + " (" + o.org_id + ")"
-        near_hit = o.name_en.fill_null("").lower().contains(low) | o.name_zh.fill_null("").contains(str(text))
-        near = o.filter(near_hit).order_by("org_id").select(label=label).limit(5).to_pyarrow()
-        near = near.column("label").to_pylist()
-        hint = f"; did you mean: {', '.join(near)}" if near else ""
-        raise NotFound(f"no organisation {text!r} in the store{hint}")
-    if len(rows) > 1 and text in rows:
-        return text  # an exact id is unambiguous, whatever other organisations are called
-    if len(rows) > 1:
-        raise UsageError(f"{text!r} matches several organisations: {', '.join(rows[:8])}; give the id")
-    return rows[0]
+    """An organisation by id, English or Chinese name, or alias (case-insensitive): `analytics.lookup`'s one rule;
+    an id merged into another organisation by `hardtech resolve` finds that organisation."""
+    from hardtech.analytics.lookup import find
+
+    try:
+        return find(store.table("organizations"), text)
+    except NotFound:
+        redirects = store.table("org_redirects")
+        moved = redirects.filter(redirects.from_id == text).select("org_id").to_pyarrow().column(0).to_pylist()
+        if moved:
+            return moved[0]
+        raise
 
 
 def field_table(store):
@@ -84,7 +77,10 @@ def _org_inputs(store, org_ids: list[str] | None = None, kinds: tuple[str, ...] 
     f = store.table("financials")
     f = f.filter(f.org_id.isin(o.org_id)) if (org_ids is not None or kinds is not None) else f
     fin = f.select("org_id", "fiscal_year", "currency", "revenue", "rd_expense", "rd_staff", "employees",
-                   "invention_patents", *PATENT_FILING_COLUMNS, "source_name", "imported_at").to_pandas()
+                   "invention_patents", *PATENT_FILING_COLUMNS, "source_name", "imported_at")
+    # rows of one year in `figures.pick_order` (newest import, then source): the STAR test's tie-break
+    fin = fin.order_by(["org_id", "fiscal_year", ibis.desc("imported_at", nulls_first=False),
+                        ibis.asc("source_name", nulls_first=False)]).to_pandas()
     for col in ("flags", "industry_codes"):
         orgs[col] = orgs[col].apply(lambda v: [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else [])
     orgs["typology"] = orgs["typology"].astype(object).where(orgs["typology"].notna(), None)
@@ -135,6 +131,32 @@ def star_batch_rows(store, version: str | None = None, year: int | None = None,
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
              "decided_by": r.decided_by} for r in results]
+
+
+def _star_verdicts(store, version: str | None, year: int | None, kinds: tuple[str, ...]):
+    """The engine batch (`analytics.star_batch`) over the companies and startups (or `kinds`) of the store."""
+    from hardtech.analytics.star_batch import star_verdict_table
+
+    o = store.table("organizations")
+    chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull()).select("org_id")
+    return star_verdict_table(o, store.table("classifications"), store.table("financials"), chosen,
+                              year=year, version=version)
+
+
+def star_verdict_rows(store, version: str | None = None, year: int | None = None,
+                      kinds: tuple[str, ...] = ("company", "startup")) -> list[dict]:
+    """The STAR verdict (no reasoning) of every company and startup, computed in the engine: what the
+    dashboard's filter needs, at any store size."""
+    with opened(store) as st:
+        return _star_verdicts(st, version, year, kinds).order_by("org_id").to_pyarrow().to_pylist()
+
+
+def star_verdict_map(store, version: str | None = None, year: int | None = None,
+                     kinds: tuple[str, ...] = ("company", "startup")) -> dict[str, str]:
+    """org_id → STAR verdict, as `star_verdict_rows` without building a dict per row."""
+    with opened(store) as st:
+        t = _star_verdicts(st, version, year, kinds).select("org_id", "verdict").to_pyarrow()
+    return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
 
 
 def score_rows(store, org: str | None = None, year: int | None = None, weights: str | Path | None = None,

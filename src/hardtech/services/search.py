@@ -107,10 +107,10 @@ def star_verdicts(db: str | Path) -> dict[str, str]:
     key = fingerprint(db)
     with _star_lock:
         if key not in _star_cache:
-            from hardtech.services.scoring import star_batch_rows
+            from hardtech.services.scoring import star_verdict_map  # one engine query (analytics.star_batch)
 
             _star_cache.clear()
-            _star_cache[key] = {r["org_id"]: r["verdict"] for r in star_batch_rows(db)}
+            _star_cache[key] = star_verdict_map(db)
         return _star_cache[key]
 
 
@@ -118,10 +118,7 @@ def star_verdicts(db: str | Path) -> dict[str, str]:
 
 
 _BASE = """
-WITH cls AS (
-    SELECT entity_id AS org_id, top_field, fields, typology, trl,
-           row_number() OVER (PARTITION BY entity_id ORDER BY classified_at DESC, model_version DESC) AS rn
-    FROM classifications WHERE entity_type = 'organization'),
+WITH cls AS (@LATEST_VERDICTS@),
 sc AS (
     SELECT org_id, year AS score_year, score, confidence,
            row_number() OVER (PARTITION BY org_id ORDER BY year DESC, scored_at DESC) AS rn
@@ -132,7 +129,7 @@ base AS (
            c.top_field, coalesce(c.fields, []::VARCHAR[]) AS fields, c.typology, c.trl,
            s.score, s.confidence, s.score_year, {star} AS star_verdict
     FROM organizations o
-    LEFT JOIN cls c ON c.org_id = o.org_id AND c.rn = 1
+    LEFT JOIN cls c ON c.org_id = o.org_id
     LEFT JOIN sc s ON s.org_id = o.org_id AND s.rn = 1
     {star_join})
 """
@@ -171,14 +168,35 @@ def _where(f: Filters) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
 
+_cls_lock = threading.Lock()
+_cls_sql: dict[tuple, str] = {}
+
+
+def _latest_verdicts_sql(store: Store, db: str | Path) -> str:
+    """The newest verdict of each organisation as SQL, compiled from the one expression (`analytics.verdicts`)
+    once per store state."""
+    key = fingerprint(db)
+    with _cls_lock:
+        if key not in _cls_sql:
+            from hardtech.analytics.verdicts import latest_verdicts
+
+            c = latest_verdicts(store.table("classifications"))
+            c = c.select(org_id=c.entity_id, top_field=c.top_field, fields=c.fields, typology=c.typology, trl=c.trl)
+            _cls_sql.clear()
+            _cls_sql[key] = str(store.ibis.compile(c))
+        return _cls_sql[key]
+
+
 def _sql(store: Store, db: str | Path, need_star: bool) -> str:
+    cls = _latest_verdicts_sql(store, db)
     if not need_star:
-        return _BASE.format(star="NULL::VARCHAR", star_join="")
+        return _BASE.format(star="NULL::VARCHAR", star_join="").replace("@LATEST_VERDICTS@", cls)
     import pyarrow as pa
 
     verdicts = star_verdicts(db)
     store.con.register("_star_verdicts", pa.table({"org_id": list(verdicts), "verdict": list(verdicts.values())}))
-    return _BASE.format(star="sv.verdict", star_join="LEFT JOIN _star_verdicts sv ON sv.org_id = o.org_id")
+    return _BASE.format(star="sv.verdict", star_join="LEFT JOIN _star_verdicts sv ON sv.org_id = o.org_id").replace(
+        "@LATEST_VERDICTS@", cls)
 
 
 def _dicts(cur) -> list[dict]:
@@ -270,10 +288,12 @@ def org_profile(db: str | Path, org: str) -> dict:
         org_id = resolve_org(store, org)
         cols = ", ".join(f'"{c}"' for c in ORGANIZATIONS.names)
         org_row = _dicts(store.con.execute(f"SELECT {cols} FROM organizations WHERE org_id = ?", [org_id]))[0]
-        cls = _dicts(store.con.execute(
-            "SELECT model_version, top_field, fields, field_probabilities, typology, typology_probabilities, trl, "
-            "evidence, insufficient, classified_at FROM classifications WHERE entity_type = 'organization' "
-            "AND entity_id = ? ORDER BY classified_at DESC, model_version DESC LIMIT 1", [org_id]))
+        from hardtech.analytics.verdicts import latest_verdicts
+
+        mine = store.table("classifications")
+        c = latest_verdicts(mine.filter(mine.entity_id == org_id))
+        cls = c.select("model_version", "top_field", "fields", "field_probabilities", "typology",
+                       "typology_probabilities", "trl", "evidence", "insufficient", "classified_at").to_pyarrow().to_pylist()
         fin = _dicts(store.con.execute(
             "SELECT fiscal_year, currency, revenue, rd_expense, rd_staff, employees, capex, operating_profit, "
             "invention_patents, note, source_name, source_file, source_line, synthetic FROM financials "

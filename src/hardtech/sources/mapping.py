@@ -14,17 +14,26 @@ Column spec forms (right-hand side of `columns:`):
     cpc_codes: {column: cpc, split: ","}
     ticker: {column: code, extract: "^(\\d{6})"}
     name_en: {columns: [name_en, company]}   # first non-empty
+    name_zh: {column: name, replace: {"\n": ""}}   # literal replacements, declared: a wrapped name joined
     city: {column: area, map: {深圳: Shenzhen}, map_only: true}   # values not in the map become empty
     capex: {column: "Capital Expenditures", negate: true}       # a source that books capex as negative
     priority_date: {column: prio, split: "|", pick: min}         # several values in one cell: keep one
     fiscal_year: {column: "Period Ending", period_end: true}     # 2016-01-02 closes fiscal 2015
 
+File options (top level, beside `targets:`): `delimiter`, `sheet`, `format`, `encoding` (a Python codec
+name, when the file is neither UTF-8 nor GBK) and `decimal` (`point` for 1,234.5, `comma` for 1.234,5).
+
 Target options (beside `columns:`):
     distinct: true        several rows per key are expected (a panel's company rows): keep the first
     explode: name_en      the column is a list: one row per element (investors named in a rounds file)
-    patch: true           fill in columns of rows already in the store, never blank them
+    patch: true           kept for old mappings: every import now fills in rows already in the store and
+                          never blanks a value the file does not give
     insert_only: true     add rows whose key is new; leave existing rows alone (stubs)
     relax: [rd_far_above_revenue]   accept R&D above 100× revenue (pre-revenue biotech in real panels)
+    collect: cpc_codes    a long file (one CPC code per row, as PatentsView's g_cpc_current): the rows of one key
+                          become one row whose list column holds every row's value; each row is still
+                          checked on its own (a bad row is rejected with its line, the others kept)
+    order_by: cpc_sequence   with collect: a source column of whole numbers that orders the list (else file order)
 """
 
 from __future__ import annotations
@@ -41,8 +50,8 @@ from hardtech.errors import MappingError
 from hardtech.store.schema import IMPORTABLE, table as schema_table
 
 SPEC_KEYS = {"column", "columns", "value", "template", "unit", "currency", "split", "map",
-             "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end"}
-TARGET_KEYS = {"columns", "distinct", "explode", "patch", "insert_only", "relax"}
+             "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end", "replace"}
+TARGET_KEYS = {"columns", "distinct", "explode", "patch", "insert_only", "relax", "collect", "order_by"}
 RELAXABLE = {"rd_far_above_revenue"}
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -64,6 +73,7 @@ class ColumnSpec:
     fill_down: bool = False
     extract: str | None = None
     default: str | None = None
+    replace: dict[str, str] | None = None  # literal text → text, applied to the cell before anything else
 
     def source_columns(self) -> list[str]:
         cols = list(self.columns)
@@ -81,6 +91,8 @@ class TargetSpec:
     patch: bool = False
     insert_only: bool = False
     relax: frozenset[str] = frozenset()
+    collect: str | None = None  # list column gathered from many rows per key
+    order_by: str | None = None  # source column ordering the collected list
 
 
 @dataclass(frozen=True)
@@ -149,8 +161,10 @@ def parse_mapping(data: Any, path: Path | None = None) -> Mapping:
         explode = tdata.get("explode")
         if explode is not None and explode not in cols:
             raise MappingError(f"{where}: target {tname}: explode names {explode!r}, which is not mapped")
+        collect, order_by = _collect(tname, tdata, cols, tbl, where)
         targets[tname] = TargetSpec(tname, cols, bool(tdata.get("distinct", False)), explode,
-                                    bool(tdata.get("patch", False)), bool(tdata.get("insert_only", False)), relax)
+                                    bool(tdata.get("patch", False)), bool(tdata.get("insert_only", False)), relax,
+                                    collect, order_by)
     return Mapping(
         name=str(data.get("name") or (path.stem if path else "mapping")),
         version=str(data.get("version", "1")),
@@ -160,8 +174,26 @@ def parse_mapping(data: Any, path: Path | None = None) -> Mapping:
         source_url=str(data.get("source_url", "")),
         licence=str(data.get("licence", "")),
         path=path,
-        options={k: v for k, v in data.items() if k in ("delimiter", "sheet", "format")},
+        options={k: v for k, v in data.items() if k in ("delimiter", "sheet", "format", "encoding", "decimal")},
     )
+
+
+def _collect(tname: str, tdata: dict, cols: dict, tbl, where: str) -> tuple[str | None, str | None]:
+    """`collect` names a mapped list column; beside it only the key and constants may be mapped (values that
+    could differ between the rows of one key would have no single right value)."""
+    collect, order_by = tdata.get("collect"), tdata.get("order_by")
+    if collect is None:
+        if order_by is not None:
+            raise MappingError(f"{where}: target {tname}: order_by needs collect")
+        return None, None
+    if collect not in cols or not tbl.column(collect).is_list:
+        raise MappingError(f"{where}: target {tname}: collect names {collect!r}, which is not a mapped list column")
+    varying = [c for c, spec in cols.items() if c != collect and c not in tbl.key and spec.value is None]
+    if varying:
+        raise MappingError(f"{where}: target {tname}: with collect, only the key ({', '.join(tbl.key)}), "
+                           f"{collect} and constants may be mapped; {', '.join(varying)} could differ between the "
+                           "rows of one key")
+    return str(collect), None if order_by is None else str(order_by)
 
 
 def _column_spec(target: str, spec: Any, where: str) -> ColumnSpec:
@@ -189,6 +221,7 @@ def _column_spec(target: str, spec: Any, where: str) -> ColumnSpec:
         pick=_pick(spec.get("pick"), target, where), period_end=bool(spec.get("period_end", False)),
         fill_down=bool(spec.get("fill_down", False)), extract=spec.get("extract"),
         default=None if spec.get("default") is None else str(spec["default"]),
+        replace={str(k): str(v) for k, v in (spec.get("replace") or {}).items()} or None,
     )
 
 

@@ -11,7 +11,12 @@ Conventions (the ones a reader might not guess):
   same band. "上X" (上千万, 上亿) is "at least X" with no upper bound.
 - 超/超过/过/逾/以上/多/余/over/more than/at least/"+" give only `low`; 不超过/低于/以下/under/
   up to give only `high`. 近/将近/nearly/almost X is the band [0.8·X, X] (`NEAR_FRACTION`).
-- 约/大约/左右/about/approximately X is read as the figure X itself.
+- 约/大约/左右/about/approximately X is the figure X marked `approximate`: the importer keeps the mark
+  (`funding_rounds.amount_approx`) or refuses the value where a column has no place for it.
+  达/共计/合计/累计 ("reached", "in total") are not qualifiers: the figure is exact.
+- Numbers are read in one notation, `decimal="point"` (`1,234.5`, the default) or `"comma"`
+  (`1.234,5`); a number only the other notation reads is refused (see `numbers`). `NaN`, `inf`
+  and figures beyond a double's range are refused with that reason, never read as "missing".
 - "¥" is CNY, unless `default_currency` is "JPY". Bare "$" is USD unless `default_currency` is
   another dollar (HKD, TWD, SGD, AUD, CAD, NZD). "元" alone is CNY; with another currency word
   ("HK$2亿元") the other one wins.
@@ -32,13 +37,14 @@ import numpy as np
 import pandas as pd
 
 from hardtech.errors import ParseError
+from hardtech.sources.numbers import rewrite_numbers, special_reason
 
 NEAR_FRACTION = 0.8
 
 # Texts that mean "no value", shared with the date parser (lower-cased, after NFKC).
 MISSING_TEXT = frozenset(
     {
-        "", "-", "--", "---", "—", "——", "–", "/", "?", "n/a", "na", "n.a.", "nan", "none",
+        "", "-", "--", "---", "—", "——", "–", "/", "?", "n/a", "na", "n.a.", "none",
         "null", "nil", "unknown", "undisclosed", "not disclosed", "unspecified", "tbd",
         "未透露", "未披露", "不详", "未公开", "未知", "保密", "暂无", "无", "不明", "待定",
         "未公布",
@@ -110,9 +116,9 @@ _EN_FACTOR = {
 
 # Words around a figure. Longest first so "不超过" is not read as "超过", nor "超过" as "超".
 _PREFIXES = {
-    "approx": ("约合", "约为", "大约", "约", "达到", "达", "共计", "共", "合计", "总计", "累计",
-               "approximately", "approx.", "approx", "about", "around", "roughly", "~", "c.",
-               "ca."),
+    "approx": ("约合", "约为", "大约", "约", "approximately", "approx.", "approx", "about", "around", "roughly",
+               "~", "c.", "ca."),
+    "total": ("达到", "达", "共计", "共", "合计", "总计", "累计"),
     "upper": ("不超过", "不高于", "不到", "不足", "低于", "少于", "最多", "至多", "upto", "under",
               "lessthan", "below", "<=", "≤", "<"),
     "lower": ("超过", "超出", "高于", "多于", "不少于", "不低于", "至少", "逾", "超", "过",
@@ -138,6 +144,7 @@ class Money:
     currency: str | None
     disclosed: bool
     text: str
+    approximate: bool = False  # the text says "about" (约, 左右, approx.): the figure is not exact
 
     @property
     def lower_bound(self) -> float | None:
@@ -198,8 +205,9 @@ def _number(num: str) -> Decimal:
     return Decimal(num.replace(",", ""))
 
 
-def _strip_qualifier(t: str) -> tuple[str, str | None]:
-    """Remove one bound word at each end and say which kind of bound the text gives."""
+def _strip_qualifier(t: str) -> tuple[str, str | None, bool]:
+    """Remove one bound word at each end; say which kind of bound the text gives and whether it says
+    "about"."""
     kinds = []
     for w, kind in _PREFIX_LIST:
         if t.startswith(w) and len(t) > len(w):
@@ -211,26 +219,29 @@ def _strip_qualifier(t: str) -> tuple[str, str | None]:
             t = t[: -len(w)]
             kinds.append(kind)
             break
-    bounds = {k for k in kinds if k != "approx"}
+    bounds = {k for k in kinds if k not in ("approx", "total")}
     if len(bounds) > 1:
         raise ValueError("contradictory bound words")
-    return t, (bounds.pop() if bounds else None)
+    return t, (bounds.pop() if bounds else None), "approx" in kinds
 
 
 def _as_float(d: Decimal) -> float:
     v = float(d)
     if not math.isfinite(v):
-        raise ValueError("the number is too large")
+        raise ValueError("the number is too large: beyond the largest a figure can hold (about 1.8e308)")
     return v
 
 
-def _read(t: str, unit: float) -> tuple[float | None, float | None, float | None]:
-    """(amount, low, high) from a lower-case, space-free, currency-free text; ValueError if not."""
+def _read(t: str, unit: float) -> tuple[float | None, float | None, float | None, bool]:
+    """(amount, low, high, approximate) from a lower-case, space-free, currency-free text; ValueError if not."""
     neg = False
     if t.startswith("(") and t.endswith(")"):
         neg, t = True, t[1:-1]
-    t, bound = _strip_qualifier(t)
+    t, bound, approx = _strip_qualifier(t)
+    return (*_read_bounded(t, unit, bound, neg), approx)
 
+
+def _read_bounded(t: str, unit: float, bound: str | None, neg: bool) -> tuple[float | None, float | None, float | None]:
     for regex, width in ((_SEVERAL_RE, 10), (_CLASS_RE, 10)):
         m = regex.fullmatch(t)
         if m and not bound and not neg:
@@ -286,7 +297,8 @@ def _missing(text: str, currency: str | None) -> Money:
     return Money(None, None, None, currency, False, text)
 
 
-def parse_money(text: object, default_currency: str | None = None, unit: float = 1.0) -> Money:
+def parse_money(text: object, default_currency: str | None = None, unit: float = 1.0,
+                decimal: str = "point") -> Money:
     """Read one money value; see the module docstring for the conventions."""
     if text is None or text is pd.NA or text is pd.NaT:
         return _missing("", default_currency)
@@ -301,13 +313,20 @@ def parse_money(text: object, default_currency: str | None = None, unit: float =
         return Money(v * unit, None, None, default_currency, True, str(text))
     raw = str(text)
     stripped = raw.strip()
-    if _FAST_RE.fullmatch(stripped):
+    if _FAST_RE.fullmatch(stripped) and (decimal == "point" or "." not in stripped):
         v = float(stripped)
         if math.isfinite(v):
             return Money(v * unit, None, None, default_currency, True, raw)
+    why = special_reason(raw)
+    if why:
+        raise _fail(text, why)
     s = _normalise(raw)
     if s.lower() in MISSING_TEXT:
         return _missing(raw, default_currency)
+    try:
+        s = rewrite_numbers(s, decimal)
+    except ParseError as exc:
+        raise _fail(text, str(exc)) from None
     found = _CURRENCY_RE.findall(s)
     rest = _CURRENCY_RE.sub(" ", s)
     t = re.sub(r"\s+", "", rest).lower()
@@ -317,10 +336,10 @@ def parse_money(text: object, default_currency: str | None = None, unit: float =
             raise _fail(text, "a currency without a number")
         return _missing(raw, currency)
     try:
-        amount, low, high = _read(t, unit)
+        amount, low, high, approx = _read(t, unit)
     except (ValueError, InvalidOperation, KeyError) as exc:
         raise _fail(text, str(exc) or _UNRECOGNISED) from None
-    return Money(amount, low, high, currency, True, raw)
+    return Money(amount, low, high, currency, True, raw, approx)
 
 
 def parse_unit(spec: str) -> tuple[float, str | None]:

@@ -8,6 +8,7 @@ where a failure can be reported with its line and column.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from hardtech.errors import SourceError
+from hardtech.sources.encoding import TextScan, scan_text, transcode_to_utf8
+from hardtech.sources.limits import MAX_COLUMNS, MAX_ROW_BYTES, human_bytes
 
 LINE = "__line"  # spreadsheet-style line number of each data row (header = line 1)
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
@@ -29,6 +32,13 @@ class ReadResult:
     format: str
     encoding: str | None
     file_hash: str
+    rejects: tuple = ()  # (line, column, value, reason) of records the reader could not split into cells
+    checks: frozenset = frozenset({"forbidden", "breaks"})  # per-cell text checks the bytes did not rule out
+    header: tuple = ()  # every column of the file, also those not read (`columns=`)
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows + len(self.rejects)
 
 
 def file_sha256(path: Path) -> str:
@@ -39,37 +49,9 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def detect_encoding(path: Path, sample_bytes: int = 4 << 20) -> str:
-    """UTF-8 (with or without BOM), UTF-16, or GB18030 (a superset of GBK/GB2312).
-
-    Chinese exports from Excel and older systems are GBK; reading them as UTF-8 fails loudly,
-    so a failed UTF-8 decode of the sample is a strong signal. Anything else goes to
-    charset-normalizer, which is slower but broad.
-    """
-    with open(path, "rb") as f:
-        raw = f.read(sample_bytes)
-        at_eof = not f.read(1)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    sample = raw if at_eof else raw[: max(0, len(raw) - 4)]  # never judge a cut multibyte char
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample).best()
-    if best is None:
-        raise SourceError(f"{path.name}: cannot detect the text encoding (not UTF-8 or GBK)")
-    return best.encoding
+def detect_encoding(path: Path, encoding: str | None = None) -> str:
+    """The file's encoding, decided for the whole file and verified line by line (see `encoding`)."""
+    return scan_text(Path(path), encoding).encoding
 
 
 def file_format(path: Path, fmt: str | None = None) -> str:
@@ -84,106 +66,208 @@ def file_format(path: Path, fmt: str | None = None) -> str:
 
 
 def read_table(path: str | Path, fmt: str | None = None, sheet: str | int | None = None,
-               delimiter: str | None = None) -> ReadResult:
+               delimiter: str | None = None, encoding: str | None = None, con=None,
+               columns: set[str] | None = None) -> ReadResult:
+    """`con`: a DuckDB connection to read CSV with (the store's, to save opening one); a private one if None.
+    `columns`: for a CSV file, read only these of its columns (a long file whose other columns nobody needs;
+    the header still lists them all)."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name}: the file is empty")
     kind = file_format(path, fmt)
-    encoding = None
+    enc = digest = None
+    rejects: list = []
+    checks = frozenset({"forbidden", "breaks"})
     try:
         if kind in ("csv", "tsv"):
-            encoding = detect_encoding(path)
-            table = _read_csv(path, encoding, "\t" if kind == "tsv" else delimiter)
+            scan = scan_text(path, encoding)
+            enc, digest = scan.encoding, scan.sha256
+            table, rejects, checks, header = _read_csv(path, scan, "\t" if kind == "tsv" else delimiter, con, columns)
         elif kind == "parquet":
             import pyarrow.parquet as pq
 
+            _check_columns(path, len(pq.read_schema(path).names))
             table = _as_text(pq.read_table(path))
         elif kind == "jsonl":
-            table = _read_jsonl(path)
+            scan = scan_text(path, encoding)
+            enc, digest = scan.encoding, scan.sha256
+            table = _read_jsonl(path, enc)
         elif kind == "excel":
             table = _read_excel(path, sheet)
         else:  # pragma: no cover - guarded by file_format
             raise SourceError(f"{path.name}: unsupported format {kind}")
     except SourceError:
         raise
-    except (pa.ArrowInvalid, ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path.name}: cannot read as {kind}: {exc}") from exc
+    except (pa.ArrowException, ValueError, UnicodeDecodeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]  # one line: Arrow appends its C++ trace
+        raise SourceError(f"{path.name}: cannot read as {kind}: {first}") from exc
+    _check_columns(path, table.num_columns)
+    header = header if kind in ("csv", "tsv") else tuple(str(n).strip() for n in table.column_names)
     names = [str(n).strip() for n in table.column_names]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SourceError(f"{path.name}: duplicate column names {dup}")
     table = table.rename_columns(names)
-    lines = pa.array(range(2, table.num_rows + 2), type=pa.int64())
-    table = table.append_column(LINE, lines)
-    return ReadResult(table, path, kind, encoding, file_sha256(path))
+    table = table.append_column(LINE, _good_lines(table.num_rows, [r[0] for r in rejects]))
+    return ReadResult(table, path, kind, enc, digest or file_sha256(path), tuple(rejects), checks, tuple(header))
 
 
-def _read_csv(path: Path, encoding: str, delimiter: str | None) -> pa.Table:
-    import pyarrow.csv as pcsv
+def _check_columns(path: Path, n: int) -> None:
+    if n > MAX_COLUMNS:
+        raise SourceError(f"{path.name}: {n:,} columns; the limit is {MAX_COLUMNS:,} columns per file")
 
-    if delimiter is None:
-        delimiter = _sniff_delimiter(path, encoding)
-    # Reading the header first lets us force every column to text (keeps `000720` intact).
+
+def _good_lines(rows: int, rejected: list[int]) -> pa.Array:
+    """Line numbers (header = 1) of the rows read: every record's number except the ones the reader
+    refused, in file order (the reader keeps the order)."""
+    import numpy as np
+
+    lines = np.arange(2, rows + len(rejected) + 2, dtype=np.int64)
+    if rejected:
+        lines = np.setdiff1d(lines, np.asarray(rejected, dtype=np.int64), assume_unique=True)
+    return pa.array(lines)
+
+
+def _first_records(path: Path, delimiter: str | None) -> tuple[str, list[str], list[list[str]]]:
+    """(delimiter, header, up to 100 first data rows) from at most one row's worth of bytes, before any
+    parsing: the column limit is checked on the raw header, so a 100,000-column file is refused at once."""
     import csv
+    import io
 
-    with open(path, encoding=encoding, newline="") as f:
-        rows = csv.reader(f, delimiter=delimiter)
-        header = next(rows)
-        first = next(rows, None)
-    header = [h.strip() for h in header]
-    extra_index = first is not None and len(first) == len(header) + 1
-    if extra_index:
-        # pandas-style export: the rows carry an unnamed index column the header lacks
-        header = ["_index"] + header
-    if encoding in ("utf-8", "utf-8-sig") and len(set(header)) == len(header):
-        table = _read_csv_duckdb(path, header, delimiter, encoding)
-        if table is not None:
-            return table
-    ro = pcsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-                          block_size=16 << 20, column_names=header, skip_rows=1)
-    po = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                           invalid_row_handler=None)
-    co = pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                             strings_can_be_null=False, quoted_strings_can_be_null=False)
+    with open(path, "rb") as f:
+        head = f.read(MAX_ROW_BYTES + 1)
+    text = codecs.getincrementaldecoder("utf-8")(errors="strict").decode(head, final=len(head) <= MAX_ROW_BYTES)
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    if "\n" not in text and len(head) > MAX_ROW_BYTES:
+        raise SourceError(f"{path.name}: line 1 (the header) is longer than the {human_bytes(MAX_ROW_BYTES)} "
+                          "limit for a row")
+    if delimiter is None:
+        counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+        best = max(counts, key=counts.get)
+        delimiter = best if counts[best] > 0 else ","
+    _check_columns(path, first.count(delimiter) + 1)
+    csv.field_size_limit(MAX_ROW_BYTES)
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    data: list[list[str]] = []
     try:
-        return pcsv.read_csv(path, read_options=ro, parse_options=po, convert_options=co)
-    except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        raise SourceError(f"{path.name}: malformed CSV ({msg.splitlines()[0]})") from exc
+        header = next(rows)
+        for row in rows:
+            data.append(row)
+            if len(data) == 100:
+                break
+    except csv.Error:
+        header, data = next(csv.reader(io.StringIO(first), delimiter=delimiter)), data[:-1]
+    return delimiter, [h.strip() for h in header], data
 
 
-def _read_csv_duckdb(path: Path, header: list[str], delimiter: str, encoding: str) -> pa.Table | None:
-    """DuckDB's parallel CSV reader: about twice as fast as pyarrow's on two cores.
+def _read_csv(path: Path, scan: TextScan, delimiter: str | None, con=None,
+              columns: set[str] | None = None) -> tuple[pa.Table, list, frozenset, tuple]:
+    """DuckDB's parallel CSV reader, every column as text (keeps `000720`), records it cannot split
+    (a row with more or fewer cells than the header, an unterminated quote, a row over the size limit)
+    kept as rejects with their line instead of failing the file."""
+    import tempfile
 
-    Returns None when DuckDB refuses the file, and the caller falls back to pyarrow, whose
-    error messages name the offending line.
-    """
+    with tempfile.TemporaryDirectory(prefix="hardtech-read-") as tmp:
+        src = path
+        if scan.encoding not in ("utf-8", "utf-8-sig"):
+            src = Path(tmp) / "utf8.csv"
+            transcode_to_utf8(path, scan.encoding, src)
+        delimiter, header, first = _first_records(src, delimiter)
+        if first and all(len(r) == len(header) + 1 and r[0].strip().isdigit() for r in first):
+            # pandas-style export: every row carries an unnamed whole-number index the header lacks (one
+            # ragged row is not enough to shift every column: it is rejected as ragged instead)
+            header = ["_index"] + header
+        if len(set(header)) != len(header):
+            dup = sorted({n for n in header if header.count(n) > 1})
+            raise SourceError(f"{path.name}: duplicate column names {dup}")
+        keep = [h for h in header if h in columns] if columns is not None else header
+        table, rejects = _read_csv_duckdb(src, path.name, header, delimiter, con, keep)
+    checks = set()
+    if scan.may_hold_forbidden:
+        checks.add("forbidden")
+    records = table.num_rows + len(rejects) + 1
+    if (scan.has_tab and delimiter != "\t") or scan.has_bare_cr or scan.newlines > records:
+        checks.add("breaks")  # a tab, a carriage return or a line feed may sit inside a cell
+    return table, rejects, frozenset(checks), tuple(header)
+
+
+_READER_REASONS = {
+    "MISSING COLUMNS": "the row has fewer cells than the header ({detail})",
+    "TOO MANY COLUMNS": "the row has more cells than the header ({detail})",
+    "LINE SIZE OVER MAXIMUM": "the row is longer than the " + human_bytes(MAX_ROW_BYTES) + " limit for a row",
+    "UNQUOTED VALUE": "a quote in the middle of an unquoted cell, or a quoted cell that is not closed (it then "
+                      "runs to the end of the file)",
+    "INVALID ENCODING": "not valid UTF-8 text",
+}
+
+
+def _mixed_line_endings(path: Path) -> str | None:
+    """Why the strict reader found no consistent line ending: `line 1 ends in CRLF, line 2 in LF`, or a
+    carriage return inside an unquoted cell (which a CSV reader must take for a line end)."""
+    first: dict[str, int] = {}
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            if b"\r" in line.rstrip(b"\r\n") and "CR" not in first:
+                first["CR"] = n
+            kind = "CRLF" if line.endswith(b"\r\n") else "LF" if line.endswith(b"\n") else None
+            if kind and kind not in first:
+                first[kind] = n
+    if "CRLF" in first and "LF" in first:
+        return f"the file mixes line endings: line {first['CRLF']} ends in CRLF, line {first['LF']} in LF"
+    if "CR" in first:
+        return (f"line {first['CR']} holds a carriage return (CR) outside quotes, which ends a line in CSV; "
+                "quote that cell")
+    return None
+
+
+def _read_csv_duckdb(path: Path, name: str, header: list[str], delimiter: str, con=None,
+                     keep: list[str] | None = None) -> tuple[pa.Table, list]:
+    import uuid
+
     import duckdb
 
-    from hardtech.sources.transform import lit
+    from hardtech.sources.transform import ident, lit
 
+    own = con is None
+    con = duckdb.connect() if own else con
+    tag = uuid.uuid4().hex[:8]
     cols = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
-    q = (f"SELECT * FROM read_csv({lit(str(path))}, header = false, skip = 1, columns = {cols}, "
-         f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-         f"encoding = 'utf-8')")
+    keep = header if keep is None else keep
+    q = (f"SELECT {', '.join(ident(h) for h in keep) or 'NULL AS __none'} FROM read_csv({lit(str(path))}, auto_detect = false, header = false, skip = 1, columns = {cols}, "
+         f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', "
+         f"store_rejects = true, rejects_table = 'rejects_{tag}', rejects_scan = 'scans_{tag}', "
+         f"max_line_size = {MAX_ROW_BYTES})")
     try:
-        con = duckdb.connect()
         con.execute("SET preserve_insertion_order = true")
         table = con.sql(q).to_arrow_table()
-        con.close()
-    except duckdb.Error:
-        return None
-    return table.rename_columns(header)  # empty cells are NULL here, "" from pyarrow: both mean empty
-
-
-def _sniff_delimiter(path: Path, encoding: str) -> str:
-    with open(path, encoding=encoding, errors="replace") as f:
-        first = f.readline()
-    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
+        errs = con.execute(f"SELECT line, column_name, csv_line, error_type, error_message FROM rejects_{tag} "
+                           "ORDER BY line").fetchall()
+    except duckdb.Error as exc:
+        if "invalid state" in str(exc):
+            why = _mixed_line_endings(path)
+            if why:
+                raise SourceError(f"{name}: {why}; re-save it with one kind of line ending") from exc
+        raise SourceError(f"{name}: malformed CSV ({str(exc).splitlines()[0]})") from exc
+    finally:
+        if own:
+            con.close()
+        else:
+            con.execute(f"DROP TABLE IF EXISTS rejects_{tag}")
+            con.execute(f"DROP TABLE IF EXISTS scans_{tag}")
+    rejects, seen = [], set()
+    for line, col, raw, kind, message in errs:
+        if line in seen:
+            continue
+        seen.add(line)
+        detail = message.replace("Expected Number of Columns:", "expected").replace(" Found:", ", found")
+        reason = _READER_REASONS.get(kind, f"cannot read the row ({kind.lower()})").format(detail=detail)
+        rejects.append((int(line), None, (raw or "")[:200], reason))
+    if not keep:
+        table = table.drop(["__none"])
+    return table.rename_columns(keep), rejects  # empty cells are NULL
 
 
 def _as_text(table: pa.Table) -> pa.Table:
@@ -203,14 +287,16 @@ def _as_text(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def _read_jsonl(path: Path) -> pa.Table:
+def _read_jsonl(path: Path, encoding: str) -> pa.Table:
     import json
 
     rows = []
-    with open(path, encoding=detect_encoding(path)) as f:
+    with open(path, encoding=encoding) as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
+            if len(line) > MAX_ROW_BYTES:
+                raise SourceError(f"{path.name}: line {n} is longer than the {human_bytes(MAX_ROW_BYTES)} limit for a row")
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:

@@ -23,10 +23,13 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _text(col: str, list_cols: set[str]) -> str:
+def _text(col: str, list_cols: set[str], replace: dict[str, str] | None = None) -> str:
     if col in list_cols:
         return f"NULLIF(array_to_string({ident(col)}, '|'), '')"
-    return f"NULLIF(trim({ident(col)}), '')"
+    raw = ident(col)
+    for old, new in (replace or {}).items():
+        raw = f"replace({raw}, {lit(old)}, {lit(new)})"
+    return f"NULLIF(trim({raw}), '')"
 
 
 def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_list: bool) -> str:
@@ -48,8 +51,8 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
         for m in PLACEHOLDER.finditer(spec.template):
             if m.start() > pos:
                 parts.append(lit(spec.template[pos:m.start()]))
-            parts.append(f"coalesce({_text(m.group(1), list_cols)}, '')")
-            refs.append(_text(m.group(1), list_cols))
+            parts.append(f"coalesce({_text(m.group(1), list_cols, spec.replace)}, '')")
+            refs.append(_text(m.group(1), list_cols, spec.replace))
             pos = m.end()
         if pos < len(spec.template):
             parts.append(lit(spec.template[pos:]))
@@ -57,7 +60,7 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
         any_ref = " OR ".join(f"{r} IS NOT NULL" for r in refs) or "TRUE"
         expr = f"CASE WHEN {any_ref} THEN {joined} END"
     else:
-        texts = [_text(c, list_cols) for c in spec.columns]
+        texts = [_text(c, list_cols, spec.replace) for c in spec.columns]
         expr = texts[0] if len(texts) == 1 else f"coalesce({', '.join(texts)})"
     if spec.extract:
         try:
@@ -92,10 +95,12 @@ def column_expr(spec: ColumnSpec, headers: set[str], list_cols: set[str], is_lis
     return expr
 
 
-def mapped_select(target: TargetSpec, source: str, headers: list[str], list_cols: set[str]) -> str:
+def mapped_select(target: TargetSpec, source: str, headers: list[str], list_cols: set[str],
+                  extra: tuple[str, ...] = ()) -> str:
+    """`extra`: more select expressions (from the mapping only, never from cell values) carried beside."""
     tbl = schema_table(target.table)
     hset = set(headers)
-    exprs = [f"{ident(LINE)}"]
+    exprs = [f"{ident(LINE)}", *extra]
     for col in tbl.columns:
         spec = target.columns.get(col.name)
         if spec is None:

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from hardtech.sources.cells import ALL_CHECKS, cells_flag_sql, check_cells, shown
+from hardtech.sources.countries import iso_codes
 from hardtech.sources.mapping import TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
 from hardtech.store.schema import Column, table as schema_table
 
 YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
+CODE_COLUMNS = ("cpc_codes", "ipc_codes")
+# after patent_code_sql: G06N3/08, Y02E10/50, and the coarser levels a source may give (main group G06N3,
+# subclass B29C, class G06): the symbols analytics.taxonomy.normalize_patent_code reads
+PATENT_CODE = "[A-HY][0-9]{2}(?:[A-Z](?:[0-9]{1,4}(?:/[0-9]{1,6})?)?)?"
 CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", "美元": "USD", "US$": "USD",
                   "欧元": "EUR", "港元": "HKD", "港币": "HKD", "日元": "JPY", "英镑": "GBP", "韩元": "KRW"}
 
@@ -28,6 +34,24 @@ CURRENCY_WORDS = {"RMB": "CNY", "人民币": "CNY", "元": "CNY", "CNH": "CNY", 
 class Validated:
     view: str  # name of the typed view (all rows, including bad ones)
     errors: pa.Table  # __line, column_name, value, reason
+    columns: frozenset = frozenset()  # the table's columns the view holds; the others are empty for every row
+
+
+# Columns the importer fills in after typing even when the file does not give them.
+FILLED_LATER = {"patents": {"office", "patent_type"}, "organizations": {"country"}, "investors": {"country"}}
+
+
+def present_columns(target: TargetSpec, derived: frozenset = frozenset()) -> set[str]:
+    """The columns worth typing: mapped, derived, keys, required ones and those filled in later. A narrow file
+    (two mapped columns of seventeen) then types two columns, not seventeen empty ones."""
+    tbl = schema_table(target.table)
+    if target.table == "funding_rounds":  # amounts, ranges, FX and investors fill each other in
+        return set(tbl.data_names)
+    present = set(target.columns) | set(derived) | set(tbl.key) | FILLED_LATER.get(target.table, set())
+    present |= {c.name for c in tbl.columns if c.required}
+    if "currency" in tbl.data_names and any(c.unit == "money" and c.name in present for c in tbl.columns):
+        present.add("currency")
+    return present & set(tbl.data_names)
 
 
 class _Errors:
@@ -40,7 +64,7 @@ class _Errors:
     def add(self, line: int, col: str, value, reason: str) -> None:
         self.lines.append(int(line))
         self.cols.append(col)
-        self.values.append(None if value is None else str(value))
+        self.values.append(shown(value))
         self.reasons.append(reason)
 
     def extend_rows(self, rows, col: str, reason_fn) -> None:
@@ -62,23 +86,60 @@ BOOL_TRUE = "('1','true','t','yes','y','是')"
 BOOL_FALSE = "('0','false','f','no','n','否')"
 
 
-def _fast_number(c: str) -> str:
-    # plain numbers cast directly; `1,234.5` and `1 234` get a second, costlier try
-    return f"coalesce(TRY_CAST({c} AS DOUBLE), TRY_CAST(replace(replace({c}, ',', ''), ' ', '') AS DOUBLE))"
+def patent_code_sql(x: str) -> str:
+    """`G06N 3/08`, `G06N0003/08`, `B29C-047/00` → `G06N3/08` (same rule as taxonomy.normalize_patent_code)."""
+    s = f"upper(regexp_replace(trim({x}), '[\\s-]+', '', 'g'))"
+    return f"regexp_replace({s}, '^([A-HY][0-9]{{2}}[A-Z])0*([0-9])', '\\1\\2')"
+
+
+def bad_codes_sql(col: str) -> str:
+    """The elements of a CPC/IPC list column that are no patent code once normalised."""
+    return (f"list_filter({col}, lambda x: NOT regexp_full_match({patent_code_sql('x')}, {lit(PATENT_CODE)}))")
+
+
+def _first_cast(c: str, decimal: str = "point") -> str:
+    """The one cast every numeric cell gets (computed once per cell, in an inner query): DuckDB's double cast
+    minus what `numbers.parse_number` reads otherwise (`1_000`; `1.5` in a decimal-comma file)."""
+    skip = f"contains({c}, '_')" + (f" OR contains({c}, '.')" if decimal == "comma" else "")
+    return f"TRY_CAST(CASE WHEN NOT ({skip}) THEN {c} END AS DOUBLE)"
+
+
+def _fast_number(c: str, first: str, decimal: str = "point") -> str:
+    """The numbers SQL reads exactly as `numbers.parse_number` would, from the first cast `first`; NULL for
+    every other cell, which then goes to the Python parsers (and gets its reason there). DuckDB's cast also
+    reads `nan`, `inf` and `1e309` (as inf): those are kept out here. Grouped thousands (`1,234,567.5`) are
+    tried only on the cells the first cast refused."""
+    group, point = (".", ",") if decimal == "comma" else (",", ".")
+    return f"CASE WHEN isfinite({first}) THEN {first} WHEN {first} IS NULL THEN {_grouped(c, group, point)} END"
+
+
+def _grouped(c: str, group: str, point: str) -> str:
+    """`1,234,567.5` (or `1.234.567,5`): thousands in threes, then an optional fraction."""
+    pattern = f"[-+]?[0-9]{{1,3}}(\\{group}[0-9]{{3}})+(\\{point}[0-9]+)?"
+    fixed = f"replace(replace({c}, {lit(group)}, ''), ',', '.')" if point == "," else f"replace({c}, {lit(group)}, '')"
+    return f"CASE WHEN regexp_full_match({c}, {lit(pattern)}) THEN TRY_CAST({fixed} AS DOUBLE) END"
 
 
 def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, prefix: str,
-             today: dt.date | None = None) -> Validated:
-    """Type every column in one pass, then fix the few cells that need the Python parsers."""
+             today: dt.date | None = None, decimal: str = "point", checks: frozenset = ALL_CHECKS,
+             derived: frozenset = frozenset(), prechecked: frozenset = frozenset()) -> Validated:
+    """Check cell sizes and characters, type every column in one pass, then fix the few cells that need the
+    Python parsers. `derived` names the columns the importer filled in (ids from names) beside the mapped
+    ones; `checks` the character checks the file's bytes did not rule out; `prechecked` the columns whose
+    every value was already checked row by row (a collected list)."""
     from hardtech.sources.money import parse_unit
 
     today = today or dt.date.today()
     tbl = schema_table(target.table)
     errors = _Errors()
+    cells_checked = (set(target.columns) | set(derived) | set(tbl.key)) - prechecked
     funding = target.table == "funding_rounds"
+    present = present_columns(target, derived)
+    columns = tuple(c for c in tbl.columns if c.name in present)
     sel = [ident(LINE)]
+    casts: list[str] = []  # computed once per cell in an inner query, used several times above it
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
-    for col in tbl.columns:
+    for col in columns:
         c = f"m.{ident(col.name)}"
         spec = target.columns.get(col.name)
         if col.is_list or col.type == "VARCHAR":
@@ -91,7 +152,9 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             if spec is not None and spec.negate:
                 factor = -factor
             numeric[col.name] = (factor, (spec.currency if spec is not None and spec.currency else None) or unit_ccy)
-            fast = _fast_number(c)
+            first = ident("__f_" + col.name)
+            casts.append(f"{_first_cast(c, decimal)} AS {first}")
+            fast = _fast_number(c, first, decimal)
             scaled = f"({fast}) * {factor!r}" if factor != 1.0 else fast
             sel.append(f"{scaled} AS {ident(col.name)}")
             sel.append(f"CASE WHEN ({fast}) IS NULL THEN {c} END AS {ident('__raw_' + col.name)}")
@@ -99,7 +162,8 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
                 sel.append(f"CAST(NULL AS VARCHAR) AS {ident('__ccy_' + col.name)}")
             if funding and col.name == "amount":
                 sel += ["CAST(NULL AS DOUBLE) AS __amount_low", "CAST(NULL AS DOUBLE) AS __amount_high",
-                        f"({fast}) IS NOT NULL AS __disclosed", f"{c} AS __amount_text"]
+                        f"({fast}) IS NOT NULL AS __disclosed", f"{c} AS __amount_text",
+                        "FALSE AS __amount_approx"]
         elif col.type == "DATE":
             iso = ISO_DATE.format(c=c)
             sel.append(f"{iso} AS {ident(col.name)}")
@@ -113,24 +177,34 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             sel.append(f"CASE WHEN {c} IS NOT NULL AND {low} NOT IN {BOOL_TRUE} AND {low} NOT IN {BOOL_FALSE} "
                        f"THEN {c} END AS {ident('__raw_' + col.name)}")
     work = f"{prefix}_work"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {mapped} m")
+    # cell sizes and characters are tested in the same pass; only the flagged rows are looked at again
+    flag = cells_flag_sql(tbl, cells_checked, checks)
+    sel.append(f"{flag} AS __cells")
+    inner = f"(SELECT *, {', '.join(casts)} FROM {mapped} m)" if casts else mapped
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT {', '.join(sel)} FROM {inner} m")
+    flagged = con.execute(f"SELECT {ident(LINE)} FROM {work} WHERE __cells").fetchall()
+    if flagged:
+        con.register(f"{prefix}_cells", pa.table({LINE: pa.array([r[0] for r in flagged], pa.int64())}))
+        check_cells(con, f"(SELECT * FROM {mapped} SEMI JOIN {prefix}_cells USING ({ident(LINE)}))", tbl,
+                    cells_checked, errors, checks)
+        con.unregister(f"{prefix}_cells")
 
-    for col in tbl.columns:
+    for col in columns:
         if col.is_list or col.type == "VARCHAR":
             continue
         raw = ident("__raw_" + col.name)
         bad = con.execute(f"SELECT {ident(LINE)}, {raw} FROM {work} WHERE {raw} IS NOT NULL").fetchall()
         if bad:
-            _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix)
+            _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix, decimal)
         if col.type in ("INTEGER", "BIGINT"):
             frac = con.execute(f"SELECT {ident(LINE)}, {ident(col.name)} FROM {work} "
                                f"WHERE {ident(col.name)} <> floor({ident(col.name)})").fetchall()
             errors.extend_rows(frac, col.name, lambda val: f"{val!r} is not a whole number")
 
     # the row's currency: its own column, else a currency written in an amount, else the mapping's default
-    money_cols = [c.name for c in tbl.columns if c.unit == "money"]
+    money_cols = [c.name for c in columns if c.unit == "money"]
     cur = "currency"
-    if "currency" in tbl.data_names:
+    if "currency" in present:
         for m in money_cols:
             rows = con.execute(
                 f"SELECT {ident(LINE)}, currency, {ident('__ccy_' + m)} FROM {work} WHERE currency IS NOT NULL "
@@ -143,9 +217,10 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             cur = f"coalesce(currency, {', '.join(parsed + defaults)})"
     final = [ident(LINE)]
     extra = {"amount_low": "coalesce(amount_low, __amount_low)", "amount_high": "coalesce(amount_high, __amount_high)",
+             "amount_approx": "coalesce(__amount_approx, FALSE)",
              "disclosed": "coalesce(disclosed, __disclosed, FALSE)", "amount_text": "coalesce(amount_text, __amount_text)",
              "date_precision": "coalesce(date_precision, __date_precision)"}
-    for col in tbl.columns:
+    for col in columns:
         name = ident(col.name)
         if col.name == "currency":
             final.append(f"{cur} AS currency")
@@ -158,12 +233,12 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     typed = f"{prefix}_typed"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(final)} FROM {work}")
     con.execute(f"DROP TABLE {work}")
-    _check_rules(con, typed, target, tbl.columns, errors, today)
-    return Validated(typed, errors.table())
+    _check_rules(con, typed, target, columns, errors, today, prechecked)
+    return Validated(typed, errors.table(), frozenset(present))
 
 
 def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numeric: tuple | None,
-               errors: _Errors, prefix: str) -> None:
+               errors: _Errors, prefix: str, decimal: str = "point") -> None:
     """Parse the cells the SQL casts could not (`1.2亿元`, `2016年5月`, `$3.5M`) and write them back."""
     from hardtech.sources.dates import parse_date, parse_year
     from hardtech.sources.money import parse_money
@@ -187,18 +262,23 @@ def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numer
             else:
                 factor, default_ccy = numeric or (1.0, None)
                 if col.unit == "money" or funding_amount:
-                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor))
+                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor), decimal=decimal)
                     if m.amount is None and m.disclosed and not funding_amount:
                         raise ValueError(f"a range ({value}) is not a figure; give one number")
+                    if m.approximate and not funding_amount:
+                        raise ValueError(_APPROXIMATE.format(value=value))
                     num = None if m.amount is None else (-m.amount if factor < 0 else m.amount)
                     vals = {col.name: (pa.float64(), num), "__ccy_" + col.name: (pa.string(), m.currency)}
                     if funding_amount:
                         vals |= {"__amount_low": (pa.float64(), m.low), "__amount_high": (pa.float64(), m.high),
-                                 "__disclosed": (pa.bool_(), m.disclosed)}
+                                 "__disclosed": (pa.bool_(), m.disclosed),
+                                 "__amount_approx": (pa.bool_(), m.approximate)}
                 else:
-                    m = parse_money(value, default_currency=None, unit=1.0)
+                    m = parse_money(value, default_currency=None, unit=1.0, decimal=decimal)
                     if m.amount is None:
                         raise ValueError(f"not a number: {value!r}")
+                    if m.approximate:
+                        raise ValueError(_APPROXIMATE.format(value=value))
                     vals = {col.name: (pa.float64(), m.amount)}
         except Exception as exc:  # noqa: BLE001 - any parser failure is a reject with its message
             errors.add(line, col.name, value, _reason(exc))
@@ -216,6 +296,22 @@ def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numer
     assign = ", ".join(f"{ident(n)} = f.{ident(n)}" for n in sets)
     con.execute(f"UPDATE {work} w SET {assign} FROM {fix} f WHERE w.{ident(LINE)} = f.{ident(LINE)}")
     con.unregister(fix)
+
+
+_APPROXIMATE = ("{value!r} is an approximate figure (约, about, 左右); this column holds exact figures only "
+                "(approximate amounts are kept only for funding rounds, in `amount_approx`)")
+
+
+def check_codes(con, view: str, col: str, errors: _Errors) -> None:
+    """Every element of a CPC/IPC list must be a patent code (`G06N3/08`, written `G06N 3/08` or `G06N0003/08`;
+    or a coarser level: `G06N3`, `G06N`, `G06`)."""
+    bad = con.execute(f"SELECT {ident(LINE)}, array_to_string({bad_codes_sql(ident(col))}, ', ') FROM {view} "
+                      f"WHERE len({bad_codes_sql(ident(col))}) > 0").fetchall()
+    errors.extend_rows(bad, col, code_reason)
+
+
+def code_reason(value: str) -> str:
+    return f"{value!r} is not a CPC/IPC code (expected e.g. G06N3/08, G06N 3/08 or the subclass G06N)"
 
 
 def _year(value: str, parse_year, parse_date) -> int:
@@ -241,7 +337,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...],
-                 errors: _Errors, today: dt.date) -> None:
+                 errors: _Errors, today: dt.date, prechecked: frozenset = frozenset()) -> None:
     L = ident(LINE)
 
     def rows(where: str, col: str, value_sql: str | None = None):
@@ -273,6 +369,14 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
             bad = rows(f"t.{c} > DATE {lit(today.isoformat())}", col.name)
             errors.extend_rows(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
     names = {c.name for c in columns}
+    for col in CODE_COLUMNS:
+        if col in names and col in target.columns and col not in prechecked:
+            check_codes(con, view, col, errors)
+    if "country" in names:
+        iso = ", ".join(lit(c) for c in sorted(iso_codes()))
+        bad = rows(f"t.country IS NOT NULL AND t.country NOT IN ({iso})", "country")
+        errors.extend_rows(bad, "country", lambda v: (
+            f"{v!r} is not a country: give an ISO 3166 code (CN, USA, DE) or a country's English or Chinese name"))
     if {"revenue", "rd_expense"} <= names and "rd_far_above_revenue" not in target.relax:
         bad = rows("t.revenue > 0 AND t.rd_expense > 100 * t.revenue", "revenue")
         errors.extend_rows(bad, "revenue",

@@ -15,6 +15,7 @@ import duckdb
 
 from hardtech.errors import StoreError
 from hardtech.store.engine import DUCKDB
+from hardtech.store.integrity import store_failure
 from hardtech.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "hardtech.duckdb"
@@ -64,13 +65,24 @@ class Store:
             raise StoreError(f"no store at {target}; create one with `hardtech import` or `hardtech demo`")
         try:
             self.con = _connect(target, read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open store {target}: {exc}") from exc
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            if "lock" in first.lower():  # another process holds it past the wait: not a damaged file
+                raise StoreError(f"cannot open store {target}: {first}") from exc
+            raise StoreError(f"cannot open store {target}: {first}; if it is a hardtech store it "
+                             f"is damaged: `hardtech check --db {target}` says more") from exc
         self._ibis = None
-        if not read_only:
-            self.migrate()
-        else:
-            self._check_version()
+        try:
+            if not read_only:
+                self.migrate()
+            else:
+                self._check_version()
+        except StoreError:
+            self.con.close()
+            raise
+        except (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException) as exc:
+            self.con.close()
+            raise store_failure(exc, target, "opening") from exc
 
     # -- schema ---------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -134,7 +146,9 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction; nested uses join the outer one (a connector imports several tables atomically)."""
+        """All or nothing; nested uses join the outer one (a connector imports several tables atomically).
+        A full disk or another I/O failure, at any statement or at the commit, rolls the outer transaction
+        back and becomes one StoreError line instead of a traceback."""
         if getattr(self, "_tx_depth", 0):
             self._tx_depth += 1
             try:
@@ -146,16 +160,23 @@ class Store:
         self._tx_depth = 1
         try:
             yield self.con
-        except BaseException:
-            self._tx_depth = 0
-            self.con.execute("ROLLBACK")
-            raise
-        else:
-            self._tx_depth = 0
             self.con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the commit itself failed: DuckDB has already rolled back
+            if isinstance(exc, (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException)):
+                raise store_failure(exc, str(self.path or ":memory:"), "writing") from exc
+            raise
+        finally:
+            self._tx_depth = 0
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        except (duckdb.IOException, duckdb.FatalException) as exc:  # the checkpoint on close could not be written
+            raise store_failure(exc, str(self.path), "closing") from exc
 
     def __enter__(self) -> "Store":
         return self

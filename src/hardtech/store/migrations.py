@@ -66,6 +66,24 @@ def _v6() -> list[str]:
     return [create_table_sql(TABLES["publications"])]
 
 
+def _v7() -> list[str]:
+    # `identifiers` joins organizations (stores made before this version get it appended); the content hash covers
+    # every data column, so it is recomputed for the rows already there, or re-importing them would count as changes.
+    from hardtech.store.importer import _hash_sql
+
+    org = TABLES["organizations"]
+    return [
+        'ALTER TABLE organizations ADD COLUMN IF NOT EXISTS identifiers VARCHAR[]',
+        f"UPDATE organizations SET content_hash = {_hash_sql(org.data_names)}",
+    ] + [create_table_sql(TABLES[t]) for t in ("resolve_merges", "resolve_review", "resolve_decisions",
+                                                "org_originals", "resolve_row_origins", "org_redirects")]
+
+
+def _v10() -> list[str]:
+    # a fresh store already has the column (v1 creates the tables as declared today): IF NOT EXISTS
+    return ["ALTER TABLE funding_rounds ADD COLUMN IF NOT EXISTS amount_approx BOOLEAN"]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
@@ -74,5 +92,8 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "source_licence on every data table; patent-filing and trademark counts by office in financials; "
                  "organizations.listed (listing date)", _v5),
     Migration(6, "publications: scientific works per affiliated institution (OpenAlex connector)", _v6),
+    Migration(7, "entity resolution: organizations.identifiers, resolve_merges, resolve_review, resolve_decisions, "
+                 "org_originals, resolve_row_origins, org_redirects", _v7),
+    Migration(10, "funding_rounds.amount_approx: an amount the source gives as approximate (约1亿)", _v10),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version

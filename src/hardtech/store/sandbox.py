@@ -99,7 +99,12 @@ def run_sql(path: str | Path | None, query: str, allow_files: bool = False):
             raise StoreError(f"{_first_line(exc)} (`hardtech sql` reads and writes no file unless you add "
                              "--allow-files)") from exc
         except duckdb.Error as exc:
-            raise StoreError(f"SQL error: {exc}") from exc
+            from hardtech.store.connection import default_db_path
+            from hardtech.store.integrity import as_store_error
+
+            # a damaged block or an I/O failure is the store's fault, not the query's: say so, and what to do
+            where = str(path if path is not None else default_db_path())
+            raise (as_store_error(exc, where) or StoreError(f"SQL error: {exc}")) from exc
 
 
 def _first_line(exc: BaseException) -> str:

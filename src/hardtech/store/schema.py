@@ -111,6 +111,9 @@ ORGANIZATIONS = Table(
         Column("industry_codes", "VARCHAR[]", "Industry codes as `scheme:code` (schemes: cpc, ipc, nace, isic, gics, cn_industry, nbs_sei, crunchbase)."),
         Column("website", "VARCHAR", "Home page URL."),
         Column("flags", "VARCHAR[]", "User-recorded facts used by the STAR test exceptions (e.g. `national_award`, `major_project`)."),
+        Column("identifiers", "VARCHAR[]", "Source identifiers as `scheme:value` (`cik:320193`, `lei:…`, and the ids of "
+                                           "organisations merged into this one, e.g. `jrc:410`); `|`-separated in files. "
+                                           "Entity resolution compares them (`hardtech resolve`)."),
     ),
 )
 
@@ -181,6 +184,8 @@ FUNDING_ROUNDS = Table(
         Column("amount_high", "DOUBLE", "Upper bound of a range. " + MONEY_NOTE, minimum=0),
         Column("amount_text", "VARCHAR", "The amount exactly as written in the source."),
         Column("disclosed", "BOOLEAN", "False when the source says undisclosed (`未透露`) or gives nothing."),
+        Column("amount_approx", "BOOLEAN", "True when the source qualifies the figure as approximate (`约1亿`, "
+                                           "`about $5M`, `1亿左右`): `amount` is the figure given, not an exact one."),
         Column("currency", "VARCHAR", "ISO 4217 currency of the amount columns."),
         Column("amount_usd", "DOUBLE", "`amount` (or the range midpoint is NOT used: only a single figure) converted to USD with the FX table."),
         Column("fx_rate", "DOUBLE", "The rate used for `amount_usd` (USD per unit of `currency`)."),
@@ -365,10 +370,119 @@ WATCHLISTS = Table(
     ),
 )
 
+RESOLVE_MERGES = Table(
+    "resolve_merges",
+    "Every merge of entity resolution (`hardtech resolve`): what was merged into what, who decided, when, how sure "
+    "and why. Undone merges stay, marked `undone`.",
+    key=("merge_id",),
+    provenance=False,
+    columns=(
+        Column("merge_id", "VARCHAR", "Identifier (`m-` and a hash of the two records and the time).", required=True),
+        Column("into_id", "VARCHAR", "The organisation it was merged into (`organizations.org_id`), at the time.", required=True),
+        Column("from_id", "VARCHAR", "The record merged: an `org_id`, or `patent-applicant:` and an applicant name as "
+                                     "written (its patents then point at `into_id`).", required=True),
+        Column("record_kind", "VARCHAR", "What `from_id` is.", choices=("organization", "patent_applicant")),
+        Column("from_name", "VARCHAR", "The merged record's name, as shown to people."),
+        Column("into_name", "VARCHAR", "The name of the organisation it was merged into."),
+        Column("source_ids", "VARCHAR[]", "Every source identifier the merged record carried (its id, tickers, CIKs …): "
+                                          "kept here and on the surviving organisation's `identifiers`."),
+        Column("probability", "DOUBLE", "Match probability from the model (0–1); empty for a reviewer's own merge."),
+        Column("evidence", "VARCHAR", "JSON: which comparisons agreed (name level and the names compared, identifiers, "
+                                      "country, kind) and their match weights."),
+        Column("decision", "VARCHAR", "`automatic` (probability ≥ threshold) or `accepted` (a reviewer).",
+               choices=("automatic", "accepted")),
+        Column("decided_by", "VARCHAR", "`hardtech resolve` for automatic merges, else the reviewer's name."),
+        Column("threshold", "DOUBLE", "The threshold in force for automatic merges."),
+        Column("model_version", "VARCHAR", "Resolver model and name-rule versions."),
+        Column("merged_at", "TIMESTAMP", "When (UTC)."),
+        Column("status", "VARCHAR", "`applied`, or `undone` after `hardtech resolve undo`.", choices=("applied", "undone")),
+        Column("undone_at", "TIMESTAMP", "When it was undone (UTC)."),
+        Column("undone_by", "VARCHAR", "Who undid it."),
+    ),
+)
+
+RESOLVE_REVIEW = Table(
+    "resolve_review",
+    "Proposed merges in the uncertain band (between the review floor and the merge threshold), or blocked by a rule, "
+    "waiting for `hardtech resolve review --accept/--reject`.",
+    key=("pair_id",),
+    provenance=False,
+    columns=(
+        Column("pair_id", "VARCHAR", "Identifier of the pair (`p-` and a hash of the two record ids).", required=True),
+        Column("record_a", "VARCHAR", "One record: an `org_id` or `patent-applicant:…`.", required=True),
+        Column("record_b", "VARCHAR", "The other record (always an organisation).", required=True),
+        Column("name_a", "VARCHAR", "Name of `record_a`."),
+        Column("name_b", "VARCHAR", "Name of `record_b`."),
+        Column("probability", "DOUBLE", "Match probability (0–1)."),
+        Column("evidence", "VARCHAR", "JSON: the comparisons, as in `resolve_merges.evidence`."),
+        Column("reason", "VARCHAR", "Why it waits: below the threshold, or the rule that kept it from merging."),
+        Column("status", "VARCHAR", "`open`, `accepted`, `rejected`, or `stale` (no longer proposed).",
+               choices=("open", "accepted", "rejected", "stale")),
+        Column("proposed_at", "TIMESTAMP", "When it was (last) proposed (UTC)."),
+        Column("model_version", "VARCHAR", "Resolver model and name-rule versions."),
+    ),
+)
+
+RESOLVE_DECISIONS = Table(
+    "resolve_decisions",
+    "A reviewer's decisions on pairs of records, remembered across re-imports and re-runs: a rejected pair is never "
+    "merged again (nor are the organisations they end up in), an accepted one stays merged.",
+    key=("record_a", "record_b"),
+    provenance=False,
+    columns=(
+        Column("record_a", "VARCHAR", "One record id (the smaller of the two).", required=True),
+        Column("record_b", "VARCHAR", "The other record id.", required=True),
+        Column("decision", "VARCHAR", "`accept` or `reject` (an undone merge is recorded as `reject`).",
+               required=True, choices=("accept", "reject")),
+        Column("decided_by", "VARCHAR", "Who decided."),
+        Column("decided_at", "TIMESTAMP", "When (UTC)."),
+        Column("note", "VARCHAR", "Free text; for undone merges, the merge id."),
+    ),
+)
+
+ORG_ORIGINALS = Table(
+    "org_originals",
+    "Each organisation that took part in a merge, exactly as its source gave it (re-imports update it here), so a merge "
+    "can be undone and the merged organisation rebuilt from its members.",
+    key=("org_id",),
+    columns=ORGANIZATIONS.columns,
+)
+
+RESOLVE_ROW_ORIGINS = Table(
+    "resolve_row_origins",
+    "Rows re-pointed by a merge (financials, rounds, patents, scores …): which organisation each belonged to before, "
+    "so that undo moves them back. A row that clashed with a row of the surviving organisation is kept here whole.",
+    key=("table_name", "row_key", "original_id"),
+    provenance=False,
+    columns=(
+        Column("table_name", "VARCHAR", "The table (`financials`, `funding_rounds`, `patents`, `classifications`, "
+                                        "`scores`, `watchlists`, `publications`).", required=True),
+        Column("row_key", "VARCHAR", "JSON of the row's key columns other than the organisation column.", required=True),
+        Column("original_id", "VARCHAR", "The organisation (or `patent-applicant:…` record) the row belonged to.",
+               required=True),
+        Column("merge_id", "VARCHAR", "The merge that last moved it."),
+        Column("archived_row", "VARCHAR", "JSON of the whole row when it was set aside (its key clashed); empty when moved."),
+        Column("recorded_at", "TIMESTAMP", "When (UTC)."),
+    ),
+)
+
+ORG_REDIRECTS = Table(
+    "org_redirects",
+    "Derived from `resolve_merges` on every merge and undo: each merged-away record id and the organisation it now "
+    "belongs to. Imports use it, so re-importing a source adds nothing for merged organisations.",
+    key=("from_id",),
+    provenance=False,
+    columns=(
+        Column("from_id", "VARCHAR", "A merged record id (org id or `patent-applicant:…`).", required=True),
+        Column("org_id", "VARCHAR", "The organisation it belongs to now.", required=True),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
-              CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS, PUBLICATIONS)
+              CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS, PUBLICATIONS, RESOLVE_MERGES, RESOLVE_REVIEW,
+              RESOLVE_DECISIONS, ORG_ORIGINALS, RESOLVE_ROW_ORIGINS, ORG_REDIRECTS)
 }
 IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions", "publications")
 

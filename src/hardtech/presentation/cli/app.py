@@ -66,6 +66,12 @@ def import_cmd(
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name."),
     synthetic: Optional[bool] = typer.Option(None, "--synthetic/--real",
                                              help="Flag the rows as synthetic (default: from the mapping)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding",
+                                           help="The file's text encoding (default: UTF-8 or GBK, decided from "
+                                                "the whole file; a file mixing them is refused)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal",
+                                          help="Number notation: `point` (1,234.5, the default) or `comma` "
+                                               "(1.234,5)."),
     *, out: Output,
 ) -> None:
     """Import a file into the store: validated, idempotent and atomic."""
@@ -76,13 +82,19 @@ def import_cmd(
 
     with step_progress(out.console, f"importing {file.name}") as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
-                             progress=advance, licence=licence)
+                             progress=advance, encoding=encoding, decimal=decimal, licence=licence)
     out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    from rich.markup import escape
+
+    redirected = sum(t.redirected for t in result.targets)
+    if redirected:
+        out.message(f"{redirected} rows named organisations merged into others and were attached to those "
+                    "(`hardtech resolve merges`)")
     for note in getattr(result, "notes", []):
-        out.message(note)
+        out.message(escape(note))
     if result.ignored_columns:
-        out.message(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
-                    + (" …" if len(result.ignored_columns) > 20 else ""))
+        out.message(escape(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
+                           + (" …" if len(result.ignored_columns) > 20 else "")))
     if result.rejected:
         shown = result.rejects[:10]
         lines = "\n".join(f"  line {r['line']}, column {r['column_name']}: {r['reason']}" for r in shown)
@@ -90,7 +102,7 @@ def import_cmd(
         msg = (f"{result.rejected} rows rejected (kept in the `rejects` table; "
                f"`hardtech rejects --import {result.import_id}`):\n{lines}{more}")
         if allow_rejects:
-            out.message(f"[yellow]{msg}[/yellow]")
+            out.message(f"[yellow]{escape(msg)}[/yellow]")
         else:
             raise RejectedRows(msg)
 
@@ -125,6 +137,22 @@ def status_cmd(*, out: Output) -> None:
     from hardtech.services import store_status
 
     out.emit(store_status(out.db), title=f"store {out.db}")
+
+
+@command(app, "check")
+def check_cmd(*, out: Output) -> None:
+    """Check the store file is whole: its size, schema version, every block of every table readable, unique
+    keys. Exit code 0 when intact, 1 when damaged, 2 when there is no store."""
+    from hardtech.errors import DamagedStore
+    from hardtech.services.data import check_store_rows
+
+    rows = check_store_rows(out.db)
+    out.emit(rows, title=f"store {out.db}")
+    failed = [r for r in rows if not r["ok"]]
+    if failed:
+        raise DamagedStore(f"{len(failed)} of {len(rows)} checks failed: the store {out.db} is damaged; restore it "
+                           "from a backup or re-import its sources")
+    out.message(f"{len(rows)} checks passed: the store is intact")
 
 
 @command(app, "mappings")
@@ -508,16 +536,20 @@ def demo_cmd(
     shared: Optional[Path] = typer.Option(None, "--shared",
                                           help="Folder with the third-party data (default: ../shared/data "
                                                "when present)."),
+    resolve: bool = typer.Option(False, "--resolve", help="Also run entity resolution (`hardtech resolve`) on the "
+                                                          "demo store before the summary: one organisation across "
+                                                          "the bundled lists."),
     *, out: Output,
 ) -> None:
     """Build the demo store from bundled data and print a landscape summary."""
     from hardtech.demo import build_demo
 
-    build_demo(directory, out, shared)
+    build_demo(directory, out, shared, resolve=resolve)
 
 
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
 from hardtech.presentation.cli import report_cmd as _report_cmd  # noqa: E402,F401
+from hardtech.presentation.cli import resolve_cmd as _resolve_cmd  # noqa: E402,F401
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-from hardtech.cellsafety import neutralise_formula  # noqa: E402 - re-exported for presentation code
+from hardtech.cellsafety import neutralise_formula, terminal_safe  # noqa: E402 - re-exported for presentation code
 
 
 def _jsonable(v: Any) -> Any:
@@ -42,6 +42,8 @@ def _jsonable(v: Any) -> Any:
 
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(v).hex()  # BLOB and variant payloads: exact, and never raw bytes on a terminal
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     if hasattr(v, "item") and not isinstance(v, (list, dict, str)):
@@ -122,8 +124,9 @@ class Output:
         return Store(self.db, read_only=read_only)
 
     def message(self, text: str) -> None:
-        """Human messages go to stderr so that stdout stays clean data in csv/json formats."""
-        self.console.print(text)
+        """Human messages go to stderr so that stdout stays clean data in csv/json formats. They are rich markup
+        written by us; data inside them never carries a control character to the terminal."""
+        self.console.print(terminal_safe(text))
 
     def emit(self, data: Any, title: str | None = None, columns: list[str] | None = None,
              caption: str | None = None) -> None:
@@ -139,10 +142,7 @@ class Output:
         if fmt == Format.parquet:
             if not self.output:
                 raise UsageError("--format parquet needs --output FILE")
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            pq.write_table(pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]), self.output)
+            self._write_parquet(data, rows, columns)
             self.message(f"wrote {len(rows)} rows to {self.output}")
             return
         text = self._render(rows, columns, fmt, title, caption)
@@ -150,8 +150,26 @@ class Output:
             Path(self.output).write_text(text, encoding="utf-8")
             self.message(f"wrote {len(rows)} rows to {self.output}")
         else:
+            if sys.stdout.isatty():
+                text = terminal_safe(text)  # a file or a pipe gets the exact data; a screen never an escape
             sys.stdout.write(text)
             sys.stdout.flush()
+
+    def _write_parquet(self, data: Any, rows: list[dict], columns: list[str]) -> None:
+        """Arrow data is written as it is (maps, structs, decimals keep their types); rows are typed by Arrow."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if hasattr(data, "to_pyarrow") and not hasattr(data, "to_pylist"):  # ibis
+            data = data.to_pyarrow()
+        if isinstance(data, pa.Table):
+            pq.write_table(data.select(columns), self.output)
+            return
+        try:
+            table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise UsageError(f"these rows cannot be written as Parquet ({exc}); use --format json") from None
+        pq.write_table(table, self.output)
 
     def _render(self, rows: list[dict], columns: list[str], fmt: Format, title: str | None,
                 caption: str | None) -> str:
@@ -166,11 +184,14 @@ class Output:
             for r in rows:
                 w.writerow([neutralise_formula(_csv_value(r.get(c))) for c in columns])
             return buf.getvalue()
-        table = RichTable(title=title, caption=caption, show_lines=False)
+        from rich.text import Text
+
+        plain = (lambda t: None if t is None else Text(terminal_safe(t)))
+        table = RichTable(title=plain(title), caption=plain(caption), show_lines=False)
         for c in columns:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*(_cell(r.get(c)) for c in columns))
+            table.add_column(Text(terminal_safe(str(c))), overflow="fold")
+        for r in rows:  # cells are text, never markup, and show a control character as a visible escape
+            table.add_row(*(Text(terminal_safe(_cell(r.get(c)))) for c in columns))
         term = Console()
         width = term.width if (self.output is None and term.is_terminal) else 200
         cons = Console(file=io.StringIO(), width=width, force_terminal=False)
@@ -220,11 +241,23 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
             try:
                 return fn(*args, out=out, **kw)
             except HardtechError as exc:
-                out.console.print(f"[red]error:[/red] {exc}", highlight=False)
+                from rich.markup import escape
+
+                out.console.print(f"[red]error:[/red] {escape(terminal_safe(str(exc)))}", highlight=False)
                 raise typer.Exit(exc.exit_code) from None
             except KeyboardInterrupt:
                 out.console.print("[yellow]interrupted: nothing was changed by the unfinished step[/yellow]")
                 raise typer.Exit(130) from None
+            except Exception as exc:  # a damaged store or a full disk is a message, not a traceback
+                from rich.markup import escape
+
+                from hardtech.store.integrity import as_store_error
+
+                err = as_store_error(exc, str(out.db))
+                if err is None:
+                    raise
+                out.console.print(f"[red]error:[/red] {escape(terminal_safe(str(err)))}", highlight=False)
+                raise typer.Exit(err.exit_code) from None
             finally:
                 out.close()
 
