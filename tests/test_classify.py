@@ -151,6 +151,7 @@ def test_cli_text_file_store_and_evaluate(tmp_path):
     res = runner.invoke(app, ["classify", "--file", str(f), "--text-column", "description", "-f", "json"])
     rows = json.loads(res.stdout)
     assert [r["name"] for r in rows] == ["A", "B"] and rows[1]["fields"] == []
+    assert rows[0]["fields"] and all(0 < f["probability"] <= 1 for f in rows[0]["fields"])
     res = runner.invoke(app, ["classify", "--file", str(f), "--text-column", "desc"])
     assert res.exit_code == 2 and "no column 'desc'" in res.output
     db = tmp_path / "s.duckdb"

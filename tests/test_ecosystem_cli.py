@@ -96,6 +96,9 @@ def test_flows_cli_growth_investors_and_warnings(tmp_path):
     g = json.loads(res.stdout)[0]
     assert g["first_period"] == "2020" and g["last_period"] == "2022"
     assert g["cagr"] == pytest.approx((40e6 / 10e6) ** 0.5 - 1)
+    assert g["currency"] == "USD"  # issue 15: first and last values are amounts, with their currency
+    res = runner.invoke(app, ["flows", "--cagr", "--by", "stage", "--db", str(db)], env={"COLUMNS": "100"})
+    assert "USD 40.0 m" in res.stdout and "USD 10.0 m" in res.stdout
     res = runner.invoke(app, ["flows", "--investors", "--db", str(db), "-f", "json"])
     top = json.loads(res.stdout)
     assert [(r["investor"], r["rounds"]) for r in top] == [("Fund One", 2), ("Fund Two", 1)]

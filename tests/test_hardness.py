@@ -251,19 +251,33 @@ def test_a_custom_weights_file_changes_scores_and_the_version_saved(full_store, 
 
 
 def test_percentile_within_field_and_year(store):
-    put(store, "organizations", [org(f"o{i}") for i in range(7)])
-    put(store, "financials", [fin(f"o{i}", 2020, rd=10 * (i + 1), revenue=1000) for i in range(6)]
-        + [fin("o6", 2019, rd=5, revenue=1000)])
-    put(store, "classifications", [verdict(f"o{i}", top_field="ai") for i in (0, 1, 2, 3, 6)]
-        + [verdict("o4", top_field="biotech")])  # o5 is not classified
+    put(store, "organizations", [org(f"o{i}") for i in range(8)])
+    put(store, "financials", [fin(f"o{i}", 2020, rd=10 * (i + 1), revenue=1000) for i in range(7)]
+        + [fin("o7", 2019, rd=5, revenue=1000)])
+    put(store, "classifications", [verdict(f"o{i}", top_field="ai") for i in (0, 1, 2, 3, 4, 7)]
+        + [verdict("o5", top_field="biotech")])  # o6 is not classified
     df = h.score(store)
     y20 = df[df.year == 2020]
     ai = y20[y20.field == "ai"].sort_values("score")
-    assert list(ai.percentile_in_field_year) == pytest.approx([25.0, 50.0, 75.0, 100.0])
-    assert list(ai.org_id) == ["o0", "o1", "o2", "o3"]  # more R&D on the same revenue: harder
-    assert row(df, "o4", 2020).percentile_in_field_year == 100.0 and row(df, "o4", 2020).field == "biotech"
-    assert row(df, "o5", 2020).field == "unclassified"
-    assert row(df, "o6", 2019).percentile_in_field_year == 100.0  # alone in ai × 2019
+    assert list(ai.percentile_in_field_year) == pytest.approx([20.0, 40.0, 60.0, 80.0, 100.0])
+    assert list(ai.org_id) == ["o0", "o1", "o2", "o3", "o4"]  # more R&D on the same revenue: harder
+    assert row(df, "o6", 2020).field == "unclassified"
+
+
+def test_no_percentile_from_a_group_too_small_to_rank(store):
+    """Issue 15: a lone organisation of its field and year got percentile 100; below 5 there is none, and
+    --explain says why."""
+    put(store, "organizations", [org(f"o{i}") for i in range(3)])
+    put(store, "financials", [fin("o0", 2020, rd=10, revenue=1000), fin("o1", 2020, rd=20, revenue=1000),
+                              fin("o2", 2019, rd=5, revenue=1000)])
+    put(store, "classifications", [verdict("o0", top_field="biotech"), verdict("o1", top_field="biotech"),
+                                   verdict("o2", top_field="ai")])
+    df = h.score(store)
+    assert h.MIN_PERCENTILE_COHORT == 5
+    assert math.isnan(row(df, "o2", 2019).percentile_in_field_year)  # alone in ai × 2019
+    assert math.isnan(row(df, "o1", 2020).percentile_in_field_year)  # 2 of biotech × 2020
+    d = h.explain(store, "o2")
+    assert d["percentile_in_field_year"] is None and "No percentile: fewer than 5 organisations" in d["note"]
 
 
 def test_patent_indicators_are_normalised_within_field_and_filing_year(store):
@@ -315,12 +329,13 @@ def test_unknown_organisation_and_year_are_clear_errors(full_store):
         h.explain(full_store, "nobody")
     with pytest.raises(NotFound, match="'ghost'"):
         h.score(full_store, org_ids=["full", "ghost"])
-    msg = r"full \(Full Co\) has no financial figures for 2012; years it has: 2015–2020"
+    # "in the store": missing data is said of the store, never as a fact about the company (issue 15)
+    msg = r"full \(Full Co\) has no financial figures for 2012 in the store; years it has: 2015–2020"
     with pytest.raises(UsageError, match=msg):
         h.explain(full_store, "full", 2012)
     with pytest.raises(UsageError, match="no financial figures for 1999 in the store; years with figures: 2015–2020"):
         h.score(full_store, year=1999)
-    with pytest.raises(UsageError, match=r"xjtu \(XJTU\) has no financial figures, so no hardness score"):
+    with pytest.raises(UsageError, match=r"xjtu \(XJTU\) has no financial figures in the store, so no hardness score"):
         h.explain(full_store, "xjtu")
     with pytest.raises(UsageError, match="year must be a year"):
         h.score(full_store, year="last")
@@ -338,7 +353,7 @@ def test_explain_is_json_and_adds_up(full_store):
     intensity = next(p for p in again["parts"] if p["indicator"] == "rd_intensity")
     assert intensity["inputs"]["revenue"] == 400 and intensity["inputs"]["oecd_group"] == "unknown"
     staff = next(p for p in again["parts"] if p["indicator"] == "rd_staff_share")
-    assert staff["missing"] and staff["contribution"] is None and staff["missing_reason"] == "no R&D staff reported"
+    assert staff["missing"] and staff["contribution"] is None and staff["missing_reason"] == "no R&D staff figure in the store"
     assert "never counted as 0" in again["note"]
     full = h.explain(full_store, "full", 2020)
     assert full["missing"] == [] and full["confidence"] == pytest.approx(1.0)
@@ -408,8 +423,9 @@ def test_cycle_and_pre_revenue_funding_stay_missing_when_the_history_cannot_tell
     assert old.missing_rd_cycle == "revenue history starts after founding: first revenue year unknown"
     assert math.isnan(old.raw_pre_revenue_funding) and old.missing_pre_revenue_funding == "first revenue year unknown"
     assert math.isnan(quiet.raw_pre_revenue_funding)
-    assert quiet.missing_pre_revenue_funding == "no revenue figures: cannot tell whether still pre-revenue"
-    assert quiet.missing_rd_cycle == "no revenue yet, and no reported zero revenue to date the start"
+    assert quiet.missing_pre_revenue_funding == "no revenue figures in the store: cannot tell whether still pre-revenue"
+    assert quiet.missing_rd_cycle == ("no positive revenue in the store up to this year, and no zero-revenue year on "
+                                     "record to date the start")
 
 
 def test_explaining_from_the_whole_cohort_table_gives_the_same_answer(store, tmp_path):

@@ -604,7 +604,7 @@ def test_missing_year_is_insufficient_data_naming_org_and_year():
     res = evaluate_star("acme", data)
     assert res.year == 2023
     i = ind(res, "rd_investment")
-    assert i.passed is None and "org acme: no financials row for fiscal year 2022" in i.note
+    assert i.passed is None and "org acme: no financials row in the store for fiscal year 2022" in i.note
     assert ind(res, "revenue_growth").passed is True  # CAGR needs 2021 and 2023 only
     assert res.verdict == "insufficient data"
     assert "acme" in res.decided_by and "2022" in res.decided_by
@@ -637,7 +637,7 @@ def test_no_financials_at_all():
     empty = fin().iloc[0:0]
     res = evaluate_star("acme", empty)
     assert res.year is None and res.verdict == "insufficient data"
-    assert "org acme: no financials at all" in res.decided_by
+    assert "org acme: no financials in the store" in res.decided_by
     assert evaluate_star("acme", empty, flags=["major_project"]).verdict == "sci-tech"
 
 

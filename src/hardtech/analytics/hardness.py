@@ -43,7 +43,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 from hardtech.analytics.figures import pick
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.analytics.verdicts import latest_verdicts
-from hardtech.errors import NotFound, SourceError, UsageError
+from hardtech.errors import NotFound, NothingToShow, SourceError, UsageError
 
 INDICATORS: tuple[str, ...] = (
     "rd_intensity", "rd_depth", "rd_staff_share", "capital_intensity",
@@ -795,6 +795,7 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
     if not detail:
         return t.select("org_id", "name", "year", "currency", **cols)
     no_pat = t.patents_counted == 0
+    no_patents = "no patents of this organisation in the store up to this year"  # the store's, not the world's
     unclassified = t.model_version.isnull()
     no_typology = ibis.ifelse(t.p_hard_core.isnull() & t.p_deep.isnull() & t.p_model_innovation.isnull(),
                               "classified, but too little text for a typology (no description)",
@@ -802,17 +803,17 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
     several = "R&D reported in several currencies over the years"
     why = {
         "rd_intensity": ibis.cases(
-            (rd.isnull(), "no R&D expense reported"), (rd < 0, "negative R&D expense"),
-            (rev.isnull(), "no revenue reported"), (rev == 0, "revenue is 0: intensity undefined"),
+            (rd.isnull(), "no R&D expense in the store"), (rd < 0, "negative R&D expense"),
+            (rev.isnull(), "no revenue figure in the store"), (rev == 0, "revenue is 0: intensity undefined"),
             (rev < 0, "negative revenue"), (~same_ccy, "R&D and revenue in different currencies"),
             else_=f"R&D above {w.max_rd_intensity:g} x revenue: taken for a unit error"),
         "rd_staff_share": ibis.cases(
-            (t.rd_staff.isnull(), "no R&D staff reported"), (t.employees.isnull(), "no employees reported"),
+            (t.rd_staff.isnull(), "no R&D staff figure in the store"), (t.employees.isnull(), "no employee count in the store"),
             (t.employees == 0, "employees is 0: share undefined"),
             (t.rd_staff > t.employees, "R&D staff exceed employees"), else_="negative head count"),
         "capital_intensity": ibis.cases(
-            (t.capex.isnull(), "no capex reported"), (t.capex < 0, "negative capex"),
-            (rev.isnull(), "no revenue reported"), (rev == 0, "revenue is 0: capital intensity undefined"),
+            (t.capex.isnull(), "no capex figure in the store"), (t.capex < 0, "negative capex"),
+            (rev.isnull(), "no revenue figure in the store"), (rev == 0, "revenue is 0: capital intensity undefined"),
             (rev < 0, "negative revenue"), (~cap_same, "capex and revenue in different currencies"),
             else_=f"capex above {w.max_capital_intensity:g} x revenue: taken for a unit error"),
         "rd_depth": ibis.ifelse(~one_ccy, several, f"no year in the {n}-year window with R&D and a positive revenue "
@@ -827,18 +828,19 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
             (founded.isnull(), "founding year unknown"),
             (started & (fr < founded), "first revenue before the founding year"),
             (started, "revenue history starts after founding: first revenue year unknown"),
-            else_="no revenue yet, and no reported zero revenue to date the start"),
+            else_="no positive revenue in the store up to this year, and no zero-revenue year on record to date "
+                  "the start"),
         "pre_revenue_funding": ibis.cases(
-            (no_rounds, "no funding round with a USD amount"), (started, "first revenue year unknown"),
-            else_="no revenue figures: cannot tell whether still pre-revenue"),
-        "invention_patents": ibis.ifelse(t.invention_patents.isnull(), "no invention patent count reported",
+            (no_rounds, "no funding round with a USD amount in the store"), (started, "first revenue year unknown"),
+            else_="no revenue figures in the store: cannot tell whether still pre-revenue"),
+        "invention_patents": ibis.ifelse(t.invention_patents.isnull(), "no invention patent count in the store",
                                          "negative invention patent count"),
         "invention_patent_growth": f"fewer than 2 years with an invention patent count in the {n}-year window",
-        "patent_family": ibis.ifelse(no_pat, "no patents filed by this year", "no family sizes (or cohort mean 0)"),
-        "patent_citations": ibis.ifelse(no_pat, "no patents filed by this year",
+        "patent_family": ibis.ifelse(no_pat, no_patents, "no family sizes (or cohort mean 0)"),
+        "patent_citations": ibis.ifelse(no_pat, no_patents,
                                         "no citation counts (or cohort mean 0)"),
-        "patent_scope": ibis.ifelse(no_pat, "no patents filed by this year", "no CPC/IPC codes"),
-        "science_linkage": ibis.ifelse(no_pat, "no patents filed by this year", "no NPL counts (or cohort mean 0)"),
+        "patent_scope": ibis.ifelse(no_pat, no_patents, "no CPC/IPC codes"),
+        "science_linkage": ibis.ifelse(no_pat, no_patents, "no NPL counts (or cohort mean 0)"),
         "institutions_nearby": "city unknown",
         "sector_rd_group": ibis.ifelse(t.sector_code.isnull(), "no ISIC/NACE industry code",
                                        "the ISIC/NACE code has no OECD R&D-intensity group in the concordance"),
@@ -935,8 +937,12 @@ def _cohort_values(tbl: pa.Table, raw: dict[str, np.ndarray], specs: list[Indica
     return values
 
 
+MIN_PERCENTILE_COHORT = 5  # fewer scored organisations of one field and year give no percentile (1 of 1 is not "top")
+
+
 def _cume_percentile(year: pa.ChunkedArray, field: pa.ChunkedArray, score: np.ndarray) -> np.ndarray:
-    """Share (×100) of the organisations of the same field and year whose score is at or below this one."""
+    """Share (×100) of the organisations of the same field and year whose score is at or below this one;
+    NaN in a group of fewer than MIN_PERCENTILE_COHORT scored organisations, where a rank says nothing."""
     ok = ~np.isnan(score)
     out = np.full(len(score), np.nan)
     if not ok.any():
@@ -946,8 +952,11 @@ def _cume_percentile(year: pa.ChunkedArray, field: pa.ChunkedArray, score: np.nd
     m = ibis.memtable(pa.table({"_i": idx, "year": year.take(take), "field": _codes(field).take(take),
                                 "score": score[idx]}))
     win = ibis.window(group_by=[m.year, m.field], order_by=m.score)
-    res = m.select("_i", p=ibis.cume_dist().over(win) * 100.0).to_pyarrow()
-    out[np.asarray(res.column("_i"))] = np.asarray(res.column("p"))
+    group = ibis.window(group_by=[m.year, m.field])
+    res = m.select("_i", p=ibis.cume_dist().over(win) * 100.0, n=m.score.count().over(group)).to_pyarrow()
+    p = np.asarray(res.column("p"), dtype=float).copy()
+    p[np.asarray(res.column("n")) < MIN_PERCENTILE_COHORT] = np.nan
+    out[np.asarray(res.column("_i"))] = p
     return out
 
 
@@ -1187,11 +1196,14 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None,
     who = f"{org_id} ({name})" if name != org_id else org_id
     years = _years_of(t, org_id)
     if not years:
-        raise UsageError(f"{who} has no financial figures, so no hardness score (a score is per fiscal year)")
+        raise NothingToShow(f"{who} has no financial figures in the store, so no hardness score (a score is per fiscal year); "
+                            "import its financials",
+                            key="empty.score_org", who=who)
     if year is None:
         year = years[-1]
     elif int(year) not in years:
-        raise UsageError(f"{who} has no financial figures for {year}; years it has: {_years_text(years)}")
+        raise NothingToShow(f"{who} has no financial figures for {year} in the store; years it has: {_years_text(years)}",
+                            key="empty.score_year", who=who, year=year, years=_years_text(years))
     whole = table_for(int(year)) if table_for is not None else None
     hit = whole[whole["org_id"] == org_id] if whole is not None else None
     if hit is not None and len(hit):
@@ -1236,6 +1248,10 @@ def explain(store_or_tables, org_id: str, year: int | None = None, weights=None,
                 f"documented unknown-kind value ({w.kind.unknown:g}) stands in. Confidence {conf:.4g} is the weight "
                 f"of what was really present.")
     warnings = _py(row["warnings"])
+    pct = _py(row["percentile_in_field_year"])
+    if sc is not None and pct is None:
+        note += (f" No percentile: fewer than {MIN_PERCENTILE_COHORT} organisations of its field were scored for "
+                 f"{int(year)}, too few to rank against.")
     return {
         "org_id": org_id, "name": name, "year": int(year), "score": sc, "confidence": conf,
         "percentile_in_field_year": _py(row["percentile_in_field_year"]), "field": _py(row["field"]),

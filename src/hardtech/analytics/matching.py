@@ -264,7 +264,10 @@ def _components(m: _Model, h: _History, q_org: np.ndarray, q_stage: list, q_tick
     fq_fields = [[t[6:] for t in (m.tag_names[j] for j in Fq[k].indices) if t.startswith("field:")] for k in range(nq)]
     for k, fl in enumerate(fq_fields):
         if fl:
-            dec = np.array([len(set(fl) & d) / len(fl) for d in m.declared_fields])
+            # the declared thesis as a set overlap (cosine / Ochiai): covering the startup's fields counts, and so
+            # does focus, as the portfolio share does for the learnt profile; a thesis naming all eight fields
+            # fits every startup, so it fits none especially
+            dec = np.array([len(set(fl) & d) / math.sqrt(len(fl) * len(d)) if d else 0.0 for d in m.declared_fields])
             field[k] = np.maximum(field[k], dec)
     gg = np.asarray(Gq.multiply(Gq).sum(1)).ravel()
     ovg = np.asarray(Gq @ h.PG.T) - Dd * gg[:, None]

@@ -25,7 +25,7 @@ from hardtech.analytics.engine import Kept, kept
 from hardtech.analytics.figures import pick
 from hardtech.analytics.fxrates import check_currency, distinct_pairs, join_rates, lookup
 from hardtech.analytics.region_places import names_of_place, same_place
-from hardtech.errors import FXError, NotFound, SourceError, UsageError
+from hardtech.errors import FXError, NotFound, NothingToShow, SourceError, UsageError
 
 COLUMNS = (
     "rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
@@ -263,17 +263,19 @@ def _scoped(orgs: ir.Table, regions, fields: ir.Table | None, kind: str, value: 
         return orgs
     if kind == "private":
         sel = orgs.filter(orgs.ownership == "private")
-        hint = "no organisation has ownership = private; import an ownership column to rank private companies"
+        hint, known = "no organisation has ownership = private; import an ownership column to rank private companies", ""
     elif kind == "country":
         sel = orgs.filter(orgs.country.upper() == value)
         top = _run(orgs.filter(orgs.country.notnull()).country.value_counts().order_by(ibis.desc("country_count"))
                    .limit(12)).column("country").to_pylist()
-        hint = f"no organisation in country {value}; countries in the store include {', '.join(top) or 'none'}"
+        known = ', '.join(top) or 'none'
+        hint = f"no organisation in country {value}; countries in the store include {known}"
     elif kind == "city":
         sel = orgs.filter(same_place(orgs, "city", names_of_place(value, regions, level="city")))
         top = _run(orgs.filter(orgs.city.notnull()).city.value_counts().order_by(ibis.desc("city_count"))
                    .limit(12)).column("city").to_pylist()
-        hint = f"no organisation in city {value!r}; cities in the store include {', '.join(top) or 'none'}"
+        known = ', '.join(top) or 'none'
+        hint = f"no organisation in city {value!r}; cities in the store include {known}"
     elif kind == "field":
         from hardtech.analytics.taxonomy import load_taxonomy
 
@@ -281,14 +283,15 @@ def _scoped(orgs: ir.Table, regions, fields: ir.Table | None, kind: str, value: 
         if value not in ids:
             raise UsageError(f"unknown field {value!r}; fields: {', '.join(ids)}")
         if fields is None:
-            raise UsageError(f"scope field:{value} needs classification results: pass a fields table "
-                             "(org_id, field), e.g. from `hardtech classify`")
+            raise NothingToShow(f"scope field:{value} needs classification results: pass a fields table "
+                                "(org_id, field), e.g. from `hardtech classify`", key="empty.scope_unclassified",
+                                value=value)
         sel = orgs.semi_join(fields.filter(fields.field == value), "org_id")
-        hint = f"no organisation is classified in field {value}"
+        hint, known = f"no organisation is classified in field {value}", ""
     else:  # parse_scope admits nothing else
         raise UsageError(f"unknown scope kind {kind!r}; use one of: {SCOPE_FORMS}")
     if int(sel.count().execute()) == 0:
-        raise UsageError(hint)
+        raise NothingToShow(hint, key=f"empty.scope_{kind}", value=value, known=known)
     return sel
 
 
@@ -322,7 +325,8 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: K
         currency = _check_target_currency(acfic["currency"])
     years = _rd_years(fin)
     if year not in years:
-        raise UsageError(f"no R&D figures for {year} in the store; years with R&D figures: {_years_text(years)}")
+        raise NothingToShow(f"no R&D figures for {year} in the store; years with R&D figures: {_years_text(years)}",
+                            key="empty.rank_year" if years else "empty.no_rd", year=year, years=_years_text(years))
     if fx is None:
         from hardtech.sources.fx import load_fx
 
@@ -446,8 +450,9 @@ def decade(store_or_tables, org_id: str, start: int, end: int, currency: str | N
         mine = fin.filter(fin.org_id == org_id, fin.rd_expense.notnull())
         all_years = _run(mine.select("fiscal_year").distinct()).column("fiscal_year").to_pylist()
         extra = "" if not rows else "; pass require_complete=False to sum the years present"
-        raise UsageError(f"{who} has no R&D figure for {_years_text(missing)} in {start}–{end} "
-                         f"(years it has: {_years_text(all_years)}){extra}")
+        raise NothingToShow(f"{who} has no R&D figure for {_years_text(missing)} in {start}–{end} "
+                            f"(years it has: {_years_text(all_years)}){extra}", key="empty.decade", who=who,
+                            missing=_years_text(missing), start=start, end=end, years=_years_text(all_years))
     ccys = sorted({r["ccy"] for r in rows})
     if currency is None:
         if len(ccys) > 1:

@@ -441,10 +441,11 @@ def _card(m: _Members, inputs: dict, region: dict) -> dict:
     factors = {}
     for name, spec in load_rules()["factors"].items():
         entry = {"label": spec["label"], "definition": spec["definition"],
-                 "higher_is_better": bool(spec.get("higher_is_better", True))}
+                 "higher_is_better": bool(spec.get("higher_is_better", True)), "unit": spec.get("unit") or None}
         if spec.get("user_table"):
             u = user.get(name)
             value = float(u["value"]) if u and u.get("value") is not None else None
+            entry["unit"] = (u.get("unit") or None) if u else None
             entry["inputs"] = {"region_factors": {k: u.get(k) for k in ("value", "unit", "source")} if u else None}
         else:
             ins = {k: d.get(k) for k in spec["inputs"]}

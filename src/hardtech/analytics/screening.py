@@ -11,7 +11,6 @@ challenged row by row, and each row must say what drove its score and what was n
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import math
 import re
@@ -23,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from hardtech.errors import SourceError, UsageError
+from hardtech.errors import SourceError
 
 RUBRIC_FILE = "screening_rubric.toml"
 CRITERIA = ("hard_tech_field", "typology", "maturity", "r_and_d", "patents", "star")
@@ -31,12 +30,10 @@ _THRESHOLDS = {"shortlist_top_n": (int, 0), "shortlist_min_score": ((int, float)
                "trl_full": ((int, float), 1e-9), "rd_intensity_full": ((int, float), 1e-9),
                "patents_full": ((int, float), 1e-9), "default_currency": (str, None)}
 _STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited")
-_FIN_FLAT = ("revenue", "rd_expense", "rd_staff", "employees", "invention_patents")
-_WIDE = re.compile(r"^(revenue|rd)_(\d{4})$")
 NOT_CHECKED = "not checked: no financials"
 COLUMNS = ("rank", "name", "score", "confidence", "shortlisted", "top_field", "field_probability", "typology",
            "hard_core_or_deep", "trl", "rd_intensity", "invention_patents", "star_verdict", "star_decided_by",
-           "insufficient", "missing", "warnings", "reasons", "city", "founded", "line")
+           "insufficient", "missing", "warnings", "reasons", "city", "founded", "stage", "line")
 
 
 # =========================================================================== the rubric
@@ -122,6 +119,8 @@ class ScreenResult:
     rubric: Rubric
     classifier_version: str = ""
     warnings: list[str] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)  # line, column, value, reason: values the parsers refused
+    duplicates: list[dict] = field(default_factory=list)  # line, name, first_line: later lines, not ranked
 
     def _flat(self) -> list[list[Any]]:
         out = []
@@ -197,37 +196,24 @@ def screen(path_or_frame: str | Path | pd.DataFrame, rubric: Rubric | str | Path
            name_column: str = "name", text_column: str = "description") -> ScreenResult:
     """Classify every applicant in one batch, score, STAR-check, rank and shortlist them."""
     rub = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
-    df, label = _read(path_or_frame)
-    missing = [c for c in (name_column, text_column) if c not in df.columns]
-    if missing:
-        cols = ", ".join(c for c in df.columns if c != "__line") or "(none)"
-        raise UsageError(f"applicants {label} lacks required column(s) {', '.join(missing)}; "
-                         f"its columns are: {cols}")
     from hardtech.analytics.classify.pipeline import load_classifier
+    from hardtech.sources.readers import LINE
+    from hardtech.store.applicants import read_applicants
 
-    recs = df.to_dict("records")
+    app = read_applicants(path_or_frame, name_column, text_column, rub.default_currency)
+    recs = [{**r, "__line": r[LINE]} for r in app.rows]
     texts = [_text(r.get(text_column)) for r in recs]
     clf = load_classifier()
     codes = [_text(r.get("codes")) for r in recs]
-    results = clf.classify([{"text": t, "codes": c} for t, c in zip(texts, codes)])
-    rows = [_assess(i, r, texts[i], codes[i], res, rub, name_column)
+    results = clf.classify([{"text": t, "codes": c} for t, c in zip(texts, codes)]) if recs else []
+    rows = [_assess(i, r, texts[i], codes[i], res, rub, name_column, app)
             for i, (r, res) in enumerate(zip(recs, results))]
     rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), -r["confidence"], r["name"].casefold()))
     for k, r in enumerate(rows, start=1):
         r["rank"] = k
         r["shortlisted"] = r["score"] is not None and (k <= rub.shortlist_top_n or r["score"] >= rub.shortlist_min_score)
-    return ScreenResult(rows=rows, rubric=rub, classifier_version=getattr(clf, "version_", ""))
-
-
-def _read(src: Any) -> tuple[pd.DataFrame, str]:
-    if isinstance(src, pd.DataFrame):
-        df = src.copy()
-        df["__line"] = range(2, len(df) + 2)
-        return df.reset_index(drop=True), "table"
-    from hardtech.sources.readers import LINE, read_table
-
-    df = read_table(src).table.to_pandas()
-    return df.rename(columns={LINE: "__line"}), f"file {Path(src).name}"
+    return ScreenResult(rows=rows, rubric=rub, classifier_version=getattr(clf, "version_", ""),
+                        dropped=app.dropped, duplicates=app.duplicates)
 
 
 def _text(v: Any) -> str:
@@ -241,44 +227,17 @@ def _split(v: Any) -> list[str]:
 
 
 def _num(v: Any) -> float | None:
-    s = _text(v).replace(",", "")
-    if not s:
+    """A typed figure (None, NaN and non-finite are "not given")."""
+    if v is None:
         return None
     try:
-        f = float(s)
-    except ValueError:
+        f = float(v)
+    except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
 
 
-def _financials(r: dict, rub: Rubric) -> tuple[pd.DataFrame | None, int | None, list[str]]:
-    """One row per fiscal year in the shape `evaluate_star` expects, from wide or flat columns."""
-    notes: list[str] = []
-    ccy = _text(r.get("currency")).upper() or rub.default_currency
-    years: dict[int, dict] = {}
-    for col, v in r.items():
-        m = _WIDE.match(str(col))
-        if m and _num(v) is not None:
-            key = "revenue" if m.group(1) == "revenue" else "rd_expense"
-            years.setdefault(int(m.group(2)), {})[key] = _num(v)
-    flat = {c: _num(r.get(c)) for c in _FIN_FLAT}
-    if not years and not any(v is not None for v in flat.values()):
-        return None, None, notes
-    latest = max(years) if years else None
-    if latest is None:
-        fy = _num(r.get("fiscal_year"))
-        latest = int(fy) if fy else dt.date.today().year - 1
-        if not fy:
-            notes.append(f"no fiscal year given; figures taken as fiscal year {latest}")
-    row = years.setdefault(latest, {})
-    for c, v in flat.items():
-        if v is not None and row.get(c) is None:
-            row[c] = v
-    fin = pd.DataFrame([{"fiscal_year": y, "currency": ccy, **vals} for y, vals in sorted(years.items())])
-    return fin, latest, notes
-
-
-def _assess(i: int, r: dict, text: str, codes: str, res: dict, rub: Rubric, name_column: str) -> dict:
+def _assess(i: int, r: dict, text: str, codes: str, res: dict, rub: Rubric, name_column: str, app) -> dict:
     from hardtech.analytics.star import evaluate_star
 
     name = _text(r.get(name_column)) or f"(unnamed, line {r['__line']})"
@@ -314,8 +273,10 @@ def _assess(i: int, r: dict, text: str, codes: str, res: dict, rub: Rubric, name
         reasons.append(f"Estimated TRL {trl}.")
     else:
         missing.append("TRL")
-    fin, year, notes = _financials(r, rub)
-    warnings += notes
+    line = int(r["__line"])
+    fin, year = app.financials.get(line), app.latest.get(line)
+    warnings += app.notes.get(line, [])
+    warnings += [f"{d['column']} {d['value']!r} not used: {d['reason']}" for d in app.dropped if d["line"] == line]
     rd_int = patents = None
     star_verdict, star_by = "", NOT_CHECKED
     if fin is not None:
@@ -360,7 +321,8 @@ def _assess(i: int, r: dict, text: str, codes: str, res: dict, rub: Rubric, name
         "rd_intensity": rd_int, "invention_patents": patents, "star_verdict": star_verdict or NOT_CHECKED,
         "star_decided_by": star_by, "insufficient": insufficient, "missing": list(dict.fromkeys(missing)),
         "warnings": warnings, "reasons": reasons, "criteria": parts,
-        "city": _text(r.get("city")) or None, "founded": _text(r.get("founded")) or None, "line": int(r["__line"]),
+        "city": _text(r.get("city")) or None, "founded": app.founded.get(line), "stage": app.stage.get(line),
+        "line": line,
     }
 
 

@@ -529,15 +529,17 @@ class _Window:
     rates: dict[int, float]  # fiscal year -> rate used (1 unit of the reported currency in CNY)
 
     def missing(self, what: str, values: dict[int, float | None], **more: dict[int, float | None]) -> str:
-        """'org X: no financials row for fiscal year 2022; revenue missing for fiscal year 2021'.
+        """'org X: no financials row in the store for fiscal year 2022; revenue missing for fiscal year 2021'.
+
+        Said of the store, not of the company: a missing figure is missing data, not a fact (issue 15).
 
         `more` names further values (keyword = label with '_' for spaces) checked the same way.
         """
         if self.year is None:
-            return f"org {self.org_id}: no financials at all"
+            return f"org {self.org_id}: no financials in the store"
         checks = {what: values, **{k.replace("_", " "): v for k, v in more.items()}}
         rows = sorted({y for vals in checks.values() for y, v in vals.items() if v is None and y in self.no_row})
-        parts = [f"no financials row for {_years_text(rows)}"] if rows else []
+        parts = [f"no financials row in the store for {_years_text(rows)}"] if rows else []
         for label, vals in checks.items():
             gaps = [y for y, v in vals.items() if v is None and y not in self.no_row]
             if gaps:
@@ -943,7 +945,7 @@ def evaluate_star(
     if year is None:
         year = max(rows) if rows else None
     elif year not in rows:
-        warnings.append(f"org {org_id}: no financials row for the requested fiscal year {year}")
+        warnings.append(f"org {org_id}: no financials row in the store for the requested fiscal year {year}")
     fx_log: list[str] = []
     w = _window(org_id, rows, year, v, fx, fx_log, warnings)
     key = (v.id, frozenset(flag_set), tuple(codes), typology, tuple(sorted((carve_outs or {}).items())))

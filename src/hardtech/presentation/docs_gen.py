@@ -60,11 +60,16 @@ def _params_table(cmd) -> list[str]:
         if getattr(p, "param_type_name", "") == "option":
             names = ", ".join(f"`{o}`" for o in p.opts + p.secondary_opts)
             default = "" if p.default in (None, False) or callable(p.default) else f"`{_fmt_default(p.default)}`"
-            rows.append(f"| {names} | {default} | {(p.help or '').replace('|', '/')} |")
+            rows.append(f"| {names} | {default} | {_help(p.help)} |")
         else:
             req = "" if p.required else " (optional)"
-            rows.append(f"| `{p.name.upper()}`{req} | | {(getattr(p, 'help', '') or '').replace('|', '/')} |")
+            rows.append(f"| `{p.name.upper()}`{req} | | {_help(getattr(p, 'help', ''))} |")
     return rows
+
+
+def _help(text: str | None) -> str:
+    """A help text as the terminal shows it (Rich's escaped `\\[` is a plain bracket) inside a table cell."""
+    return (text or "").replace("\\[", "[").replace("|", "/")
 
 
 def _fmt_default(v) -> str:
@@ -81,16 +86,43 @@ def cli_commands() -> dict:
 
 
 def cli_markdown() -> str:
+    from hardtech.errors import EXIT_CODES
+
     out = ["# Command-line reference", "",
            "Generated from the Typer app by `python -m hardtech.presentation.docs_gen`; a test fails when a "
            "command or option is missing here.", "",
            "Every command takes the shared options `--db PATH` (default `./hardtech.duckdb`, or `HARDTECH_DB`), "
-           "`--format table|csv|json|jsonl|parquet` and `--output FILE`. Errors are printed as one line naming "
-           "what is wrong; the exit code is 1 when an import rejected rows, 2 for other errors.", "",
+           "`--format table|csv|json|jsonl|parquet`, `--output FILE` and `--lang en|zh` (or `HARDTECH_LANG`).", "",
            "The global option `--engine duckdb|spark`, before the command (or `HARDTECH_ENGINE`), picks the engine "
            "that computes the analyses: `hardtech --engine spark rank --year 2021`. Spark reads the store's "
            "Parquet export and only reads; a command that writes says it needs `--engine duckdb` (exit code 2). "
-           "Which command runs where: docs/scaling.md.", ""]
+           "Which command runs where: docs/scaling.md.", "",
+           "## What every command promises", "",
+           "- **A result, or one line saying why there is none.** An empty answer prints one line on stderr naming "
+           "the data the store lacks and the command that imports it, or the option that narrowed the answer to "
+           "nothing (\"Nothing to show: the store has no funding rounds. To fill it, import funding rounds with "
+           "`hardtech import funding_rounds FILE --mapping MAPPING` …\"). With `--format json|jsonl|csv` stdout "
+           "still holds a valid empty document (`[]`, or the header line).",
+           "- **Numbers for people in tables, full precision for programs.** `--format table` rounds and adds "
+           "units: `15.3 %`, `EUR 1.23 bn`, a hardness score `88.9`; json, jsonl, csv and parquet keep every "
+           "digit. Each column's unit is declared once, in `src/hardtech/data/i18n/cli.toml`.",
+           "- **Structure kept.** json and parquet keep lists and objects as they are. csv, being flat, writes an "
+           "object as `parent.key` columns (`rd_by_currency.EUR`), a list of values `|`-joined (as `hardtech "
+           "import` reads it back), and a list of objects as rows of their own after the row they belong to "
+           "(`section` = the list's name, `item` = the position).",
+           "- **Tables that fit.** A table wider than the terminal (or `COLUMNS`) that would cut its words into "
+           "fragments, and a single record of more than five fields, are shown as one `field  value` block per "
+           "record; a table that fits when wrapped breaks cells at spaces only (every column keeps its longest "
+           "word, up to 10 characters); a text column with the same value in every row is said once under the "
+           "table.",
+           "- **Two languages.** `--lang zh` (or `HARDTECH_LANG=zh`) gives titles, column headers and messages "
+           "in Chinese; ids and codes stay as they are. Error texts from the analytics stay in English.",
+           "- **Progress on long work.** Imports, classification over the store or a file and the white paper "
+           "show a progress bar on a terminal (in Chinese, the translated title and the count of steps); piped "
+           "or redirected, they print nothing but their result.",
+           "", "## Exit codes", "", "| code | meaning |", "|---|---|"]
+    out += [f"| {code} | {text} |" for code, text in EXIT_CODES.items()]
+    out += [""]
     for name, cmd in cli_commands().items():
         help_text = (cmd.help or "").strip().split("\n\n")[0]
         out += [f"## `hardtech {name}`", "", help_text, ""] + _params_table(cmd) + [""]

@@ -45,13 +45,14 @@ def shape(result: dict, form: str = "flat") -> dict:
 
 
 def flatten(result: dict) -> dict:
-    """One verdict as flat columns for files: `fields` = `ai:0.91|it:0.40`, probabilities likewise."""
+    """One verdict as columns, structure kept: `fields` = {field: probability} of the fields chosen (highest
+    first; {} when none), `typology_probabilities` = {class: probability}; csv writes them as `fields.ai`, …"""
     return {
-        "fields": "|".join(f"{x['field']}:{x['probability']:.2f}" for x in result["fields"]) or "none",
+        "fields": {x["field"]: round(float(x["probability"]), 4) for x in result["fields"]},
         "top_field": result["top_field"],
         "typology": result["typology"],
-        "typology_probabilities": "|".join(f"{k}:{v:.2f}" for k, v in sorted(
-            result["typology_probabilities"].items(), key=lambda kv: -kv[1])),
+        "typology_probabilities": {k: round(float(v), 4) for k, v in sorted(
+            result["typology_probabilities"].items(), key=lambda kv: -kv[1])},
         "trl": result["trl"],
         "evidence": result["evidence"],
     }

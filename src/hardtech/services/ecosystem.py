@@ -19,7 +19,10 @@ def flow_report(db, by: str = "field", period: str = "year", metric: str = "amou
 
     with opened(db) as store:
         r = flows_report(store, by=by, period=period, metric=metric, currency=currency)
-    return {"rows": _rows(r["table"]), "cagr": _rows(r["cagr"]), "warnings": r["warnings"], "fx": r["fx"]}
+    growth = _rows(r["cagr"])
+    if metric != "count":  # first and last values are amounts in `currency`; said on each row, as in `rows`
+        growth = [{**g, "currency": currency} for g in growth]
+    return {"rows": _rows(r["table"]), "cagr": growth, "warnings": r["warnings"], "fx": r["fx"]}
 
 
 def investor_rows(db, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
@@ -42,10 +45,17 @@ def shift_rows(db, period: str = "year", currency: str = "USD") -> list[dict]:
 
 
 def region_rows(db, level: str = "city", country: str = "CN") -> list[dict]:
+    """One row per region; `rd_by_currency` is {currency: R&D} (several currencies are not added up)."""
+    import json
+
     from hardtech.analytics.regions import regions_table
 
     with opened(db) as store:
-        return _rows(regions_table(store, level=level, country=country))
+        rows = _rows(regions_table(store, level=level, country=country))
+    for r in rows:
+        if isinstance(r.get("rd_by_currency"), str):
+            r["rd_by_currency"] = json.loads(r["rd_by_currency"])
+    return rows
 
 
 def compare_regions(db, names: list[str]) -> dict:
@@ -59,11 +69,12 @@ def compare_rows(d: dict) -> list[dict]:
     """`compare_regions`' answer as a table: one row per factor, each region's value (or `no data`), the leader."""
     rows = []
     for f, leader in d.get("leaders", {}).items():
-        row = {"factor": f}
+        row = {"factor": f, "unit": None}
         for n, card in d["regions"].items():
             fac = card.get("factors", {}).get(f, {}) if isinstance(card.get("factors"), dict) else {}
             value = fac.get("value") if isinstance(fac, dict) else fac
             row[n] = value if value is not None else "no data"
+            row["unit"] = row["unit"] or (fac.get("unit") if isinstance(fac, dict) else None)
         row["leads"] = leader or "—"
         rows.append(row)
     return rows
@@ -78,7 +89,7 @@ def cluster_rows(db, min_members: int = 3) -> list[dict]:
 
 def match_rows(db, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
-    from hardtech.errors import UsageError
+    from hardtech.errors import NothingToShow, UsageError
     from hardtech.services.scoring import resolve_org
 
     with opened(db) as store:
@@ -87,6 +98,10 @@ def match_rows(db, kind: str, name: str, top: int = 10) -> list[dict]:
         if kind == "investor":
             from hardtech.analytics.lookup import find
 
+            if not store.count("investors"):
+                raise NothingToShow(f"no investor {name!r}: the store has no investors yet; import them "
+                                    "(`hardtech import investors FILE`) or funding rounds that name them",
+                                    key="empty.no_investors", name=name)
             investor = find(store.table("investors"), name, "investor_id", "investor")
             return match_investor(store, investor, top=top)
     raise UsageError(f"match what? startup or investor, not {kind!r}")

@@ -46,20 +46,32 @@ def render_report(report: dict, title: str | None, db_label: str, pdf_path: Path
 
 
 def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: bool = False, scopes=(),
-                 title: str | None = None) -> dict:
+                 title: str | None = None, progress=None) -> dict:
     """Write `report-<lang>.html` (and `.pdf`) into `out_dir`.
+
+    `progress(step, done, total)` is called as each step starts (chapters, HTML, PDF), for progress bars.
 
     Returns {"html", "pdf" (None without pdf), "chapters" (ids and titles), "missing" (chapter, what),
     "synthetic" (chapter ids that use synthetic rows), "figures" (the service rows behind the numbers)}.
     """
+    say = progress or (lambda step, done, total: None)
+    steps = 3 if pdf else 2
     db = Path(db)
+    say("computing the chapters from the store", 0, steps)
     report = report_analysis(db, lang, scopes)
+    say("writing the HTML", 1, steps)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pdf_path = out / f"report-{lang}.pdf" if pdf else None
-    html = render_report(report, title, db.name, pdf_path)
+    html = render_report(report, title, db.name)
     html_path = out / f"report-{lang}.html"
     html_path.write_text(html, encoding="utf-8")
+    pdf_path = None
+    if pdf:
+        say("printing the PDF", 2, steps)
+        from hardtech.presentation.report.pdf import write_pdf
+
+        pdf_path = out / f"report-{lang}.pdf"
+        write_pdf(html, pdf_path)
     return {"html": html_path, "pdf": pdf_path,
             "chapters": [{"id": c["id"], "title": c["title"]} for c in report["chapters"]],
             "missing": [{"chapter": c, "what": m} for c, m in report["missing"]],

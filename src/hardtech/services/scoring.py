@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ibis
 
-from hardtech.errors import NotFound, UsageError
+from hardtech.errors import NotFound, NothingToShow, UsageError
 from hardtech.services.opened import is_store, opened
 
 
@@ -17,6 +17,10 @@ def resolve_org(store, text: str) -> str:
     an id merged into another organisation by `hardtech resolve` finds that organisation."""
     from hardtech.analytics.lookup import find
 
+    if not store.count("organizations"):
+        raise NothingToShow(f"no organisation {text!r}: the store has no organisations yet; build the demo "
+                            "(`hardtech demo`) or import them (`hardtech import organizations FILE`)",
+                            key="empty.no_orgs", name=text)
     try:
         return find(store.table("organizations"), text)
     except NotFound:
@@ -128,6 +132,8 @@ def star_batch_rows(store, version: str | None = None, year: int | None = None,
 
     with opened(store) as st:
         orgs, fin = _org_inputs(st, kinds=tuple(kinds))
+        if not len(orgs):
+            return []
     results = evaluate_star_batch(orgs, fin, year=year, version=version or CURRENT_VERSION)
     return [{"org_id": r.org_id, "year": r.year, "version": r.version, "verdict": r.verdict,
              "decided_by": r.decided_by} for r in results]

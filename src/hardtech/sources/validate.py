@@ -211,6 +211,13 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
                 f"AND {ident('__ccy_' + m)} IS NOT NULL AND currency <> {ident('__ccy_' + m)}").fetchall()
             for line, rc, pc in rows:
                 errors.add(line, "currency", rc, f"currency {rc} conflicts with {pc} written in {m}")
+        for i, a in enumerate(money_cols):  # no currency column, two amounts in two currencies: no row currency
+            for b in money_cols[i + 1:]:
+                ca, cb = ident("__ccy_" + a), ident("__ccy_" + b)
+                for line, x, y, raw in con.execute(
+                        f"SELECT {ident(LINE)}, {ca}, {cb}, {ident('__raw_' + b)} FROM {work} WHERE currency IS NULL "
+                        f"AND {ca} IS NOT NULL AND {cb} IS NOT NULL AND {ca} <> {cb}").fetchall():
+                    errors.add(line, b, raw, f"{b} is written in {y} but {a} in {x}: one row has one currency")
         defaults = [lit(numeric[m][1]) for m in money_cols if m in numeric and numeric[m][1]]
         parsed = [ident("__ccy_" + m) for m in money_cols]
         if parsed or defaults:

@@ -295,6 +295,8 @@ def _import_target(store: Store, src: str, headers: list[str], rr: ReadResult, t
     _enrich(con, typed, target, prechecked, v.columns)
     tr = TargetResult(target.table, rows_read=rr.rows_read)
     tr.redirected = redirect_rows(con, typed, target.table, LINE, source_name)
+    if tr.redirected:  # the redirect may have added the organisation column to a narrow file's rows
+        v.columns = v.columns | {r[0] for r in con.execute(f"DESCRIBE {typed}").fetchall()}
 
     errors = v.errors
     fk = _foreign_key_errors(con, typed, target)

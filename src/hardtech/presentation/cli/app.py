@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from hardtech import __version__
 from hardtech.errors import UsageError
-from hardtech.presentation.cli.output import Output, command
+from hardtech.presentation.cli.output import Empty, Output, busy, command, step_progress
+from hardtech.presentation.cli.views import RANK_VALUE_UNITS
 
 app = typer.Typer(
     name="hardtech",
@@ -78,29 +80,27 @@ def import_cmd(
     from hardtech.errors import RejectedRows
     from hardtech.services import import_file
 
-    from hardtech.presentation.cli.output import step_progress
-
-    with step_progress(out.console, f"importing {file.name}") as advance:
+    t = out.t
+    with step_progress(out.console, t("progress.import", file=file.name), out.lang) as advance:
         result = import_file(out.db, table, file, mapping=mapping, source=source, synthetic=synthetic, sheet=sheet,
                              progress=advance, encoding=encoding, decimal=decimal, licence=licence)
-    out.emit(result.summary_rows(), title=f"{file.name} → {out.db} ({result.seconds:.1f} s)")
+    out.emit(result.summary_rows(), title=t("title.import", file=file.name, db=out.db, seconds=f"{result.seconds:.1f}"))
     from rich.markup import escape
 
-    redirected = sum(t.redirected for t in result.targets)
+    redirected = sum(tr.redirected for tr in result.targets)
     if redirected:
-        out.message(f"{redirected} rows named organisations merged into others and were attached to those "
-                    "(`hardtech resolve merges`)")
+        out.message(t("msg.rows_redirected", n=redirected))
     for note in getattr(result, "notes", []):
         out.message(escape(note))
     if result.ignored_columns:
-        out.message(escape(f"columns not imported: {', '.join(result.ignored_columns[:20])}"
-                           + (" …" if len(result.ignored_columns) > 20 else "")))
+        out.message(escape(t("msg.columns_not_imported", columns=", ".join(result.ignored_columns[:20])
+                             + (" …" if len(result.ignored_columns) > 20 else ""))))
     if result.rejected:
         shown = result.rejects[:10]
-        lines = "\n".join(f"  line {r['line']}, column {r['column_name']}: {r['reason']}" for r in shown)
-        more = f"\n  … and {len(result.rejects) - len(shown)} more" if len(result.rejects) > len(shown) else ""
-        msg = (f"{result.rejected} rows rejected (kept in the `rejects` table; "
-               f"`hardtech rejects --import {result.import_id}`):\n{lines}{more}")
+        lines = "\n".join(t("msg.reject_line", line=r["line"], column=r["column_name"], reason=r["reason"])
+                          for r in shown)
+        more = ("\n" + t("msg.and_more", n=len(result.rejects) - len(shown))) if len(result.rejects) > len(shown) else ""
+        msg = t("msg.rows_rejected", n=result.rejected, import_id=result.import_id) + f"\n{lines}{more}"
         if allow_rejects:
             out.message(f"[yellow]{escape(msg)}[/yellow]")
         else:
@@ -116,7 +116,8 @@ def rejects_cmd(
     """Rows imports refused, with file, line, column, value and reason."""
     from hardtech.services import list_rejects
 
-    out.emit(list_rejects(out.db, import_id, limit), title="rejected rows")
+    out.emit(list_rejects(out.db, import_id, limit), title=out.t("title.rejects"),
+             empty=Empty(key="empty.rejects_import" if import_id else "empty.rejects", args={"import_id": import_id}))
 
 
 @command(app, "sql")
@@ -128,7 +129,7 @@ def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only)
     """Run one read-only query against the store, in a sandbox: no file read or written, nothing installed."""
     from hardtech.store.sandbox import run_sql
 
-    out.emit(run_sql(out.db, query, allow_files=allow_files))
+    out.emit(run_sql(out.db, query, allow_files=allow_files), empty=Empty(key="empty.sql"))
 
 
 @command(app, "status")
@@ -136,7 +137,10 @@ def status_cmd(*, out: Output) -> None:
     """Tables, row counts and schema version of the store."""
     from hardtech.services import store_status
 
-    out.emit(store_status(out.db), title=f"store {out.db}")
+    rows = store_status(out.db)
+    out.emit(rows, title=out.t("title.status", db=out.db))
+    if not any(r["rows"] for r in rows if r["table"] in ("organizations", "financials", "patents", "funding_rounds")):
+        out.message(out.t("msg.store_empty"))
 
 
 @command(app, "check")
@@ -147,12 +151,11 @@ def check_cmd(*, out: Output) -> None:
     from hardtech.services.data import check_store_rows
 
     rows = check_store_rows(out.db)
-    out.emit(rows, title=f"store {out.db}")
+    out.emit(rows, title=out.t("title.check", db=out.db))
     failed = [r for r in rows if not r["ok"]]
     if failed:
-        raise DamagedStore(f"{len(failed)} of {len(rows)} checks failed: the store {out.db} is damaged; restore it "
-                           "from a backup or re-import its sources")
-    out.message(f"{len(rows)} checks passed: the store is intact")
+        raise DamagedStore(out.t("msg.check_failed", failed=len(failed), n=len(rows), db=out.db))
+    out.message(out.t("msg.check_passed", n=len(rows)))
 
 
 @command(app, "mappings")
@@ -160,7 +163,7 @@ def mappings_cmd(*, out: Output) -> None:
     """Mapping files shipped with hardtech (usable by name with `import --mapping`)."""
     from hardtech.services import shipped_mapping_rows
 
-    out.emit(shipped_mapping_rows(), title="shipped mappings")
+    out.emit(shipped_mapping_rows(), title=out.t("title.mappings"))
 
 
 @command(app, "sources")
@@ -173,10 +176,10 @@ def sources_cmd(
     from hardtech.services.sources import source_rows
 
     if name:
-        out.emit(source_rows(name), title=f"source {name}")
+        out.emit(source_rows(name), title=out.t("title.source", name=name))
         return
-    cols = ["name", "kind", "tables", "licence", "point_at"] if out.fmt.value == "table" else None
-    out.emit(source_rows(), title="sources (import with `hardtech import auto FILE --mapping NAME`)", columns=cols)
+    cols = ["name", "kind", "tables", "licence", "point_at"] if out.people else None
+    out.emit(source_rows(), title=out.t("title.sources"), columns=cols)
 
 
 @command(app, "taxonomy")
@@ -191,7 +194,7 @@ def taxonomy_cmd(
     """The eight fields, the typology and the code concordances; `map` says which field a code is in, and why."""
     from hardtech.services import taxonomy_rows
 
-    out.emit(taxonomy_rows(action, codes or [], scheme), title=f"taxonomy: {action}")
+    out.emit(taxonomy_rows(action, codes or [], scheme), title=out.t("title.taxonomy", action=action))
 
 
 @command(app, "classify")
@@ -213,7 +216,7 @@ def classify_cmd(
     labels: Optional[Path] = typer.Option(None, "--labels", help="With fit: labelled examples (text, fields, typology)."),
     model_out: Optional[Path] = typer.Option(None, "--out", help="With fit: where to write the model file."),
     only_user: bool = typer.Option(False, "--only-labels", help="With fit: learn from --labels alone, not ours too."),
-    neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech[neural]'); "
+    neural: bool = typer.Option(False, "--neural", help="Use the full MiniLM transformer (pip install 'hardtech\\[neural]'); "
                                                         "its model is fitted on first use and cached."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.01, max=1.0,
                                               help="Field probability a field needs to be assigned (default 0.35)."),
@@ -225,32 +228,36 @@ def classify_cmd(
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
-    from hardtech.presentation.cli.output import step_progress
     from hardtech.services import classify_file, classify_store, classify_text, fit_model
 
+    t = out.t
     if action == "fit":
         if not labels or not model_out:
             raise UsageError("`classify fit` needs --labels FILE and --out MODEL")
-        with out.console.status("fitting …"):
-            out.emit([fit_model(labels, model_out, text_column="text" if text_column == "description" else text_column,
-                                codes_column=codes_column, include_default=not only_user)], title="model written")
+        with busy(out.console, t("progress.fit")):
+            row = fit_model(labels, model_out, text_column="text" if text_column == "description" else text_column,
+                            codes_column=codes_column, include_default=not only_user)
+        out.emit([row], title=t("title.model_written"))
         return
     if action != "run":
         raise UsageError(f"unknown action {action!r}: run or fit")
     # programs get lists and objects (json, jsonl, parquet); people and spreadsheets the flat form
     form = "structured" if out.fmt.value in ("json", "jsonl", "parquet") else "flat"
     if text is not None:
-        out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title="verdict")
+        out.emit(classify_text(text, model, neural, threshold=threshold, form=form), title=t("title.verdict"))
     elif file is not None:
-        with step_progress(out.console, f"classifying {file.name}") as advance:
+        with step_progress(out.console, t("progress.classify", what=file.name), out.lang) as advance:
             rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
                                  threshold=threshold, form=form, kind_column=kind_column)
-        out.emit(rows, title=f"{file.name}: {len(rows)} rows")
+        out.emit(rows, title=t("title.classify_file", file=file.name, n=len(rows)),
+                 empty=Empty(key="empty.file_rows", args={"file": file.name}))
     else:
-        with step_progress(out.console, f"classifying {table}") as advance:
+        with step_progress(out.console, t("progress.classify", what=table), out.lang) as advance:
             rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
                                   threshold=threshold, form=form)
-        out.emit(rows, title=f"{len(rows)} {table} classified" + ("" if no_save else " (saved)"))
+        out.emit(rows, title=t("title.classify_store" if no_save else "title.classify_store_saved", n=len(rows),
+                                table=t(f"table.{table}") if t.has(f"table.{table}") else table),
+                 empty=Empty((table,), "empty.where", {"where": where or ""}))
 
 
 @command(app, "evaluate")
@@ -266,15 +273,15 @@ def evaluate_cmd(
     """Per-field precision/recall/F1, macro-F1, typology accuracy and confusion, calibration error, AUC."""
     from hardtech.services import evaluate_labels
 
-    with out.console.status("evaluating …"):
+    with busy(out.console, out.t("progress.evaluate")):
         r = evaluate_labels(labels, model, cv, text_column, fields_column, typology_column)
     summary = [{"model": r["model"], "n": r["n"], "threshold": r["threshold"], "macro_f1": r["macro_f1"],
                 "typology_accuracy": r["typology_accuracy"], "calibration_error": r["ece"],
                 "auc_hard_vs_model_innovation": r["auc_hard_vs_model"]}]
-    if out.fmt.value == "table":
-        out.emit(r["fields"], title="fields")
-        out.emit(r["confusion"], title="typology confusion (rows: true class)")
-        out.emit(summary, title="summary")
+    if out.people:
+        out.emit(r["fields"], title=out.t("title.eval_fields"))
+        out.emit(r["confusion"], title=out.t("title.eval_confusion"))
+        out.emit(summary, title=out.t("title.eval_summary"))
     else:
         out.emit([{"section": "summary", **summary[0]}] + [{"section": "field", **x} for x in r["fields"]]
                  + [{"section": "confusion", **x} for x in r["confusion"]])
@@ -299,8 +306,13 @@ def rank_cmd(
 
     rows = rank_rows(out.data(), year, by, scope, top, currency, fx_convention, acfic)
     cols = ["rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
-            "currency", "rd_source", "sales_source"] if out.fmt.value == "table" else None
-    out.emit(rows, title=f"{'ACFIC-style list' if acfic else 'R&D ranking'} {year} by {by}, {scope}", columns=cols)
+            "rd_source"] if out.people else None
+    if cols and by in ("rd", "intensity", "growth"):  # `value` repeats one of the columns beside it
+        cols.remove("value")
+    t = out.t
+    out.emit(rows, title=t("title.acfic" if acfic else "title.rank", year=year, by=by, scope=scope), columns=cols,
+             units={"value": RANK_VALUE_UNITS.get(by.split(":")[0], "money")},
+             empty=Empty(("financials",), "empty.rank", {"year": year, "by": by, "scope": scope}))
 
 
 @command(app, "decade")
@@ -315,11 +327,15 @@ def decade_cmd(
     from hardtech.services import decade_rows
 
     d = decade_rows(out.data(), org, start, end, currency)
-    years = d.pop("years", None) or d.pop("per_year", None) or []
-    out.emit([d] if out.fmt.value != "table" or not years else years,
-             title=f"{d.get('name', org)}: R&D {start}–{end}, total {d.get('total') or 0:,.0f} {d.get('currency') or ''}")
-    if out.fmt.value == "table" and years:
-        out.emit([{k: v for k, v in d.items() if not isinstance(v, (list, dict))}], title="total")
+    years = d.get("years") or d.get("per_year") or []
+    t = out.t
+    if not out.people:
+        out.emit([d])
+        return
+    total = t.cell(d.get("total"), "money", d)
+    out.emit(years, title=t("title.decade", name=d.get("name", org), start=start, end=end, total=total),
+             empty=Empty(("financials",), "empty.decade_window", {"org": org, "start": start, "end": end}))
+    out.emit([{k: v for k, v in d.items() if not isinstance(v, (list, dict))}], title=t("title.total"))
 
 
 @command(app, "star")
@@ -333,15 +349,18 @@ def star_cmd(
     """The STAR Market sci-tech attribute test: each indicator, exception, carve-out and the rule that decided."""
     from hardtech.services import star_batch_rows, star_rows
 
+    t = out.t
     if all_orgs:
-        out.emit(star_batch_rows(out.data(), version, year), title="STAR sci-tech attribute test")
+        out.emit(star_batch_rows(out.data(), version, year), title=t("title.star_all"),
+                 empty=Empty(("organizations", "financials"), "empty.star_all", {"year": year or ""}))
         return
     if not org:
         raise UsageError("give an organisation, or --all")
     head, rows = star_rows(out.data(), org, version, year)
-    if out.fmt.value == "table":
-        out.emit([head], title=f"{head['org_id']}: {head['verdict']} ({head['version']}, {head['year']})")
-        out.emit(rows, title="indicators and exceptions")
+    if out.people:
+        out.emit([head], title=t("title.star", org=head["org_id"], verdict=head["verdict"], version=head["version"],
+                                 year=head["year"] if head["year"] is not None else "—"))
+        out.emit(rows, title=t("title.star_details"), optional=True)
     else:
         out.emit([{**head, "details": rows}])
 
@@ -366,18 +385,22 @@ def score_cmd(
         if not org:
             raise UsageError("--explain needs an organisation")
         d = explain_score(out.data(), org, year, weights)
-        if out.fmt.value == "table":
+        t = out.t
+        if out.people:
             head = {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
-            out.emit([head], title=f"{d.get('name', org)}: hardness {d.get('score')}")
-            out.emit([{k: (v if not isinstance(v, dict) else ", ".join(f"{a}={b}" for a, b in v.items()))
-                       for k, v in p.items()} for p in d.get("parts", [])], title="parts (they add up to the score)")
-            out.emit(d.get("criteria", []), title="the seeds' criteria (domain.md §1): weight and contribution")
-            out.emit(d.get("kind_evidence", []), title="evidence of kind: what each source says, and where it comes from")
+            out.emit([head], title=t("title.explain", name=d.get("name", org), score=t.cell(d.get("score"), "score")))
+            parts = [{k: v for k, v in p.items() if k not in ("criterion", "criterion_id", "transform")}
+                     for p in d.get("parts", [])]
+            out.emit(parts, title=t("title.explain_parts"), optional=True)
+            out.emit(d.get("criteria", []), title=t("title.explain_criteria"), optional=True)
+            out.emit(d.get("kind_evidence", []), title=t("title.explain_kind"), optional=True)
         else:
             out.emit([d])
         return
     rows = score_rows(out.data_or_path(writes=not no_save), org, year, weights, save=not no_save, where=where, top=top)
-    out.emit(rows, title="hardness scores" + ("" if no_save else " (saved)"))
+    key = "empty.score_org" if org else ("empty.score_where" if where else "empty.score")
+    out.emit(rows, title=out.t("title.scores" if no_save else "title.scores_saved"),
+             empty=Empty(("organizations", "financials"), key, {"who": org or "", "where": where or ""}))
 
 
 @command(app, "flows")
@@ -399,24 +422,32 @@ def flows_cmd(
     """Capital flows over funding rounds: undisclosed amounts counted, never guessed; shares and CAGR."""
     from hardtech.services.ecosystem import flow_report, investor_rows, shift_rows
 
+    t = out.t
+    rounds = ("funding_rounds",)
     if shift:
-        out.emit(shift_rows(out.data(), period, currency), title="the shift from model innovation to technology")
+        out.emit(shift_rows(out.data(), period, currency), title=t("title.shift"),
+                 empty=Empty(rounds, "empty.flows", {"by": "--shift"}))
         return
     if investors:
         out.emit(investor_rows(out.data(), field, top, currency),
-                 title=f"most active investors {'in ' + field if field else 'per field'}")
+                 title=t("title.investors_in", field=field) if field else t("title.investors"),
+                 empty=Empty(rounds + ("investors",), "empty.flows_investors", {"field": field or ""}))
         return
     r = flow_report(out.data(), by, period, metric, currency)
+    units = {"value": "count" if metric == "count" else "money", "first_value": "count" if metric == "count" else "money",
+             "last_value": "count" if metric == "count" else "money"}
     if growth:
-        out.emit(r["cagr"], title=f"growth of funding by {by} ({metric}, per {period})")
+        out.emit(r["cagr"], title=t("title.cagr", by=by, metric=metric, period=period), units=units,
+                 empty=Empty(rounds, "empty.cagr", {"by": by}))
     else:
-        out.emit(r["rows"], title=f"funding by {by} and {period} ({metric})")
+        out.emit(r["rows"], title=t("title.flows", by=by, period=period, metric=metric), units=units,
+                 empty=Empty(rounds, "empty.flows", {"by": by}))
     for w in r["warnings"]:
         head, _, ids = w.partition(": ")
         listed = ids.split(", ")
         if len(listed) > 20:  # the full list is in the Python API's `warnings`; a terminal shows the first ones
-            w = f"{head}: {', '.join(listed[:20])} … and {len(listed) - 20} more"
-        out.message(f"[yellow]warning:[/yellow] {w}")
+            w = f"{head}: {', '.join(listed[:20])} … " + t("msg.and_more", n=len(listed) - 20).strip()
+        out.message(f"[yellow]{t('word.warning')}:[/yellow] {escape(w)}")
 
 
 @command(app, "regions")
@@ -429,22 +460,28 @@ def regions_cmd(
     *, out: Output,
 ) -> None:
     """Regional ecosystems: organisations per field, location quotients, concentration, scorecards, clusters."""
-    from hardtech.services.ecosystem import cluster_rows, compare_regions, compare_rows, region_rows
+    from hardtech.presentation.cli.views import compare_rows, region_table_rows
+    from hardtech.services.ecosystem import cluster_rows, compare_regions, region_rows
 
+    t = out.t
     if action == "list":
-        out.emit(region_rows(out.data(), level, country), title=f"regions ({level})")
+        rows = region_rows(out.data(), level, country)
+        empty = Empty(("organizations",), "empty.regions", {"level": level, "country": country})
+        if out.people:
+            out.emit(region_table_rows(rows, out.lang), title=t("title.regions", level=level, country=country), empty=empty,
+                     caption=t("msg.regions_caption"))
+        else:
+            out.emit(rows, empty=empty)
     elif action == "compare":
         if not names or len(names) < 2:
             raise UsageError("`regions compare` needs two or more regions, e.g. 西安 杭州")
         d = compare_regions(out.data(), names)
-        out.emit(compare_rows(d) if out.fmt.value == "table" else [d], title=" vs ".join(names))
+        if not any((card.get("organizations") or 0) for card in d.get("regions", {}).values()):
+            raise out.nothing(Empty(("organizations",), "empty.compare", {"names": " ".join(names)}))
+        out.emit(compare_rows(d, t) if out.people else [d], title=" vs ".join(names))
     elif action == "clusters":
-        rows = cluster_rows(out.data(), min_members)
-        for r in rows:
-            for k, v in list(r.items()):
-                if isinstance(v, list):
-                    r[k] = ", ".join(map(str, v))
-        out.emit(rows, title="clusters: co-located organisations of one field")
+        out.emit(cluster_rows(out.data(), min_members), title=t("title.clusters"),
+                 empty=Empty(("organizations", "classifications"), "empty.clusters", {"min": min_members}))
     else:
         raise UsageError(f"unknown action {action!r}: list, compare or clusters")
 
@@ -459,22 +496,42 @@ def screen_cmd(
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the ranked shortlist as CSV."),
     excel_out: Optional[Path] = typer.Option(None, "--excel", help="Also write it as Excel."),
     html_out: Optional[Path] = typer.Option(None, "--html", help="Also write it as a self-contained HTML page."),
+    allow_rejects: bool = typer.Option(False, "--allow-rejects",
+                                       help="Exit 0 even when values could not be read or applicants appear twice."),
     *, out: Output,
 ) -> None:
-    """Screen a batch of applicants: classified, scored and STAR-checked into a ranked shortlist with reasons."""
-    from hardtech.analytics.screening import screen
+    """Screen a batch of applicants: classified, scored and STAR-checked into a ranked shortlist with reasons.
 
-    with out.console.status(f"screening {applicants.name} …"):
+    Money, years, stages and names are read by the same parsers and checks as `hardtech import` (1.2亿元,
+    3000万元, $3.5M, 2016年, A轮); every value they refuse and every applicant listed twice is named."""
+    from hardtech.analytics.screening import screen
+    from hardtech.errors import RejectedRows
+
+    t = out.t
+    with busy(out.console, t("progress.screen", file=applicants.name)):
         result = screen(applicants, rubric=rubric, name_column=name_column, text_column=text_column)
+    problems = []
+    if result.dropped:
+        problems.append(t("msg.screen_dropped", n=len(result.dropped), file=applicants.name))
+        problems += [t("msg.reject_line", line=d["line"], column=d["column"], reason=f"{d['value']!r}: {d['reason']}")
+                     for d in result.dropped]
+    if result.duplicates:
+        problems.append(t("msg.screen_duplicates", n=len(result.duplicates), file=applicants.name))
+        problems += [t("msg.duplicate_line", line=d["line"], name=d["name"], first=d["first_line"])
+                     for d in result.duplicates]
     for path, write in ((csv_out, result.to_csv), (excel_out, result.to_excel), (html_out, result.to_html)):
         if path:
             write(path)
-            out.message(f"wrote {path}")
-    rows = [{k: ("; ".join(v) if isinstance(v, list) else v) for k, v in r.items() if k != "criteria"}
-            for r in result.rows]
-    cols = ["rank", "name", "score", "confidence", "shortlisted", "top_field", "typology", "trl", "star_verdict",
-            "reasons"] if out.fmt.value == "table" else None
-    out.emit(rows, title=f"{applicants.name}: ranked shortlist", columns=cols)
+            out.message(t("msg.wrote_file", path=path))
+    rows = [{k: v for k, v in r.items() if k != "criteria"} for r in result.rows]
+    cols = ["rank", "name", "score", "confidence", "shortlisted", "top_field", "typology", "trl", "rd_intensity",
+            "star_verdict", "warnings", "reasons"] if out.people else None
+    for line in problems:
+        out.message(escape(line))
+    out.emit(rows, title=t("title.screen", file=applicants.name), columns=cols,
+             empty=Empty(key="empty.file_rows", args={"file": applicants.name}))
+    if problems and not allow_rejects:
+        raise RejectedRows(t("msg.screen_rejected", n=len(result.dropped) + len(result.duplicates)))
 
 
 @command(app, "match")
@@ -488,16 +545,24 @@ def match_cmd(
     """Match startups with investors by fields, stage, region, ticket and co-investors, with the reasons."""
     from hardtech.services.ecosystem import match_evaluation, match_rows
 
+    t = out.t
     if kind == "evaluate":
-        out.emit([match_evaluation(out.data(), k)], title=f"hold-out of each startup's last round, hit@{k}")
+        ev = match_evaluation(out.data(), k)
+        if not ev.get("n"):
+            raise out.nothing(Empty(("funding_rounds", "investors"), "empty.match_evaluate"))
+        out.emit([ev], title=t("title.match_evaluate", k=k))
         return
     if not name:
         raise UsageError(f"`match {kind}` needs a name")
     rows = match_rows(out.data(), kind, name, top)
-    for r in rows:
-        r["reasons"] = "; ".join(r.get("reasons", []))
-        r.pop("components", None)
-    out.emit(rows, title=f"best matches for {name}")
+    if out.people:
+        rows = [{c: v for c, v in r.items() if c != "components"} for r in rows]
+    out.emit(rows, title=t("title.match", name=name), units={"score": "score01"},
+             empty=Empty(("investors",) if kind == "startup" else ("organizations",), "empty.match", {"name": name}))
+    tie = tie_note(rows)
+    if tie:
+        out.message(t("msg.match_tie", n=tie[0], score=tie[1]) + " " + (
+            t("msg.match_tie_no_rounds") if not _has_rows(out, "funding_rounds") else t("msg.match_tie_same")))
 
 
 @command(app, "export")
@@ -510,7 +575,7 @@ def export_cmd(
     from hardtech.services.data import export_store
 
     rows = export_store(out.db, parquet)
-    out.emit(rows, title=f"{out.db} → {parquet}")
+    out.emit(rows, title=out.t("title.export", db=out.db, folder=parquet))
 
 
 @command(app, "synth")
@@ -525,9 +590,9 @@ def synth_cmd(
     """Generate a synthetic universe (flagged synthetic) for scale tests."""
     from hardtech.services import synth_universe
 
-    with out.console.status(f"generating {orgs:,} synthetic organisations …"):
+    with busy(out.console, out.t("progress.synth", n=f"{orgs:,}")):
         rows = synth_universe(orgs, seed, out_dir, file_format, out.db if load else None)
-    out.emit(rows, title=f"synthetic universe in {out_dir}")
+    out.emit(rows, title=out.t("title.synth", dir=out_dir))
 
 
 @command(app, "demo")
@@ -550,6 +615,19 @@ def demo_cmd(
 from hardtech.presentation.cli import serve_cmd as _serve_cmd  # noqa: E402,F401
 from hardtech.presentation.cli import report_cmd as _report_cmd  # noqa: E402,F401
 from hardtech.presentation.cli import resolve_cmd as _resolve_cmd  # noqa: E402,F401
+
+
+def tie_note(rows: list[dict]) -> tuple[int, float] | None:
+    """(how many, score) when the best matches tie: the reader must know the order among them says nothing."""
+    if len(rows) < 2 or rows[0].get("score") is None:
+        return None
+    n = sum(1 for r in rows if r.get("score") == rows[0]["score"])
+    return (n, rows[0]["score"]) if n > 1 else None
+
+
+def _has_rows(out: Output, table: str) -> bool:
+    with out.store(read_only=True) as store:
+        return bool(store.count(table))
 
 
 def main() -> None:

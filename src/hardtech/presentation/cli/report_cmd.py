@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from hardtech.presentation.cli.app import app
-from hardtech.presentation.cli.output import Output, command
+from hardtech.presentation.cli.output import Output, command, step_progress
 
 
 @command(app, "report")
@@ -24,8 +24,9 @@ def report_cmd(
     """The white paper: landscape, rankings, hardness, STAR, capital flows, regions and investment guidelines."""
     from hardtech.services.report import write_report
 
-    with out.console.status("writing the white paper …"):
-        r = write_report(out.db, out_dir, lang=lang, pdf=pdf, scopes=scope or (), title=title)
+    t = out.t
+    with step_progress(out.console, t("progress.report", lang=lang), out.lang) as advance:
+        r = write_report(out.db, out_dir, lang=lang, pdf=pdf, scopes=scope or (), title=title, progress=advance)
     rows = [{"file": str(r["html"]), "kind": "html"}] + ([{"file": str(r["pdf"]), "kind": "pdf"}] if r["pdf"] else [])
-    rows += [{"file": "", "kind": f"missing ({m['chapter']})", "what": m["what"]} for m in r["missing"]]
-    out.emit(rows, title="white paper", columns=["kind", "file", "what"])
+    rows += [{"file": "", "kind": t("word.missing_in", chapter=m["chapter"]), "what": m["what"]} for m in r["missing"]]
+    out.emit(rows, title=t("title.report"), columns=["kind", "file", "what"])

@@ -8,7 +8,7 @@ import typer
 
 from hardtech.errors import UsageError
 from hardtech.presentation.cli.app import app
-from hardtech.presentation.cli.output import Output, command
+from hardtech.presentation.cli.output import Empty, Output, command
 
 
 @command(app, "serve")
@@ -78,7 +78,7 @@ def token_cmd(
     from hardtech.services.tokens import create_token, list_tokens, revoke_token
 
     if action == "list":
-        out.emit(list_tokens(out.db), title="API tokens (secrets are not stored)")
+        out.emit(list_tokens(out.db), title=out.t("title.tokens"), empty=Empty(key="empty.tokens"))
         return
     if action not in ("create", "revoke"):
         raise UsageError(f"unknown action {action!r}: create, list or revoke")

@@ -457,18 +457,26 @@ def redirect_rows(con, typed: str, table: str, line_col: str, source_name: str =
         return 0
     col = ORG_REFS[table][0]
     now = _now()
+    # a narrow file's typed rows hold only the columns it gives (the importer fills the rest with NULL)
+    present = {r[0] for r in con.execute(f"DESCRIBE {typed}").fetchall()}
     key = _key_json(table, "t.", {"source_name": "'" + _sql_str(source_name) + "'"})
     con.execute(f"""CREATE OR REPLACE TEMP TABLE redir_rows AS
-        SELECT t."{line_col}" AS line, t.{col} AS original_id, r.org_id AS into_id, {key} AS row_key
-        FROM {typed} t JOIN org_redirects r ON r.from_id = t.{col}""")
-    if table == "patents":
-        con.register("app_index", applicant_index_for(con, typed))
+        SELECT t."{line_col}" AS line, CAST(NULL AS VARCHAR) AS original_id, CAST(NULL AS VARCHAR) AS into_id,
+               {key} AS row_key FROM {typed} t LIMIT 0""")
+    if col in present:
+        con.execute(f"""INSERT INTO redir_rows SELECT t."{line_col}", t.{col}, r.org_id, {key}
+            FROM {typed} t JOIN org_redirects r ON r.from_id = t.{col}""")
+    if table == "patents" and "applicant" in present:
+        con.register("app_index", applicant_index_for(con, typed, col in present))
+        unlinked = f"WHERE t.{col} IS NULL" if col in present else ""
         con.execute(f"""INSERT INTO redir_rows SELECT t."{line_col}", a.record_id, r.org_id, {key}
             FROM {typed} t JOIN app_index a ON a.applicant = t.applicant JOIN org_redirects r ON r.from_id = a.record_id
-            WHERE t.applicant_org_id IS NULL""")
+            {unlinked}""")
         con.unregister("app_index")
     n = con.execute("SELECT count(*) FROM redir_rows").fetchall()[0][0]
     if n:
+        if col not in present:
+            con.execute(f"ALTER TABLE {typed} ADD COLUMN {col} VARCHAR")
         con.execute(f'UPDATE {typed} t SET {col} = d.into_id FROM redir_rows d WHERE t."{line_col}" = d.line')
         con.execute(f"""INSERT INTO resolve_row_origins SELECT DISTINCT '{table}', row_key, original_id, NULL, NULL,
                         TIMESTAMP '{now}' FROM redir_rows d WHERE NOT EXISTS (SELECT 1 FROM resolve_row_origins o
@@ -477,8 +485,9 @@ def redirect_rows(con, typed: str, table: str, line_col: str, source_name: str =
     return int(n)
 
 
-def applicant_index_for(con, typed: str) -> pa.Table:
-    texts = [r[0] for r in con.execute(f"SELECT DISTINCT applicant FROM {typed} WHERE applicant IS NOT NULL "
-                                       "AND applicant_org_id IS NULL").fetchall()]
+def applicant_index_for(con, typed: str, linked_column: bool = True) -> pa.Table:
+    unlinked = " AND applicant_org_id IS NULL" if linked_column else ""
+    texts = [r[0] for r in con.execute(f"SELECT DISTINCT applicant FROM {typed} WHERE applicant IS NOT NULL"
+                                       + unlinked).fetchall()]
     return pa.table({"applicant": texts,
                      "record_id": [RECORD_PREFIX + f if (f := first_applicant(t)) else None for t in texts]})
