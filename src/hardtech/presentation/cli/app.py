@@ -397,7 +397,8 @@ def score_cmd(
         else:
             out.emit([d])
         return
-    rows = score_rows(out.data_or_path(writes=not no_save), org, year, weights, save=not no_save, where=where, top=top)
+    src = out.data_or_path(writes=not no_save or where is not None)  # --where: DuckDB's sandbox opens the file
+    rows = score_rows(src, org, year, weights, save=not no_save, where=where, top=top)
     key = "empty.score_org" if org else ("empty.score_where" if where else "empty.score")
     out.emit(rows, title=out.t("title.scores" if no_save else "title.scores_saved"),
              empty=Empty(("organizations", "financials"), key, {"who": org or "", "where": where or ""}))
