@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the report and the browser tests need: a CJK font (Chinese in HTML and PDF),
-# Pango for WeasyPrint, poppler-utils (pdftoppm, to look at PDF pages) and Chromium (Playwright tests).
+# Pango for WeasyPrint, poppler-utils (pdftoppm, to look at PDF pages), Chromium (Playwright tests)
+# and Java 17 (the Spark engine's parity suite, tests/test_parity.py).
 # What counts is what works, not a package name: a CJK font fontconfig knows, Pango's libraries,
 # `pdftoppm` and a Chromium on the PATH (installed as `chromium`, `chromium-browser`, a snap or by hand).
 # Installs only what is missing, one package at a time, and warns only about what is still missing after.
@@ -15,11 +16,12 @@ have() {  # have PACKAGE: is what the package provides usable here?
     poppler-utils) command -v pdftoppm >/dev/null 2>&1 ;;
     chromium) command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
                 || command -v google-chrome >/dev/null 2>&1 ;;
+    openjdk-17-jre-headless) command -v java >/dev/null 2>&1 ;;
     *) return 1 ;;
   esac || dpkg -s "$1" >/dev/null 2>&1
 }
 
-pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium)
+pkgs=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium openjdk-17-jre-headless)
 missing=()
 for p in "${pkgs[@]}"; do
   have "$p" || missing+=("$p")

@@ -67,6 +67,7 @@ SAMPLES: dict[str, list] = {
     "star": [["huawei"], (["--all"], "heavy")],
     "status": [[]],
     "synth": [["--orgs", "30", "--out", "{tmp}/synth"]],
+    "export": [["--parquet", "{tmp}/export"]],
     "taxonomy": [[], ["map", "cpc:G06N3/08"]],
     "token": [["list"]],
 }

@@ -66,6 +66,10 @@ class NotFound(UsageError):
     """An organisation, investor or region named by the user is not in the store."""
 
 
+class EngineError(UsageError):
+    """The engine the store runs on cannot do what was asked (Spark: no writes, no DuckDB SQL); says which can."""
+
+
 class NothingToShow(UsageError):
     """The question has no answer in this store: the message says which data to import or option to change.
 

@@ -41,22 +41,23 @@ UNINFORMATIVE_STAGES = {None, "", "unknown", "cumulative"}
 
 
 def _tables(store_or_tables) -> dict[str, pd.DataFrame]:
-    """A Store or a dict of DataFrames → the four DataFrames matching needs."""
+    """A store (any engine) or a dict of DataFrames or Ibis tables → the four DataFrames matching needs."""
+    cols = {
+        "organizations": ("org_id", "kind", "name_en", "name_zh", "city", "province", "country", "industry_codes"),
+        "funding_rounds": ("round_id", "org_id", "date", "stage", "amount_usd", "investors", "investor_ids"),
+        "investors": ("investor_id", "name_en", "name_zh", "thesis_fields", "stages", "regions", "ticket_min",
+                      "ticket_max", "currency"),
+        "classifications": ("entity_id", "fields", "top_field", "classified_at", "model_version"),
+    }
     if isinstance(store_or_tables, dict):
-        t = {k: v.copy() for k, v in store_or_tables.items()}
-    else:
-        con = store_or_tables.con
-        q = {
-            "organizations": "SELECT org_id, kind, name_en, name_zh, city, province, country, industry_codes "
-                             "FROM organizations",
-            "funding_rounds": "SELECT round_id, org_id, date, stage, amount_usd, investors, investor_ids "
-                              "FROM funding_rounds",
-            "investors": "SELECT investor_id, name_en, name_zh, thesis_fields, stages, regions, ticket_min, "
-                         "ticket_max, currency FROM investors",
-            "classifications": "SELECT entity_id, fields, top_field, classified_at, model_version "
-                               "FROM classifications WHERE entity_type = 'organization'",
-        }
-        t = {k: con.execute(sql).df() for k, sql in q.items()}
+        t = {k: v.copy() if isinstance(v, pd.DataFrame) else v.to_pandas() for k, v in store_or_tables.items()}
+    else:  # Ibis, not the engine's SQL: the same read on DuckDB and Spark
+        t = {}
+        for name, keep in cols.items():
+            tbl = store_or_tables.table(name)
+            if name == "classifications":
+                tbl = tbl.filter(tbl.entity_type == "organization")
+            t[name] = tbl.select(*keep).to_pandas()
     for name in ("organizations", "funding_rounds", "investors", "classifications"):
         t.setdefault(name, pd.DataFrame())
     return t

@@ -378,7 +378,8 @@ def rank_expr(store_or_tables, spec: RankingSpec, fx=None, fields=None, cache: K
         if kind == "field":
             fagg = flds.filter(flds.field == value).select("org_id", field=flds.field)
         else:
-            fagg = flds.group_by("org_id").aggregate(field=flds.field.group_concat("|", order_by=flds.field))
+            # sorted array, then joined: an ordered group_concat does not compile on Spark
+            fagg = flds.group_by("org_id").aggregate(field=flds.field.collect().sort().join("|"))
         t = _left(t, fagg, "f_")
         field_col = t.f_field
     else:

@@ -93,6 +93,10 @@ def cli_markdown() -> str:
            "command or option is missing here.", "",
            "Every command takes the shared options `--db PATH` (default `./hardtech.duckdb`, or `HARDTECH_DB`), "
            "`--format table|csv|json|jsonl|parquet`, `--output FILE` and `--lang en|zh` (or `HARDTECH_LANG`).", "",
+           "The global option `--engine duckdb|spark`, before the command (or `HARDTECH_ENGINE`), picks the engine "
+           "that computes the analyses: `hardtech --engine spark rank --year 2021`. Spark reads the store's "
+           "Parquet export and only reads; a command that writes says it needs `--engine duckdb` (exit code 2). "
+           "Which command runs where: docs/scaling.md.", "",
            "## What every command promises", "",
            "- **A result, or one line saying why there is none.** An empty answer prints one line on stderr naming "
            "the data the store lacks and the command that imports it, or the option that narrowed the answer to "

@@ -135,3 +135,13 @@ def synth_universe(orgs: int, seed: int, out_dir: str | Path, file_format: str =
                 if name in paths:
                     _import(store, name, paths[name], source=f"synthetic seed {seed}", synthetic=True)
     return rows
+
+
+def export_store(db: str | Path, out_dir: str | Path) -> list[dict]:
+    """Every table of the DuckDB store as Parquet in `out_dir` (with a manifest): what `--engine spark` and a
+    cluster read. One row per table written."""
+    from hardtech.store.connection import Store
+    from hardtech.store.export import export_parquet
+
+    with Store(db, read_only=True) as store:
+        return export_parquet(store, out_dir)

@@ -1,24 +1,23 @@
-"""Capital flows, regional ecosystems and investor matching over the store."""
+"""Capital flows, regional ecosystems and investor matching over the store (an opened store, any engine)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from hardtech.store.connection import Store
+from hardtech.services.opened import opened
 
 
-def flow_rows(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
+def flow_rows(db, by: str = "field", period: str = "year", metric: str = "amount",
               currency: str = "USD") -> list[dict]:
     """The flow table alone (see `flow_report` for its growth and the rounds left out)."""
     return flow_report(db, by, period, metric, currency)["rows"]
 
 
-def flow_report(db: str | Path, by: str = "field", period: str = "year", metric: str = "amount",
+def flow_report(db, by: str = "field", period: str = "year", metric: str = "amount",
                 currency: str = "USD") -> dict:
     """{rows, cagr, warnings, fx}: the flow table, each group's growth, and every round left out of a sum, and why."""
     from hardtech.analytics.flows import flows_report
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         r = flows_report(store, by=by, period=period, metric=metric, currency=currency)
     growth = _rows(r["cagr"])
     if metric != "count":  # first and last values are amounts in `currency`; said on each row, as in `rows`
@@ -26,32 +25,32 @@ def flow_report(db: str | Path, by: str = "field", period: str = "year", metric:
     return {"rows": _rows(r["table"]), "cagr": growth, "warnings": r["warnings"], "fx": r["fx"]}
 
 
-def investor_rows(db: str | Path, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
+def investor_rows(db, field: str | None = None, top: int = 10, currency: str = "USD") -> list[dict]:
     """The most active investors per field: rounds first, then disclosed amount, then name."""
     from hardtech.analytics.flows import top_investors
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         return _rows(top_investors(store, field=field, top=top, currency=currency))
 
 
-def shift_rows(db: str | Path, period: str = "year", currency: str = "USD") -> list[dict]:
+def shift_rows(db, period: str = "year", currency: str = "USD") -> list[dict]:
     """The shift the seeds describe: technology vs business-model innovation, industry vs services."""
     from hardtech.analytics.flows import sector_share, tech_vs_model_share
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         tech = _rows(tech_vs_model_share(store, period=period, currency=currency))
         sector = _rows(sector_share(store, period=period, currency=currency))
     return [{"view": "technology vs model innovation", **r} for r in tech] + \
            [{"view": "secondary vs tertiary sector", **r} for r in sector]
 
 
-def region_rows(db: str | Path, level: str = "city", country: str = "CN") -> list[dict]:
+def region_rows(db, level: str = "city", country: str = "CN") -> list[dict]:
     """One row per region; `rd_by_currency` is {currency: R&D} (several currencies are not added up)."""
     import json
 
     from hardtech.analytics.regions import regions_table
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         rows = _rows(regions_table(store, level=level, country=country))
     for r in rows:
         if isinstance(r.get("rd_by_currency"), str):
@@ -59,10 +58,10 @@ def region_rows(db: str | Path, level: str = "city", country: str = "CN") -> lis
     return rows
 
 
-def compare_regions(db: str | Path, names: list[str]) -> dict:
+def compare_regions(db, names: list[str]) -> dict:
     from hardtech.analytics.regions import compare
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         return compare(store, names)
 
 
@@ -81,19 +80,19 @@ def compare_rows(d: dict) -> list[dict]:
     return rows
 
 
-def cluster_rows(db: str | Path, min_members: int = 3) -> list[dict]:
+def cluster_rows(db, min_members: int = 3) -> list[dict]:
     from hardtech.analytics.regions import clusters
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         return _rows(clusters(store, min_members=min_members))
 
 
-def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict]:
+def match_rows(db, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
     from hardtech.errors import NothingToShow, UsageError
     from hardtech.services.scoring import resolve_org
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         if kind == "startup":
             return match_startup(store, resolve_org(store, name), top=top)
         if kind == "investor":
@@ -108,10 +107,10 @@ def match_rows(db: str | Path, kind: str, name: str, top: int = 10) -> list[dict
     raise UsageError(f"match what? startup or investor, not {kind!r}")
 
 
-def match_evaluation(db: str | Path, k: int = 10) -> dict:
+def match_evaluation(db, k: int = 10) -> dict:
     from hardtech.analytics.matching import evaluate_holdout
 
-    with Store(db, read_only=True) as store:
+    with opened(db) as store:
         return evaluate_holdout(store, k=k)
 
 

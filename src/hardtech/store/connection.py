@@ -1,7 +1,7 @@
 """Opening the DuckDB store, migrating its schema, and handing out Ibis tables.
 
 Analytics never see the DuckDB connection: they get Ibis tables from `Store.table`, so the
-same expressions can run on another Ibis backend (Spark) when `HARDTECH_BACKEND` says so.
+same expressions run on Spark (`store.spark.SparkStore`, chosen by `store.engine.open_store`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Iterator
 import duckdb
 
 from hardtech.errors import StoreError
+from hardtech.store.engine import DUCKDB
 from hardtech.store.integrity import store_failure
 from hardtech.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -50,6 +51,9 @@ def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 class Store:
     """A hardtech store: one DuckDB file (or `:memory:`)."""
+
+    engine = "duckdb"
+    capabilities = DUCKDB  # what this engine can do (store.engine.Capabilities)
 
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path not in (None, ":memory:") else None

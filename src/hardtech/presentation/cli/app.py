@@ -34,8 +34,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
+                                       help="Print the version and exit."),
+          engine: Optional[str] = typer.Option(None, "--engine", envvar="HARDTECH_ENGINE",
+                                               help="Engine that computes the analyses: duckdb (default) or "
+                                                    "spark (reads the store's Parquet export; "
+                                                    "HARDTECH_SPARK_MASTER picks the cluster).")) -> None:
     """Find, classify, score, rank and map hard & core technology (硬科技)."""
+    from hardtech.errors import HardtechError
+    from hardtech.services.opened import select
+
+    try:
+        select(engine)
+    except HardtechError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
 @command(app, "import")
@@ -292,7 +304,7 @@ def rank_cmd(
     """R&D investment rankings as the EU Scoreboard and the ACFIC lists make them, with the source of each figure."""
     from hardtech.services import rank_rows
 
-    rows = rank_rows(out.db, year, by, scope, top, currency, fx_convention, acfic)
+    rows = rank_rows(out.data(), year, by, scope, top, currency, fx_convention, acfic)
     cols = ["rank", "org_id", "name", "value", "rd", "net_sales", "intensity", "growth_1y", "field", "country",
             "rd_source"] if out.people else None
     if cols and by in ("rd", "intensity", "growth"):  # `value` repeats one of the columns beside it
@@ -314,7 +326,7 @@ def decade_cmd(
     """Cumulative R&D of one organisation over a window of years, year by year with sources."""
     from hardtech.services import decade_rows
 
-    d = decade_rows(out.db, org, start, end, currency)
+    d = decade_rows(out.data(), org, start, end, currency)
     years = d.get("years") or d.get("per_year") or []
     t = out.t
     if not out.people:
@@ -339,12 +351,12 @@ def star_cmd(
 
     t = out.t
     if all_orgs:
-        out.emit(star_batch_rows(out.db, version, year), title=t("title.star_all"),
+        out.emit(star_batch_rows(out.data(), version, year), title=t("title.star_all"),
                  empty=Empty(("organizations", "financials"), "empty.star_all", {"year": year or ""}))
         return
     if not org:
         raise UsageError("give an organisation, or --all")
-    head, rows = star_rows(out.db, org, version, year)
+    head, rows = star_rows(out.data(), org, version, year)
     if out.people:
         out.emit([head], title=t("title.star", org=head["org_id"], verdict=head["verdict"], version=head["version"],
                                  year=head["year"] if head["year"] is not None else "—"))
@@ -372,7 +384,7 @@ def score_cmd(
     if explain:
         if not org:
             raise UsageError("--explain needs an organisation")
-        d = explain_score(out.db, org, year, weights)
+        d = explain_score(out.data(), org, year, weights)
         t = out.t
         if out.people:
             head = {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
@@ -385,7 +397,8 @@ def score_cmd(
         else:
             out.emit([d])
         return
-    rows = score_rows(out.db, org, year, weights, save=not no_save, where=where, top=top)
+    src = out.data_or_path(writes=not no_save or where is not None)  # --where: DuckDB's sandbox opens the file
+    rows = score_rows(src, org, year, weights, save=not no_save, where=where, top=top)
     key = "empty.score_org" if org else ("empty.score_where" if where else "empty.score")
     out.emit(rows, title=out.t("title.scores" if no_save else "title.scores_saved"),
              empty=Empty(("organizations", "financials"), key, {"who": org or "", "where": where or ""}))
@@ -413,15 +426,15 @@ def flows_cmd(
     t = out.t
     rounds = ("funding_rounds",)
     if shift:
-        out.emit(shift_rows(out.db, period, currency), title=t("title.shift"),
+        out.emit(shift_rows(out.data(), period, currency), title=t("title.shift"),
                  empty=Empty(rounds, "empty.flows", {"by": "--shift"}))
         return
     if investors:
-        out.emit(investor_rows(out.db, field, top, currency),
+        out.emit(investor_rows(out.data(), field, top, currency),
                  title=t("title.investors_in", field=field) if field else t("title.investors"),
                  empty=Empty(rounds + ("investors",), "empty.flows_investors", {"field": field or ""}))
         return
-    r = flow_report(out.db, by, period, metric, currency)
+    r = flow_report(out.data(), by, period, metric, currency)
     units = {"value": "count" if metric == "count" else "money", "first_value": "count" if metric == "count" else "money",
              "last_value": "count" if metric == "count" else "money"}
     if growth:
@@ -453,7 +466,7 @@ def regions_cmd(
 
     t = out.t
     if action == "list":
-        rows = region_rows(out.db, level, country)
+        rows = region_rows(out.data(), level, country)
         empty = Empty(("organizations",), "empty.regions", {"level": level, "country": country})
         if out.people:
             out.emit(region_table_rows(rows, out.lang), title=t("title.regions", level=level, country=country), empty=empty,
@@ -463,12 +476,12 @@ def regions_cmd(
     elif action == "compare":
         if not names or len(names) < 2:
             raise UsageError("`regions compare` needs two or more regions, e.g. 西安 杭州")
-        d = compare_regions(out.db, names)
+        d = compare_regions(out.data(), names)
         if not any((card.get("organizations") or 0) for card in d.get("regions", {}).values()):
             raise out.nothing(Empty(("organizations",), "empty.compare", {"names": " ".join(names)}))
         out.emit(compare_rows(d, t) if out.people else [d], title=" vs ".join(names))
     elif action == "clusters":
-        out.emit(cluster_rows(out.db, min_members), title=t("title.clusters"),
+        out.emit(cluster_rows(out.data(), min_members), title=t("title.clusters"),
                  empty=Empty(("organizations", "classifications"), "empty.clusters", {"min": min_members}))
     else:
         raise UsageError(f"unknown action {action!r}: list, compare or clusters")
@@ -535,14 +548,14 @@ def match_cmd(
 
     t = out.t
     if kind == "evaluate":
-        ev = match_evaluation(out.db, k)
+        ev = match_evaluation(out.data(), k)
         if not ev.get("n"):
             raise out.nothing(Empty(("funding_rounds", "investors"), "empty.match_evaluate"))
         out.emit([ev], title=t("title.match_evaluate", k=k))
         return
     if not name:
         raise UsageError(f"`match {kind}` needs a name")
-    rows = match_rows(out.db, kind, name, top)
+    rows = match_rows(out.data(), kind, name, top)
     if out.people:
         rows = [{c: v for c, v in r.items() if c != "components"} for r in rows]
     out.emit(rows, title=t("title.match", name=name), units={"score": "score01"},
@@ -551,6 +564,19 @@ def match_cmd(
     if tie:
         out.message(t("msg.match_tie", n=tie[0], score=tie[1]) + " " + (
             t("msg.match_tie_no_rounds") if not _has_rows(out, "funding_rounds") else t("msg.match_tie_same")))
+
+
+@command(app, "export")
+def export_cmd(
+    parquet: Path = typer.Option(..., "--parquet", help="Folder to write: one Parquet file per table and a "
+                                                        "manifest.json (what `--engine spark` reads)."),
+    *, out: Output,
+) -> None:
+    """Export the store's tables as Parquet, for Spark or any other engine."""
+    from hardtech.services.data import export_store
+
+    rows = export_store(out.db, parquet)
+    out.emit(rows, title=out.t("title.export", db=out.db, folder=parquet))
 
 
 @command(app, "synth")

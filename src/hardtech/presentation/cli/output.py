@@ -103,6 +103,27 @@ class Output:
         self.wrote = False
         self.t = CliText(self.lang)
         self.lang = self.t.lang
+    _data: Any = field(default=None, repr=False)
+
+    def data(self):
+        """The store the services read, on the chosen engine (`--engine`), opened once per command."""
+        if self._data is None:
+            from hardtech.services.opened import open_store
+
+            self._data = open_store(self.db)
+        return self._data
+
+    def data_or_path(self, writes: bool):
+        """For a service that may write: the DuckDB path (it opens the store for writing itself) on DuckDB,
+        the opened store on an engine that only reads (the service then says writing needs DuckDB)."""
+        from hardtech.services.opened import engine_name
+
+        return self.db if engine_name() == "duckdb" and writes else self.data()
+
+    def close(self) -> None:
+        if self._data is not None:
+            self._data.close()
+            self._data = None
 
     def store(self, read_only: bool = False):
         from hardtech.store.connection import Store
@@ -441,6 +462,9 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
                     raise
                 console.print(f"[red]error:[/red] {escape(terminal_safe(str(err)))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(err.exit_code) from None
+            finally:
+                if out is not None:
+                    out.close()
 
         wrapper.__signature__ = sig.replace(parameters=params + extra)
         app.command(name, **kwargs)(wrapper)

@@ -1,0 +1,108 @@
+"""Imports run one way: sources → store → analytics → services → presentation (issue 14, item 5).
+
+Why: a layer that imports the one above it ties the engine to the screen (services importing the
+report's renderer, sources importing the store that imports them), so neither can change or be
+tested alone. Every `import hardtech…` in the package, at module level or inside a function, is
+read from the source (nothing is imported) and checked against the order.
+
+The upward imports that exist today are listed in KNOWN with what removes them; the list is strict
+both ways: a new upward import fails, and so does a listed one that has gone (remove it from the list).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "src" / "hardtech"
+LAYERS = ("sources", "store", "analytics", "services", "presentation")
+# modules outside the five folders: their place in the order
+PLACED = {
+    "errors": -1,  # the exceptions every layer raises
+    "cellsafety": -1,  # spreadsheet-formula neutralising: a pure helper every layer may use
+    "bundled": LAYERS.index("store"),  # imports the shipped files into a store
+    "demo": LAYERS.index("services"),  # builds the demo store through the services
+}
+UNPLACED_OK = {"__init__", "__main__", "data"}
+
+# (importer, imported) → what removes it. Owned by issue 14's module splits (item 5).
+KNOWN = {
+    ("hardtech.services.report", "hardtech.presentation.report.build"): "report assembly moves into presentation",
+    ("hardtech.services.report", "hardtech.presentation.report.fonts"): "report assembly moves into presentation",
+    ("hardtech.services.report", "hardtech.presentation.report.i18n"): "report assembly moves into presentation",
+    ("hardtech.services.report", "hardtech.presentation.report.pdf"): "report assembly moves into presentation",
+    ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
+    ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
+    ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
+    ("hardtech.sources.mapping", "hardtech.store.schema"): "the schema moves to the bottom",
+    ("hardtech.sources.synthetic", "hardtech.store.schema"): "the synthetic generator moves to its own tools module",
+    ("hardtech.sources.transform", "hardtech.store.schema"): "the schema moves to the bottom",
+    ("hardtech.sources.validate", "hardtech.store.schema"): "the schema moves to the bottom",
+    ("hardtech.sources.cells", "hardtech.store.schema"): "the schema moves to the bottom",
+    # entity resolution (issue 11): the store's merge steps read the matching rules kept in analytics
+    ("hardtech.store.resolve.merges", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
+    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
+    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.names"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
+    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.names"): "resolution rules below the store",
+}
+
+
+def level(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "hardtech":
+        return None
+    if parts[1] in LAYERS:
+        return LAYERS.index(parts[1])
+    return PLACED.get(parts[1])
+
+
+def imports(path: Path) -> set[str]:
+    """Every absolute `hardtech…` module the file imports, wherever the import statement stands."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names
+                         if (PKG / Path(*node.module.split(".")[1:]) / a.name).is_dir()
+                         or (PKG / Path(*node.module.split(".")[1:]) / f"{a.name}.py").exists())
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{path}: relative import; hardtech imports absolutely so this test can read them")
+    return {m for m in found if m == "hardtech" or m.startswith("hardtech.")}
+
+
+def upward() -> dict[tuple[str, str], int]:
+    found = {}
+    for f in sorted(PKG.rglob("*.py")):
+        module = "hardtech." + ".".join(f.relative_to(PKG).with_suffix("").parts)
+        mine = level(module)
+        if mine is None:
+            assert module.split(".")[1] in UNPLACED_OK, f"{module} has no place in the layer order: add it to PLACED"
+            continue
+        for target in imports(f):
+            theirs = level(target)
+            if theirs is not None and theirs > mine:
+                found[(module, target)] = theirs - mine
+    return found
+
+
+def test_the_checker_sees_an_upward_import(tmp_path):
+    """The reader finds imports inside functions too (where most of the upward ones hide)."""
+    f = tmp_path / "x.py"
+    f.write_text("def f():\n    from hardtech.presentation.cli.app import app\n    import hardtech.services\n")
+    assert imports(f) == {"hardtech.presentation.cli.app", "hardtech.services"}
+    assert level("hardtech.presentation.cli.app") > level("hardtech.store.engine")
+
+
+def test_no_new_upward_import():
+    new = sorted(set(upward()) - set(KNOWN))
+    assert not new, "imports that run upward (sources → store → analytics → services → presentation):\n" + \
+        "\n".join(f"  {a} imports {b}" for a, b in new)
+
+
+def test_known_upward_imports_still_exist():
+    gone = sorted(set(KNOWN) - set(upward()))
+    assert not gone, "no longer upward, remove from KNOWN:\n" + "\n".join(f"  {a} → {b}" for a, b in gone)
