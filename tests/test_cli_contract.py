@@ -70,6 +70,8 @@ SAMPLES: dict[str, list] = {
     "export": [["--parquet", "{tmp}/export"]],
     "taxonomy": [[], ["map", "cpc:G06N3/08"]],
     "token": [["list"]],
+    "check": [[]],
+    "resolve": [["merges"], ["review"]],
 }
 LONG_FLOAT = re.compile(r"\d\.\d{6,}")
 WIDTH = 100

@@ -18,7 +18,7 @@ import typer
 
 from hardtech.errors import UsageError
 from hardtech.presentation.cli.app import app
-from hardtech.presentation.cli.output import Output, command, step_progress
+from hardtech.presentation.cli.output import Empty, Output, command, step_progress
 
 ACTIONS = ("run", "review", "undo", "merges", "evaluate")
 
@@ -60,31 +60,32 @@ def resolve_cmd(
     if action not in ACTIONS:
         raise UsageError(f"unknown action {action!r}; use one of: {', '.join(ACTIONS)}")
     if action == "run":
-        with step_progress(out.console, "resolving") as advance:
+        t = out.t
+        with step_progress(out.console, t("progress.resolve"), out.lang) as advance:
             r = R.resolve_store(out.db, threshold, review_floor, by, dry_run, progress=advance)
         rows = [{"records": r["records"]["organizations"], "patent_applicants": r["records"]["applicants"],
                  "name_rows": r["records"]["name_rows"], "pairs_scored": r["pairs"], "merged": r["merged"],
                  "applicants_linked": r["linked"], "to_review": r["review"],
                  "threshold": r.get("threshold"), "seconds": round(r["seconds"], 1)}]
-        verb = "would merge" if dry_run else "merged"
-        out.emit(rows, title=f"entity resolution of {out.db} ({verb} at probability ≥ {r.get('threshold')})")
+        title = "title.resolve_dry" if dry_run else "title.resolve"
+        out.emit(rows, title=t(title, db=out.db, threshold=r.get("threshold")))
         if not r["records"]["name_rows"]:
-            out.message("the store holds no named organisations: import sources first (`hardtech import`)")
+            out.message(t("msg.resolve_no_names"))
         elif r["review"]:
-            out.message(f"{r['review']} pairs wait for a decision: `hardtech resolve review`")
+            out.message(t("msg.resolve_wait", n=r["review"]))
         elif not r["pairs"]:
-            out.message("no pair of records looks alike enough to propose; nothing to merge")
+            out.message(t("msg.resolve_nothing"))
         return
     if action == "review":
         if accept or reject:
-            out.emit(R.review_decide(out.db, list(accept or []), list(reject or []), by), title="review decisions")
+            out.emit(R.review_decide(out.db, list(accept or []), list(reject or []), by),
+                     title=out.t("title.review_decisions"))
             return
         rows = R.review_rows(out.db, status, limit)
         for r in rows:
             r["evidence"] = _short_evidence(r.get("evidence"))
-        if not rows:
-            out.message(f"no {status} pairs to review; `hardtech resolve` proposes them after an import")
-        out.emit(rows, title=f"pairs to review ({status}); decide with --accept PAIR_ID / --reject PAIR_ID",
+        out.emit(rows, title=out.t("title.review", status=status),
+                 empty=Empty(key="empty.review", args={"status": status}),
                  columns=["pair_id", "probability", "name_a", "name_b", "record_a", "record_b", "reason", "evidence",
                           "status"])
         return
@@ -94,21 +95,19 @@ def resolve_cmd(
         r = R.undo(out.db, target, by)
         moved = sum(r["rows_moved_back"].values())
         out.emit([{"merge_id": r["merge_id"], "split_off": r["split_off"], "from": r["from"],
-                   "with_it": ", ".join(r["with"]), "rows_moved_back": moved}], title="merge undone")
-        out.message("the pair is now rejected: `hardtech resolve` will not merge it again")
+                   "with_it": ", ".join(r["with"]), "rows_moved_back": moved}], title=out.t("title.merge_undone"))
+        out.message(out.t("msg.undo_rejected"))
         return
     if action == "merges":
         rows = R.merge_rows(out.db, target, status if status != "open" else "applied", limit)
         for r in rows:
             r["evidence"] = _short_evidence(r.get("evidence"))
-        if not rows:
-            out.message("no merges recorded" + (f" for {target}" if target else "") + "; run `hardtech resolve`")
-        out.emit(rows, title="merges")
+        out.emit(rows, title=out.t("title.merges"),
+                 empty=Empty(key="empty.merges_for" if target else "empty.merges", args={"target": target}))
         return
     if not labels:
         raise UsageError("`resolve evaluate` needs --labels FILE (e.g. evaluation/resolve/org_pairs.csv)")
     res = R.evaluate_labels(out.db, labels)
     if res["not_in_store"]:
-        out.message(f"{res['not_in_store']} of {res['pairs']} labelled pairs name records absent from the store "
-                    "(not scored)")
-    out.emit(R.evaluation_rows(res), title=f"pairwise precision and recall on {labels}")
+        out.message(out.t("msg.resolve_eval_absent", n=res["not_in_store"], pairs=res["pairs"]))
+    out.emit(R.evaluation_rows(res), title=out.t("title.resolve_eval", labels=labels))
