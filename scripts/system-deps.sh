@@ -40,8 +40,8 @@ if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || command -v sudo
     have "$p" || still+=("$p")
   done
   [ ${#still[@]} -eq 0 ] && exit 0
-  echo "warning: could not install ${still[*]}; the PDF, Chinese fonts or browser tests may not work" >&2
+  echo "warning: could not install ${still[*]}; the PDF, Chinese fonts, browser or Spark tests may not work" >&2
 else
-  echo "warning: please install ${missing[*]} (the PDF, Chinese fonts or browser tests need them)" >&2
+  echo "warning: please install ${missing[*]} (the PDF, Chinese fonts, browser and Spark tests need them)" >&2
 fi
 exit 0

@@ -41,7 +41,8 @@ def test_the_cli_csv_output_neutralises_every_start(tmp_path):
 def shortlist():
     from hardtech.analytics.screening import screen
 
-    names = [c + "SUM(A1)" for c in STARTS] + ["Plain Co"]
+    # one distinct name per start (screening counts names that differ only by punctuation as one applicant)
+    names = [c + f"SUM(A{i})" for i, c in enumerate(STARTS, start=1)] + ["Plain Co"]
     return screen(pd.DataFrame({"name": names, "description": ["silicon photonics chip foundry"] * len(names)}))
 
 
@@ -56,7 +57,8 @@ def test_the_screening_csv_and_excel_neutralise_every_start(shortlist, tmp_path)
     with open(shortlist.to_csv(tmp_path / "s.csv"), encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert not [c for r in rows for c in r.values() if unsafe(c)]
-    assert sorted(r["name"] for r in rows if r["name"].startswith("'")) == sorted("'" + c + "SUM(A1)" for c in "=+-@")
+    assert sorted(r["name"] for r in rows if r["name"].startswith("'")) == sorted(
+        "'" + c + f"SUM(A{i})" for i, c in enumerate(STARTS, start=1) if c in "=+-@")
     ws = load_workbook(shortlist.to_excel(tmp_path / "s.xlsx")).active
     cells = [c for row in ws.iter_rows(min_row=2) for c in row]
     assert not [c.value for c in cells if unsafe(c.value)]

@@ -230,7 +230,9 @@ def test_write_csv_round_trips_with_pandas(tables, tmp_path):
         for col in TABLES[name].columns:
             if col.is_list:
                 got = df[col.name].map(lambda s: [] if pd.isna(s) else str(s).split("|"))
-                assert got.tolist() == orig[col.name].map(list).tolist(), (name, col.name)
+                # a list the generator leaves empty (None, e.g. organizations.identifiers) is an empty cell
+                want = orig[col.name].map(lambda v: [] if v is None else list(v))
+                assert got.tolist() == want.tolist(), (name, col.name)
             elif col.type == "DOUBLE":
                 assert np.allclose(df[col.name].to_numpy(float), orig[col.name].to_numpy(float), equal_nan=True)
             elif col.type == "VARCHAR":
