@@ -178,8 +178,18 @@ def sources_cmd(
     if name:
         out.emit(source_rows(name), title=out.t("title.source", name=name))
         return
+    rows = source_rows()
+    if out.people:  # the words are ours: said in the reader's language (json/csv keep the source's own texts)
+        t = out.t
+        for r in rows:
+            r["kind"] = t(f"source_kind.{r['kind']}")
+            if t.has(f"source_licence.{r['name']}"):
+                r["licence"] = t(f"source_licence.{r['name']}")
+            where = r["name"] if r["kind"] != t("source_kind.mapping") else "mapping"
+            if t.has(f"source_point_at.{where}"):
+                r["point_at"] = t(f"source_point_at.{where}")
     cols = ["name", "kind", "tables", "licence", "point_at"] if out.people else None
-    out.emit(source_rows(), title=out.t("title.sources"), columns=cols)
+    out.emit(rows, title=out.t("title.sources"), columns=cols)
 
 
 @command(app, "taxonomy")
