@@ -27,6 +27,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import serve, stop_server  # noqa: E402
+
 
 def build_store(folder: Path) -> Path:
     from hardtech.demo import build_demo_store, default_shared
@@ -43,31 +46,11 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, workers: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "hardtech", "serve", "--db", str(db), "--port", str(port), "--read-only",
-           "--workers", str(workers)]
-    log = tempfile.NamedTemporaryFile(prefix="bench-api-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)  # a file: a full pipe would stall it
-    proc.log = log.name
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start in 60 s")
+    return serve(["--db", str(db), "--read-only", "--workers", str(workers)], port, "bench-api-server-", 60)
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    Path(proc.log).unlink(missing_ok=True)
+    stop_server(proc, 10)
 
 
 async def _client(port: int, paths: list[str], offset: int, stop_at: float, lat: list[float], errors: list[str]):

@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import build_store, free_port  # noqa: E402
-from common import call_in_child  # noqa: E402
+from common import call_in_child, serve, stop_server  # noqa: E402
 
 SEARCHES = [
     "", "field=ai", "field=photonics_chips", "field=biotech", "field=new_energy", "field=aerospace",
@@ -85,32 +85,11 @@ def import_file(folder: Path, n: int) -> Path:
 
 
 def start_server(db: Path, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "hardtech", "serve", "--db", str(db), "--port", str(port)]
-    log = tempfile.NamedTemporaryFile(prefix="bench-load-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-    proc.log = log.name
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("server did not start in 120 s")
+    return serve(["--db", str(db)], port, "bench-load-server-", 120)
 
 
 def stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    text = Path(proc.log).read_text(errors="replace")
-    Path(proc.log).unlink(missing_ok=True)
-    return text
+    return stop_server(proc, 30)
 
 
 # --------------------------------------------------------------------------- clients

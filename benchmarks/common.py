@@ -75,3 +75,45 @@ def in_child(target, *args) -> dict:
         what = args[0] if target is _returning else target
         raise RuntimeError(f"child {getattr(what, '__name__', what)} failed: {res[_FAILED]}")
     return res
+
+
+def serve(args: list[str], port: int, prefix: str, wait_s: float) -> "subprocess.Popen":
+    """`hardtech serve --port PORT` plus `args` in a subprocess, its stderr in a temporary log file (a full pipe
+    would stall it); returns once /health answers, or exits with the log's tail."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    cmd = [sys.executable, "-m", "hardtech", "serve", "--port", str(port), *args]
+    log = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log.name
+    deadline = time.time() + wait_s
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.25)
+    proc.kill()
+    raise SystemExit(f"server did not start in {wait_s:.0f} s")
+
+
+def stop_server(proc, wait_s: float) -> str:
+    """Stop a server from `serve`; returns its log, which is then deleted."""
+    import subprocess
+    from pathlib import Path
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    text = Path(proc.log).read_text(errors="replace")
+    Path(proc.log).unlink(missing_ok=True)
+    return text

@@ -12,6 +12,7 @@ import codecs
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 
@@ -287,23 +288,28 @@ def _as_text(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def _read_jsonl(path: Path, encoding: str) -> pa.Table:
+def json_objects(lines: Iterable[str], name: str, max_bytes: int | None = None) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON Lines text; a line that is too long, not JSON
+    or not an object is refused with its number (one rule for the importer and the connectors)."""
     import json
 
-    rows = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if max_bytes is not None and len(line) > max_bytes:
+            raise SourceError(f"{name}: line {n} is longer than the {human_bytes(max_bytes)} limit for a row")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{name}: line {n} is not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise SourceError(f"{name}: line {n} is not a JSON object")
+        yield n, obj
+
+
+def _read_jsonl(path: Path, encoding: str) -> pa.Table:
     with open(path, encoding=encoding) as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_ROW_BYTES:
-                raise SourceError(f"{path.name}: line {n} is longer than the {human_bytes(MAX_ROW_BYTES)} limit for a row")
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path.name}: line {n} is not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise SourceError(f"{path.name}: line {n} is not a JSON object")
-            rows.append(obj)
+        rows = [obj for _, obj in json_objects(f, path.name, MAX_ROW_BYTES)]
     return _rows_to_text_table(rows)
 
 

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 
 from hardtech.errors import SourceError, UsageError
-from hardtech.sources.readers import LINE, file_sha256
+from hardtech.sources.readers import LINE, file_sha256, json_objects
 
 REGISTRY: dict[str, "Connector"] = {}
 
@@ -251,20 +251,10 @@ def has_cjk(text: str | None) -> bool:
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) of a JSON Lines file, plain or gzip-compressed (OpenAlex snapshot parts)."""
     import gzip
-    import json
 
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path.name}: line {n} is not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise SourceError(f"{path.name}: line {n} is not a JSON object")
-            yield n, obj
+        yield from json_objects(f, path.name)
 
 
 def read_rows(src: SourceFiles, key: str, quoted: bool = True) -> tuple[pa.Table, Path, list[str]] | None:
