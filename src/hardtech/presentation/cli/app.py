@@ -182,10 +182,10 @@ def sources_cmd(
     if out.people:  # the words are ours: said in the reader's language (json/csv keep the source's own texts)
         t = out.t
         for r in rows:
+            where = r["name"] if r["kind"] == "connector" else "mapping"  # every mapping reads one file
             r["kind"] = t(f"source_kind.{r['kind']}")
             if t.has(f"source_licence.{r['name']}"):
                 r["licence"] = t(f"source_licence.{r['name']}")
-            where = r["name"] if r["kind"] != t("source_kind.mapping") else "mapping"
             if t.has(f"source_point_at.{where}"):
                 r["point_at"] = t(f"source_point_at.{where}")
     cols = ["name", "kind", "tables", "licence", "point_at"] if out.people else None
