@@ -80,7 +80,8 @@ def full_store(store):
     ])
     rows = []
     for y, rev, rd in [(2015, 0, 10), (2016, 0, 20), (2017, 0, 30), (2018, 100, 40), (2019, 200, 50), (2020, 400, 60)]:
-        rows.append(fin("full", y, rd, rev, rd_staff=30, employees=100, capex=20, invention_patents=y - 2014))
+        filings = {} if y < 2017 else {"patent_filings_cn": y - 2015, "patent_filings_us": 1 if y >= 2019 else None}
+        rows.append(fin("full", y, rd, rev, rd_staff=30, employees=100, capex=20, invention_patents=y - 2014, **filings))
     rows.append(fin("thin", 2020, 60, 400))
     put(store, "financials", rows)
     put(store, "funding_rounds", [
@@ -186,6 +187,8 @@ def test_indicator_values_of_a_known_company(full_store):
     assert r.raw_pre_revenue_funding == pytest.approx(1e6)  # the 2019 round came after revenue
     assert r.raw_invention_patents == 6
     assert r.raw_invention_patent_growth == pytest.approx((math.log(7) - math.log(3)) / 4)
+    # filings per year over the window (2017 2, 2018 3, 2019 4 + 1, 2020 5 + 1; none before 2017): mean 4
+    assert r.raw_patent_filings == pytest.approx(4.0)
     assert r.raw_institutions_nearby == 1  # the university in the same city
     assert r.raw_hardness_of_kind == pytest.approx(0.8) and r.raw_physical_product == pytest.approx(0.95)
     assert r.field == "ai"
@@ -206,6 +209,30 @@ def test_revenue_zero_leaves_intensity_missing_with_a_reason(store):
     assert r.missing_rd_intensity == "revenue is 0: intensity undefined"
     assert r.missing_capital_intensity == "revenue is 0: capital intensity undefined"
     assert math.isnan(r.part_rd_intensity)
+
+
+def test_patent_filings_count_as_filings_against_the_year_s_filers(store):
+    """Filings at the IP offices (the JRC-OECD panel's counts) are their own indicator, scaled by the median
+    filer of the year; zero filings is a value (0), no count at all is missing with its reason, and they never
+    stand in for invention patents held (weights version 3, docs/hardness.md)."""
+    put(store, "organizations", [org("a"), org("b"), org("c"), org("none")])
+    put(store, "financials", [
+        fin("a", 2018, 10, 100, patent_filings_cn=30, patent_filings_us=10),  # 40 in 2018
+        fin("a", 2017, 10, 100, patent_filings_ep=20),                          # 20 in 2017: mean 30
+        fin("b", 2018, 10, 100, patent_filings_kr=10),
+        fin("c", 2018, 10, 100, patent_filings_jp=0, patent_filings_cn=0),
+        fin("none", 2018, 10, 100),
+    ])
+    df = h.indicators(store, year=2018)
+    a, b, c, none = (row(df, k) for k in ("a", "b", "c", "none"))
+    assert a.raw_patent_filings == pytest.approx(30.0) and b.raw_patent_filings == pytest.approx(10.0)
+    assert c.raw_patent_filings == 0 and c.value_patent_filings == 0 and not isinstance(c.missing_patent_filings, str)
+    # the median of the year's positive filers (30, 10) is 20: a -> 30 / 50, b -> 10 / 30
+    assert a.value_patent_filings == pytest.approx(0.6) and b.value_patent_filings == pytest.approx(1 / 3)
+    assert math.isnan(none.raw_patent_filings) and "patent filing count" in none.missing_patent_filings
+    assert math.isnan(a.raw_invention_patents)  # filings are not patents held
+    w = h.load_weights()
+    assert c.confidence - none.confidence == pytest.approx(w.weight("patent_filings"))
 
 
 def test_negative_and_absurd_values_are_warnings_not_crashes(store):

@@ -44,13 +44,14 @@ from hardtech.analytics.figures import pick
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import NotFound, NothingToShow, SourceError, UsageError
+from hardtech.store.schema import PATENT_FILING_COLUMNS
 
 INDICATORS: tuple[str, ...] = (
     "rd_intensity", "rd_depth", "rd_staff_share", "capital_intensity",
     "rd_persistence", "rd_cumulative", "rd_growth", "rd_volatility",
     "rd_cycle", "pre_revenue_funding",
-    "invention_patents", "invention_patent_growth", "patent_family", "patent_citations", "patent_scope",
-    "science_linkage", "institutions_nearby",
+    "invention_patents", "invention_patent_growth", "patent_filings", "patent_family", "patent_citations",
+    "patent_scope", "science_linkage", "institutions_nearby",
     "sector_rd_group", "sector_activity", "kind_prior", "hardness_of_kind", "physical_product",
 )
 TRANSFORMS = ("linear", "saturating", "cohort_median", "percentile")
@@ -75,6 +76,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "pre_revenue_funding": ("first_revenue_year", "funding_rounds_usd", "funding_before_revenue", "funding_to_year"),
     "invention_patents": ("invention_patents",),
     "invention_patent_growth": ("ip_first_year", "ip_first", "ip_last_year", "ip_last", "invention_patent_years"),
+    "patent_filings": ("patent_filings", "patent_filing_years", "window_start"),
     "patent_family": ("patents_counted", "family_size_mean"),
     "patent_citations": ("patents_counted", "forward_citations_mean"),
     "patent_scope": ("patents_counted", "scope_mean"),
@@ -398,8 +400,15 @@ def _financial_rows(fin: ir.Table, year: int | None) -> ir.Table:
     """
     money = ("rd_expense", "revenue", "capex")
     counts = ("rd_staff", "employees", "invention_patents")
-    p = pick(fin, money + counts, through=year, money=money)
+    # filings at each IP office (financials.patent_filings_*, e.g. the JRC-OECD panel's): their year's total,
+    # NULL when no office has a count; a store or table without the columns has none
+    offices = tuple(c for c in PATENT_FILING_COLUMNS if c in fin.columns)
+    p = pick(fin, money + counts + offices, through=year, money=money)
+    filed = [_nonneg(p[c].cast(_F)) for c in offices]
+    any_office = ibis.or_(*[x.notnull() for x in filed]) if filed else ibis.literal(False)
+    filings = ibis.ifelse(any_office, _total([x.fill_null(0.0) for x in filed]), _nullf()) if filed else _nullf()
     return p.select("org_id", year=p.fiscal_year.cast("int64"), **{c: p[c].cast(_F) for c in money + counts},
+                    patent_filings=filings,
                     rd_ccy=ibis.coalesce(p.rd_expense_ccy, p.currency),
                     rev_ccy=ibis.coalesce(p.revenue_ccy, p.currency),
                     capex_ccy=ibis.coalesce(p.capex_ccy, p.currency))
@@ -428,9 +437,9 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
     paired = rd_rev_same & (g.revenue > 0) & (g.rd_expense >= 0) & (g.rd_expense <= g.revenue * w.max_rd_intensity)
     g = g.mutate(currency=ccy, rd_rev_same=rd_rev_same,
                  capex_rev_same=(g.capex_ccy == g.rev_ccy).fill_null(True), _org=g.org_id.hash(),
-                 rd_0=_nonneg(g.rd_expense), ip_0=_nonneg(g.invention_patents),
+                 rd_0=_nonneg(g.rd_expense), ip_0=_nonneg(g.invention_patents), pf_0=g.patent_filings,
                  rv_0=ibis.ifelse(paired, g.revenue, _nullf()), y_0=g.year)
-    lagged = ("rd", "ip", "rv")
+    lagged = ("rd", "ip", "rv", "pf")
     if n > 1:
         # Strings are dear to move through a sort, so the organisation travels as a 64-bit hash:
         # two neighbouring organisations would have to collide for a row to be misread.
@@ -460,13 +469,16 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
     g = g.mutate(
         rd_years_reported=count("rd"), rd_years_positive=count("rd", lambda v: v > 0),
         _rd_total=add("rd"), invention_patent_years=count("ip"), rd_revenue_years=count("rv"),
+        patent_filing_years=count("pf"), _pf_total=add("pf"),
         rd_window_paired=_total([ibis.ifelse(g[f"rv_{k}"].notnull(), g[f"rd_{k}"], 0.0) for k in range(n)]),
         revenue_window_paired=add("rv"),
         **{f"pos_{k}": ibis.ifelse(g[f"rd_{k}"] > 0, g[f"rd_{k}"], _nullf()) for k in range(n)},
     )
     nr = g.rd_years_reported.cast(_F)
     g = g.mutate(rd_sum=ibis.ifelse(nr > 0, g._rd_total, _nullf()),
-                 rd_mean=ibis.ifelse(nr > 0, g._rd_total / nr, _nullf()))
+                 rd_mean=ibis.ifelse(nr > 0, g._rd_total / nr, _nullf()),
+                 patent_filings_mean=ibis.ifelse(g.patent_filing_years > 0,
+                                                 g._pf_total / g.patent_filing_years.cast(_F), _nullf()))
     var = _total([ibis.ifelse(g[f"rd_{k}"].notnull(), (g[f"rd_{k}"] - g.rd_mean) ** 2, 0.0) for k in range(n)]) / nr
     rd_first, rd_first_year = _first_last(g, "pos", n, oldest=True)
     rd_last, rd_last_year = _first_last(g, "pos", n, oldest=False)
@@ -476,7 +488,7 @@ def _rolling(f: ir.Table, w: HardnessWeights, year: int | None) -> ir.Table:
         "org_id", "year", "rd_expense", "revenue", "capex", "rd_staff", "employees", "invention_patents",
         "currency", "rd_rev_same", "capex_rev_same", "rd_years_reported", "rd_years_positive",
         "rd_sum", "rd_mean", "invention_patent_years", "rd_revenue_years", "rd_window_paired",
-        "revenue_window_paired",
+        "revenue_window_paired", "patent_filings", "patent_filing_years", "patent_filings_mean",
         rd_std=ibis.ifelse(nr > 0, var.sqrt(), _nullf()),
         rd_first=rd_first, rd_first_year=rd_first_year, rd_last=rd_last, rd_last_year=rd_last_year,
         ip_first=ip_first, ip_first_year=ip_first_year, ip_last=ip_last, ip_last_year=ip_last_year,
@@ -761,6 +773,7 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         "pre_revenue_funding": funding,
         "invention_patents": ibis.ifelse(t.invention_patents >= 0, t.invention_patents, _nullf()),
         "invention_patent_growth": ip_growth,
+        "patent_filings": t.patent_filings_mean,
         "patent_family": mean(t.p_family_s, t.p_family_c),
         "patent_citations": mean(t.p_cites_s, t.p_cites_c),
         "patent_scope": mean(t.p_scope_s, t.p_scope_c),
@@ -836,6 +849,7 @@ def _raw(t: ir.Table, w: HardnessWeights, detail: bool) -> ir.Table:
         "invention_patents": ibis.ifelse(t.invention_patents.isnull(), "no invention patent count in the store",
                                          "negative invention patent count"),
         "invention_patent_growth": f"fewer than 2 years with an invention patent count in the {n}-year window",
+        "patent_filings": f"no patent filing count (financials.patent_filings_*) in the {n}-year window",
         "patent_family": ibis.ifelse(no_pat, no_patents, "no family sizes (or cohort mean 0)"),
         "patent_citations": ibis.ifelse(no_pat, no_patents,
                                         "no citation counts (or cohort mean 0)"),
