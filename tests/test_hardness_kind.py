@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_every_row_of_the_three_concordances_says_activity_and_kind():
     assert kinds, "no rows read"
     blank = sorted(k for k, v in kinds.items() if v[0] is None or v[1] is None)
     assert blank == [("cn_industry", "综合类")]  # conglomerates of unknown mix: documented as saying nothing
-    root = Path(h.__file__).parent.parent / "data" / "concordances"
+    root = Path(str(resources.files("hardtech.data"))) / "concordances"
     for name in ke.FILES:
         with (root / name).open(encoding="utf-8") as f:
             header = next(csv.reader(f))
@@ -61,7 +62,7 @@ def test_unknown_and_malformed_codes_are_no_evidence_and_said_so():
 
 
 def test_a_bad_or_inconsistent_value_is_refused_naming_file_and_line(tmp_path):
-    root = Path(h.__file__).parent.parent / "data" / "concordances"
+    root = Path(str(resources.files("hardtech.data"))) / "concordances"
     for name in ke.FILES:
         (tmp_path / name).write_text((root / name).read_text(encoding="utf-8"), encoding="utf-8")
     with (tmp_path / "gics.csv").open("a", encoding="utf-8") as f:
