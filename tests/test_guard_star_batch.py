@@ -27,7 +27,7 @@ from hardtech.errors import UsageError
 from hardtech.sources.fx import FXTable, load_fx
 
 M = 1_000_000
-RULES_FILE = Path(star.__file__).resolve().parents[1] / "data" / "rules" / "star_versions.toml"
+RULES_FILE = Path(star.__file__).resolve().parents[2] / "data" / "rules" / "star_versions.toml"
 
 
 def fin(org, currency="CNY", revenue=1000 * M, rd=100 * M, first_year=2021):

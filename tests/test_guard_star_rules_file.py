@@ -15,7 +15,7 @@ from hardtech.analytics import star
 from hardtech.analytics.star import evaluate_star, load_star_rules
 from hardtech.errors import SourceError
 
-RULES_FILE = Path(star.__file__).resolve().parents[1] / "data" / "rules" / "star_versions.toml"
+RULES_FILE = Path(star.__file__).resolve().parents[2] / "data" / "rules" / "star_versions.toml"
 T2024 = '[versions."2024-04-30".thresholds]\n'
 SOFTWARE_2020 = '[versions."2020-03-20".carve_outs.software]\ndefault = true\nwaives = "invention_patents"\n'
 

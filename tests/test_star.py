@@ -32,7 +32,7 @@ from hardtech.sources.fx import FXTable, load_fx
 M = 1_000_000
 V2020, V2021, V2024 = "2020-03-20", "2021-04-16", "2024-04-30"
 ALL = (V2020, V2021, V2024)
-RULES_FILE = Path(star.__file__).resolve().parents[1] / "data" / "rules" / "star_versions.toml"
+RULES_FILE = Path(star.__file__).resolve().parents[2] / "data" / "rules" / "star_versions.toml"
 
 
 def fin(revenue=(1000 * M, 1000 * M, 1000 * M), rd=(100 * M, 100 * M, 100 * M), rd_staff=30,

@@ -1,4 +1,4 @@
-"""A STAR verdict's reasons in English or Chinese, from the keys and figures analytics/star.py emits.
+"""A STAR verdict's reasons in English or Chinese, from the keys and figures analytics/star/ emits.
 
 Why not translate `decided_by`: that sentence is built for the CLI in English, with every figure
 and gap spelled out. A white paper or a dashboard needs the same reasons short and in the
