@@ -244,6 +244,19 @@ def test_star_batch(stores):
     assert same_table(d, s, "star", key=["org_id"]) > 0
 
 
+def test_star_engine_batch(stores):
+    """The engine batch (what the dashboard's STAR filter and the report read) gives the same verdicts on Spark.
+
+    It once gave 'NaN' for every company there: the Spark backend turned a missing negative-list level of an
+    in-memory table into the text 'NaN' (store/spark.py `_memtables_from_arrow`)."""
+    from hardtech.services.scoring import star_verdict_rows
+
+    d, s = both(stores, "star_engine", lambda st: star_verdict_rows(st, year=2021))
+    assert same_table(d, s, "star engine batch", key=["org_id"]) > 0
+    verdicts = {r["verdict"] for r in s}
+    assert verdicts <= {"sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data"}, verdicts
+
+
 def test_regions(stores):
     from hardtech.analytics.regions import herfindahl, location_quotients, regions_table
 
