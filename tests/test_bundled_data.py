@@ -16,7 +16,7 @@ from conftest import ROOT, SHARED, shared_file
 from hardtech.bundled import bundled_dir, bundled_path, import_bundled, manifest
 from hardtech.sources.mapping import load_mapping
 from hardtech.store.connection import Store
-from hardtech.store.schema import IP_COUNT_COLUMNS, TABLES
+from hardtech.schema import IP_COUNT_COLUMNS, TABLES
 
 # ../shared/data/SOURCES.md, "What may ship inside the project": nothing else may be bundled
 MAY_SHIP = {"jrc_oecd_rd_top2000_2015_2018.csv", "nyse_fundamentals_2012_2016.csv", "nyse_securities_gics.csv",

@@ -14,7 +14,7 @@ import pytest
 from hardtech.analytics import hardness as h
 from hardtech.errors import NotFound, SourceError, UsageError
 from hardtech.store.connection import Store
-from hardtech.store.schema import TABLES
+from hardtech.schema import TABLES
 
 T0 = dt.datetime(2024, 1, 1, 12, 0, 0)
 W = h.load_weights()

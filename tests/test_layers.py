@@ -19,6 +19,7 @@ LAYERS = ("sources", "store", "analytics", "services", "presentation")
 # modules outside the five folders: their place in the order
 PLACED = {
     "errors": -1,  # the exceptions every layer raises
+    "schema": -1,  # the declared tables and columns: sources validate by them, the store creates them
     "cellsafety": -1,  # spreadsheet-formula neutralising: a pure helper every layer may use
     "bundled": LAYERS.index("store"),  # imports the shipped files into a store
     "demo": LAYERS.index("services"),  # builds the demo store through the services
@@ -34,11 +35,6 @@ KNOWN = {
     ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
     ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
     ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
-    ("hardtech.sources.mapping", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.synthetic", "hardtech.store.schema"): "the synthetic generator moves to its own tools module",
-    ("hardtech.sources.transform", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.validate", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.cells", "hardtech.store.schema"): "the schema moves to the bottom",
     # entity resolution (issue 11): the store's merge steps read the matching rules kept in analytics
     ("hardtech.store.resolve.merges", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
     ("hardtech.store.resolve.model", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",

@@ -15,7 +15,7 @@ from hardtech.analytics.resolve.names import normalise, romanise
 from hardtech.sources.mapping import parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
-from hardtech.store.schema import TABLES
+from hardtech.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "evaluation" / "resolve" / "org_pairs.csv"

@@ -36,7 +36,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from hardtech.errors import FXError, HardtechError, SourceError, UsageError
-from hardtech.store.schema import PATENT_FILING_COLUMNS
+from hardtech.schema import PATENT_FILING_COLUMNS
 
 RULES_FILE = "star_versions.toml"
 INDICATOR_IDS: tuple[str, ...] = ("rd_investment", "rd_staff_share", "invention_patents", "revenue_growth")

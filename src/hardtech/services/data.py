@@ -43,7 +43,7 @@ def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100)
 
 
 def store_status(db: str | Path) -> list[dict]:
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     from hardtech.store.integrity import damaged, truncation
 
