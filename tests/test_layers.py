@@ -22,6 +22,7 @@ PLACED = {
     "schema": -1,  # the declared tables and columns: sources validate by them, the store creates them
     "cellsafety": -1,  # spreadsheet-formula neutralising: a pure helper every layer may use
     "bundled": LAYERS.index("store"),  # imports the shipped files into a store
+    "tools": LAYERS.index("store"),  # data generators (synthetic universe): write files the importer loads
     "demo": LAYERS.index("services"),  # builds the demo store through the services
 }
 UNPLACED_OK = {"__init__", "__main__", "data"}

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hardtech.errors import UsageError
-from hardtech.sources import synthetic as syn
-from hardtech.sources.synthetic import LADDER, SynthConfig, generate, iter_financials_csv, truth, write
+from hardtech.tools import synthetic as syn
+from hardtech.tools.synthetic import LADDER, SynthConfig, generate, iter_financials_csv, truth, write
 from hardtech.schema import TABLES
 
 N = 20_000

@@ -951,7 +951,7 @@ def write(tables: dict[str, pa.Table], out_dir: Path, fmt: str = "parquet", conf
         paths[name] = path
     cfg = meta.get("config")
     manifest = {
-        "provenance": PROVENANCE, "synthetic": True, "generator": "hardtech.sources.synthetic",
+        "provenance": PROVENANCE, "synthetic": True, "generator": "hardtech.tools.synthetic",
         "generator_version": meta.get("generator_version", GENERATOR_VERSION), "hardtech_version": __version__,
         "seed": cfg["seed"] if cfg else None, "config": cfg, "format": fmt,
         "list_separator": "|" if fmt == "csv" else None,
