@@ -36,13 +36,7 @@ KNOWN = {
     ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
     ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
     ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
-    # entity resolution (issue 11): the store's merge steps read the matching rules kept in analytics
-    ("hardtech.store.resolve.merges", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
-    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
-    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.names"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.names"): "resolution rules below the store",
+    ("hardtech.sources.names", "hardtech.analytics.classify.text"): "the text cleaning rule moves below the store",
 }
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hardtech.analytics.resolve.applicants import first_applicant
+from hardtech.sources.applicants import first_applicant
 from hardtech.analytics.resolve.clusters import Proposal, decide
-from hardtech.analytics.resolve.identifiers import canonical_rank, org_identifiers
-from hardtech.analytics.resolve.names import normalise, romanise
+from hardtech.sources.identifiers import canonical_rank, org_identifiers
+from hardtech.sources.names import normalise, romanise
 from hardtech.sources.mapping import parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
