@@ -42,7 +42,7 @@ def inject_duplicates(orgs, rate: float, seed: int):
     import numpy as np
     import pyarrow as pa
 
-    from hardtech.analytics.classify.text import _t2s_table
+    from hardtech.sources.text import _t2s_table
 
     rng = np.random.default_rng(seed)
     n = orgs.num_rows

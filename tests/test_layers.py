@@ -36,7 +36,6 @@ KNOWN = {
     ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
     ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
     ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
-    ("hardtech.sources.names", "hardtech.analytics.classify.text"): "the text cleaning rule moves below the store",
 }
 
 

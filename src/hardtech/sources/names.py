@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from hardtech.analytics.classify.text import CJK, clean
+from hardtech.sources.text import CJK, clean
 
 _ACRONYM = re.compile(r"(?<![a-z0-9])((?:[a-z]\.){2,})")
 _APOS = re.compile(r"['’`´]")
