@@ -258,7 +258,7 @@ def test_demo_without_shared_says_there_are_no_rounds(demo_base):
 def test_white_paper_chapters_have_content(demo_base, tmp_path):
     """Every chapter of the fresh-clone white paper has real content; only capital flows lack rounds, and say
     how to import them."""
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
 
     r = write_report(demo_base, tmp_path, lang="en", pdf=False)
     missing = {m["chapter"] for m in r["missing"]}

@@ -27,16 +27,9 @@ PLACED = {
 }
 UNPLACED_OK = {"__init__", "__main__", "data"}
 
-# (importer, imported) → what removes it. Owned by issue 14's module splits (item 5).
-KNOWN = {
-    ("hardtech.services.report", "hardtech.presentation.report.build"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.fonts"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.i18n"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.pdf"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
-    ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
-}
+# (importer, imported) → what removes it. Empty since issue 14 item 5 (schema at the bottom, resolution
+# rules and text cleaning in sources/, the synthetic generator in tools/, the paper in presentation/).
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def level(module: str) -> int | None:

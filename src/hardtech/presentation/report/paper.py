@@ -1,6 +1,8 @@
-"""The white paper service: the same store and options give the same HTML (and PDF), every figure from the services.
+"""The white paper: the same store and options give the same HTML (and PDF), every figure from the services.
 
-`write_report` is what the CLI (`hardtech report`), the demo and the REST API call.
+`write_report` is what the CLI (`hardtech report`), the demo and the REST API call. Assembling and
+rendering a paper is presentation (it lived in `services/` once, which made the services import the
+renderer); the figures behind it come from the service functions (`build.collect`).
 """
 
 from __future__ import annotations
