@@ -33,7 +33,7 @@ def vocabulary() -> dict[str, dict[str, dict[str, str]]]:
 
 def vocabulary_with_taxonomy(lang: str) -> dict[str, dict[str, str]]:
     """Every section of labels.toml in `lang`, plus `field` and `typology` from the taxonomy (the API's /labels)."""
-    from hardtech.analytics.taxonomy import load_taxonomy
+    from hardtech.services.taxonomy import load_taxonomy
 
     lang = lang if lang in LANGS else "en"
     tax = load_taxonomy()
@@ -59,7 +59,7 @@ class Labels:
         return str(key) in self.v.get(section, {})
 
     def field(self, field_id: str | None) -> str:
-        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.services.taxonomy import load_taxonomy
 
         tax = load_taxonomy()
         if field_id in tax.fields:
@@ -70,7 +70,7 @@ class Labels:
         return self("group", field_id)
 
     def typology(self, typ: str | None) -> str:
-        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.services.taxonomy import load_taxonomy
 
         tax = load_taxonomy()
         if typ in tax.typology:

@@ -108,7 +108,7 @@ def _shift(ctx: Ctx, shift_rows) -> list[dict]:
 
 
 def regions(ctx: Ctx) -> dict:
-    from hardtech.analytics.taxonomy import FIELD_IDS
+    from hardtech.services.taxonomy import FIELD_IDS
     from hardtech.services.ecosystem import cluster_rows, compare_regions, region_rows
 
     t = ctx.t

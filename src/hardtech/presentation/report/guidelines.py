@@ -212,7 +212,7 @@ def _star(ctx: Ctx, rule: dict):
 
 
 def _regional_lq(ctx: Ctx, rule: dict):
-    from hardtech.analytics.taxonomy import FIELD_IDS
+    from hardtech.services.taxonomy import FIELD_IDS
 
     t = ctx.t
     regions = ctx.figures.get("regions") or []

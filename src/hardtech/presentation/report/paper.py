@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from hardtech.errors import StoreError
-from hardtech.store.connection import Store
 
 
 def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
@@ -23,6 +22,7 @@ def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
     from hardtech.presentation.report.fonts import require_cjk_font
     from hardtech.presentation.report.i18n import Translator
     from hardtech.presentation.report.scope import parse_scopes
+    from hardtech.services.report_data import store_regions
 
     Translator(lang)  # an unknown language fails before any work
     if lang == "zh":
@@ -30,8 +30,7 @@ def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
     db = Path(db)
     if not db.exists():
         raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
-    with Store(db, read_only=True) as store:
-        scope = parse_scopes(scopes, store)
+    scope = parse_scopes(scopes, store_regions(db))
     return collect(db, scope, lang)
 
 
