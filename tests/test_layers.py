@@ -36,7 +36,7 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 # Presentation reaches data only through the services (issue 14 item 5): each presentation module that still
 # imports sources, store or analytics directly, with what removes it. Strict both ways, like KNOWN.
-# 36 such pairs on 2026-12-06 before item 5's moves, 23 after.
+# 36 such pairs on 2026-12-06 before item 5's moves, 20 after.
 _OPEN = "presentation opens the store through services.opened (issue 14 item 1: the engine as a parameter)"
 KNOWN_REACHES = {
     ("hardtech.presentation.api.app", "hardtech.store.connection"): _OPEN,
@@ -57,10 +57,7 @@ KNOWN_REACHES = {
     ("hardtech.presentation.cli.output", "hardtech.store.connection"): _OPEN,
     ("hardtech.presentation.cli.output", "hardtech.store.integrity"): "the integrity check through a service",
     ("hardtech.presentation.docs_gen", "hardtech.store.migrations"): "the schema version through a service",
-    ("hardtech.presentation.labels", "hardtech.store.connection"): "regions' Chinese names through a service",
-    ("hardtech.presentation.report.capital", "hardtech.analytics.flows"): "CAGR in the flow services' rows",
     ("hardtech.presentation.report.market", "hardtech.analytics.star"): "the STAR rules' version from services.scoring",
-    ("hardtech.presentation.report.scope", "hardtech.analytics.regions"): "scope places resolved by a service",
     ("hardtech.presentation.star_text", "hardtech.analytics.star"): "STAR reasons' text from a service",
 }
 

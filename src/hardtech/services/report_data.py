@@ -4,6 +4,7 @@ The paper (`presentation/report/`) builds its chapters from the service function
 only the paper asks (which organisations a scope covers, how many rows each source gave, which years
 a company reported R&D in) are answered here, so the presentation never opens the store or runs SQL
 itself (issue 14 item 5). Each function opens the store read-only for its call, as the paper did.
+`flows_window` is the paper's sum over its window of the flow service's rows (and their CAGR).
 """
 
 from __future__ import annotations
@@ -127,3 +128,42 @@ def source_counts(db: str | Path) -> list[list]:
                 f"SELECT source_name, count(*), count(*) FILTER (WHERE synthetic) FROM {table} "
                 "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
     return src
+
+
+def flows_window(rows: list[dict], window: list[str]) -> list[dict]:
+    """Per group over the window: amount, rounds and the CAGR of analytics.flows.cagr (first to last period)."""
+    import pyarrow as pa
+
+    from hardtech.analytics.flows import cagr
+
+    sub = [r for r in rows if r["period"] in window]
+    rates = {}
+    if sub:
+        table = pa.Table.from_pylist([{"period": r["period"], "group": r["group"], "value": r["value"]} for r in sub])
+        rates = {r["group"]: r["cagr"] for r in cagr(table).to_pylist()}
+    out = {}
+    for r in sub:
+        s = out.setdefault(r["group"], {"group": r["group"], "amount": 0.0, "rounds": 0, "disclosed_rounds": 0})
+        s["amount"] += r["value"] or 0.0
+        s["rounds"] += r["rounds"]
+        s["disclosed_rounds"] += r["disclosed_rounds"]
+    for s in out.values():
+        s["cagr"] = rates.get(s["group"])
+    return sorted(out.values(), key=lambda s: (-s["amount"], s["group"]))
+
+
+def scope_place(text: str, regions=None) -> dict | None:
+    """A scope's place as written (`西安`, `region:Hangzhou`'s value) → its region, None when unknown
+    (`analytics.regions.resolve_place`, over the shipped list and `regions`)."""
+    from hardtech.analytics.regions import resolve_place
+
+    return resolve_place(text, regions)
+
+
+def chinese_place_names(db: str | Path) -> list[tuple]:
+    """(name_en, name_zh, aliases) of every region with a Chinese name, cities first, countries last:
+    what a place written in English is shown as on Chinese pages (`presentation.labels.place_names`)."""
+    with Store(db, read_only=True) as store:
+        return store.con.execute("SELECT name_en, name_zh, aliases FROM regions WHERE name_zh IS NOT NULL "
+                                 "ORDER BY CASE level WHEN 'country' THEN 0 WHEN 'province' THEN 1 "
+                                 "ELSE 2 END DESC").fetchall()
