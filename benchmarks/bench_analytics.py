@@ -2,7 +2,7 @@
 
     python benchmarks/bench_analytics.py [--orgs 1000000] [--json out.json]
 
-Builds a DuckDB store from `hardtech.sources.synthetic` (every row flagged synthetic): N
+Builds a DuckDB store from `hardtech.tools.synthetic` (every row flagged synthetic): N
 organisations and their funding rounds (~3 rounds per organisation). Fields need
 classifications, and running the classifier over a million texts is another benchmark
 (bench_classify.py), so a `classifications` table is written straight from the generator's hidden
@@ -42,7 +42,7 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     import pyarrow.compute as pc
 
     from hardtech.analytics.taxonomy import FIELD_IDS
-    from hardtech.sources.synthetic import SynthConfig, generate, truth
+    from hardtech.tools.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
 
     cfg = SynthConfig(orgs=orgs, seed=seed)

@@ -84,7 +84,7 @@ def main() -> None:
         else:
             print(f"skipping the patent workload: {patents} is absent")
 
-        from hardtech.sources.synthetic import iter_financials_csv
+        from hardtech.tools.synthetic import iter_financials_csv
 
         fin = tmp / "financials.csv"
         t = time.perf_counter()

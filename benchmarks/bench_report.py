@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     from hardtech.demo import build_demo_store, default_shared
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "hardtech.duckdb"

@@ -42,7 +42,7 @@ def inject_duplicates(orgs, rate: float, seed: int):
     import numpy as np
     import pyarrow as pa
 
-    from hardtech.analytics.classify.text import _t2s_table
+    from hardtech.sources.text import _t2s_table
 
     rng = np.random.default_rng(seed)
     n = orgs.num_rows
@@ -92,7 +92,7 @@ def unique_names(orgs):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from hardtech.sources.synthetic import _SYL
+    from hardtech.tools.synthetic import _SYL
 
     import numpy as np
 
@@ -112,7 +112,7 @@ def unique_names(orgs):
 
 
 def build_synthetic(db: str, n: int, rate: float, seed: int) -> dict:
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
 
     t = time.perf_counter()

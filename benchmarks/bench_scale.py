@@ -8,7 +8,7 @@ location quotients and the STAR batch, each timed with its own peak memory at 1M
 on DuckDB (target: <= 16 GB peak on the 24 GB machine, each step <= 12x its 1M time), and the same
 analyses on a local Spark session at 1M.
 
-The stores are built from `hardtech.sources.synthetic` in chunks of 1,000,000 organisations (each chunk
+The stores are built from `hardtech.tools.synthetic` in chunks of 1,000,000 organisations (each chunk
 its own seed, its ids prefixed `c<k>.` so they never collide; every row flagged synthetic), with the
 generator's hidden themes written as classifications (model_version `synthetic-truth`), as
 bench_analytics does. Each step runs in its own spawned process, so its peak (VmHWM) is its own; the
@@ -55,7 +55,7 @@ def build_store(db: str, orgs: int) -> dict:
     """A synthetic store of `orgs` organisations, generated and loaded one chunk at a time."""
     import pyarrow as pa
 
-    from hardtech.sources.synthetic import SynthConfig, generate, truth
+    from hardtech.tools.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
 
     t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_score_rank.py [--orgs 1000000] [--year 2022]
 
-Builds a DuckDB store from `hardtech.sources.synthetic` (every row flagged synthetic): N
+Builds a DuckDB store from `hardtech.tools.synthetic` (every row flagged synthetic): N
 organisations with ten years of financials (2013–2022), their patents and funding rounds. Then,
 in one child process (so its peak memory is its own), times:
 
@@ -30,7 +30,7 @@ from common import call_in_child, in_child, load_synthetic, peak_mb
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     import pyarrow as pa
 
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
 
     t = time.perf_counter()

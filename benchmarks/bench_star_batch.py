@@ -2,7 +2,7 @@
 
     python benchmarks/bench_star_batch.py [--orgs 1000000] [--db PATH] [--sample 5000]
 
-Builds (or reuses, with --db) a DuckDB store from `hardtech.sources.synthetic` (every row flagged
+Builds (or reuses, with --db) a DuckDB store from `hardtech.tools.synthetic` (every row flagged
 synthetic): N organisations with their financials in CNY, USD and EUR. Then, in one child process
 (so its peak memory is its own), times:
 
@@ -26,7 +26,7 @@ from common import call_in_child, in_child, load_synthetic, peak_mb
 
 
 def build_store(db: Path, orgs: int, seed: int = 1) -> dict:
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
 
     t = time.perf_counter()

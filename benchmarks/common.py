@@ -27,7 +27,7 @@ def peak_mb() -> float:
 
 def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> None:
     """Insert generated Arrow tables straight into the store (flagged synthetic), skipping the importer."""
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     for name in names:
         tbl = tables[name]

@@ -204,7 +204,7 @@ def test_openapi_and_meta(client):
 
 
 def test_report_endpoint(client, writer):
-    pytest.importorskip("hardtech.services.report")
+    pytest.importorskip("hardtech.presentation.report.paper")
     problem(client.get("/api/v1/report", params={"lang": "en"}), 401)  # tens of seconds of CPU: a token's
     r = client.get("/api/v1/report", params={"lang": "en"}, headers=auth(writer.token))
     problem(r, 401)  # a token of another store

@@ -16,7 +16,7 @@ from conftest import ROOT, SHARED, shared_file
 from hardtech.bundled import bundled_dir, bundled_path, import_bundled, manifest
 from hardtech.sources.mapping import load_mapping
 from hardtech.store.connection import Store
-from hardtech.store.schema import IP_COUNT_COLUMNS, TABLES
+from hardtech.schema import IP_COUNT_COLUMNS, TABLES
 
 # ../shared/data/SOURCES.md, "What may ship inside the project": nothing else may be bundled
 MAY_SHIP = {"jrc_oecd_rd_top2000_2015_2018.csv", "nyse_fundamentals_2012_2016.csv", "nyse_securities_gics.csv",
@@ -261,7 +261,7 @@ def test_demo_without_shared_says_there_are_no_rounds(demo_base):
 def test_white_paper_chapters_have_content(demo_base, tmp_path):
     """Every chapter of the fresh-clone white paper has real content; only capital flows lack rounds, and say
     how to import them."""
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
 
     r = write_report(demo_base, tmp_path, lang="en", pdf=False)
     missing = {m["chapter"] for m in r["missing"]}

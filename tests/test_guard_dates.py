@@ -16,7 +16,7 @@ import pytest
 
 from hardtech.sources.validate import YEAR_COLUMNS
 from hardtech.store.importer import import_file
-from hardtech.store.schema import IMPORTABLE, table
+from hardtech.schema import IMPORTABLE, table
 
 TODAYS = (dt.date(2024, 12, 31), dt.date(2025, 1, 1))  # the last day of a year and the first of the next
 ORG = "guard-org"

@@ -57,7 +57,7 @@ def site(tmp_path_factory):
     from hardtech.demo import build_demo_store
     from hardtech.presentation.api import create_app
     from hardtech.services.tokens import create_token
-    from hardtech.store.schema import table
+    from hardtech.schema import table
 
     db = tmp_path_factory.mktemp("guard-escaping") / "hardtech.duckdb"
     build_demo_store(db, shared=None)

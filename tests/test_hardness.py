@@ -14,7 +14,7 @@ import pytest
 from hardtech.analytics import hardness as h
 from hardtech.errors import NotFound, SourceError, UsageError
 from hardtech.store.connection import Store
-from hardtech.store.schema import TABLES
+from hardtech.schema import TABLES
 
 T0 = dt.datetime(2024, 1, 1, 12, 0, 0)
 W = h.load_weights()
@@ -51,7 +51,7 @@ def verdict(oid, top_field="ai", probs=PROBS, version="m1", at=T0):
 
 def load_synthetic(store, orgs: int, seed: int, years: tuple[int, int]) -> dict:
     """A small synthetic universe written straight into the store (organisations, financials, patents, rounds)."""
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
 
     tables = generate(SynthConfig(orgs=orgs, seed=seed, years=years))
     for name in ("organizations", "financials", "patents", "funding_rounds"):

@@ -42,7 +42,7 @@ _STORE: list[Store] = []
 
 def fresh_store() -> Store:
     """One in-memory store for every example, emptied before each (opening one costs more than a small import)."""
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     if not _STORE:
         _STORE.append(Store(":memory:"))

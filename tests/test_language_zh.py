@@ -45,7 +45,7 @@ def _report(bad: list[tuple[str, str]]) -> str:
 
 
 def test_chinese_white_paper_has_no_english(zh_db, names, tmp_path):
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
 
     r = write_report(zh_db, tmp_path, "zh")
     html = r["html"].read_text(encoding="utf-8")
@@ -56,7 +56,7 @@ def test_chinese_white_paper_has_no_english(zh_db, names, tmp_path):
 
 def test_chinese_white_paper_without_rounds_has_no_english(demo_base, tmp_path):
     """The store of a fresh clone (bundled data only, no funding rounds): the capital chapter explains what to import."""
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
     from hardtech.store.connection import Store
 
     db = tmp_path / "hardtech.duckdb"

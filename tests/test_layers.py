@@ -7,6 +7,9 @@ read from the source (nothing is imported) and checked against the order.
 
 The upward imports that exist today are listed in KNOWN with what removes them; the list is strict
 both ways: a new upward import fails, and so does a listed one that has gone (remove it from the list).
+
+A second check keeps the presentation on the services: a presentation module importing sources, store
+or analytics directly is listed in KNOWN_REACHES with what removes it, strict both ways as well.
 """
 
 from __future__ import annotations
@@ -19,33 +22,43 @@ LAYERS = ("sources", "store", "analytics", "services", "presentation")
 # modules outside the five folders: their place in the order
 PLACED = {
     "errors": -1,  # the exceptions every layer raises
+    "schema": -1,  # the declared tables and columns: sources validate by them, the store creates them
     "cellsafety": -1,  # spreadsheet-formula neutralising: a pure helper every layer may use
     "bundled": LAYERS.index("store"),  # imports the shipped files into a store
+    "tools": LAYERS.index("store"),  # data generators (synthetic universe): write files the importer loads
     "demo": LAYERS.index("services"),  # builds the demo store through the services
 }
 UNPLACED_OK = {"__init__", "__main__", "data"}
 
-# (importer, imported) → what removes it. Owned by issue 14's module splits (item 5).
-KNOWN = {
-    ("hardtech.services.report", "hardtech.presentation.report.build"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.fonts"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.i18n"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.pdf"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.render"): "report assembly moves into presentation",
-    ("hardtech.services.report", "hardtech.presentation.report.scope"): "report assembly moves into presentation",
-    ("hardtech.demo", "hardtech.presentation.report.fonts"): "the demo's tables from services, its paper from presentation",
-    ("hardtech.sources.mapping", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.synthetic", "hardtech.store.schema"): "the synthetic generator moves to its own tools module",
-    ("hardtech.sources.transform", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.validate", "hardtech.store.schema"): "the schema moves to the bottom",
-    ("hardtech.sources.cells", "hardtech.store.schema"): "the schema moves to the bottom",
-    # entity resolution (issue 11): the store's merge steps read the matching rules kept in analytics
-    ("hardtech.store.resolve.merges", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
-    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
-    ("hardtech.store.resolve.model", "hardtech.analytics.resolve.names"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.applicants"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.identifiers"): "resolution rules below the store",
-    ("hardtech.store.resolve.records", "hardtech.analytics.resolve.names"): "resolution rules below the store",
+# (importer, imported) → what removes it. Empty since issue 14 item 5 (schema at the bottom, resolution
+# rules and text cleaning in sources/, the synthetic generator in tools/, the paper in presentation/).
+KNOWN: dict[tuple[str, str], str] = {}
+
+# Presentation reaches data only through the services (issue 14 item 5): each presentation module that still
+# imports sources, store or analytics directly, with what removes it. Strict both ways, like KNOWN.
+# 36 such pairs on 2026-12-06 before item 5's moves, 20 after.
+_OPEN = "presentation opens the store through services.opened (issue 14 item 1: the engine as a parameter)"
+KNOWN_REACHES = {
+    ("hardtech.presentation.api.app", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.app", "hardtech.store.migrations"): "the schema version through a service",
+    ("hardtech.presentation.api.deps", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.jobs", "hardtech.analytics.screening"): "screening through services",
+    ("hardtech.presentation.api.jobs", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.jobs", "hardtech.store.importer"): "imports through services.data.import_file",
+    ("hardtech.presentation.api.routes_analytics", "hardtech.analytics.ranking"): "ranking through services.scoring",
+    ("hardtech.presentation.api.routes_analytics", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.routes_writes", "hardtech.sources.mapping"): "mappings through services.data",
+    ("hardtech.presentation.api.routes_writes", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.state", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.api.state", "hardtech.store.snapshot"): "snapshots through a service",
+    ("hardtech.presentation.api.uploads", "hardtech.sources.readers"): "upload checks through services.data",
+    ("hardtech.presentation.cli.app", "hardtech.analytics.screening"): "screening through services",
+    ("hardtech.presentation.cli.app", "hardtech.store.sandbox"): "`hardtech sql` through a service",
+    ("hardtech.presentation.cli.output", "hardtech.store.connection"): _OPEN,
+    ("hardtech.presentation.cli.output", "hardtech.store.integrity"): "the integrity check through a service",
+    ("hardtech.presentation.docs_gen", "hardtech.store.migrations"): "the schema version through a service",
+    ("hardtech.presentation.report.market", "hardtech.analytics.star"): "the STAR rules' version from services.scoring",
+    ("hardtech.presentation.star_text", "hardtech.analytics.star"): "STAR reasons' text from a service",
 }
 
 
@@ -89,6 +102,16 @@ def upward() -> dict[tuple[str, str], int]:
     return found
 
 
+def reaches() -> set[tuple[str, str]]:
+    """(presentation module, sources/store/analytics module) for every direct import past the services."""
+    below = {LAYERS.index(x) for x in ("sources", "store", "analytics")}
+    found = set()
+    for f in sorted((PKG / "presentation").rglob("*.py")):
+        module = "hardtech." + ".".join(f.relative_to(PKG).with_suffix("").parts)
+        found.update((module, t) for t in imports(f) if level(t) in below)
+    return found
+
+
 def test_the_checker_sees_an_upward_import(tmp_path):
     """The reader finds imports inside functions too (where most of the upward ones hide)."""
     f = tmp_path / "x.py"
@@ -106,3 +129,14 @@ def test_no_new_upward_import():
 def test_known_upward_imports_still_exist():
     gone = sorted(set(KNOWN) - set(upward()))
     assert not gone, "no longer upward, remove from KNOWN:\n" + "\n".join(f"  {a} → {b}" for a, b in gone)
+
+
+def test_no_new_presentation_reach_past_the_services():
+    new = sorted(reaches() - set(KNOWN_REACHES))
+    assert not new, "presentation imports that skip the services (reach data through hardtech.services):\n" + \
+        "\n".join(f"  {a} imports {b}" for a, b in new)
+
+
+def test_known_presentation_reaches_still_exist():
+    gone = sorted(set(KNOWN_REACHES) - reaches())
+    assert not gone, "no longer imported, remove from KNOWN_REACHES:\n" + "\n".join(f"  {a} → {b}" for a, b in gone)

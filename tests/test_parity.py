@@ -60,7 +60,7 @@ def _build(db) -> None:
     from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
     from hardtech.demo import DEMO_LICENCE, DEMO_SOURCE, _identity, demo_dir
     from hardtech.sources.mapping import parse_mapping
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
     from hardtech.store.importer import import_file
 

@@ -15,7 +15,7 @@ from hardtech.demo import build_demo_store, default_shared, summary_tables
 from hardtech.errors import UsageError
 from hardtech.presentation.cli.app import app
 from hardtech.presentation.report.i18n import Translator
-from hardtech.services.report import write_report
+from hardtech.presentation.report.paper import write_report
 from hardtech.store.connection import Store
 
 EPOCH = "1700000000"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from hardtech.analytics.resolve.applicants import first_applicant
+from hardtech.sources.applicants import first_applicant
 from hardtech.analytics.resolve.clusters import Proposal, decide
-from hardtech.analytics.resolve.identifiers import canonical_rank, org_identifiers
-from hardtech.analytics.resolve.names import normalise, romanise
+from hardtech.sources.identifiers import canonical_rank, org_identifiers
+from hardtech.sources.names import normalise, romanise
 from hardtech.sources.mapping import parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
-from hardtech.store.schema import TABLES
+from hardtech.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "evaluation" / "resolve" / "org_pairs.csv"

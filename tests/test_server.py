@@ -93,7 +93,7 @@ def test_tokens_only_in_the_authorization_header(base, tmp_path):
 
 
 def test_report_needs_a_token_and_a_title_only_rerenders(base, tmp_path, monkeypatch):
-    pytest.importorskip("hardtech.services.report")
+    pytest.importorskip("hardtech.presentation.report.paper")
     import hardtech.presentation.report.build as build
 
     collect = Hold(build.collect)
@@ -121,7 +121,7 @@ def test_report_needs_a_token_and_a_title_only_rerenders(base, tmp_path, monkeyp
 
 
 def test_a_full_jobs_pool_answers_429_and_reads_go_on(base, tmp_path, monkeypatch):
-    pytest.importorskip("hardtech.services.report")
+    pytest.importorskip("hardtech.presentation.report.paper")
     import hardtech.presentation.report.build as build
 
     hold = Hold(build.collect)

@@ -126,8 +126,8 @@ def test_edges_equal_the_python_batch(edge_store, version, year):
 
 def test_synthetic_store_equals_the_python_batch(tmp_path):
     from hardtech.services.scoring import star_batch_rows, star_verdict_rows
-    from hardtech.sources.synthetic import SynthConfig, generate
-    from hardtech.store.schema import TABLES
+    from hardtech.tools.synthetic import SynthConfig, generate
+    from hardtech.schema import TABLES
 
     db = tmp_path / "syn.duckdb"
     tables = generate(SynthConfig(orgs=600, seed=3))

@@ -49,7 +49,7 @@ def test_read_only_store_cannot_be_written(tmp_path):
 
 def test_store_of_version_4_gains_licence_and_ip_count_columns(tmp_path):
     """Migration 5 adds `source_licence` to every data table and the IP counts to financials; rows are kept."""
-    from hardtech.store.schema import IP_COUNT_COLUMNS, TABLES
+    from hardtech.schema import IP_COUNT_COLUMNS, TABLES
 
     db = tmp_path / "v4.duckdb"
     con = duckdb.connect(str(db))
@@ -77,7 +77,7 @@ def test_store_of_version_4_gains_licence_and_ip_count_columns(tmp_path):
 
 def test_store_of_version_6_gains_the_approximate_amount_flag(tmp_path):
     """Migration 10 adds `funding_rounds.amount_approx` to a store made before it; its rounds are kept."""
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     db = tmp_path / "v6.duckdb"
     con = duckdb.connect(str(db))

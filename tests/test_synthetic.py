@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from hardtech.errors import UsageError
-from hardtech.sources import synthetic as syn
-from hardtech.sources.synthetic import LADDER, SynthConfig, generate, iter_financials_csv, truth, write
-from hardtech.store.schema import TABLES
+from hardtech.tools import synthetic as syn
+from hardtech.tools.synthetic import LADDER, SynthConfig, generate, iter_financials_csv, truth, write
+from hardtech.schema import TABLES
 
 N = 20_000
 CFG = SynthConfig(orgs=N, seed=7)

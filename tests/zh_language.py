@@ -124,7 +124,7 @@ def visible_text(html: str) -> list[str]:
 def name_runs(db: Path | str) -> set[str]:
     """The Latin runs of every name in the store: organisations, places, investors, sources."""
     from hardtech.store.connection import Store
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     runs: set[str] = set(TABLES)
     with Store(db, read_only=True) as s:

@@ -2,58 +2,35 @@
 
 Sources write places in many ways, so every analysis that compares places (the regional measures,
 a ranking scoped to a city, the investor match's regions, the hardness score's institutions nearby)
-compares them through `place_key` and resolves them through `place_resolver`, written once here.
-The region list is data (`hardtech/data/demo/regions.csv`, overlaid with the store's `regions`).
+compares them through `place_key` and resolves them through `place_resolver`, written once here
+(`place_key` and the shipped region list live in `sources/places.py`, below the store, because entity
+resolution strips place names too). The region list is data (`hardtech/data/demo/regions.csv`,
+overlaid with the store's `regions`).
 Resolution is Python, so it runs once per DISTINCT place string — a million organisations share a
 few thousand — and the answers join back to the tables in the engine (`place_table`).
 """
 
 from __future__ import annotations
 
-import csv
 import functools
 import re
 import unicodedata
 from collections.abc import Mapping
-from importlib import resources
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from hardtech.sources.places import _DROP, place_key, region_reference
+
 LEVELS = ("city", "province")
 _LEVEL_PREF = {"city": 0, "district": 1, "province": 2, "country": 3}
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_DROP = re.compile(r"[\s'’‘`\-_.·]")
-_SUFFIX = ("市", "省", "区")
-
-
-def place_key(text: str) -> str:
-    """A place name reduced to what identifies it: case, width, spaces, apostrophes, dashes and a trailing
-    市/省/区 dropped, so `Xi'an`, `XIAN`, `xi-an` and `西安市` / `西安` compare equal."""
-    s = _DROP.sub("", unicodedata.normalize("NFKC", str(text)).strip().lower())
-    while len(s) > 2 and s.endswith(_SUFFIX):
-        s = s[:-1]
-    return s
-
-
-@functools.lru_cache(maxsize=1)
-def _demo_regions() -> tuple[dict, ...]:
-    path = resources.files("hardtech.data") / "demo" / "regions.csv"
-    with open(str(path), encoding="utf-8", newline="") as f:
-        return tuple(
-            {**r, "aliases": [a for a in (r.get("aliases") or "").split("|") if a.strip()]} for r in csv.DictReader(f)
-        )
-
-
-def region_reference() -> tuple[dict, ...]:
-    """The shipped region list (countries, Chinese provinces, cities; bilingual, with aliases)."""
-    return _demo_regions()
 
 
 def _region_rows(regions) -> list[dict]:
     """Demo regions overlaid with the user's (a Store, an Ibis/Arrow table or a list of dicts)."""
-    rows = {r["region_id"]: dict(r) for r in _demo_regions()}
+    rows = {r["region_id"]: dict(r) for r in region_reference()}
     if regions is None:
         return list(rows.values())
     if hasattr(regions, "table") and not isinstance(regions, Mapping):

@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 from hardtech.analytics.figures import one_row_per_year, pick_order
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import FXError, UsageError
-from hardtech.store.schema import PATENT_FILING_COLUMNS
+from hardtech.schema import PATENT_FILING_COLUMNS
 
 _F = "float64"
 _SEP = "\x1f"

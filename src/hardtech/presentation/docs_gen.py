@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 from hardtech.store.migrations import SCHEMA_VERSION
-from hardtech.store.schema import PROVENANCE, TABLES
+from hardtech.schema import PROVENANCE, TABLES
 
 
 def data_model_markdown() -> str:
     out = ["# Data model", "",
-           "Generated from `src/hardtech/store/schema.py` by `python -m hardtech.presentation.docs_gen`; "
+           "Generated from `src/hardtech/schema.py` by `python -m hardtech.presentation.docs_gen`; "
            "a test fails when this page is stale.", "",
            f"Schema version: **{SCHEMA_VERSION}** (see `store/migrations.py`). The store is one DuckDB file; "
            "analytics read it through Ibis.", "",

@@ -33,7 +33,7 @@ def vocabulary() -> dict[str, dict[str, dict[str, str]]]:
 
 def vocabulary_with_taxonomy(lang: str) -> dict[str, dict[str, str]]:
     """Every section of labels.toml in `lang`, plus `field` and `typology` from the taxonomy (the API's /labels)."""
-    from hardtech.analytics.taxonomy import load_taxonomy
+    from hardtech.services.taxonomy import load_taxonomy
 
     lang = lang if lang in LANGS else "en"
     tax = load_taxonomy()
@@ -59,7 +59,7 @@ class Labels:
         return str(key) in self.v.get(section, {})
 
     def field(self, field_id: str | None) -> str:
-        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.services.taxonomy import load_taxonomy
 
         tax = load_taxonomy()
         if field_id in tax.fields:
@@ -70,7 +70,7 @@ class Labels:
         return self("group", field_id)
 
     def typology(self, typ: str | None) -> str:
-        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.services.taxonomy import load_taxonomy
 
         tax = load_taxonomy()
         if typ in tax.typology:
@@ -126,17 +126,14 @@ def place_names(db: str | Path) -> dict[str, str]:
     A city written `Xi'an`, `Xian` or `西安市` shows as 西安 on Chinese pages; a place the
     regions table does not know keeps its written name.
     """
+    from hardtech.services.report_data import chinese_place_names
     from hardtech.services.search import fingerprint
-    from hardtech.store.connection import Store
 
     key = fingerprint(db)
     with _places_lock:
         if key not in _places:
             out: dict[str, str] = {}
-            with Store(db, read_only=True) as store:
-                rows = store.con.execute("SELECT name_en, name_zh, aliases FROM regions WHERE name_zh IS NOT NULL "
-                                         "ORDER BY CASE level WHEN 'country' THEN 0 WHEN 'province' THEN 1 "
-                                         "ELSE 2 END DESC").fetchall()
+            rows = chinese_place_names(db)
             for en, zh, aliases in rows:
                 for n in [en, zh, *(aliases or [])]:
                     if n:

@@ -43,7 +43,7 @@ def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100)
 
 
 def store_status(db: str | Path) -> list[dict]:
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     from hardtech.store.integrity import damaged, truncation
 
@@ -120,7 +120,7 @@ def taxonomy_rows(action: str, codes: Iterable[str] = (), scheme: str | None = N
 
 def synth_universe(orgs: int, seed: int, out_dir: str | Path, file_format: str = "parquet",
                    load_into: str | Path | None = None) -> list[dict]:
-    from hardtech.sources.synthetic import SynthConfig, generate, write
+    from hardtech.tools.synthetic import SynthConfig, generate, write
 
     if orgs <= 0:
         raise UsageError("--orgs must be positive")

@@ -69,7 +69,7 @@ def _proposals(con) -> list:
 
 
 def _unique_ids(con) -> dict[str, dict[str, set[str]]]:
-    from hardtech.analytics.resolve.identifiers import load_id_rules
+    from hardtech.sources.identifiers import load_id_rules
 
     unique = load_id_rules().unique
     out: dict[str, dict[str, set[str]]] = {}
@@ -91,7 +91,7 @@ def resolve_store(db: Path, threshold: float | None = None, review_floor: float 
                   dry_run: bool = False, progress=None) -> dict:
     """One resolution pass over the store. Returns counts, timings and what was merged."""
     from hardtech.analytics.resolve.clusters import decide
-    from hardtech.analytics.resolve.identifiers import canonical_rank
+    from hardtech.sources.identifiers import canonical_rank
     from hardtech.store.resolve import merges as MG
     from hardtech.store.resolve.model import load_model, model_version, predict_pairs
     from hardtech.store.resolve.records import build_records
@@ -207,7 +207,7 @@ def review_decide(db: Path, accept: list[str], reject: list[str], by: str | None
     """Accept (merge now) or reject (never merge) review pairs; decisions are remembered."""
     import datetime as dt
 
-    from hardtech.analytics.resolve.identifiers import canonical_rank
+    from hardtech.sources.identifiers import canonical_rank
     from hardtech.store.resolve import merges as MG
     from hardtech.store.resolve.model import model_version
 
@@ -252,7 +252,7 @@ def review_decide(db: Path, accept: list[str], reject: list[str], by: str | None
 
 
 def _check_no_conflict(con, a: str, b: str) -> None:
-    from hardtech.analytics.resolve.identifiers import load_id_rules, org_identifiers
+    from hardtech.sources.identifiers import load_id_rules, org_identifiers
 
     unique = load_id_rules().unique
     got = {}
@@ -345,7 +345,7 @@ def evaluate_labels(db: Path, labels: Path) -> dict:
 
 
 def _applicants(con) -> set[str]:
-    from hardtech.analytics.resolve.applicants import first_applicant
+    from hardtech.sources.applicants import first_applicant
 
     return {f for (t,) in con.execute("SELECT DISTINCT applicant FROM patents WHERE applicant IS NOT NULL").fetchall()
             if (f := first_applicant(t))}

@@ -67,7 +67,7 @@ def _org_inputs(store, org_ids: list[str] | None = None, kinds: tuple[str, ...] 
     import pandas as pd
 
     from hardtech.analytics.verdicts import latest_verdicts
-    from hardtech.store.schema import PATENT_FILING_COLUMNS
+    from hardtech.schema import PATENT_FILING_COLUMNS
 
     o = store.table("organizations")
     if org_ids is not None:

@@ -53,7 +53,7 @@ class Filters:
 
     def _validate(self) -> "Filters":
         from hardtech.analytics.taxonomy import load_taxonomy
-        from hardtech.store.schema import ORG_KINDS
+        from hardtech.schema import ORG_KINDS
 
         tax = load_taxonomy()
         clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(self).items()}
@@ -282,7 +282,7 @@ def org_profile(db: str | Path, org: str) -> dict:
     """Everything the profile page shows: identity, classification with evidence, the hardness score with
     its parts and inputs, the STAR result, financials with their sources, and the watchlists it is on."""
     from hardtech.services.scoring import explain_score, resolve_org, star_rows
-    from hardtech.store.schema import ORGANIZATIONS
+    from hardtech.schema import ORGANIZATIONS
 
     with Store(db, read_only=True) as store:
         org_id = resolve_org(store, org)

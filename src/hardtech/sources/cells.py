@@ -14,7 +14,7 @@ from hardtech.cellsafety import FORBIDDEN_OR_BREAK_SQL, FORBIDDEN_SQL, char_name
 from hardtech.sources.limits import LONG_TEXT_COLUMNS, SHOWN_VALUE_CHARS, TEXT_MAX_CHARS, text_limit
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
-from hardtech.store.schema import Table
+from hardtech.schema import Table
 
 ALL_CHECKS = frozenset({"forbidden", "breaks"})
 

@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from hardtech.errors import MappingError
-from hardtech.store.schema import IMPORTABLE, table as schema_table
+from hardtech.schema import IMPORTABLE, table as schema_table
 
 SPEC_KEYS = {"column", "columns", "value", "template", "unit", "currency", "split", "map",
              "map_only", "fill_down", "extract", "default", "negate", "pick", "period_end", "replace"}

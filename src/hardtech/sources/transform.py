@@ -12,7 +12,7 @@ import re
 from hardtech.errors import MappingError
 from hardtech.sources.mapping import PLACEHOLDER, ColumnSpec, TargetSpec
 from hardtech.sources.readers import LINE
-from hardtech.store.schema import table as schema_table
+from hardtech.schema import table as schema_table
 
 
 def ident(name: str) -> str:

@@ -19,7 +19,7 @@ from hardtech.sources.countries import iso_codes
 from hardtech.sources.mapping import TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
-from hardtech.store.schema import Column, table as schema_table
+from hardtech.schema import Column, table as schema_table
 
 YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
 CODE_COLUMNS = ("cpc_codes", "ipc_codes")

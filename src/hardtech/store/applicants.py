@@ -27,7 +27,7 @@ from hardtech.errors import ParseError, UsageError
 from hardtech.sources.mapping import ColumnSpec, TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.store.importer import SLUG
-from hardtech.store.schema import table as schema_table
+from hardtech.schema import table as schema_table
 
 WIDE = re.compile(r"^(revenue|rd)_(\d{4})$")  # revenue_2024, rd_2024: one fiscal year per column
 FLAT = ("revenue", "rd_expense", "rd_staff", "employees", "invention_patents")  # the latest year's figures

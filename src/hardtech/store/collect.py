@@ -29,7 +29,7 @@ from hardtech.sources.mapping import ColumnSpec, TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import column_expr, ident, lit
 from hardtech.sources.validate import CODE_COLUMNS, PATENT_CODE, _Errors, bad_codes_sql, code_reason, patent_code_sql
-from hardtech.store.schema import table as schema_table
+from hardtech.schema import table as schema_table
 
 ORDER, COLLECTED, SUSPECT = "__order", "__collected", "__suspect"
 PATENT_CODE_RE = re.compile(PATENT_CODE)

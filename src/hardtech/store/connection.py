@@ -140,7 +140,7 @@ class Store:
         return int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
-        from hardtech.store.schema import TABLES
+        from hardtech.schema import TABLES
 
         return {n: self.count(n) for n in TABLES}
 

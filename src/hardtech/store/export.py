@@ -32,7 +32,7 @@ def export_parquet(store, out_dir: str | Path, source: str | None = None) -> lis
     Written into a temporary folder beside `out_dir` first and then moved in, so a reader never sees
     half an export; files of tables the store does not have are left alone.
     """
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
     from hardtech.store.snapshot import fingerprint
 
     out = Path(out_dir)

@@ -27,7 +27,7 @@ from hardtech.sources.transform import ident, lit, mapped_select
 from hardtech.sources.validate import patent_code_sql, validate
 from hardtech.store.connection import Store
 from hardtech.store.resolve.merges import divert_merged_orgs, redirect_rows
-from hardtech.store.schema import IMPORTABLE, table as schema_table
+from hardtech.schema import IMPORTABLE, table as schema_table
 
 # Dependency order: a file feeding several tables fills the referenced ones first.
 ORDER = ("regions", "organizations", "investors", "financials", "patents", "funding_rounds", "publications")

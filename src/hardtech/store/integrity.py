@@ -95,7 +95,7 @@ def table_checksum(con, table: str, skip: frozenset = frozenset()) -> tuple[int,
 def checksums(con, volatile: bool = False) -> dict[str, tuple[int, int]]:
     """Every table's checksum; without `volatile`, the columns that record when and by which run are left out,
     so two stores that hold the same data compare equal."""
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     return {t: table_checksum(con, t, frozenset() if volatile else VOLATILE) for t in TABLES}
 
@@ -104,7 +104,7 @@ def check_store(path: str | Path) -> list[dict]:
     """Every check on the store file, one row each: check, table, ok, detail. Never raises for a damaged
     store (that is a finding); raises StoreError only when there is no file to check."""
     from hardtech.store.migrations import SCHEMA_VERSION
-    from hardtech.store.schema import TABLES
+    from hardtech.schema import TABLES
 
     path = Path(path)
     if not path.exists():

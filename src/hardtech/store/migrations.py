@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from hardtech.store.schema import TABLES, Table
+from hardtech.schema import TABLES, Table
 
 
 def create_table_sql(t: Table) -> str:
@@ -53,7 +53,7 @@ def _v4() -> list[str]:
 
 def _v5() -> list[str]:
     """New columns on stores made before them (a store created now has them from migration 1: IF NOT EXISTS)."""
-    from hardtech.store.schema import IP_COUNT_COLUMNS
+    from hardtech.schema import IP_COUNT_COLUMNS
 
     stmts = [f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS source_licence VARCHAR'
              for t in TABLES.values() if t.provenance and t.name in V1_TABLES]

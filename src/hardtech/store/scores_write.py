@@ -1,6 +1,6 @@
 """Writing hardness scores into the `scores` table: DuckDB SQL, so it lives in the store.
 
-The table is declared once, in `store.schema` (migration 3 creates it); a store opened before
+The table is declared once, in `hardtech.schema` (migration 3 creates it); a store opened before
 that migration gets it from the same declaration. Rows of the same (org_id, year, weights_version)
 are replaced in one transaction, so scoring twice never duplicates.
 """
@@ -12,7 +12,7 @@ import datetime as dt
 import pyarrow as pa
 
 from hardtech.store.migrations import create_table_sql
-from hardtech.store.schema import TABLES
+from hardtech.schema import TABLES
 
 _COLUMNS = ("org_id", "year", "score", "confidence", "percentile_in_field_year", "field", "weights_version")
 

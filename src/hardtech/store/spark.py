@@ -109,7 +109,7 @@ class SparkStore:
 
     def __init__(self, source: str | Path, master: str | None = None):
         from hardtech.store.export import current_export, read_manifest, table_file
-        from hardtech.store.schema import TABLES
+        from hardtech.schema import TABLES
 
         self.master = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
         text = str(source)
@@ -151,7 +151,7 @@ class SparkStore:
         return int(self.table(name).count().execute())
 
     def counts(self) -> dict[str, int]:
-        from hardtech.store.schema import TABLES
+        from hardtech.schema import TABLES
 
         return {n: self.count(n) for n in TABLES}
 

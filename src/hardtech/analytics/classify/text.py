@@ -10,49 +10,9 @@ in all.
 from __future__ import annotations
 
 import functools
-import html
-import re
-from pathlib import Path
 
-MAX_CHARS = 20_000  # a 1 MB text is cut here: descriptions and abstracts are far shorter
-TAG = re.compile(r"<[^>]{0,500}>")
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-@functools.lru_cache(maxsize=1)
-def _t2s_table() -> dict[int, str]:
-    import opencc
-
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    table: dict[int, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) == 2 and len(parts[0]) == 1:
-                table[ord(parts[0])] = parts[1].split(" ")[0]
-    return table
-
-
-def has_cjk(text: str) -> bool:
-    return CJK.search(text) is not None
-
-
-def clean(text: object) -> str:
-    """Plain, bounded, simplified-Chinese text; '' for empty or non-text input."""
-    if text is None or (isinstance(text, float) and text != text):
-        return ""
-    s = str(text)
-    if len(s) > MAX_CHARS:
-        s = s[:MAX_CHARS]
-    if "<" in s:
-        s = TAG.sub(" ", s)
-    if "&" in s:
-        s = html.unescape(s)
-    if has_cjk(s):
-        s = s.translate(_t2s_table())
-    # str.split() and re's \s agree on every code point (both are str.isspace): same result, 5× faster
-    return " ".join(s.split())
-
+# the cleaning rule lives below the store (entity resolution folds names with it); re-exported here
+from hardtech.sources.text import CJK, MAX_CHARS, TAG, clean, has_cjk  # noqa: F401
 
 _SUFFIXES = (("ational", "ate"), ("ization", "ize"), ("ations", "ate"), ("ation", "ate"), ("nesses", ""),
              ("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", ""))

@@ -19,7 +19,7 @@ import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 from hardtech.analytics.figures import pick
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import UsageError
-from hardtech.store.schema import PATENT_FILING_COLUMNS
+from hardtech.schema import PATENT_FILING_COLUMNS
 from hardtech.analytics.hardness.weights import HardnessWeights, INDICATORS, PATENT_COHORT, UNCLASSIFIED
 
 # The columns of `indicators()` that explain each indicator (its inputs and coverage).

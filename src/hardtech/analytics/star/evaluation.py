@@ -13,7 +13,7 @@ from typing import Iterable
 import pandas as pd
 
 from hardtech.errors import FXError, HardtechError, UsageError
-from hardtech.store.schema import PATENT_FILING_COLUMNS
+from hardtech.schema import PATENT_FILING_COLUMNS
 from hardtech.analytics.star.codes import _as_list, _code_key, _code_matches, _first_match, _num, _text_or_none
 from hardtech.analytics.star.rules import CURRENT_VERSION, CarveOut, ExceptionRule, LEVELS, NegativeCategory, StarVersion, _pick, load_star_rules
 from hardtech.analytics.star.results import IndicatorResult, StarResult

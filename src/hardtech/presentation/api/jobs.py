@@ -81,12 +81,12 @@ def warm() -> None:
     priority."""
     _lower_priority(JOB_NICE)
     import hardtech.analytics.screening  # noqa: F401
-    import hardtech.services.report  # noqa: F401
+    import hardtech.presentation.report.paper  # noqa: F401
     import hardtech.store.importer  # noqa: F401
 
 
 def _analysis(path: str, state: str, lang: str, scopes: tuple[str, ...]):
-    from hardtech.services.report import report_analysis
+    from hardtech.presentation.report.paper import report_analysis
 
     key = (state, lang, scopes)
     with _lock:
@@ -105,7 +105,7 @@ def report_job(path: str, state: str, label: str, lang: str, pdf: bool, scopes: 
                title: str | None) -> tuple[bytes, str]:
     """The white paper of the snapshot at `path` (store state `state`) as (bytes, media type)."""
     from hardtech.errors import UsageError
-    from hardtech.services.report import render_report
+    from hardtech.presentation.report.paper import render_report
     from hardtech.store.connection import Store
 
     with Store(path, read_only=True):  # held open: the report's many short opens reuse it

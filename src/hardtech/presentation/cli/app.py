@@ -618,7 +618,7 @@ def demo_cmd(
     *, out: Output,
 ) -> None:
     """Build the demo store from bundled data and print a landscape summary."""
-    from hardtech.demo import build_demo
+    from hardtech.presentation.cli.demo_tour import build_demo
 
     build_demo(directory, out, shared, resolve=resolve)
 

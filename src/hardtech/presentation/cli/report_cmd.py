@@ -22,7 +22,7 @@ def report_cmd(
     *, out: Output,
 ) -> None:
     """The white paper: landscape, rankings, hardness, STAR, capital flows, regions and investment guidelines."""
-    from hardtech.services.report import write_report
+    from hardtech.presentation.report.paper import write_report
 
     t = out.t
     with step_progress(out.console, t("progress.report", lang=lang), out.lang) as advance:

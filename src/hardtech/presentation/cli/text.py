@@ -68,7 +68,7 @@ class CliText(Translator):
         this language; any other column the file does not know keeps its id (a code)."""
         if f"col.{column}" in self.strings:
             return self.strings[f"col.{column}"]
-        from hardtech.analytics.taxonomy import load_taxonomy
+        from hardtech.services.taxonomy import load_taxonomy
 
         tax = load_taxonomy()
         if column in tax.typology:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardtech.analytics.taxonomy import load_taxonomy
+from hardtech.services.taxonomy import load_taxonomy
 
 # The unit of `rank`'s `value` column for each `--by`.
 RANK_VALUE_UNITS = {"rd": "money", "cumulative": "money", "intensity": "ratio_pct", "growth": "pct"}

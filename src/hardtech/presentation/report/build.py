@@ -100,17 +100,12 @@ def guideline_chapter(ctx: Ctx) -> dict:
 
 def method(ctx: Ctx) -> dict:
     from hardtech.services.data import store_status
-    from hardtech.store.connection import Store
+    from hardtech.services.report_data import source_counts
 
     t = ctx.t
     out = [B.text(t("method_intro")), B.heading(t("method_sources"))]
     status = [r for r in store_status(ctx.db) if r["rows"] and r["table"] not in ("api_tokens", "rejects", "imports")]
-    src = []
-    with Store(ctx.db, read_only=True) as store:
-        for table in ("organizations", "financials", "funding_rounds", "patents", "investors", "regions"):
-            src += [[table, s or "", int(n), int(k or 0)] for s, n, k in store.con.execute(
-                f"SELECT source_name, count(*), count(*) FILTER (WHERE synthetic) FROM {table} "
-                "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
+    src = source_counts(ctx.db)
     out.append(B.table(t("tbl_status"), [t("c_table"), t("c_rows"), t("c_synthetic_rows")],
                        [[r["table"], r["rows"], "" if r["synthetic_rows"] is None else r["synthetic_rows"]]
                         for r in status], numeric=(1, 2)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from hardtech.presentation.report import blocks as B
 from hardtech.presentation.report import charts
 from hardtech.presentation.report.context import Ctx
+from hardtech.services.report_data import flows_window
 
 CCY = "USD"
 PERIODS = 10   # periods shown in the flows chart
@@ -61,28 +62,6 @@ def flows(ctx: Ctx) -> dict:
     return B.chapter("flows", t("ch_flows"), out, syn)
 
 
-def flows_window(rows: list[dict], window: list[str]) -> list[dict]:
-    """Per group over the window: amount, rounds and the CAGR of analytics.flows.cagr (first to last period)."""
-    import pyarrow as pa
-
-    from hardtech.analytics.flows import cagr
-
-    sub = [r for r in rows if r["period"] in window]
-    rates = {}
-    if sub:
-        table = pa.Table.from_pylist([{"period": r["period"], "group": r["group"], "value": r["value"]} for r in sub])
-        rates = {r["group"]: r["cagr"] for r in cagr(table).to_pylist()}
-    out = {}
-    for r in sub:
-        s = out.setdefault(r["group"], {"group": r["group"], "amount": 0.0, "rounds": 0, "disclosed_rounds": 0})
-        s["amount"] += r["value"] or 0.0
-        s["rounds"] += r["rounds"]
-        s["disclosed_rounds"] += r["disclosed_rounds"]
-    for s in out.values():
-        s["cagr"] = rates.get(s["group"])
-    return sorted(out.values(), key=lambda s: (-s["amount"], s["group"]))
-
-
 def _shift(ctx: Ctx, shift_rows) -> list[dict]:
     t = ctx.t
     rows = [r for r in shift_rows(ctx.db, currency=CCY)
@@ -108,7 +87,7 @@ def _shift(ctx: Ctx, shift_rows) -> list[dict]:
 
 
 def regions(ctx: Ctx) -> dict:
-    from hardtech.analytics.taxonomy import FIELD_IDS
+    from hardtech.services.taxonomy import FIELD_IDS
     from hardtech.services.ecosystem import cluster_rows, compare_regions, region_rows
 
     t = ctx.t

@@ -1,6 +1,6 @@
 """What every chapter needs to know: the store, the language, the scope's organisations, names, provenance.
 
-Built once per report with a handful of small read-only queries (names, latest fields, places);
+Built once per report from one service call (`services.report_data.population`: names, latest fields, places);
 chapters then filter the service functions' rows by `in_scope` instead of asking the store again.
 """
 
@@ -11,11 +11,7 @@ from pathlib import Path
 
 from hardtech.presentation.report.i18n import Translator
 from hardtech.presentation.report.scope import Scope
-from hardtech.store.connection import Store
-
-# which tables (and which organisation column) stand behind each chapter, for the synthetic banner
-ORG_COLUMN = {"organizations": "org_id", "financials": "org_id", "funding_rounds": "org_id",
-              "patents": "applicant_org_id"}
+from hardtech.services.report_data import ORG_COLUMN  # noqa: F401 - the tables behind the synthetic banner
 
 
 @dataclass
@@ -50,54 +46,10 @@ class Ctx:
 
 
 def build_context(db: str | Path, t: Translator, scope: Scope) -> Ctx:
-    from hardtech.services.scoring import field_table
+    from hardtech.services.report_data import population
 
     ctx = Ctx(db=Path(db), t=t, scope=scope)
-    with Store(db, read_only=True) as store:
-        rows = store.con.execute("SELECT org_id, name_en, name_zh, kind, city, province FROM organizations "
-                                 "ORDER BY org_id").fetchall()
-        ft = field_table(store)
-        if ft is not None:
-            for oid, f in zip(ft.column("org_id").to_pylist(), ft.column("field").to_pylist()):
-                ctx.fields.setdefault(oid, []).append(f)
-        for oid in ctx.fields:
-            ctx.fields[oid].sort()
-        ctx.names = {r[0]: (r[1], r[2]) for r in rows}
-        if scope.fields or scope.regions:
-            ids = {r[0] for r in rows}
-            if scope.fields:
-                ids = {o for o in ids if set(ctx.fields.get(o, ())) & set(scope.fields)}
-            if scope.regions:
-                ids &= _in_regions(store, rows, scope.regions)
-            ctx.org_ids = frozenset(ids)
-        for table, col in ORG_COLUMN.items():
-            where, params = ("", []) if ctx.org_ids is None else (f"WHERE {col} IN (SELECT unnest(?))",
-                                                                   [sorted(ctx.org_ids)])
-            n, s = store.con.execute(f"SELECT count(*), count(*) FILTER (WHERE synthetic) FROM {table} {where}",
-                                     params).fetchall()[0]
-            ctx.table_counts[table] = (int(n), int(s or 0))
+    pop = population(db, scope.fields, scope.regions)
+    ctx.names, ctx.fields = pop["names"], pop["fields"]
+    ctx.org_ids, ctx.table_counts = pop["org_ids"], pop["table_counts"]
     return ctx
-
-
-def _in_regions(store: Store, rows, regions: tuple[dict, ...]) -> set[str]:
-    """Organisations whose city (or, failing that, province) resolves to one of the regions."""
-    from hardtech.analytics.regions import place_resolver
-
-    resolve = place_resolver(store)  # the store's regions read and indexed once
-    cache: dict[str, dict | None] = {}
-
-    def place(text):
-        if text not in cache:
-            cache[text] = resolve(text) if text else None
-        return cache[text]
-
-    out = set()
-    for oid, _en, _zh, _kind, city, province in rows:
-        c, p = place(city), place(province)
-        for r in regions:
-            if r["level"] == "city" and c and c["region_id"] == r["region_id"]:
-                out.add(oid)
-            elif r["level"] == "province" and ((p and p["region_id"] == r["region_id"])
-                                               or (c and c.get("province") == r["name_en"])):
-                out.add(oid)
-    return out

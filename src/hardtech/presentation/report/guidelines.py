@@ -95,7 +95,7 @@ def _field_rd_growth(ctx: Ctx, rule: dict) -> dict[str, dict] | str:
 
 
 def _field_funding(ctx: Ctx, rule: dict) -> dict[str, dict] | str:
-    from hardtech.presentation.report.capital import flows_window
+    from hardtech.services.report_data import flows_window
 
     t = ctx.t
     rows = ctx.figures.get("flows") or []
@@ -212,7 +212,7 @@ def _star(ctx: Ctx, rule: dict):
 
 
 def _regional_lq(ctx: Ctx, rule: dict):
-    from hardtech.analytics.taxonomy import FIELD_IDS
+    from hardtech.services.taxonomy import FIELD_IDS
 
     t = ctx.t
     regions = ctx.figures.get("regions") or []

@@ -12,7 +12,6 @@ from hardtech.errors import HardtechError, UsageError
 from hardtech.presentation.report import blocks as B
 from hardtech.presentation.report import charts
 from hardtech.presentation.report.context import Ctx
-from hardtech.store.connection import Store
 
 TOP = 15
 CCY = "EUR"
@@ -49,20 +48,14 @@ def landscape(ctx: Ctx) -> dict:
 
 def _counts(ctx: Ctx) -> tuple[list[dict], list[dict]]:
     """Whole store: the demo's own summary_tables; in a scope, the same counts over the scope's companies."""
-    from hardtech.analytics.landscape import busiest_year
     from hardtech.demo import summary_tables
+    from hardtech.services.report_data import scoped_typologies
 
     if ctx.org_ids is None:
         st = summary_tables(ctx.db)
         ctx.figures["busiest_year"] = st["year"]
         return st["by_field"], st["by_typology"]
-    with Store(ctx.db, read_only=True) as store:
-        ids = sorted(ctx.org_ids)
-        rows = store.con.execute("""
-            SELECT c.entity_id, c.fields, c.typology FROM classifications c JOIN organizations o ON o.org_id = c.entity_id
-            WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
-              AND c.entity_id IN (SELECT unnest(?))""", [ids]).fetchall()
-        ctx.figures["busiest_year"] = busiest_year(store.table("financials")).to_pyarrow().as_py()
+    rows, ctx.figures["busiest_year"] = scoped_typologies(ctx.db, ctx.org_ids)
     n, hard, typ = Counter(), Counter(), Counter()
     for _oid, fields, typology in rows:
         for f in (fields or [None]):
@@ -137,14 +130,10 @@ def _growth(t, v) -> str:
 
 
 def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
+    from hardtech.services.report_data import rd_years
+
     t = ctx.t
-    with Store(ctx.db, read_only=True) as store:
-        years: dict[str, set[int]] = {}
-        for oid, y in store.con.execute(
-                "SELECT DISTINCT org_id, fiscal_year FROM financials WHERE rd_expense IS NOT NULL AND org_id IN "
-                "(SELECT unnest(?))" + (" AND fiscal_year <= ?" if ctx.scope.year else ""),
-                [org_ids] + ([ctx.scope.year] if ctx.scope.year else [])).fetchall():
-            years.setdefault(oid, set()).add(int(y))
+    years = rd_years(ctx.db, org_ids, ctx.scope.year)
     decades, lines = [], []
     for oid in org_ids:
         if oid not in years:
@@ -250,7 +239,6 @@ def ranking_year(ctx: Ctx) -> int | None:
     The best-covered year alone can be an old one that a second source happens to share (the panel's
     2015 and the 10-K file's 2015); a ranking is fairest in the latest year that most companies have.
     """
-    from hardtech.analytics.landscape import latest_covered_year
+    from hardtech.services.report_data import ranking_year as latest_covered
 
-    with Store(ctx.db, read_only=True) as store:
-        return latest_covered_year(store.table("financials")).to_pyarrow().as_py()
+    return latest_covered(ctx.db)

@@ -32,8 +32,8 @@ class Scope:
 
 def parse_scopes(scopes, regions_source=None) -> Scope:
     """Parse `kind:value` strings; `regions_source` (a Store) adds the store's regions to the place list."""
-    from hardtech.analytics.regions import resolve_place
-    from hardtech.analytics.taxonomy import load_taxonomy
+    from hardtech.services.report_data import scope_place as resolve_place
+    from hardtech.services.taxonomy import load_taxonomy
 
     field_ids = list(load_taxonomy().fields)
     fields, regions, years, raw = [], [], [], []

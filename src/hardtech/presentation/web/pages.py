@@ -132,7 +132,7 @@ async def page_filters(request: Request) -> Filters:
 
 
 def _choices() -> dict:
-    from hardtech.store.schema import ORG_KINDS
+    from hardtech.schema import ORG_KINDS
 
     return {"fields": search.field_choices(), "typologies": search.typology_choices(), "kinds": ORG_KINDS,
             "stars": search.STAR_VERDICTS}

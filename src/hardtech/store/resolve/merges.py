@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from hardtech.analytics.resolve.applicants import RECORD_PREFIX, first_applicant
-from hardtech.store.schema import ORGANIZATIONS, PROVENANCE, TABLES
+from hardtech.sources.applicants import RECORD_PREFIX, first_applicant
+from hardtech.schema import ORGANIZATIONS, PROVENANCE, TABLES
 
 # tables holding organisation references: (org column, extra condition, has content hash)
 ORG_REFS = {

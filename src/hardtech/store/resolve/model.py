@@ -157,8 +157,8 @@ def load_model(path: Path | None = None) -> dict:
 
 
 def model_version(path: Path | None = None) -> str:
-    from hardtech.analytics.resolve.identifiers import load_id_rules
-    from hardtech.analytics.resolve.names import load_name_rules
+    from hardtech.sources.identifiers import load_id_rules
+    from hardtech.sources.names import load_name_rules
 
     p = path or model_path()
     digest = hashlib.sha256(p.read_bytes()).hexdigest()[:10] if p.exists() else "unfitted"

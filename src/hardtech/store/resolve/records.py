@@ -2,7 +2,7 @@
 
 A record is an organisation (every name it has: `name_en`, `name_zh`, `aliases`) or a patent
 applicant not yet linked to one (the first applicant of `patents.applicant`). Each name becomes
-one row with its comparison keys (`analytics.resolve.names`), so the model compares names one to
+one row with its comparison keys (`sources.names`), so the model compares names one to
 one and an organisation pair scores as its best-matching pair of names. Organisation-level
 features (identifiers, country, kind) are repeated on each of its rows.
 
@@ -18,9 +18,9 @@ import os
 
 import pyarrow as pa
 
-from hardtech.analytics.resolve.applicants import RECORD_PREFIX, first_applicant
-from hardtech.analytics.resolve.identifiers import org_identifiers, unique_schemes
-from hardtech.analytics.resolve.names import OrgName, normalise
+from hardtech.sources.applicants import RECORD_PREFIX, first_applicant
+from hardtech.sources.identifiers import org_identifiers, unique_schemes
+from hardtech.sources.names import OrgName, normalise
 
 RECORDS = "resolve_records"  # temp table name
 KIND_CLASS = {"company": "firm", "startup": "firm", "university": "university", "institute": "institute",

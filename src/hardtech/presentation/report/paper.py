@@ -1,6 +1,8 @@
-"""The white paper service: the same store and options give the same HTML (and PDF), every figure from the services.
+"""The white paper: the same store and options give the same HTML (and PDF), every figure from the services.
 
-`write_report` is what the CLI (`hardtech report`), the demo and the REST API call.
+`write_report` is what the CLI (`hardtech report`), the demo and the REST API call. Assembling and
+rendering a paper is presentation (it lived in `services/` once, which made the services import the
+renderer); the figures behind it come from the service functions (`build.collect`).
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from hardtech.errors import StoreError
-from hardtech.store.connection import Store
 
 
 def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
@@ -21,6 +22,7 @@ def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
     from hardtech.presentation.report.fonts import require_cjk_font
     from hardtech.presentation.report.i18n import Translator
     from hardtech.presentation.report.scope import parse_scopes
+    from hardtech.services.report_data import store_regions
 
     Translator(lang)  # an unknown language fails before any work
     if lang == "zh":
@@ -28,8 +30,7 @@ def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
     db = Path(db)
     if not db.exists():
         raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
-    with Store(db, read_only=True) as store:
-        scope = parse_scopes(scopes, store)
+    scope = parse_scopes(scopes, store_regions(db))
     return collect(db, scope, lang)
 
 

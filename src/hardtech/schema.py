@@ -3,6 +3,10 @@
 The store's DDL, the importer's validation and `docs/data-model.md` are all derived from
 these declarations, so a column cannot exist in one of them and be missing from another
 (a docs test regenerates the page and fails when it is stale).
+
+It sits below every layer (`sources` validate rows against it, `store` creates tables from it,
+analytics and services name its columns), so reading it never makes a layer import one above it
+(tests/test_layers.py). Nothing here is engine-specific: `store/migrations.py` turns it into DDL.
 """
 
 from __future__ import annotations

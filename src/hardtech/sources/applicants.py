@@ -5,6 +5,9 @@ Patent exports join co-applicants with commas, and a legal form is itself writte
 in half. Pieces that are only a legal form are glued back to the name before them; the first whole
 name is the applicant that entity resolution links to an organisation (`patents.applicant` keeps
 the text as written).
+
+Kept in `sources/` (a rule for reading what sources write) so the store's resolution steps use it
+without importing upward.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from hardtech.analytics.resolve.names import load_name_rules, _fold_text
+from hardtech.sources.names import load_name_rules, _fold_text
 
 _SEP = re.compile(r"\s*[,;，；、]\s*")
 RECORD_PREFIX = "patent-applicant:"

@@ -7,6 +7,9 @@ An organisation carries identifiers in three places: its own id when a source mi
 normal form, so that the same CIK written `0000320193` and `320193` agrees. Which schemes exist,
 which are unique per organisation and which id survives a merge is data
 (`data/resolve/identifiers.toml`).
+
+Kept in `sources/` (a rule for reading what sources write) so the store's resolution steps use it
+without importing upward.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ Entity resolution compares names at several strengths, so one name yields severa
 
 Keys are compared without spaces ("Kuang-Chi" = "KuangChi"). Every word list is data
 (`data/resolve/names.toml`, versioned); this module holds no company name.
+
+A rule for reading what sources write, like dates and money, so it sits in `sources/`: the store's
+resolution steps (`store/resolve/`) and the services both use it without importing upward.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from hardtech.analytics.classify.text import CJK, clean
+from hardtech.sources.text import CJK, clean
 
 _ACRONYM = re.compile(r"(?<![a-z0-9])((?:[a-z]\.){2,})")
 _APOS = re.compile(r"['’`´]")
@@ -142,7 +145,7 @@ def load_name_rules() -> NameRules:
 def _place_names() -> tuple[frozenset[tuple[str, ...]], set[str], set[str]]:
     """Countries, Chinese provinces and cities from the project's region reference (with and
     without 省/市, short forms such as 内蒙), so "北京百度网讯" and "Zhengzhou Yutong" lose their place."""
-    from hardtech.analytics.region_places import region_reference
+    from hardtech.sources.places import region_reference
 
     latin, cjk, domestic = set(), set(), set()
     for r in region_reference():
