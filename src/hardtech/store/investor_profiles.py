@@ -1,0 +1,76 @@
+"""Keeping investor matching's profiles in the DuckDB store, and knowing when they are stale.
+
+Why here: the profiles are computed by Ibis expressions (`analytics/investor_profiles.py`) but kept
+as store tables (`investor_profiles`, `investor_profile_items`, `investor_profile_state`, migration
+11) so that a request reads them instead of recomputing them. Whether they still describe the store
+is decided by a fingerprint of the rows they read, taken in DuckDB's SQL (so it lives in `store/`):
+a count and a sum of row hashes per input table, which any insert, update or delete changes, at the
+cost of one scan of those columns. Nothing is refreshed behind a reader's back: a stale profile is
+never read, it is recomputed (and saved when the store is writable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+# the columns the profiles read, per table: a change anywhere else (descriptions, financials …) keeps them fresh
+_INPUTS = {
+    "organizations": ("org_id", "city", "country", "industry_codes"),
+    "funding_rounds": ("round_id", "org_id", "date", "stage", "amount_usd", "investors", "investor_ids"),
+    "investors": ("investor_id",),
+    "classifications": ("entity_type", "entity_id", "fields", "classified_at", "model_version"),
+}
+TABLES = ("investor_profiles", "investor_profile_items", "investor_profile_state")
+
+
+def can_keep(store) -> bool:
+    """Whether `store` is a DuckDB store with the profile tables (migration 11) that can be read by SQL."""
+    return getattr(store, "engine", "duckdb") == "duckdb" and hasattr(store, "con")
+
+
+def fingerprint(store, rules: str) -> str:
+    """A digest of the rows the profiles read (count and hash sum per table) and of the profile rules."""
+    parts = [rules]
+    for table, cols in _INPUTS.items():
+        c = ", ".join(f'"{x}"' for x in cols)
+        n, h = store.con.execute(f'SELECT count(*), coalesce(sum(hash({c})), 0) FROM "{table}"').fetchall()[0]
+        parts.append(f"{table}:{n}:{h}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def stored_state(store) -> dict | None:
+    """The state row of the kept profiles (fingerprint, typical_round_size, built_at, build_s), or None."""
+    row = store.con.execute("SELECT fingerprint, typical_round_size, built_at, build_s FROM investor_profile_state "
+                            "LIMIT 1").fetchall()
+    if not row:
+        return None
+    row = row[0]
+    return dict(zip(("fingerprint", "typical_round_size", "built_at", "build_s"), row))
+
+
+def save(store, profiles, items, typical_round_size: float, fp: str, started: float) -> dict:
+    """Replace the kept profiles by these Ibis expressions, computed by DuckDB itself (nothing comes to Python).
+
+    Items are kept sorted by item, so a request's `item IN (...)` reads a few row groups, not the table.
+    """
+    from hardtech.analytics.engine import kept
+
+    con, ib = store.con, store.ibis
+    with store.transaction():
+        for t in TABLES:
+            con.execute(f'DELETE FROM "{t}"').fetchall()
+        with kept() as keep:  # the memtables an expression reads are registered by Ibis on the way
+            p = keep(profiles)
+            i = keep(items.order_by(["item", "investor_id"]))
+            ib.insert("investor_profiles", p.select("investor_id", "portfolio", "rounds", "log_ticket_sum",
+                                                    "log_ticket_count", last_round=p.last_round.cast("date")))
+            ib.insert("investor_profile_items", i)
+        build_s = time.perf_counter() - started
+        con.execute("INSERT INTO investor_profile_state VALUES (?, ?, now(), ?)", [fp, typical_round_size, build_s]).fetchall()
+    return stored_state(store)
+
+
+def tables(store):
+    """The kept profile tables as Ibis tables (profiles, items)."""
+    return store.table("investor_profiles"), store.table("investor_profile_items")
