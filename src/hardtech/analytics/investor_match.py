@@ -73,11 +73,16 @@ def profiles_for(store_or_tables, inp: Inputs, exclude_rounds: set[str] | None =
             state = kept.save(store, prof.profiles, prof.items, prof.typical_round_size, fp, started)
             p, i = kept.tables(store)
             return Profiles(p, i, float(state["typical_round_size"])), "saved"
-        key = ("duckdb", fp)
-    else:
-        from hardtech.store.engine import state_key
+        here = kept.kept_here(store, fp)
+        if here is None:
+            prof = build_profiles(inp)
+            p, i = kept.keep_here(store, prof.profiles, prof.items, prof.typical_round_size, fp)
+            here = (p, i, prof.typical_round_size)
+        return Profiles(*here), "kept-here"
+    # an engine that keeps no store tables (Spark reads): cached for this open store and state of it
+    from hardtech.store.engine import state_key
 
-        key = state_key(store)
+    key = state_key(store)
     held = getattr(store, "_investor_profiles", None)
     if held is not None and held[0] == key:
         return held[1], "kept-here"
@@ -85,6 +90,9 @@ def profiles_for(store_or_tables, inp: Inputs, exclude_rounds: set[str] | None =
 
     prof = build_profiles(inp)
     if can_keep(prof.items):
+        backend = prof.items._find_backend(use_default=True)
+        if getattr(backend, "name", "") == "pyspark":  # as analytics.engine.Kept: register the memtables first
+            backend._run_pre_execute_hooks(prof.items)
         prof = Profiles(prof.profiles.cache(), prof.items.cache(), prof.typical_round_size)
     try:
         store._investor_profiles = (key, prof)

@@ -54,18 +54,13 @@ def save(store, profiles, items, typical_round_size: float, fp: str, started: fl
 
     Items are kept sorted by item, so a request's `item IN (...)` reads a few row groups, not the table.
     """
-    from hardtech.analytics.engine import kept
-
     con, ib = store.con, store.ibis
     with store.transaction():
         for t in TABLES:
             con.execute(f'DELETE FROM "{t}"').fetchall()
-        with kept() as keep:  # the memtables an expression reads are registered by Ibis on the way
-            p = keep(profiles)
-            i = keep(items.order_by(["item", "investor_id"]))
-            ib.insert("investor_profiles", p.select("investor_id", "portfolio", "rounds", "log_ticket_sum",
-                                                    "log_ticket_count", last_round=p.last_round.cast("date")))
-            ib.insert("investor_profile_items", i)
+        ib.insert("investor_profiles", profiles.select("investor_id", "portfolio", "rounds", "log_ticket_sum",
+                                                       "log_ticket_count", last_round=profiles.last_round.cast("date")))
+        ib.insert("investor_profile_items", items.order_by(["item", "investor_id"]))
         build_s = time.perf_counter() - started
         con.execute("INSERT INTO investor_profile_state VALUES (?, ?, now(), ?)", [fp, typical_round_size, build_s]).fetchall()
     return stored_state(store)
@@ -74,3 +69,23 @@ def save(store, profiles, items, typical_round_size: float, fp: str, started: fl
 def tables(store):
     """The kept profile tables as Ibis tables (profiles, items)."""
     return store.table("investor_profiles"), store.table("investor_profile_items")
+
+
+_HERE = {"profiles": "_investor_profiles_here", "items": "_investor_profile_items_here"}
+
+
+def keep_here(store, profiles, items, typical_round_size: float, fp: str):
+    """Profiles of a store opened read-only, as temporary tables of this connection (gone when it closes)."""
+    ib = store.ibis
+    p = ib.create_table(_HERE["profiles"], profiles, temp=True, overwrite=True)
+    i = ib.create_table(_HERE["items"], items.order_by(["item", "investor_id"]), temp=True, overwrite=True)
+    store._investor_profiles_here = (fp, typical_round_size)
+    return p, i
+
+
+def kept_here(store, fp: str):
+    """(profiles, items, typical_round_size) kept by `keep_here` for this state of the store, or None."""
+    held = getattr(store, "_investor_profiles_here", None)
+    if held is None or held[0] != fp:
+        return None
+    return store.ibis.table(_HERE["profiles"]), store.ibis.table(_HERE["items"]), held[1]
