@@ -101,6 +101,16 @@ def profiles_for(store_or_tables, inp: Inputs, exclude_rounds: set[str] | None =
     return prof, "kept-here"
 
 
+def profiles_fresh(store) -> bool:
+    """Whether `store` keeps investor profiles computed from its current rows (False on engines that keep none)."""
+    from hardtech.store import investor_profiles as kept
+
+    if not kept.can_keep(store):
+        return False
+    state = kept.stored_state(store)
+    return bool(state) and state["fingerprint"] == kept.fingerprint(store, PROFILE_RULES)
+
+
 # --------------------------------------------------------------------------- the startup
 
 
