@@ -28,7 +28,6 @@ from hardtech.analytics.investor_profiles import (
     Profiles,
     build_profiles,
     inputs_of,
-    org_tags,
 )
 
 _F = "float64"
@@ -121,10 +120,10 @@ def _one(t: ir.Table) -> dict | None:
 
 def query_of(inp: Inputs, org_id: str, typical_round_size: float, exclude_rounds: set[str] | None = None) -> Query:
     """The startup's side of the score; KeyError when it is neither an organisation nor in any round."""
-    from hardtech.analytics.matching import _as_list, _norm_place
+    from hardtech.analytics.matching import _as_list, _norm_place, _org_tags
 
     orgs, rounds = inp.organizations, inp.funding_rounds
-    row = _one(orgs.filter(orgs.org_id == org_id).select("city", "province", "country"))
+    row = _one(orgs.filter(orgs.org_id == org_id).select("city", "province", "country", "industry_codes"))
     mine = rounds.filter(rounds.org_id == org_id).select("round_id", "date", "stage", "amount_usd", "investor_ids")
     r = mine.to_pyarrow().to_pandas()
     if row is None and not len(r):
@@ -132,9 +131,12 @@ def query_of(inp: Inputs, org_id: str, typical_round_size: float, exclude_rounds
     row = row or {}
     q = Query(org_id=org_id, city=row.get("city"), country=row.get("country"),
               place={k: _norm_place(row.get(k)) for k in ("city", "province", "country")})
+    # the startup's tags by the in-memory rule itself (one organisation: no engine round trip is cheaper)
     cls = inp.classifications
-    tags = org_tags(orgs.filter(orgs.org_id == org_id), cls.filter(cls.entity_id == org_id))
-    q.tags = {x["item"]: float(x["weight"]) for x in tags.to_pyarrow().to_pylist() if x["org_id"] == org_id}
+    mine_cls = cls.filter((cls.entity_id == org_id) & (cls.entity_type == "organization"))
+    mine_cls = mine_cls.select("entity_id", "fields", "classified_at", "model_version").to_pyarrow().to_pandas()
+    codes = [row.get("industry_codes")] if row else [None]
+    q.tags = _org_tags(pd.DataFrame({"org_id": [org_id], "industry_codes": codes}), mine_cls)[0]
     for key, w in (("city", 0.6), ("country", 0.4)):
         if q.place[key]:
             q.places[f"{key}:{q.place[key]}"] = w
@@ -156,108 +158,85 @@ def query_of(inp: Inputs, org_id: str, typical_round_size: float, exclude_rounds
 # --------------------------------------------------------------------------- the score
 
 
-def _items(names: dict[str, float], grp: str) -> list[dict]:
-    return [{"item": k, "qw": float(v), "grp": grp} for k, v in names.items()]
+def wanted_items(q: Query) -> list[dict]:
+    """The profile items one request reads, each with the startup's weight and the sum it feeds (`grp`)."""
+    from hardtech.analytics.matching import UNINFORMATIVE_STAGES
+
+    rows = [{"item": k, "qw": float(v), "grp": "tag"} for k, v in q.tags.items()]
+    rows += [{"item": k, "qw": float(v), "grp": "place"} for k, v in q.places.items()]
+    rows += [{"item": f"thesis:{k[6:]}", "qw": 1.0, "grp": "thesis"} for k in q.tags if k.startswith("field:")]
+    city, prov, ctry = (q.place.get(k) for k in ("city", "province", "country"))
+    rows += [{"item": f"declared_region:{p}", "qw": 1.0, "grp": "near"} for p in sorted({x for x in (city, prov) if x})]
+    if ctry:
+        rows.append({"item": f"declared_region:{ctry}", "qw": 1.0, "grp": "ctry"})
+    if q.stage not in UNINFORMATIVE_STAGES:
+        rows += [{"item": f"stage:{q.stage}", "qw": 1.0, "grp": "stage"},
+                 {"item": f"declared_stage:{q.stage}", "qw": 1.0, "grp": "dstage"}]
+    rows += [{"item": f"co:{e}", "qw": 1.0, "grp": "co"} for e in sorted(q.existing)]
+    return rows
 
 
-def _declared(inv: ir.Table, column: str, name: str, norm: bool = False) -> ir.Table:
-    """(investor_id, <name>): one row per distinct declared value (trimmed lower case when `norm`)."""
-    t = inv.select(investor_id=inv.investor_id, v=inv[column].unnest())
-    t = t.filter(t.v.notnull())
-    if norm:
-        t = t.mutate(v=t.v.strip().lower())
-    return t.distinct().rename({name: "v"})
+_GROUPS = ("tag", "place", "thesis", "near", "ctry", "stage", "dstage", "co")
 
 
 def scored(inp: Inputs, prof: Profiles, q: Query, weights: dict[str, float]) -> ir.Table:
-    """Every investor with its six components and `score` (`matching._components` for one startup)."""
+    """Every investor with its six components and `score` (`matching._components` for one startup): the
+    profiles joined once with the sums of the profile items the startup asks about."""
     from hardtech.analytics.matching import SMOOTH, UNINFORMATIVE_STAGES
 
-    inv = inp.investors
-    base = inv.select("investor_id", "name_en", "name_zh", "thesis_fields", "regions", "ticket_min", "ticket_max",
-                      "currency")
-    t = base.left_join(prof.profiles.select("investor_id", "portfolio", "rounds", "log_ticket_sum", "log_ticket_count"),
-                       "investor_id")
-    t = t.select(*base.columns, n=t.portfolio.fill_null(0).cast(_F), nr=t.rounds.fill_null(0).cast(_F),
-                 lt_sum=t.log_ticket_sum.fill_null(0.0), lt_cnt=t.log_ticket_count.fill_null(0).cast(_F))
-    items = prof.items
-    # overlaps of the startup's tags and places with each portfolio's
-    qrows = _items(q.tags, "tag") + _items(q.places, "place")
-    if qrows:
-        qi = ibis.memtable(pa.Table.from_pylist(qrows, schema=pa.schema(
+    t = prof.profiles
+    rows = wanted_items(q)
+    if rows:
+        qi = ibis.memtable(pa.Table.from_pylist(rows, schema=pa.schema(
             [("item", pa.string()), ("qw", pa.float64()), ("grp", pa.string())])))
-        m = items.filter(items.item.isin([r["item"] for r in qrows])).join(qi, "item")
-        ov = m.group_by("investor_id").aggregate(
-            ov_tag=ibis.cases((m.grp == "tag", m.qw * m.weight), else_=0.0).sum(),
-            ov_place=ibis.cases((m.grp == "place", m.qw * m.weight), else_=0.0).sum())
-        t = _lj(t, ov)
+        items = prof.items
+        m = items.filter(items.item.isin(sorted({r["item"] for r in rows}))).join(qi, "item")
+        sums = m.group_by("investor_id").aggregate(
+            **{f"s_{g}": ibis.cases((m.grp == g, m.qw * m.weight), else_=0.0).sum() for g in _GROUPS})
+        t = _lj(t, sums)
+        s = {g: t[f"s_{g}"].fill_null(0.0) for g in _GROUPS}
     else:
-        t = t.mutate(ov_tag=ibis.literal(0.0), ov_place=ibis.literal(0.0))
-    t = t.mutate(ov_tag=t.ov_tag.fill_null(0.0), ov_place=t.ov_place.fill_null(0.0))
-    n = t.n
+        s = {g: ibis.literal(0.0) for g in _GROUPS}
+    n = t.portfolio.cast(_F)
     # fields: portfolio share, or the declared thesis as a set overlap (cosine), whichever is higher
     ff = sum(v * v for v in q.tags.values())
-    fl = sorted(k[6:] for k in q.tags if k.startswith("field:"))
-    fld = t.ov_tag / ((n + SMOOTH) * ff) if ff > 0 else ibis.literal(0.0)
-    if fl:
-        d = _declared(inv, "thesis_fields", "f")
-        dd = d.group_by("investor_id").aggregate(_dn=d.count().cast(_F), _in=d.f.isin(fl).cast("int64").sum().cast(_F))
-        t = _lj(t, dd)
-        dec = ibis.cases((t._dn > 0, t._in / (len(fl) * t._dn).sqrt()), else_=0.0).fill_null(0.0)
-        fld = ibis.greatest(fld, dec)
+    nf = sum(1 for k in q.tags if k.startswith("field:"))
+    fld = s["tag"] / ((n + SMOOTH) * ff) if ff > 0 else ibis.literal(0.0)
+    if nf:
+        dn = t.thesis_n.cast(_F)
+        fld = ibis.greatest(fld, ibis.cases((dn > 0, s["thesis"] / (nf * dn).sqrt()), else_=0.0))
     # region: portfolio share in the startup's city and country, or the declared regions
     gg = sum(v * v for v in q.places.values())
-    reg = t.ov_place / ((n + SMOOTH) * gg) if gg > 0 else ibis.literal(0.0)
-    city, prov, ctry = (q.place.get(k) for k in ("city", "province", "country"))
-    if city or prov or ctry:
-        d = _declared(inv, "regions", "r", norm=True)
-        near = [x for x in (city, prov) if x]
-        dd = d.group_by("investor_id").aggregate(
-            _near=(d.r.isin(near) if near else ibis.literal(False)).cast("int64").max(),
-            _ctry=(d.r == ctry if ctry else ibis.literal(False)).cast("int64").max())
-        t = _lj(t, dd)
-        dec = ibis.cases((t._near.fill_null(0) > 0, 1.0), (t._ctry.fill_null(0) > 0, 0.5), else_=0.0)
-        reg = ibis.greatest(reg, dec)
+    reg = s["place"] / ((n + SMOOTH) * gg) if gg > 0 else ibis.literal(0.0)
+    if any(q.place.get(k) for k in ("city", "province", "country")):
+        reg = ibis.greatest(reg, ibis.cases((s["near"] > 0, 1.0), (s["ctry"] > 0, 0.5), else_=0.0))
     # stage of the round being raised
-    s = q.stage
-    if s not in UNINFORMATIVE_STAGES:
-        sc = items.filter(items.item == f"stage:{s}").select("investor_id", _sc="weight")
-        ds = _declared(inv, "stages", "s")
-        ds = ds.filter(ds.s == s).select("investor_id", _ds=ibis.literal(1.0))
-        t = _lj(t, sc)
-        t = _lj(t, ds)
-        stage = ibis.greatest((t._sc.fill_null(0.0) / (t.nr + SMOOTH)).clip(0.0, 1.0), t._ds.fill_null(0.0))
+    if q.stage not in UNINFORMATIVE_STAGES:
+        stage = ibis.greatest((s["stage"] / (t.rounds.cast(_F) + SMOOTH)).clip(0.0, 1.0),
+                              ibis.cases((s["dstage"] > 0, 1.0), else_=0.0))
     else:
         stage = ibis.literal(0.0)
     # cheque: geometric mean of past cheques against the round's, or inside the declared USD range
     tk = q.ticket
     if tk > 0:
-        lt = math.log10(tk)
-        mean = t.lt_sum / t.lt_cnt
-        ticket = ibis.cases((t.lt_cnt > 0, 1.0 / (1.0 + (mean - lt).abs())), else_=0.0)
-        usd = t.currency.fill_null("USD").upper() == "USD"
-        lo = ibis.cases((usd, _nan_null(t.ticket_min)), else_=ibis.null(_F))
-        hi = ibis.cases((usd, _nan_null(t.ticket_max)), else_=ibis.null(_F))
+        cnt = t.log_ticket_count.cast(_F)
+        mean = t.log_ticket_sum / cnt
+        ticket = ibis.cases((cnt > 0, 1.0 / (1.0 + (mean - math.log10(tk)).abs())), else_=0.0)
+        lo, hi = t.ticket_lo_usd, t.ticket_hi_usd
         inside = (lo.fill_null(0.0) <= tk) & (hi.isnull() | (hi >= tk)) & ~(lo.isnull() & hi.isnull())
         ticket = ibis.cases((inside, 1.0), else_=ticket)
     else:
         ticket = ibis.literal(0.0)
     # network: rounds shared with the startup's existing investors (co-investment counts are symmetric)
-    if q.existing:
-        co = items.filter(items.item.isin([f"co:{e}" for e in sorted(q.existing)]))
-        co = co.group_by("investor_id").aggregate(_co=co.weight.sum())
-        t = _lj(t, co)
-        network = 1.0 - (-(t._co.fill_null(0.0).clip(lower=0.0)) / 2.0).exp()
-    else:
-        network = ibis.literal(0.0)
+    network = 1.0 - (-(s["co"].clip(lower=0.0)) / 2.0).exp() if q.existing else ibis.literal(0.0)
     activity = (n.clip(lower=0.0) + 1.0).ln() / (ibis.greatest(n.max(), 1.0) + 1.0).ln()
     comps = {"field": fld.clip(0.0, 1.0), "region": reg.clip(0.0, 1.0), "stage": stage, "ticket": ticket,
              "network": network, "activity": activity}
-    t = t.mutate(**{f"c_{k}": v.cast(_F) for k, v in comps.items()})
     score = ibis.literal(0.0)
-    for k in comps:
-        score = score + weights.get(k, 0.0) * t[f"c_{k}"]
-    return t.mutate(score=score)
+    for k, v in comps.items():
+        score = score + weights.get(k, 0.0) * v
+    return t.select("investor_id", "name_en", "name_zh", n=n, **{f"c_{k}": v.cast(_F) for k, v in comps.items()},
+                    score=score)
 
 
 def _lj(t: ir.Table, other: ir.Table) -> ir.Table:
@@ -266,23 +245,15 @@ def _lj(t: ir.Table, other: ir.Table) -> ir.Table:
     return j.drop("investor_id_right") if "investor_id_right" in j.columns else j
 
 
-def _nan_null(c: ir.Value) -> ir.Value:
-    c = c.cast(_F)
-    return ibis.cases((c.isnan(), ibis.null(_F)), else_=c)
-
-
 # --------------------------------------------------------------------------- reasons
 
 
 def _reasons(q: Query, row: dict, counts: dict[str, int], comp: dict[str, float], weights: dict[str, float]) -> list[str]:
-    """`matching._reasons` for one investor, from the profile counts (the startup itself left out)."""
-    from hardtech.analytics.matching import _as_list
-
+    """`matching._reasons` for one investor, from its profile items (`counts`: item → organisations; the startup
+    itself left out)."""
     inv = row["investor_id"]
     mine = inv in q.existing  # the startup is in this investor's portfolio
     n = int(row["n"]) - (1 if mine else 0)
-    thesis = set(_as_list(row["thesis_fields"]))
-    regions = {str(v).strip().lower() for v in _as_list(row["regions"])}
     out = []
     for name in sorted(comp, key=lambda k: -weights.get(k, 0) * comp[k]):
         v = comp[name]
@@ -295,7 +266,7 @@ def _reasons(q: Query, row: dict, counts: dict[str, int], comp: dict[str, float]
                 label = t.split(":", 1)[1] if t.startswith("field:") else t.split(":", 2)[-1]
                 if c:
                     hits.append(f"field {label}: {c} of {n} portfolio companies")
-                elif t.startswith("field:") and t[6:] in thesis:
+                elif t.startswith("field:") and f"thesis:{t[6:]}" in counts:
                     hits.append(f"field {label}: in declared thesis")
             out.extend(hits or [f"field fit {v:.2f}"])
         elif name == "region":
@@ -306,7 +277,7 @@ def _reasons(q: Query, row: dict, counts: dict[str, int], comp: dict[str, float]
                 c = counts.get(f"{key}:{p}", 0) - (1 if mine else 0) if n else 0
                 if c:
                     out.append(f"region {raw}: {c} of {n} portfolio companies")
-                elif p in regions:
+                elif f"declared_region:{p}" in counts:
                     out.append(f"region {raw}: in declared regions")
         elif name == "network":
             out.append(f"co-invested with {len(q.existing)} existing investor(s) of the startup" if q.existing
@@ -334,11 +305,9 @@ def match_startup(store_or_tables, org_id: str, top: int = 10, exclude_rounds: s
     q = query_of(inp, org_id, prof.typical_round_size, exclude_rounds)
     t = scored(inp, prof, q, w)
     names = ("field", "region", "stage", "ticket", "network", "activity")
-    t = t.select("investor_id", "name_en", "name_zh", "thesis_fields", "regions", "n", "score",
-                 *(f"c_{k}" for k in names))
     rows = t.order_by([ibis.desc(t.score.round(9)), t.investor_id]).limit(top).to_pyarrow().to_pylist()
     ids = [r["investor_id"] for r in rows]
-    wanted = sorted(q.tags) + sorted(q.places)
+    wanted = sorted({x["item"] for x in wanted_items(q) if x["grp"] not in ("stage", "dstage", "co")})
     counts: dict[str, dict[str, int]] = {i: {} for i in ids}
     if ids and wanted:
         items = prof.items

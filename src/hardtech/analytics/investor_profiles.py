@@ -6,13 +6,15 @@ whole into Python and build (organisation × investor) matrices on every request
 change between requests, so it is computed here, in the engine (DuckDB or Spark, Ibis only), into
 two small tables the request reads:
 
-- `profiles`: one row per investor that appears in a round: `portfolio` (distinct organisations),
-  `rounds`, `log_ticket_sum` / `log_ticket_count` (log10 of each round's amount in USD per investor
-  in the round: `amount_usd`, converted by the importer's FX rule), `last_round` (recency);
+- `profiles`: one row per investor: names, `portfolio` (distinct organisations funded), `rounds`,
+  `log_ticket_sum` / `log_ticket_count` (log10 of each round's amount in USD per investor in the
+  round: `amount_usd`, converted by the importer's FX rule), `last_round` (recency), and what it
+  declares: `thesis_n` (distinct thesis fields), `ticket_lo_usd` / `ticket_hi_usd` (tickets in USD);
 - `items`: (investor_id, item, weight, orgs) per investor and `field:<id>`, `code:<scheme:code>`
   (the portfolio's field and industry-code mix: summed tag weights, and how many portfolio
   organisations carry the tag), `city:<name>` / `country:<code>` (summed place weights 0.6 / 0.4
-  and organisations), `stage:<stage>` (rounds at that stage) and `co:<investor_id>` (rounds shared).
+  and organisations), `stage:<stage>` (rounds at that stage), `co:<investor_id>` (rounds shared), and
+  the declared `thesis:<field>`, `declared_stage:<stage>`, `declared_region:<name>` (weight 1).
 
 The tag and place weights are `matching.py`'s: an organisation's field group (its newest verdict's
 fields, else the taxonomy of its industry codes) and its code group each sum to 1 and share the
@@ -241,13 +243,25 @@ def build_profiles(inp: Inputs, exclude_rounds: set[str] | None = None, taxonomy
     rounds = inp.funding_rounds
     visible = rounds.filter(~rounds.round_id.isin(sorted(exclude_rounds))) if exclude_rounds else rounds
     links = round_links(visible, inv)
-    profiles = links.group_by("investor_id").aggregate(
+    history = links.group_by("investor_id").aggregate(
         portfolio=links.org_id.nunique(),
         rounds=links.count(),
         log_ticket_sum=links.tick.log10().sum().fill_null(0.0),
         log_ticket_count=links.tick.count(),
         last_round=links.date.max(),
     )
+    thesis = _declared(inv, "thesis_fields")
+    n_thesis = thesis.group_by("investor_id").aggregate(thesis_n=thesis.count())
+    usd = inv.currency.fill_null("USD").upper() == "USD"
+    base = inv.select(investor_id=inv.investor_id, name_en=inv.name_en, name_zh=inv.name_zh,
+                      ticket_lo_usd=ibis.cases((usd, _num(inv.ticket_min)), else_=ibis.null("float64")),
+                      ticket_hi_usd=ibis.cases((usd, _num(inv.ticket_max)), else_=ibis.null("float64")))
+    p = base.left_join(history, "investor_id").left_join(n_thesis, "investor_id")
+    profiles = p.select(
+        investor_id=p.investor_id, name_en=p.name_en, name_zh=p.name_zh, portfolio=p.portfolio.fill_null(0),
+        rounds=p.rounds.fill_null(0), log_ticket_sum=p.log_ticket_sum.fill_null(0.0),
+        log_ticket_count=p.log_ticket_count.fill_null(0), last_round=p.last_round, thesis_n=p.thesis_n.fill_null(0),
+        ticket_lo_usd=p.ticket_lo_usd, ticket_hi_usd=p.ticket_hi_usd)
     port = links.select("investor_id", "org_id").distinct()
     org_items = ibis.union(org_tags(inp.organizations, inp.classifications, taxonomy), org_places(inp.organizations))
     mix = port.join(org_items, "org_id")
@@ -261,5 +275,19 @@ def build_profiles(inp: Inputs, exclude_rounds: set[str] | None = None, taxonomy
     co = a.join(b, "round_id").filter(lambda t: t.investor_id != t.other)
     co = co.group_by(["investor_id", "other"]).aggregate(weight=co.count().cast("float64"))
     co = co.select(investor_id="investor_id", item="co:" + co.other, weight="weight", orgs=ibis.null("int64"))
-    items = ibis.union(mix.select("investor_id", "item", "weight", orgs=mix.orgs.cast("int64")), stage, co)
+    declared = [d.select(investor_id="investor_id", item=prefix + d.v, weight=ibis.literal(1.0, "float64"),
+                         orgs=ibis.null("int64"))
+                for prefix, d in (("thesis:", thesis), ("declared_stage:", _declared(inv, "stages")),
+                                  ("declared_region:", _declared(inv, "regions", norm=True)))]
+    items = ibis.union(mix.select("investor_id", "item", "weight", orgs=mix.orgs.cast("int64")), stage, co, *declared)
     return Profiles(profiles=profiles, items=items, typical_round_size=typical_round_size(rounds, inv))
+
+
+def _declared(inv: ir.Table, column: str, norm: bool = False) -> ir.Table:
+    """(investor_id, v): one row per distinct declared value (trimmed lower case when `norm`, as matching reads
+    declared regions)."""
+    t = inv.select(investor_id=inv.investor_id, v=inv[column].unnest())
+    t = t.filter(t.v.notnull())
+    if norm:
+        t = t.mutate(v=t.v.strip().lower())
+    return t.distinct()

@@ -18,7 +18,8 @@ import time
 _INPUTS = {
     "organizations": ("org_id", "city", "country", "industry_codes"),
     "funding_rounds": ("round_id", "org_id", "date", "stage", "amount_usd", "investors", "investor_ids"),
-    "investors": ("investor_id",),
+    "investors": ("investor_id", "name_en", "name_zh", "thesis_fields", "stages", "regions", "ticket_min",
+                  "ticket_max", "currency"),
     "classifications": ("entity_type", "entity_id", "fields", "classified_at", "model_version"),
 }
 TABLES = ("investor_profiles", "investor_profile_items", "investor_profile_state")
@@ -58,8 +59,7 @@ def save(store, profiles, items, typical_round_size: float, fp: str, started: fl
     with store.transaction():
         for t in TABLES:
             con.execute(f'DELETE FROM "{t}"').fetchall()
-        ib.insert("investor_profiles", profiles.select("investor_id", "portfolio", "rounds", "log_ticket_sum",
-                                                       "log_ticket_count", last_round=profiles.last_round.cast("date")))
+        ib.insert("investor_profiles", profiles.mutate(last_round=profiles.last_round.cast("date")))
         ib.insert("investor_profile_items", items.order_by(["item", "investor_id"]))
         build_s = time.perf_counter() - started
         con.execute("INSERT INTO investor_profile_state VALUES (?, ?, now(), ?)", [fp, typical_round_size, build_s]).fetchall()

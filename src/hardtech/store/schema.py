@@ -480,18 +480,23 @@ ORG_REDIRECTS = Table(
 
 INVESTOR_PROFILES = Table(
     "investor_profiles",
-    "Derived by investor matching (`analytics/investor_profiles.py`) from funding rounds, organisations and "
-    "classifications: one row per investor in any round. Rebuilt when `investor_profile_state` is stale.",
+    "Derived by investor matching (`analytics/investor_profiles.py`) from funding rounds, organisations, investors "
+    "and classifications: one row per investor. Rebuilt when `investor_profile_state` is stale.",
     key=("investor_id",),
     provenance=False,
     columns=(
         Column("investor_id", "VARCHAR", "The investor (`investors.investor_id`).", required=True),
+        Column("name_en", "VARCHAR", "English name."),
+        Column("name_zh", "VARCHAR", "Chinese name."),
         Column("portfolio", "BIGINT", "Organisations it funded (distinct)."),
         Column("rounds", "BIGINT", "Rounds it took part in."),
         Column("log_ticket_sum", "DOUBLE", "Sum of log10(round `amount_usd` / investors in the round) over its rounds "
                                            "with an amount."),
         Column("log_ticket_count", "BIGINT", "Rounds counted in `log_ticket_sum`."),
         Column("last_round", "DATE", "Date of its latest round (recency)."),
+        Column("thesis_n", "BIGINT", "Distinct fields of its declared thesis."),
+        Column("ticket_lo_usd", "DOUBLE", "Declared smallest ticket, when declared in USD."),
+        Column("ticket_hi_usd", "DOUBLE", "Declared largest ticket, when declared in USD."),
     ),
 )
 
@@ -503,9 +508,10 @@ INVESTOR_PROFILE_ITEMS = Table(
     columns=(
         Column("investor_id", "VARCHAR", "The investor.", required=True),
         Column("item", "VARCHAR", "`field:<id>`, `code:<scheme:code>`, `city:<name>`, `country:<code>` (lower case), "
-                                  "`stage:<stage>` or `co:<investor_id>`.", required=True),
+                                  "`stage:<stage>`, `co:<investor_id>`, or declared: `thesis:<field>`, `declared_stage:<stage>`, "
+                                  "`declared_region:<name>`.", required=True),
         Column("weight", "DOUBLE", "Fields, codes, places: summed weights over the portfolio; stages: rounds at that "
-                                   "stage; co: rounds shared with that investor."),
+                                   "stage; co: rounds shared with that investor; declared: 1."),
         Column("orgs", "BIGINT", "Fields, codes, places: portfolio organisations carrying the item; else empty."),
     ),
 )
