@@ -482,11 +482,64 @@ ORG_REDIRECTS = Table(
     ),
 )
 
+INVESTOR_PROFILES = Table(
+    "investor_profiles",
+    "Derived by investor matching (`analytics/investor_profiles.py`) from funding rounds, organisations, investors "
+    "and classifications: one row per investor. Rebuilt when `investor_profile_state` is stale.",
+    key=("investor_id",),
+    provenance=False,
+    columns=(
+        Column("investor_id", "VARCHAR", "The investor (`investors.investor_id`).", required=True),
+        Column("name_en", "VARCHAR", "English name."),
+        Column("name_zh", "VARCHAR", "Chinese name."),
+        Column("portfolio", "BIGINT", "Organisations it funded (distinct)."),
+        Column("rounds", "BIGINT", "Rounds it took part in."),
+        Column("log_ticket_sum", "DOUBLE", "Sum of log10(round `amount_usd` / investors in the round) over its rounds "
+                                           "with an amount."),
+        Column("log_ticket_count", "BIGINT", "Rounds counted in `log_ticket_sum`."),
+        Column("last_round", "DATE", "Date of its latest round (recency)."),
+        Column("thesis_n", "BIGINT", "Distinct fields of its declared thesis."),
+        Column("ticket_lo_usd", "DOUBLE", "Declared smallest ticket, when declared in USD."),
+        Column("ticket_hi_usd", "DOUBLE", "Declared largest ticket, when declared in USD."),
+    ),
+)
+
+INVESTOR_PROFILE_ITEMS = Table(
+    "investor_profile_items",
+    "Derived by investor matching: each investor's mix of fields, industry codes, places, stages and co-investors.",
+    key=("item", "investor_id"),
+    provenance=False,
+    columns=(
+        Column("investor_id", "VARCHAR", "The investor.", required=True),
+        Column("item", "VARCHAR", "`field:<id>`, `code:<scheme:code>`, `city:<name>`, `country:<code>` (lower case), "
+                                  "`stage:<stage>`, `co:<investor_id>`, or declared: `thesis:<field>`, `declared_stage:<stage>`, "
+                                  "`declared_region:<name>`.", required=True),
+        Column("weight", "DOUBLE", "Fields, codes, places: summed weights over the portfolio; stages: rounds at that "
+                                   "stage; co: rounds shared with that investor; declared: 1."),
+        Column("orgs", "BIGINT", "Fields, codes, places: portfolio organisations carrying the item; else empty."),
+    ),
+)
+
+INVESTOR_PROFILE_STATE = Table(
+    "investor_profile_state",
+    "One row: which state of the store the investor profiles were computed from (stale when it differs).",
+    key=("fingerprint",),
+    provenance=False,
+    columns=(
+        Column("fingerprint", "VARCHAR", "Digest of the rows of organisations, rounds, investors and classifications "
+                                         "the profiles read, and of the profile rules.", required=True),
+        Column("typical_round_size", "DOUBLE", "Median investors per round: the cheque scale of a request."),
+        Column("built_at", "TIMESTAMP", "When the profiles were computed (UTC)."),
+        Column("build_s", "DOUBLE", "Seconds the computation took."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (ORGANIZATIONS, FINANCIALS, PATENTS, FUNDING_ROUNDS, INVESTORS, REGIONS, REJECTS, IMPORTS,
               CLASSIFICATIONS, SCORES, API_TOKENS, WATCHLISTS, PUBLICATIONS, RESOLVE_MERGES, RESOLVE_REVIEW,
-              RESOLVE_DECISIONS, ORG_ORIGINALS, RESOLVE_ROW_ORIGINS, ORG_REDIRECTS)
+              RESOLVE_DECISIONS, ORG_ORIGINALS, RESOLVE_ROW_ORIGINS, ORG_REDIRECTS, INVESTOR_PROFILES,
+              INVESTOR_PROFILE_ITEMS, INVESTOR_PROFILE_STATE)
 }
 IMPORTABLE = ("organizations", "financials", "patents", "funding_rounds", "investors", "regions", "publications")
 

@@ -417,7 +417,24 @@ def investor_profiles(store_or_tables) -> pd.DataFrame:
 
 def match_startup(store_or_tables, org_id: str, top: int = 10, exclude_rounds: set[str] | None = None,
                   weights: dict[str, float] | None = None) -> list[dict]:
-    """Investors ranked by fit for `org_id`, each with its score, components and reasons."""
+    """Investors ranked by fit for `org_id`, each with its score, components and reasons.
+
+    Scored in the engine against investor profiles computed once and kept in the store
+    (`investor_match.py`); the same answer as `match_startup_in_memory`, ties broken by investor id.
+    """
+    from hardtech.analytics.investor_match import match_startup as in_engine
+
+    return in_engine(store_or_tables, org_id, top=top, exclude_rounds=exclude_rounds, weights=weights)
+
+
+def match_startup_in_memory(store_or_tables, org_id: str, top: int = 10, exclude_rounds: set[str] | None = None,
+                            weights: dict[str, float] | None = None) -> list[dict]:
+    """The same ranking from the four tables loaded whole and the (organisation × investor) matrices.
+
+    The reference the engine version is checked against (tests) and measured against (benchmarks/
+    bench_matching.py): it reads every organisation into Python, so it does not scale past a few
+    hundred thousand.
+    """
     w = weights or DEFAULT_WEIGHTS
     m = _build(_tables(store_or_tables))
     if org_id not in m.org_ix:

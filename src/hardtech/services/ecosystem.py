@@ -87,11 +87,36 @@ def cluster_rows(db, min_members: int = 3) -> list[dict]:
         return _rows(clusters(store, min_members=min_members))
 
 
+def refresh_investor_profiles(db) -> str:
+    """Bring the investor profiles kept in a DuckDB store file up to date: `fresh` (nothing to do), `saved`
+    (recomputed and saved: the store is opened for writing only then) or `busy` (another process holds the
+    store; the request then computes them for itself)."""
+    from hardtech.analytics.investor_match import profiles_fresh, profiles_for
+    from hardtech.analytics.investor_profiles import inputs_of
+    from hardtech.errors import StoreError
+    from hardtech.store.connection import Store
+
+    try:
+        with Store(db, read_only=True) as store:
+            if profiles_fresh(store):
+                return "fresh"
+    except StoreError:  # an older schema opens for writing below, which migrates it
+        pass
+    try:
+        with Store(db) as store:
+            return profiles_for(store, inputs_of(store))[1]
+    except StoreError:
+        return "busy"
+
+
 def match_rows(db, kind: str, name: str, top: int = 10) -> list[dict]:
     from hardtech.analytics.matching import match_investor, match_startup
     from hardtech.errors import NothingToShow, UsageError
+    from hardtech.services.opened import engine_name, is_store
     from hardtech.services.scoring import resolve_org
 
+    if kind == "startup" and not is_store(db) and engine_name() == "duckdb":
+        refresh_investor_profiles(db)  # a path: the CLI lets the profiles be saved once, not computed per call
     with opened(db) as store:
         if kind == "startup":
             return match_startup(store, resolve_org(store, name), top=top)

@@ -84,6 +84,11 @@ def _v10() -> list[str]:
     return ["ALTER TABLE funding_rounds ADD COLUMN IF NOT EXISTS amount_approx BOOLEAN"]
 
 
+def _v11() -> list[str]:
+    return [create_table_sql(TABLES[t]) for t in ("investor_profiles", "investor_profile_items",
+                                                  "investor_profile_state")]
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial data model: organizations, financials, patents, funding_rounds, investors, regions, rejects, imports", _v1),
     Migration(2, "classifications: saved verdicts of the classifier, per model version", _v2),
@@ -95,5 +100,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "entity resolution: organizations.identifiers, resolve_merges, resolve_review, resolve_decisions, "
                  "org_originals, resolve_row_origins, org_redirects", _v7),
     Migration(10, "funding_rounds.amount_approx: an amount the source gives as approximate (约1亿)", _v10),
+    Migration(11, "investor_profiles, investor_profile_items, investor_profile_state: investor matching's "
+                  "profiles, computed once in the engine", _v11),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -565,7 +565,7 @@ def match_cmd(
         return
     if not name:
         raise UsageError(f"`match {kind}` needs a name")
-    rows = match_rows(out.data(), kind, name, top)
+    rows = match_rows(out.data_or_path(writes=kind == "startup"), kind, name, top)  # saves stale profiles once
     if out.people:
         rows = [{c: v for c, v in r.items() if c != "components"} for r in rows]
     out.emit(rows, title=t("title.match", name=name), units={"score": "score01"},
