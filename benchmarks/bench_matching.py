@@ -2,7 +2,7 @@
 
     python benchmarks/bench_matching.py [--orgs 1000000] [--db PATH] [--requests 5] [--baseline-max 100000]
 
-Builds (or reuses, with --db) a DuckDB store from `hardtech.sources.synthetic` (every row flagged
+Builds (or reuses, with --db) a DuckDB store from `hardtech.tools.synthetic` (every row flagged
 synthetic): N organisations, their funding rounds and N/200 investors. `amount_usd` is filled by the
 FX table's rate at each (currency, round date), as the importer's rule does, and half the
 organisations get a synthetic verdict (fields) so both tag sources count. Then, each in its own
@@ -39,7 +39,7 @@ def build_store(db: Path, orgs: int, seed: int = 1) -> dict:
 
     from hardtech.errors import FXError
     from hardtech.sources.fx import load_fx
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
     from hardtech.store.connection import Store
 
     t = time.perf_counter()

@@ -23,7 +23,7 @@ FIELDS = ("ai", "biotech", "photonics_chips", "new_energy")
 
 
 def _build(db) -> list[str]:
-    from hardtech.sources.synthetic import SynthConfig, generate
+    from hardtech.tools.synthetic import SynthConfig, generate
 
     tables = generate(SynthConfig(orgs=400, seed=7, years=(2016, 2022), investors=40))
     with Store(db) as store:
