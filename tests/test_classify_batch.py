@@ -139,3 +139,28 @@ def test_arrow_table_holds_the_same_verdicts(clf, records):
         assert [d[f"p_{f}"][i] for f in FIELD_IDS] == [r["field_probabilities"][f] for f in FIELD_IDS]
         got_t = {c: d[f"t_{c}"][i] for c in TYPOLOGY_IDS if d[f"t_{c}"][i] is not None}
         assert got_t == r["typology_probabilities"]
+
+
+def test_cli_file_without_evidence_gives_the_same_verdicts(tmp_path):
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    f = tmp_path / "d.csv"
+    with f.open("w", newline="", encoding="utf-8") as h:
+        w = csv.writer(h)
+        w.writerow(["id", "description"])
+        for i, text in enumerate(c for c in CASES if isinstance(c, str)):
+            w.writerow([i, text])
+    runner = CliRunner()
+    full = runner.invoke(app, ["classify", "--file", str(f), "-f", "jsonl"])
+    bare = runner.invoke(app, ["classify", "--file", str(f), "-f", "jsonl", "--no-evidence"])
+    assert full.exit_code == 0 and bare.exit_code == 0, (full.output, bare.output)
+    a = [json.loads(x) for x in full.stdout.splitlines()]
+    b = [json.loads(x) for x in bare.stdout.splitlines()]
+    assert len(a) == len(b) == sum(isinstance(c, str) for c in CASES)
+    assert all("evidence" not in r for r in b) and all(r["evidence"] for r in a)
+    assert [{k: v for k, v in r.items() if k != "evidence"} for r in a] == b
