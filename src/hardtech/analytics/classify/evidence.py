@@ -8,10 +8,10 @@ rows a caller reads (`verdicts.Verdicts.evidence`).
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
-from hardtech.analytics.classify.features import Docs, code_matrix
 from hardtech.analytics.classify.fields import FEATURES
-from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, load_lexicon
+from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, LexiconHits, load_lexicon
 from hardtech.analytics.classify.verdicts import INSUFFICIENT
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS
 
@@ -23,19 +23,20 @@ class BatchEvidence:
     text, the learned-word weights of each text's features for every field, the strongest signal
     groups per field."""
 
-    def __init__(self, clf, docs: Docs, contrib: np.ndarray):
+    def __init__(self, clf, n: int, hits: LexiconHits, X: sparse.csr_matrix, code_ev: list, contrib: np.ndarray):
+        """`n` texts; `hits` their lexicon matches; `X` their text-model matrix (rows of `clf`'s learned
+        words); `code_ev` the concordance matches of their codes; `contrib` the field model's signal groups."""
         self.lex = load_lexicon()
-        h = docs.hits
-        bounds = np.searchsorted(h.doc, np.arange(len(docs) + 1)).tolist()
+        h = hits
+        bounds = np.searchsorted(h.doc, np.arange(n + 1)).tolist()
         kinds, targets = self.lex.kind[h.term], self.lex.target[h.term]
         self.terms = [(h.term[a:b].tolist(), kinds[a:b].tolist(), targets[a:b].tolist())
                       for a, b in zip(bounds[:-1], bounds[1:])]
         tm = clf.fields_.text_
         self.names = tm.feature_names()
-        X = tm.matrix(docs.units, cache=docs)
         self.indptr, self.cols = X.indptr.tolist(), X.indices
         self.coef_rows = tm.coef_[X.indices]  # every text's feature weights, gathered once per batch
-        self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_matrix(docs)[1]]
+        self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_ev]
         top2 = np.argsort(-contrib, axis=2)[:, :, :2]
         val = np.take_along_axis(contrib, top2, axis=2)
         self.strongest = np.where(val > 0, top2, -1).tolist()

@@ -93,11 +93,11 @@ def detect(text: str) -> str | None:
             return "investor"
         return None
     low = head.lower()
-    if not any(w in low for w in _EN_ALL_WORDS):
+    if not any(map(low.__contains__, _EN_ALL_WORDS)):
         return None
     for kind, rx in _EN_RULES:
         # a plain substring test first: the patterns backtrack, and most texts name none of these words
-        if any(w in low for w in _EN_WORDS[kind]) and rx.search(head):
+        if any(map(low.__contains__, _EN_WORDS[kind])) and rx.search(head):
             return kind
     return None
 

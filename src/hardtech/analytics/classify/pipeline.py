@@ -27,7 +27,7 @@ from hardtech.analytics.classify.features import Docs, analyse, as_records, code
 from hardtech.analytics.classify.evidence import BatchEvidence
 from hardtech.analytics.classify.fields import FieldClassifier
 from hardtech.analytics.classify.typology import TypologyClassifier
-from hardtech.analytics.classify.verdicts import INSUFFICIENT, Verdicts, lazy
+from hardtech.analytics.classify.verdicts import INSUFFICIENT, Lazy, Verdicts
 from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError
 
@@ -119,14 +119,16 @@ class HardTechClassifier:
         typ = np.where(none, -1, pt.argmax(axis=1))
         pt[none] = np.nan
         trl = hits.trl.astype(np.int64)
-        if not isinstance(X, Docs):
-            docs.emb = None  # the evidence never reads the embedding: do not keep it for it
         v = Verdicts(pf, order, assigned, typ, pt, trl, list(docs.kinds), insufficient | empty, [])
+        # what the evidence reads, and nothing else of the batch (texts, embedding, units) is kept for it
+        words = self.fields_.text_.matrix(docs.units, cache=docs)
+        code_ev = code_matrix(docs)[1]
+        kinds = v.kinds
+        flags = [x.tolist() for x in (empty, insufficient, weak, gated)]
+        del docs
 
         def build():
-            ev = BatchEvidence(self, docs, contrib)
-            code_ev = code_matrix(docs)[1]
-            flags = [x.tolist() for x in (empty, insufficient, weak, gated)]
+            ev = BatchEvidence(self, n, hits, words, code_ev, contrib)
 
             def write(i: int) -> str:
                 if flags[0][i]:
@@ -139,12 +141,12 @@ class HardTechClassifier:
                     r = int(trl[i]) or None
                     return e + " | " + ev.typology(i, TYPOLOGY_IDS[t], why(i), r)
                 if flags[3][i]:
-                    return e + f" | typology: none for a {docs.kinds[i]} (only companies and projects get one)"
+                    return e + f" | typology: none for a {kinds[i]} (only companies and projects get one)"
                 return e + " | typology: " + INSUFFICIENT + " (too little text)"
 
             return write
 
-        v._evidence.append((0, n, lazy(build)))
+        v._evidence.append((0, n, Lazy(build)))
         return v
 
     # -- persistence -------------------------------------------------------------------------

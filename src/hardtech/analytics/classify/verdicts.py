@@ -39,7 +39,7 @@ class Verdicts:
     trl: np.ndarray
     kinds: list
     insufficient: np.ndarray
-    _evidence: list  # (first row, rows, writer of a row's evidence from its index in the part)
+    _evidence: list  # (first row, rows, `Lazy` writer of a row's evidence from its index in the part)
 
     def __len__(self) -> int:
         return len(self.trl)
@@ -63,7 +63,7 @@ class Verdicts:
         raise IndexError(i)
 
     def evidence_column(self) -> list[str]:
-        return [write(k) for _, n, write in self._evidence for k in range(n)]
+        return [e for _, n, write in self._evidence for e in write.all(n)]
 
     def rows(self, evidence: bool = True) -> list[dict[str, Any]]:
         """One dict per input, as `classify()` returns them; without `evidence`, no evidence key."""
@@ -133,13 +133,20 @@ class Verdicts:
                         [k for p in parts for k in p.kinds], np.concatenate([p.insufficient for p in parts]), ev)
 
 
-def lazy(build: Callable[[], Callable[[int], str]]) -> Callable[[int], str]:
-    """A row writer whose shared state (`build()`) is made on the first row asked for, then kept."""
-    made: list = []
+class Lazy:
+    """A part's row writer, its shared state (`build()`: matched terms, gathered weights …) made on the
+    first row asked for and kept for the next; `all(n)` writes every row from state made for the call
+    and dropped after it, so writing a large batch's evidence holds one part's state at a time."""
 
-    def write(i: int) -> str:
-        if not made:
-            made.append(build())
-        return made[0](i)
+    def __init__(self, build: Callable[[], Callable[[int], str]]):
+        self._build = build
+        self._write: Callable[[int], str] | None = None
 
-    return write
+    def __call__(self, i: int) -> str:
+        if self._write is None:
+            self._write = self._build()
+        return self._write(i)
+
+    def all(self, n: int) -> list[str]:
+        write = self._write or self._build()
+        return [write(i) for i in range(n)]
