@@ -164,3 +164,25 @@ def test_cli_file_without_evidence_gives_the_same_verdicts(tmp_path):
     assert len(a) == len(b) == sum(isinstance(c, str) for c in CASES)
     assert all("evidence" not in r for r in b) and all(r["evidence"] for r in a)
     assert [{k: v for k, v in r.items() if k != "evidence"} for r in a] == b
+
+
+def test_the_encoder_reusing_the_classifiers_words_gives_the_same_vectors(records, monkeypatch):
+    """`StaticEncoder.encode(words=…)` maps the word ids `units` already looked up to its columns: the
+    same vectors bit for bit, also for texts it must cut or that hold characters it treats apart, and
+    after the word table starts over (a new generation of ids)."""
+    from hardtech.analytics.classify import units as U
+    from hardtech.analytics.classify.text import clean
+    from hardtech.analytics.embeddings import StaticEncoder
+
+    texts = [clean(r["text"] if isinstance(r, dict) else r) for r in records]
+    texts += ["a\x00b c", "x\x0by z", "q " * 4000, "long" * 2000, "正常 text", ""]
+    plain, reusing = StaticEncoder(), StaticEncoder()
+    for _ in range(2):  # the second time every word is known to both
+        assert np.array_equal(plain.encode(texts), reusing.encode(texts, words=U.units(texts).words))
+    monkeypatch.setattr(U.WordUnits, "LIMIT", 50)
+    before = U.WORDS.generation
+    for k, part in enumerate((texts[:40], texts[40:90], texts[:40])):  # a new word past the limit: ids start over
+        part = [f"unseen{k}word {t}" for t in part]
+        u = U.units(part)
+        assert np.array_equal(plain.encode(part), reusing.encode(part, words=u.words))
+    assert U.WORDS.generation >= before + 3

@@ -125,6 +125,8 @@ def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) 
         emb = np.zeros((0, enc.dim), dtype=np.float32)
     elif hasattr(enc, "encode_units"):  # pools the units already cut: no second tokeniser pass
         emb = enc.encode_units(u)
+    elif u.words is not None and getattr(enc, "reuses_words", False):  # the words `units` looked up
+        emb = enc.encode(texts, words=u.words)
     else:
         emb = enc.encode(texts)
     sources = [r.get("source") for r in recs]

@@ -121,6 +121,7 @@ class Units:
     ids: np.ndarray
     indptr: np.ndarray
     english: np.ndarray
+    words: "WordIds | None" = None  # the whitespace words they were cut from, for the encoder to reuse
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -152,6 +153,19 @@ class Units:
                      np.concatenate([a.english, b.english]))
 
 
+@dataclass
+class WordIds:
+    """A batch's whitespace words (`text.split()` of each text, end to end), their ids in `WORDS` and
+    how many each text has. The static encoder pools the same words: it maps these ids to its own
+    word columns with one gather instead of looking every word up again (`embeddings.StaticEncoder`).
+    Ids mean something only within one `generation` of `WORDS` (it starts over when full)."""
+
+    words: list[str]
+    wid: np.ndarray
+    counts: np.ndarray
+    generation: int
+
+
 class WordUnits:
     """Whitespace word → its English and Chinese units, remembered: a batch is then one dict lookup
     per word and numpy gathers (the cut of a word never depends on its neighbours: neither a
@@ -165,6 +179,7 @@ class WordUnits:
         self._reset()
 
     def _reset(self) -> None:
+        self.generation = getattr(self, "generation", -1) + 1
         self.index: dict[str, int] = {}
         self._pools = {s: [np.zeros(1024, np.int64), 0] for s in ("en", "zh")}  # units of all words, end to end
         self._spans = {s: np.zeros((1024, 2), np.int64) for s in ("en", "zh")}  # (start, length) per word
@@ -196,9 +211,11 @@ class WordUnits:
         ids = np.fromiter(map(get, words, itertools.repeat(-1)), dtype=np.int64, count=len(words))
         if (ids < 0).any():
             with self._lock:
-                if len(self.index) > self.LIMIT:
+                if len(self.index) > self.LIMIT:  # start over: the batch's known words get new ids too
                     self._reset()
-                self._add(list(dict.fromkeys(w for w, i in zip(words, ids.tolist()) if i < 0)))
+                    self._add(list(dict.fromkeys(words)))
+                else:
+                    self._add(list(dict.fromkeys(w for w, i in zip(words, ids.tolist()) if i < 0)))
                 ids = np.fromiter(map(self.index.__getitem__, words), dtype=np.int64, count=len(words))
         return ids
 
@@ -229,6 +246,7 @@ def units(texts: list[str], vocab: UnitVocab = VOCAB) -> Units:
     cache = WORDS
     with cache._lock:  # a reset by another thread must not change the ids between lookup and gather
         wid = cache.word_ids(words)
+        generation = cache.generation
         wdoc = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
         en, en_n = cache.gather("en", wid)
         zh, zh_n = cache.gather("zh", wid)
@@ -244,7 +262,8 @@ def units(texts: list[str], vocab: UnitVocab = VOCAB) -> Units:
         ids, english = en, np.ones(len(en), bool)
         counts = np.bincount(en_doc, minlength=len(texts))
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return Units(ids.astype(np.int64), indptr, english)
+    return Units(ids.astype(np.int64), indptr, english,
+                 WordIds(words, wid, np.asarray(per_text, dtype=np.int64), generation))
 
 
 def _units_by_text(texts: list[str], vocab: UnitVocab) -> Units:
