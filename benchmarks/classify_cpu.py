@@ -62,7 +62,9 @@ def main() -> int:
         pf = clf.fields_.proba_and_contributions(docs)[0]
         rows = {"clean": lambda: [clean(t) for t in b], "organisation kind": lambda: [orgkind.detect(t) for t in ct],
                 "unit ids": lambda: units(ct), "lexicon match": lambda: load_lexicon().match(u),
-                "encoder": lambda: F.get_encoder("static").encode(ct), "analyse (all of the above)": lambda: F.analyse(b),
+                "encoder (its own word lookup)": lambda: F.get_encoder("static").encode(ct),
+                "encoder reusing the unit ids' word lookup": lambda: F.get_encoder("static").encode(ct, words=u.words),
+                "analyse (all of the above; the encoder reusing)": lambda: F.analyse(b),
                 "field model": lambda: clf.fields_.proba_and_contributions(docs),
                 "typology model": lambda: clf.typology_.proba_and_drivers(docs, field_proba=pf),
                 "_classify (everything; evidence lazy after issue 12's bulk path)": lambda: clf._classify(b, 0.35)}
