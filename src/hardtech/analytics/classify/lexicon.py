@@ -2,8 +2,9 @@
 
 The lexicons live in the taxonomy data files. Each term becomes a short sequence of units
 (`units.py`); a batch is matched with one numpy pass per term length: every window of n
-consecutive units gets a hash key, and the keys are looked up in the sorted keys of the terms
-of that length. English windows are sorted before hashing, so word order does not matter
+consecutive units made only of units some term has gets a hash key (most windows of a text hold
+another unit and cannot match), and the keys are looked up in the sorted keys of the terms of
+that length. English windows are sorted before hashing, so word order does not matter
 ("Mars landing" = "landing on Mars", stop words being dropped). Chinese windows keep their
 order and must be consecutive character bigrams: a Chinese term matches only where its
 characters stand together (`无人机销售` no longer fires on a drone maker that mentions 销售

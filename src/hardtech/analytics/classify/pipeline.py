@@ -28,7 +28,7 @@ from hardtech.analytics.classify.evidence import BatchEvidence
 from hardtech.analytics.classify.fields import FieldClassifier
 from hardtech.analytics.classify.typology import TypologyClassifier
 from hardtech.analytics.classify.verdicts import INSUFFICIENT, Lazy, Verdicts
-from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
+from hardtech.analytics.taxonomy import TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError
 
 MODEL_FORMAT = "hardtech-classifier-3"
