@@ -53,12 +53,12 @@ class BatchEvidence:
         cols = self.cols[a:b]
         W = self.coef_rows[a:b] if b > a and chosen else None
         if W is not None:  # each chosen field's four heaviest words, sorted as one argsort per field did
-            col_list = cols.tolist()
             picks = chosen[:3]
             js = [FIELD_IDS_INDEX[c["field"]] for c in picks]
-            Wn = -W[:, js]
-            tops = np.argsort(Wn, axis=0)[:4].T.tolist()
-            Wl = W[:, js].T.tolist()
+            Wj = W[:, js]
+            top = np.argsort(-Wj, axis=0)[:4]
+            top_cols = cols[top].T.tolist()  # only the four per field become Python values
+            top_w = np.take_along_axis(Wj, top, axis=0).T.tolist()
         for q, c in enumerate(chosen[:3]):
             f = c["field"]
             j = FIELD_IDS_INDEX[f]
@@ -67,8 +67,7 @@ class BatchEvidence:
             if found:
                 why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
             if W is not None:
-                w = Wl[q]
-                learned = [self.names[col_list[k]] for k in tops[q] if w[k] > 0.05]
+                learned = [self.names[col] for col, w in zip(top_cols[q], top_w[q]) if w > 0.05]
                 if learned:
                     why.append("learned words: " + ", ".join(learned))
             cm = [code for fid, code in self.codes[i] if fid == f]
