@@ -118,6 +118,8 @@ class StaticEncoder:
     lets numpy drop the GIL for a few threads.
     """
 
+    reuses_words = True  # `encode(words=…)`: the classifier's own word lookup, not a second one
+
     def __init__(self, model_dir: Path | None = None):
         from tokenizers import Tokenizer
 
@@ -193,6 +195,9 @@ class StaticEncoder:
         self._word_col: dict[str, int] = {p: ids[0] for p, ids in self._base_pieces.items()}
         self._word_col[_SENTINEL] = -2
         self._cols = self._base_cols
+        # a caller's word ids → column (`encode(words=…)`), for the caller's id generation; -1 unknown
+        self._wid_cols = np.zeros(0, dtype=np.intp)
+        self._wid_gen: int | None = None
 
     def _word_ids(self, words: list[str]) -> list[tuple[int, ...]]:
         # "[" may open a special token such as "[SEP]", which the tokenizer matches whole.
@@ -226,6 +231,29 @@ class StaticEncoder:
         self._word_col.update(zip((words[i] for i in multi), range(self._cols, need)))
         self._cols = need
 
+    @staticmethod
+    def _own_words(raw: Sequence[Any], texts: list[str], words: Any) -> tuple:
+        """The caller's (words, ids, counts, generation), except for the texts whose words `_columns`
+        would see otherwise: a text cut on the way in, or one holding the separator or a control
+        character BERT deletes. Those get the words `_columns` would split and id -1 (looked up by word)."""
+        odd = [i for i, (a, b) in enumerate(zip(raw, texts))
+               if a is not b or _SENTINEL in b or any(c in b for c in _DELETED_CHARS)]
+        if not odd:
+            return words.words, words.wid, words.counts, words.generation
+        off = np.concatenate(([0], np.cumsum(words.counts))).tolist()
+        flat, wid, counts, last = [], [], words.counts.copy(), 0
+        for i in odd:
+            flat += words.words[off[last]:off[i]]
+            wid.append(words.wid[off[last]:off[i]])
+            mine = texts[i].replace(_SENTINEL, "").translate(_DELETE).split()
+            flat += mine
+            wid.append(np.full(len(mine), -1, dtype=np.int64))
+            counts[i] = len(mine)
+            last = i + 1
+        flat += words.words[off[last]:]
+        wid.append(words.wid[off[last]:])
+        return flat, np.concatenate(wid), counts, words.generation
+
     def _columns(self, texts: list[str]) -> np.ndarray | None:
         """Column of every word, -2 between texts; None when the batch is too novel to cache."""
         joined = f" {_SENTINEL} ".join(texts)
@@ -247,12 +275,38 @@ class StaticEncoder:
                                         dtype=np.intp, count=len(missing))
         return cols
 
-    def _start(self, texts: list[str]) -> tuple[np.ndarray, list[Future], np.ndarray, Any]:
+    def _columns_of(self, words: list[str], wid: np.ndarray, counts: np.ndarray, generation: int) -> np.ndarray | None:
+        """`_columns` from word ids the caller already has (`words[k]` is word k, `wid[k]` its id, `counts`
+        words per text): one gather for the words seen before, the dictionary path for the others."""
+        if generation != self._wid_gen:
+            self._wid_cols, self._wid_gen = np.zeros(0, dtype=np.intp), generation
+        if len(wid) and wid.max() >= len(self._wid_cols):
+            grown = np.full(max(int(wid.max()) + 1, 2 * len(self._wid_cols)), -1, dtype=np.intp)
+            grown[: len(self._wid_cols)] = self._wid_cols
+            self._wid_cols = grown
+        cols = np.full(len(wid), -1, dtype=np.intp)  # -1: looked up by word (new, or no id: `_own_words`)
+        has = wid >= 0
+        cols[has] = self._wid_cols[wid[has]]
+        miss = np.flatnonzero(cols < 0)
+        if len(miss):
+            missing_words = [words[i] for i in miss.tolist()]
+            new = [w for w in dict.fromkeys(missing_words) if w not in self._word_col]
+            if len(new) > _MAX_WORDS // 2:
+                return None
+            if new:
+                self._add_words(new)
+            found = np.fromiter(map(self._word_col.__getitem__, missing_words), dtype=np.intp, count=len(miss))
+            cols[miss] = found
+            known = wid[miss] >= 0
+            self._wid_cols[wid[miss][known]] = found[known]
+        return np.insert(cols, np.cumsum(counts)[:-1], -2)  # -2 between texts, as `_columns` marks them
+
+    def _start(self, texts: list[str], words: tuple | None = None) -> tuple[np.ndarray, list[Future], np.ndarray, Any]:
         """Python half of a step (words to columns), then launch the numpy half on threads."""
         if self._cols - self._base_cols > _MAX_WORDS:
             self._reset_words()
         out = np.zeros((self._half, len(texts)), dtype=np.complex64)
-        cols = self._columns(texts)
+        cols = self._columns(texts) if words is None else self._columns_of(*words)
         if cols is None:
             out[:] = self._pool_ids(self._token_lists(texts))[0]
             return out, [], np.zeros(0, np.intp), None
@@ -271,19 +325,29 @@ class StaticEncoder:
 
     # -- public -----------------------------------------------------------------------------
 
-    def encode(self, texts: Sequence[str], batch_size: int = 4096) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 4096, words: Any = None) -> np.ndarray:
         """(n, dim) float32 unit rows; rows of texts without known tokens are all zero.
 
         Texts go through in steps of at most `batch_size` (and at most 2048), which bounds the
-        working memory whatever the number of texts.
+        working memory whatever the number of texts. `words`: the texts' whitespace words already
+        looked up by the caller (`classify.units.WordIds`, from `text.split()` of these very texts):
+        the same vectors, without a second pass over the words.
         """
+        raw = texts
         texts = self._cut(_clean(texts))
+        if words is not None:
+            words = self._own_words(raw, texts, words)
         out = np.zeros((len(texts), 2 * self._half), dtype=np.float32)
         step = max(1, min(batch_size, _STEP))
+        woff = None if words is None else np.concatenate(([0], np.cumsum(words[2])))
         with self._lock:
             pending = None
             for start in range(0, len(texts), step):
-                job = self._start(texts[start : start + step])
+                part = None
+                if words is not None:
+                    lo, hi = int(woff[start]), int(woff[min(start + step, len(texts))])
+                    part = (words[0][lo:hi], words[1][lo:hi], words[2][start:start + step], words[3])
+                job = self._start(texts[start : start + step], part)
                 if pending is not None:
                     _finish(out, *pending)
                 pending = (start, *job)

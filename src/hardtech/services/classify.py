@@ -34,8 +34,13 @@ def structured(result: dict) -> dict:
         "typology_probabilities": dict(result["typology_probabilities"]) or None,
         "trl": result["trl"],
         "kind": result.get("kind"),
-        "evidence": result["evidence"],
+        **_evidence(result),
     }
+
+
+def _evidence(result: dict) -> dict:
+    """The evidence column when the verdict carries one (bulk calls may leave it out: `evidence=False`)."""
+    return {"evidence": result["evidence"]} if "evidence" in result else {}
 
 
 def shape(result: dict, form: str = "flat") -> dict:
@@ -54,7 +59,7 @@ def flatten(result: dict) -> dict:
         "typology_probabilities": {k: round(float(v), 4) for k, v in sorted(
             result["typology_probabilities"].items(), key=lambda kv: -kv[1])},
         "trl": result["trl"],
-        "evidence": result["evidence"],
+        **_evidence(result),
     }
 
 
@@ -68,8 +73,9 @@ def classify_text(text: str, model: str | Path | None = None, neural: bool = Fal
 def classify_file(path: str | Path, text_column: str = "description", id_column: str | None = None,
                   codes_column: str | None = None, model: str | Path | None = None, progress=None,
                   neural: bool = False, threshold: float | None = None, form: str = "flat",
-                  kind_column: str | None = None) -> list[dict]:
-    """The file's rows with the verdict columns added (input columns kept, in order)."""
+                  kind_column: str | None = None, evidence: bool = True) -> list[dict]:
+    """The file's rows with the verdict columns added (input columns kept, in order); without
+    `evidence`, no evidence column (it is most of the cost of a verdict)."""
     from hardtech.sources.readers import LINE, read_table
 
     rr = read_table(path)
@@ -85,20 +91,22 @@ def classify_file(path: str | Path, text_column: str = "description", id_column:
     records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None),
                 "kind": (df[kind_column].iloc[i] if kind_column else None)}
                for i, t in enumerate(df[text_column].tolist())]
-    out = _in_chunks(clf, records, progress, threshold=threshold)
+    out = _in_chunks(clf, records, progress, threshold=threshold, evidence=evidence)
     rows = []
     for rec, r in zip(df.to_dict(orient="records"), out):
         rows.append({**{k: v for k, v in rec.items()}, **shape(r, form)})
     return rows
 
 
-def _in_chunks(clf, records: list[dict], progress=None, step: int = 20000, threshold: float | None = None) -> list[dict]:
-    """Classify in chunks so memory stays bounded and a progress bar can move."""
+def _in_chunks(clf, records: list[dict], progress=None, step: int = 20000, threshold: float | None = None,
+               evidence: bool = True) -> list[dict]:
+    """Classify in chunks so memory stays bounded and a progress bar can move; the bulk path
+    (`classify_batch`), evidence written only when asked for."""
     out: list[dict] = []
     for start in range(0, len(records), step):
         if progress:
             progress(f"classifying {start + 1}–{min(start + step, len(records))} of {len(records)}", start, len(records))
-        out += clf.classify(records[start:start + step], threshold=threshold)
+        out += clf.classify_batch(records[start:start + step], threshold=threshold).rows(evidence=evidence)
     return out
 
 
@@ -151,8 +159,10 @@ def _selected(sql: str, key: str, ids: list[str] | None, limit: int | None) -> t
 
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
                    model: str | Path | None = None, save: bool = True, progress=None,
-                   neural: bool = False, threshold: float | None = None, form: str = "flat") -> list[dict]:
-    """Classify organisations or patents in the store; verdicts are saved with the model version."""
+                   neural: bool = False, threshold: float | None = None, form: str = "flat",
+                   evidence: bool = True) -> list[dict]:
+    """Classify organisations or patents in the store; verdicts are saved with the model version and
+    their evidence (`evidence=False` leaves it out of the rows returned only)."""
     if table not in ("organizations", "patents"):
         raise UsageError("classify works on `organizations` or `patents`")
     clf = _classifier(model, neural)
@@ -164,7 +174,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                     else keys_where(db, "publication_number", PATENT_SOURCE, where))
     with Store(db, read_only=not save) as store:
         ids, recs = (_org_records if table == "organizations" else _patent_records)(store, selected, limit)
-        results = _in_chunks(clf, recs, progress, threshold=threshold)
+        results = _in_chunks(clf, recs, progress, threshold=threshold, evidence=save or evidence)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         entity = "organization" if table == "organizations" else "patent"
         if save and ids:
@@ -188,6 +198,8 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                             "AND c.entity_id = n.entity_id AND c.model_version = n.model_version")
                 con.execute("INSERT INTO classifications SELECT * FROM new_cls")
                 con.unregister("new_cls")
+    if not evidence:
+        results = [{k: v for k, v in r.items() if k != "evidence"} for r in results]
     return [{"entity_id": i, **shape(r, form)} for i, r in zip(ids, results)]
 
 

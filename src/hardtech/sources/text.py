@@ -35,7 +35,7 @@ def _t2s_table() -> dict[int, str]:
 
 
 def has_cjk(text: str) -> bool:
-    return CJK.search(text) is not None
+    return not text.isascii() and CJK.search(text) is not None  # isascii: one C pass, no regex
 
 
 def clean(text: object) -> str:

@@ -125,6 +125,8 @@ def analyse(X: Any, encoder: str | None = None, lexicon: Lexicon | None = None) 
         emb = np.zeros((0, enc.dim), dtype=np.float32)
     elif hasattr(enc, "encode_units"):  # pools the units already cut: no second tokeniser pass
         emb = enc.encode_units(u)
+    elif u.words is not None and getattr(enc, "reuses_words", False):  # the words `units` looked up
+        emb = enc.encode(texts, words=u.words)
     else:
         emb = enc.encode(texts)
     sources = [r.get("source") for r in recs]
@@ -223,21 +225,25 @@ def typology_prototypes(encoder: str = "static") -> np.ndarray:
     return np.vstack(rows).astype(np.float32)
 
 
+# A patent file repeats the same few thousand codes: each code's concordance facts are looked up
+# once. The taxonomy is an argument (it hashes by identity), fetched once per batch: `load_taxonomy()`
+# resolves its folder on disk each call, which cost more than the lookup itself (~10 s for the 31k-
+# patent file), and a reloaded taxonomy (`load_taxonomy.cache_clear()`) still gets fresh lookups.
 @functools.lru_cache(maxsize=200_000)
-def _map_code(code: str) -> tuple:
-    """One code's concordance matches (a patent file repeats the same few thousand codes)."""
+def _map_code(code: str, tax=None) -> tuple:
+    """One code's concordance matches."""
     scheme, _, value = code.partition(":")
     try:
-        return tuple(load_taxonomy().map_code(scheme.strip().lower(), value.strip())) if value else ()
+        return tuple((tax or load_taxonomy()).map_code(scheme.strip().lower(), value.strip())) if value else ()
     except Exception:  # noqa: BLE001 - an unknown scheme or malformed code is no evidence
         return ()
 
 
 @functools.lru_cache(maxsize=200_000)
-def _typology_hint(code: str) -> str | None:
+def _typology_hint(code: str, tax=None) -> str | None:
     scheme, _, value = code.partition(":")
     try:
-        return load_taxonomy().typology_hint(scheme.strip().lower(), value.strip()) if value else None
+        return (tax or load_taxonomy()).typology_hint(scheme.strip().lower(), value.strip()) if value else None
     except Exception:  # noqa: BLE001 - an unknown scheme or malformed code gives no hint
         return None
 
@@ -246,9 +252,10 @@ def typology_hints(docs: Docs) -> np.ndarray:
     """(n, classes): 1 where one of the document's codes hints the class (Fintech → business-model innovation)."""
     out = np.zeros((len(docs), len(TYPOLOGY_IDS)))
     col = {c: j for j, c in enumerate(TYPOLOGY_IDS)}
+    tax = load_taxonomy() if any(docs.codes) else None
     for i, codes in enumerate(docs.codes):
         for code in codes:
-            h = _typology_hint(code)
+            h = _typology_hint(code, tax)
             if h in col:
                 out[i, col[h]] = 1.0
     return out
@@ -265,10 +272,11 @@ def code_matrix(docs: Docs) -> tuple[np.ndarray, list[list]]:
     out = np.zeros((len(docs), len(FIELD_IDS)), dtype=np.float32)
     evidence: list[list] = []
     col = {f: j for j, f in enumerate(FIELD_IDS)}
+    tax = load_taxonomy() if any(docs.codes) else None
     for i, codes in enumerate(docs.codes):
         ev = []
         for code in codes:
-            for m in _map_code(code):
+            for m in _map_code(code, tax):
                 if m.field_id in col and m.weight > out[i, col[m.field_id]]:
                     out[i, col[m.field_id]] = m.weight
                 ev.append(m)

@@ -2,8 +2,9 @@
 
 The lexicons live in the taxonomy data files. Each term becomes a short sequence of units
 (`units.py`); a batch is matched with one numpy pass per term length: every window of n
-consecutive units gets a hash key, and the keys are looked up in the sorted keys of the terms
-of that length. English windows are sorted before hashing, so word order does not matter
+consecutive units made only of units some term has gets a hash key (most windows of a text hold
+another unit and cannot match), and the keys are looked up in the sorted keys of the terms of
+that length. English windows are sorted before hashing, so word order does not matter
 ("Mars landing" = "landing on Mars", stop words being dropped). Chinese windows keep their
 order and must be consecutive character bigrams: a Chinese term matches only where its
 characters stand together (`无人机销售` no longer fires on a drone maker that mentions 销售
@@ -143,56 +144,71 @@ class Lexicon:
             pairs.sort()
             self.tables[k] = (np.array([p[0] for p in pairs], dtype=np.uint64),
                               np.array([p[1] for p in pairs], dtype=np.int64))
+        # the units any term of a script is made of: a window holding any other unit matches no term,
+        # so only windows made of these are hashed and looked up (most windows of a text are not)
+        top = max((x for u in self._units for x in u), default=0) + 2
+        self._member = {}
+        for english in (True, False):
+            m = np.zeros(top, dtype=bool)
+            for u in self._units:
+                part = [x for x in u if VOCAB.is_cjk[x] != english]
+                if part:
+                    m[part] = True
+            self._member[english] = m
+
+    def _members(self, ids: np.ndarray, english: bool) -> np.ndarray:
+        m = self._member[english]
+        return m[np.minimum(ids, len(m) - 1)]  # the last entry is False: units newer than the lexicon
 
     def match(self, u: Units) -> LexiconHits:
         n = len(u)
         ids = u.ids.astype(np.uint64)
         doc = u.doc
         eng = u.english
-        # cumulative counts tell whether a window stays inside one text and one script
         hit_doc, hit_term = [], []
         N = len(ids)
-        runs = {}  # per script: cumulative counts of its units, computed once for every term length
+        runs = {}  # per script: cumulative counts of its units that some term is made of
+        member = {}
         for (english, length), (keys, terms) in self.tables.items():
             if N < length:
                 continue
-            W = np.lib.stride_tricks.sliding_window_view(ids, length)
-            M = len(W)
-            start = np.arange(M)
-            ok = doc[:M] == doc[length - 1:length - 1 + M]  # window i starts at unit i: slices, not gathers
-            if length > 1:
-                c = runs.get(english)
-                if c is None:
-                    c = runs[english] = np.concatenate([[0], np.cumsum(eng if english else ~eng)])
-                same = (c[length:length + M] - c[:M]) == length
+            M = N - length + 1
+            m = member.get(english)
+            if m is None:
+                m = member[english] = self._members(u.ids, english) & (eng if english else ~eng)
+                runs[english] = np.concatenate([[0], np.cumsum(m)])
+            c = runs[english]
+            # window i (units i .. i+length-1) stays in one text, in one script, and is all term units
+            ok = (c[length:length + M] - c[:M]) == length
+            ok &= doc[:M] == doc[length - 1:length - 1 + M]
+            start = np.flatnonzero(ok)
+            if english and length == 2 and N > 2:
+                # one word between the two ("consumer quadcopter drone" ~ "consumer drone")
+                s2 = np.flatnonzero(m[:-2] & m[2:] & (doc[:-2] == doc[2:]))
+                start2 = s2
             else:
-                same = eng[:M] if english else ~eng[:M]
-            ok &= same
-            if not ok.any():
+                start2 = None
+            if not len(start) and (start2 is None or not len(start2)):
                 continue
-            Wk = W[ok]
+            Wk = ids[start[:, None] + np.arange(length)]
             if english and length > 1:
                 Wk = np.sort(Wk, axis=1)
             with np.errstate(over="ignore"):
                 key = (Wk * _POW[:length]).sum(axis=1) + np.uint64(length)
-            if english and length == 2 and N > 2:
-                # one word between the two ("consumer quadcopter drone" ~ "consumer drone")
-                s2 = np.arange(N - 2)
-                ok2 = (doc[s2] == doc[s2 + 2]) & eng[s2] & eng[s2 + 2]
-                W2 = np.sort(np.stack([ids[s2[ok2]], ids[s2[ok2] + 2]], axis=1), axis=1)
+            if start2 is not None:
+                W2 = np.sort(np.stack([ids[start2], ids[start2 + 2]], axis=1), axis=1)
                 with np.errstate(over="ignore"):
                     key = np.concatenate([key, (W2 * _POW[:2]).sum(axis=1) + np.uint64(2)])
-                start = np.concatenate([start[ok], s2[ok2]])
-                ok = np.ones(len(start), dtype=bool)
+                start = np.concatenate([start, start2])
             left = np.searchsorted(keys, key, "left")
             cnt = np.searchsorted(keys, key, "right") - left
             found = cnt > 0
             if found.any():
                 # several terms may share one key (the same units as two kinds of term): take all
-                c = cnt[found]
-                first = np.repeat(left[found], c)
-                offs = np.arange(len(first)) - np.repeat(np.cumsum(c) - c, c)
-                hit_doc.append(np.repeat(doc[start[ok][found]], c))
+                c2 = cnt[found]
+                first = np.repeat(left[found], c2)
+                offs = np.arange(len(first)) - np.repeat(np.cumsum(c2) - c2, c2)
+                hit_doc.append(np.repeat(doc[start[found]], c2))
                 hit_term.append(terms[first + offs])
         if hit_doc:
             hd = np.concatenate(hit_doc).astype(np.int64)

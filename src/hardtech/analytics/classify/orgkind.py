@@ -48,10 +48,9 @@ _EN_WORDS = {"investor": ("venture", "equity", "investment", "asset management",
              "university": ("university", "college", "polytechnic"),
              "institute": ("institute", "laborator", "national lab", "research cent", "academy of sciences"),
              "government": ("ministry", "government", "agency", "bureau", "regulator", "department of")}
-# the same words as one pattern per kind, and one for all kinds: most texts name none of them,
-# and one search of the lower-cased head then settles it (a substring test, like `w in low`)
-_EN_WORD_RX = {k: re.compile("|".join(map(re.escape, ws))) for k, ws in _EN_WORDS.items()}
-_EN_ANY_WORD = re.compile("|".join(re.escape(w) for ws in _EN_WORDS.values() for w in ws))
+# most texts name none of these words: substring tests of the lower-cased head settle it (str's
+# `in` is several times faster than one regex alternation of the same words)
+_EN_ALL_WORDS = tuple(w for ws in _EN_WORDS.values() for w in ws)
 _HAN_HEAD = re.compile(r"[\u4e00-\u9fff]")
 # Chinese: the subject is the text before the first verb of being/location or punctuation
 _ZH_SUBJECT = re.compile(r"^(.{2,40}?)(?:是|为|位于|成立于|坐落|始建|创建于|创办于|，|,|。|（|\(|由|主要|以|隶属|下设|依托|承担|负责|主管|致力|专注|从事|设立|开展)")
@@ -94,11 +93,11 @@ def detect(text: str) -> str | None:
             return "investor"
         return None
     low = head.lower()
-    if not _EN_ANY_WORD.search(low):
+    if not any(map(low.__contains__, _EN_ALL_WORDS)):
         return None
     for kind, rx in _EN_RULES:
         # a plain substring test first: the patterns backtrack, and most texts name none of these words
-        if _EN_WORD_RX[kind].search(low) and rx.search(head):
+        if any(map(low.__contains__, _EN_WORDS[kind])) and rx.search(head):
             return kind
     return None
 

@@ -24,16 +24,15 @@ import numpy as np
 from hardtech import __version__
 from hardtech.analytics.classify import orgkind
 from hardtech.analytics.classify.features import Docs, analyse, as_records, code_matrix, get_encoder, typology_hints
-from hardtech.analytics.classify.fields import FEATURES, FieldClassifier
-from hardtech.analytics.classify.lexicon import NEG, POS, TRL, TYP, load_lexicon
+from hardtech.analytics.classify.evidence import BatchEvidence
+from hardtech.analytics.classify.fields import FieldClassifier
 from hardtech.analytics.classify.typology import TypologyClassifier
-from hardtech.analytics.taxonomy import FIELD_IDS, TYPOLOGY_IDS, load_taxonomy
+from hardtech.analytics.classify.verdicts import INSUFFICIENT, Lazy, Verdicts
+from hardtech.analytics.taxonomy import TYPOLOGY_IDS, load_taxonomy
 from hardtech.errors import SourceError, UsageError
 
 MODEL_FORMAT = "hardtech-classifier-3"
 DEFAULT_MODEL = "classifier-default.npz"
-INSUFFICIENT = "insufficient evidence"
-FIELD_IDS_INDEX = {f: j for j, f in enumerate(FIELD_IDS)}
 DEFAULT_THRESHOLD = 0.35
 BATCH = 4096  # texts analysed together: large enough for numpy to pay, small enough to bound memory
 
@@ -79,6 +78,11 @@ class HardTechClassifier:
     def classify(self, X, threshold: float | None = None) -> list[dict[str, Any]]:
         """One result per input, in input order. `threshold`: the field probability a field needs
         to be assigned (default: the model's, 0.35)."""
+        return self.classify_batch(X, threshold).rows()
+
+    def classify_batch(self, X, threshold: float | None = None) -> Verdicts:
+        """The same verdicts as `classify()`, as columns (`verdicts.Verdicts`); each row's evidence is
+        written only when read, so a bulk caller that stores probabilities pays nothing for it."""
         if not hasattr(self, "fields_"):
             raise RuntimeError("classifier is not fitted; fit() it or use load_classifier()")
         thr = self.field_threshold if threshold is None else float(threshold)
@@ -87,66 +91,63 @@ class HardTechClassifier:
         if not isinstance(X, Docs):
             recs = as_records(X)
             if len(recs) > BATCH:  # texts are judged one by one: batches bound the memory, not the result
-                return [r for s in range(0, len(recs), BATCH) for r in self._classify(recs[s:s + BATCH], thr)]
+                return Verdicts.concat([self._classify(recs[s:s + BATCH], thr) for s in range(0, len(recs), BATCH)])
             X = recs
         return self._classify(X, thr)
 
-    def _classify(self, X, thr: float) -> list[dict[str, Any]]:
+    def _classify(self, X, thr: float) -> Verdicts:
         docs = analyse(X, self.encoder)
         n = len(docs)
         pf, contrib = self.fields_.proba_and_contributions(docs)
-        pt, drivers = self.typology_.proba_and_drivers(docs, field_proba=pf)
-        _, code_ev = code_matrix(docs)
+        pt, why = self.typology_.proba_and_reasons(docs, field_proba=pf)
         hits = docs.hits
-        # everything per batch as plain Python values: the loop below only assembles them
-        ev = _BatchEvidence(self, docs, contrib)
-        hint_rows = typology_hints(docs).any(axis=1).tolist()
-        empty = docs.empty.tolist()
-        n_units = docs.n_units.tolist()
-        no_emb = (~docs.emb.any(axis=1)).tolist()
-        any_term = ((hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0).tolist()
-        trls = hits.trl.astype(int).tolist()
-        orders = np.argsort(-pf, axis=1, kind="stable").tolist()
-        pf = np.round(pf.astype(np.float64), 4).tolist()
+        empty = docs.empty
+        no_emb = ~docs.emb.any(axis=1)
+        any_term = (hits.pos.sum(axis=1) + hits.typ.sum(axis=1)) > 0
+        has_text = np.array([bool(t) for t in docs.texts], dtype=bool)
+        has_codes = np.array([bool(c) for c in docs.codes], dtype=bool)
+        order = np.argsort(-pf, axis=1, kind="stable")
+        pf = np.round(pf.astype(np.float64), 4)
         pt = np.round(pt.astype(np.float64), 4)
-        t_best = pt.argmax(axis=1).tolist()
-        pt = pt.tolist()
-        out = []
-        for i in range(n):
-            kind = docs.kinds[i]
-            if empty[i]:
-                out.append({"fields": [], "top_field": None, "field_probabilities": dict.fromkeys(FIELD_IDS, 0.0),
-                            "typology": None, "typology_probabilities": {}, "trl": None, "kind": kind,
-                            "evidence": INSUFFICIENT + ": no text and no codes", "insufficient": True})
-                continue
-            row = pf[i]
-            chosen = [{"field": FIELD_IDS[j], "probability": row[j]} for j in orders[i] if row[j] >= thr]
-            weak = not docs.texts[i] or (no_emb[i] and not any_term[i] and not docs.codes[i])
-            insufficient = bool(weak and not chosen)
-            # a bare name ("Bytedance") says nothing about the kind of technology: no typology from it
-            thin = n_units[i] < 4 and not any_term[i] and not hint_rows[i]
-            gated = not orgkind.gets_typology(kind)
-            if insufficient or thin or gated:
-                tprobs, typ = {}, None
-            else:
-                tprobs = dict(zip(TYPOLOGY_IDS, pt[i]))
-                typ = TYPOLOGY_IDS[t_best[i]]
-            trl = trls[i] or None
-            if insufficient:
-                e = INSUFFICIENT + ": no known words, terms or codes"
-            else:
-                e = ev.fields(i, chosen, code_ev[i], weak)
-                if typ:
-                    e += " | " + ev.typology(i, typ, drivers[i], trl)
-                elif gated:
-                    e += f" | typology: none for a {kind} (only companies and projects get one)"
-                else:
-                    e += " | typology: " + INSUFFICIENT + " (too little text)"
-            out.append({"fields": chosen, "top_field": chosen[0]["field"] if chosen else None,
-                        "field_probabilities": dict(zip(FIELD_IDS, row)), "typology": typ,
-                        "typology_probabilities": tprobs, "trl": trl, "kind": kind, "evidence": e,
-                        "insufficient": insufficient})
-        return out
+        assigned = (pf >= thr) & ~empty[:, None]
+        weak = ~has_text | (no_emb & ~any_term & ~has_codes)
+        insufficient = weak & ~assigned.any(axis=1) & ~empty
+        # a bare name ("Bytedance") says nothing about the kind of technology: no typology from it
+        thin = (docs.n_units < 4) & ~any_term & ~typology_hints(docs).any(axis=1)
+        gated = np.array([not orgkind.gets_typology(k) for k in docs.kinds], dtype=bool)
+        none = empty | insufficient | thin | gated
+        typ = np.where(none, -1, pt.argmax(axis=1))
+        pt[none] = np.nan
+        trl = hits.trl.astype(np.int64)
+        v = Verdicts(pf, order, assigned, typ, pt, trl, list(docs.kinds), insufficient | empty, [])
+        # what the evidence reads, and nothing else of the batch (texts, embedding, units) is kept for it
+        words = self.fields_.text_.matrix(docs.units, cache=docs)
+        code_ev = code_matrix(docs)[1]
+        kinds = v.kinds
+        flags = [x.tolist() for x in (empty, insufficient, weak, gated)]
+        del docs
+
+        def build():
+            ev = BatchEvidence(self, n, hits, words, code_ev, contrib)
+
+            def write(i: int) -> str:
+                if flags[0][i]:
+                    return INSUFFICIENT + ": no text and no codes"
+                if flags[1][i]:
+                    return INSUFFICIENT + ": no known words, terms or codes"
+                e = ev.fields(i, v.fields(i), code_ev[i], flags[2][i])
+                t = int(typ[i])
+                if t >= 0:
+                    r = int(trl[i]) or None
+                    return e + " | " + ev.typology(i, TYPOLOGY_IDS[t], why(i), r)
+                if flags[3][i]:
+                    return e + f" | typology: none for a {kinds[i]} (only companies and projects get one)"
+                return e + " | typology: " + INSUFFICIENT + " (too little text)"
+
+            return write
+
+        v._evidence.append((0, n, Lazy(build)))
+        return v
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -199,81 +200,6 @@ class HardTechClassifier:
         self.version_, self.n_examples_, self.trained_at_ = meta["version"], meta["n_examples"], meta["trained_at"]
         self.training_ = meta.get("training", {})
         return self
-
-
-class _BatchEvidence:
-    """The evidence strings of one batch, from arrays computed once for the batch: matched terms per
-    text, the learned-word weights of each text's features for every field, the strongest signal
-    groups per field."""
-
-    def __init__(self, clf: HardTechClassifier, docs: Docs, contrib: np.ndarray):
-        self.lex = load_lexicon()
-        h = docs.hits
-        bounds = np.searchsorted(h.doc, np.arange(len(docs) + 1)).tolist()
-        kinds, targets = self.lex.kind[h.term], self.lex.target[h.term]
-        self.terms = [(h.term[a:b].tolist(), kinds[a:b].tolist(), targets[a:b].tolist())
-                      for a, b in zip(bounds[:-1], bounds[1:])]
-        tm = clf.fields_.text_
-        self.names = tm.feature_names()
-        X = tm.matrix(docs.units, cache=docs)
-        self.indptr, self.cols = X.indptr.tolist(), X.indices
-        self.coef_rows = tm.coef_[X.indices]  # every text's feature weights, gathered once per batch
-        self.codes = [[(x.field_id, f"{x.scheme}:{x.code}") for x in ev] for ev in code_matrix(docs)[1]]
-        top2 = np.argsort(-contrib, axis=2)[:, :, :2]
-        val = np.take_along_axis(contrib, top2, axis=2)
-        self.strongest = np.where(val > 0, top2, -1).tolist()
-
-    def _terms(self, i: int, kind: int, target: int | None = None) -> list[str]:
-        t, k, g = self.terms[i]
-        if not t:  # most texts match few terms, many none
-            return []
-        return [self.lex.terms[x] for x, kk, gg in zip(t, k, g) if kk == kind and (target is None or gg == target)]
-
-    def fields(self, i: int, chosen: list[dict], codes: list, weak: bool) -> str:
-        parts = []
-        a, b = self.indptr[i], self.indptr[i + 1]
-        cols = self.cols[a:b]
-        W = self.coef_rows[a:b] if b > a and chosen else None
-        if W is not None:  # each chosen field's four heaviest words, sorted as one argsort per field did
-            col_list = cols.tolist()
-            picks = chosen[:3]
-            js = [FIELD_IDS_INDEX[c["field"]] for c in picks]
-            Wn = -W[:, js]
-            tops = np.argsort(Wn, axis=0)[:4].T.tolist()
-            Wl = W[:, js].T.tolist()
-        for q, c in enumerate(chosen[:3]):
-            f = c["field"]
-            j = FIELD_IDS_INDEX[f]
-            why = []
-            found = self._terms(i, POS, j)
-            if found:
-                why.append("terms: " + ", ".join(dict.fromkeys(found))[:120])
-            if W is not None:
-                w = Wl[q]
-                learned = [self.names[col_list[k]] for k in tops[q] if w[k] > 0.05]
-                if learned:
-                    why.append("learned words: " + ", ".join(learned))
-            cm = [code for fid, code in self.codes[i] if fid == f]
-            if cm:
-                why.append("codes: " + ", ".join(dict.fromkeys(cm)))
-            strongest = [FEATURES[k].replace("_", " ") for k in self.strongest[i][j] if k >= 0]
-            if strongest:
-                why.append("strongest signals: " + ", ".join(strongest))
-            parts.append(f"{f} {c['probability']:.2f} ({'; '.join(why)})")
-        if not chosen:
-            parts.append("none of the eight fields" + (" (" + INSUFFICIENT + ")" if weak else ""))
-        negs = self._terms(i, NEG)
-        if negs:
-            parts.append("counter-evidence: " + ", ".join(dict.fromkeys(negs))[:120])
-        return " | ".join(parts)
-
-    def typology(self, i: int, typ: str, drivers: list[tuple[str, float]], trl: int | None) -> str:
-        crit = "; ".join(c for c, _ in drivers) or "prior"
-        cues = self._terms(i, TYP, TYPOLOGY_IDS.index(typ))
-        t = f"typology {typ}: {crit}" + (f" (cues: {', '.join(dict.fromkeys(cues))[:100]})" if cues else "")
-        if trl is not None:
-            t += f"; TRL ≈ {trl} from " + ", ".join(dict.fromkeys(self._terms(i, TRL)))[:80]
-        return t
 
 
 def _state(data: dict, prefix: str) -> dict:

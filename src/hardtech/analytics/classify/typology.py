@@ -19,6 +19,7 @@ the evidence weights learn from every source, the class priors from our labellin
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from scipy import sparse
@@ -165,6 +166,12 @@ class TypologyClassifier:
                           ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
         """Probabilities and, per document, the criteria that most favoured its predicted class:
         each signal group's logit for that class minus its expectation under the probabilities."""
+        P, why = self.proba_and_reasons(docs, top, field_proba)
+        return P, [why(i) for i in range(len(docs))]
+
+    def proba_and_reasons(self, docs: Docs, top: int = 3, field_proba: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, Callable[[int], list[tuple[str, float]]]]:
+        """As `proba_and_drivers`, the drivers of row i given by the returned function when asked."""
         self._check()
         Z, text, emb, dense, hint = self._parts(docs, field_proba)
         P = softmax(Z)
@@ -186,10 +193,11 @@ class TypologyClassifier:
         rel = G[np.arange(n), :, k] - np.einsum("ngk,nk->ng", G, P)
         rel[~np.stack(present, axis=1)] = 0.0
         order = np.argsort(-rel, axis=1)[:, :top]
-        out = []
-        for i in range(n):
-            out.append([(names[g], float(rel[i, g])) for g in order[i].tolist() if rel[i, g] > 0])
-        return P, out
+
+        def why(i: int) -> list[tuple[str, float]]:
+            return [(names[g], float(rel[i, g])) for g in order[i].tolist() if rel[i, g] > 0]
+
+        return P, why
 
     def get_params(self) -> dict:
         return {"l2": self.l2, "emb_scale": self.emb_scale, "dense_scale": self.dense_scale,

@@ -13,6 +13,7 @@ and map them to ids when loaded, so ids never leave the process.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class Units:
     ids: np.ndarray
     indptr: np.ndarray
     english: np.ndarray
+    words: "WordIds | None" = None  # the whitespace words they were cut from, for the encoder to reuse
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -151,8 +153,120 @@ class Units:
                      np.concatenate([a.english, b.english]))
 
 
+@dataclass
+class WordIds:
+    """A batch's whitespace words (`text.split()` of each text, end to end), their ids in `WORDS` and
+    how many each text has. The static encoder pools the same words: it maps these ids to its own
+    word columns with one gather instead of looking every word up again (`embeddings.StaticEncoder`).
+    Ids mean something only within one `generation` of `WORDS` (it starts over when full)."""
+
+    words: list[str]
+    wid: np.ndarray
+    counts: np.ndarray
+    generation: int
+
+
+class WordUnits:
+    """Whitespace word → its English and Chinese units, remembered: a batch is then one dict lookup
+    per word and numpy gathers (the cut of a word never depends on its neighbours: neither a
+    `WORD` match nor a run of Chinese characters crosses a space)."""
+
+    LIMIT = 500_000  # distinct words remembered before starting over (unbounded input, bounded memory)
+
+    def __init__(self, vocab: UnitVocab) -> None:
+        self.vocab = vocab
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.generation = getattr(self, "generation", -1) + 1
+        self.index: dict[str, int] = {}
+        self._pools = {s: [np.zeros(1024, np.int64), 0] for s in ("en", "zh")}  # units of all words, end to end
+        self._spans = {s: np.zeros((1024, 2), np.int64) for s in ("en", "zh")}  # (start, length) per word
+
+    def _append(self, script: str, w: int, ids: list[int]) -> None:
+        pool = self._pools[script]
+        end = pool[1] + len(ids)
+        if end > len(pool[0]):
+            pool[0] = np.concatenate([pool[0], np.zeros(max(end, len(pool[0])), np.int64)])
+        pool[0][pool[1]:end] = ids
+        spans = self._spans[script]
+        if w >= len(spans):
+            spans = self._spans[script] = np.concatenate([spans, np.zeros_like(spans)])
+        spans[w] = (pool[1], len(ids))
+        pool[1] = end
+
+    def _add(self, words: list[str]) -> None:
+        en, zh = self.vocab.english_units, self.vocab.chinese_units
+        for w in words:
+            if w in self.index:
+                continue
+            k = len(self.index)
+            self._append("en", k, en(w))
+            self._append("zh", k, zh(w) if CJK_ANY.search(w) else [])
+            self.index[w] = k
+
+    def word_ids(self, words: list[str]) -> np.ndarray:
+        get = self.index.get
+        ids = np.fromiter(map(get, words, itertools.repeat(-1)), dtype=np.int64, count=len(words))
+        if (ids < 0).any():
+            with self._lock:
+                if len(self.index) > self.LIMIT:  # start over: the batch's known words get new ids too
+                    self._reset()
+                    self._add(list(dict.fromkeys(words)))
+                else:
+                    self._add(list(dict.fromkeys(w for w, i in zip(words, ids.tolist()) if i < 0)))
+                ids = np.fromiter(map(self.index.__getitem__, words), dtype=np.int64, count=len(words))
+        return ids
+
+    def gather(self, script: str, wid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The units of these words in order, and how many each word gave."""
+        spans = self._spans[script][wid]
+        lens = spans[:, 1]
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(0, np.int64), lens
+        starts = np.repeat(spans[:, 0] - (np.cumsum(lens) - lens), lens)
+        return self._pools[script][0][starts + np.arange(total)], lens
+
+
+WORDS = WordUnits(VOCAB)
+
+
 def units(texts: list[str], vocab: UnitVocab = VOCAB) -> Units:
-    """Units of cleaned texts (see `text.clean`)."""
+    """Units of cleaned texts (see `text.clean`): each text's English units in order, then its Chinese ones."""
+    if vocab is not VOCAB:
+        return _units_by_text(texts, vocab)
+    words: list[str] = []
+    per_text = []
+    for t in texts:
+        w = t.split()
+        per_text.append(len(w))
+        words += w
+    cache = WORDS
+    with cache._lock:  # a reset by another thread must not change the ids between lookup and gather
+        wid = cache.word_ids(words)
+        generation = cache.generation
+        wdoc = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        en, en_n = cache.gather("en", wid)
+        zh, zh_n = cache.gather("zh", wid)
+    en_doc = np.repeat(wdoc, en_n)
+    if len(zh):
+        zh_doc = np.repeat(wdoc, zh_n)
+        ids = np.concatenate([en, zh])
+        english = np.concatenate([np.ones(len(en), bool), np.zeros(len(zh), bool)])
+        order = np.argsort(np.concatenate([en_doc, zh_doc]), kind="stable")  # per text: English, then Chinese
+        ids, english = ids[order], english[order]
+        counts = np.bincount(en_doc, minlength=len(texts)) + np.bincount(zh_doc, minlength=len(texts))
+    else:
+        ids, english = en, np.ones(len(en), bool)
+        counts = np.bincount(en_doc, minlength=len(texts))
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Units(ids.astype(np.int64), indptr, english,
+                 WordIds(words, wid, np.asarray(per_text, dtype=np.int64), generation))
+
+
+def _units_by_text(texts: list[str], vocab: UnitVocab) -> Units:
     ids: list[int] = []
     eng: list[bool] = []
     indptr = [0]
