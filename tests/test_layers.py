@@ -36,7 +36,7 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 # Presentation reaches data only through the services (issue 14 item 5): each presentation module that still
 # imports sources, store or analytics directly, with what removes it. Strict both ways, like KNOWN.
-# 36 such pairs on 2026-12-06 before item 5's moves, 20 after.
+# 36 such pairs on 2026-12-06 before item 5's moves, 20 after, 18 once the API's rankings took the engine's store.
 _OPEN = "presentation opens the store through services.opened (issue 14 item 1: the engine as a parameter)"
 KNOWN_REACHES = {
     ("hardtech.presentation.api.app", "hardtech.store.connection"): _OPEN,
@@ -45,8 +45,6 @@ KNOWN_REACHES = {
     ("hardtech.presentation.api.jobs", "hardtech.analytics.screening"): "screening through services",
     ("hardtech.presentation.api.jobs", "hardtech.store.connection"): _OPEN,
     ("hardtech.presentation.api.jobs", "hardtech.store.importer"): "imports through services.data.import_file",
-    ("hardtech.presentation.api.routes_analytics", "hardtech.analytics.ranking"): "ranking through services.scoring",
-    ("hardtech.presentation.api.routes_analytics", "hardtech.store.connection"): _OPEN,
     ("hardtech.presentation.api.routes_writes", "hardtech.sources.mapping"): "mappings through services.data",
     ("hardtech.presentation.api.routes_writes", "hardtech.store.connection"): _OPEN,
     ("hardtech.presentation.api.state", "hardtech.store.connection"): _OPEN,

@@ -370,3 +370,72 @@ def test_export_parquet_round_trips(stores, parity_db, tmp_path):
     assert rows["organizations"] == N_ORGS
     with open_store(tmp_path / "x", engine="spark") as sp:
         assert sp.counts() == stores["duckdb"].counts()
+
+
+# ------------------------------------------------------------------- the paper and the API
+def _plain(x):
+    """What a caller sees: plain values (keys and dates as text, tuples as lists)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in (sorted(x, key=str) if isinstance(x, (set, frozenset)) else x)]
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    return x
+
+
+def test_report_figures(stores, parity_db, monkeypatch):
+    """The white paper's figures (every chapter's rows: ranking, scores, STAR, flows, regions, sources, summary)
+    are the same on both engines, and on Spark no chapter opens the DuckDB file behind its back."""
+    from hardtech.presentation.report.paper import report_analysis
+    from hardtech.store import connection
+
+    out = {"duckdb": _plain(report_analysis(parity_db, "en", store=stores["duckdb"])["figures"])}
+
+    def no_duckdb(*a, **k):
+        raise AssertionError("the paper opened DuckDB while running on Spark")
+
+    monkeypatch.setattr(connection.Store, "__init__", no_duckdb)
+    out["spark"] = _plain(report_analysis(parity_db, "en", store=stores["spark"])["figures"])
+    for key in ("rank", "scores", "star", "flows_window", "regions", "sources", "by_typology"):
+        assert out["duckdb"].get(key), f"the paper has no {key} on this store: nothing compared"
+    _close(out["duckdb"], out["spark"], "report figures")
+
+
+API_READS = ["/api/v1/rankings?year=2021&top=20", "/api/v1/flows?by=stage", "/api/v1/regions"]
+
+
+def test_api_reads(stores, parity_db, monkeypatch):
+    """HARDTECH_ENGINE=spark: the API's rankings, flows and regions compute on Spark (they say so) and answer
+    the DuckDB JSON; search stays on DuckDB and says that."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from hardtech.presentation.api.app import create_app
+    from hardtech.store import spark
+
+    opens = []
+    real = spark.SparkStore.__init__
+
+    def counted(self, *a, **k):
+        opens.append(a[0] if a else k.get("source"))
+        real(self, *a, **k)
+
+    monkeypatch.setattr(spark.SparkStore, "__init__", counted)
+    out = {}
+    for engine in ENGINES:
+        monkeypatch.setenv("HARDTECH_ENGINE", engine)
+        app = create_app(parity_db, read_only=True, dashboard=False, worker_processes=False)
+        with TestClient(app) as client:
+            for url in API_READS:
+                res = client.get(url)
+                assert res.status_code == 200, (engine, url, res.text)
+                assert res.headers["x-hardtech-engine"] == engine, (url, res.headers)
+                out[(engine, url)] = json.loads(res.content)
+            res = client.get("/api/v1/organizations?limit=5")
+            assert res.status_code == 200 and res.headers["x-hardtech-engine"] == "duckdb", res.headers
+    assert opens, "no Spark store was opened for the spark engine's reads"
+    for url in API_READS:
+        assert out[("duckdb", url)]["rows"], url
+        _close(out[("duckdb", url)], out[("spark", url)], url)

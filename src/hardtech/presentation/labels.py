@@ -120,16 +120,17 @@ _places_lock = threading.Lock()
 _places: dict[tuple, dict[str, str]] = {}
 
 
-def place_names(db: str | Path) -> dict[str, str]:
+def place_names(db) -> dict[str, str]:
     """casefolded English name or alias of every region → its Chinese name, once per store state.
 
     A city written `Xi'an`, `Xian` or `西安市` shows as 西安 on Chinese pages; a place the
-    regions table does not know keeps its written name.
+    regions table does not know keeps its written name. `db`: a store's path, or an opened store (any engine).
     """
+    from hardtech.services.opened import is_store, state_key
     from hardtech.services.report_data import chinese_place_names
     from hardtech.services.search import fingerprint
 
-    key = fingerprint(db)
+    key = state_key(db) if is_store(db) else fingerprint(db)
     with _places_lock:
         if key not in _places:
             out: dict[str, str] = {}

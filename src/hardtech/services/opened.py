@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from hardtech.errors import StoreError
-from hardtech.store.engine import engine_name, open_store, require, select  # noqa: F401 - the presentation's way in
+from hardtech.store.engine import ENGINE_ENV, engine_name, open_store, require, select, state_key  # noqa: F401 - the presentation's way in
 
 
 def is_store(obj) -> bool:

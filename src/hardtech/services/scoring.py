@@ -51,6 +51,14 @@ def rank_rows(store, year: int, by: str = "rd", scope: str = "world", top: int |
         return rank(st, spec, fields=field_table(st)).to_pylist()
 
 
+def ranking_years(store) -> list[int]:
+    """The fiscal years with R&D figures to rank, oldest first (`analytics.ranking.available_years`)."""
+    from hardtech.analytics.ranking import available_years
+
+    with opened(store) as st:
+        return available_years(st)
+
+
 def decade_rows(store, org: str, start: int, end: int, currency: str | None = None) -> dict:
     from hardtech.analytics.ranking import decade
 

@@ -84,6 +84,8 @@ class Snapshot:
         self.anchor.close()
         for f in (self.path, self.path.with_name(self.path.name + ".wal")):
             f.unlink(missing_ok=True)
+        # the Parquet export the Spark engine read this snapshot through (store.engine), when there is one
+        shutil.rmtree(self.path.with_name(self.path.name + ".parquet"), ignore_errors=True)
 
 
 class Snapshots:

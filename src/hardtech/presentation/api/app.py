@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -49,7 +50,10 @@ class Guard:
     limit before they are read, and adds the security headers to every response."""
 
     HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-               (b"referrer-policy", b"same-origin")]
+               (b"referrer-policy", b"same-origin"),
+               # the engine that computed the answer: the engine-aware routes set their own (deps.engine_headers);
+               # the rest (search, profiles, aggregates, watchlists, tokens, imports) run on DuckDB
+               (b"x-hardtech-engine", b"duckdb")]
 
     def __init__(self, app, max_upload_bytes: int) -> None:
         self.app = app
@@ -80,6 +84,9 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     """The REST API over one store (and the dashboard unless `dashboard=False`).
 
     Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
+    With HARDTECH_ENGINE=spark (or `hardtech --engine spark serve`), rankings, flows, regions, matching and
+    the report compute on Spark over each snapshot's Parquet export; search, profiles and every write stay
+    on the DuckDB file (docs/scaling.md); each response names its engine in `X-Hardtech-Engine`.
     Computations run in two bounded pools (`state.AppState`): reads (`read_workers` at once, `read_queue`
     waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429. Jobs and
     imports run in worker processes unless `worker_processes=False` (threads: tests that hold a job use it).
@@ -87,6 +94,7 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     from hardtech.errors import StoreError
     from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
                                            routes_writes)
+    from hardtech.services.opened import ENGINE_ENV, engine_name
     from hardtech.store.connection import Store
 
     db = Path(db)
@@ -95,6 +103,9 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     # read-write: bring an older store up to the current schema once, before serving;
     # read-only: refuse now, clearly, a store this version cannot read
     Store(db, read_only=read_only).close()
+    engine = engine_name()  # --engine or HARDTECH_ENGINE; the worker processes read it from the environment
+    if engine != "duckdb":
+        os.environ.setdefault(ENGINE_ENV, engine)
     config = ApiConfig(db=db.resolve(), read_only=read_only, max_upload_bytes=int(max_upload_bytes),
                        max_upload_rows=int(max_upload_rows), read_workers=int(read_workers),
                        read_queue=int(read_queue), job_workers=int(job_workers), job_queue=int(job_queue),

@@ -37,6 +37,18 @@ async def org_filters(
                    score_max=score_max, star=star, q=q).validated()
 
 
+ENGINE_HEADER = "X-Hardtech-Engine"
+
+
+def engine_headers(headers: dict[str, str], filtered: bool = False) -> dict[str, str]:
+    """`headers` and which engine computed the answer: the server's (HARDTECH_ENGINE), plus DuckDB when the
+    shared filters (DuckDB SQL) selected the rows. Answers without it were computed on DuckDB (app.py)."""
+    from hardtech.services.opened import engine_name
+
+    engine = engine_name()
+    return {**headers, ENGINE_HEADER: engine + ("+duckdb" if filtered and engine != "duckdb" else "")}
+
+
 def no_cache(request: Request) -> bool:
     """`Cache-Control: no-cache` (or `Pragma: no-cache`): wait for an answer on the current store state."""
     cc = request.headers.get("cache-control", "").lower()

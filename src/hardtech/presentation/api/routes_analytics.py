@@ -1,4 +1,9 @@
-"""Rankings, capital flows, regions and matching: the analytics as JSON, cached per store state."""
+"""Rankings, capital flows, regions and matching: the analytics as JSON, cached per store state.
+
+Every route here computes on the server's engine (HARDTECH_ENGINE: DuckDB, or Spark over the snapshot's
+Parquet export) and says which in `X-Hardtech-Engine`; the shared organisation filters of `/rankings`
+select with DuckDB's SQL (`services.search`), so a filtered ranking says `spark+duckdb`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import List, Literal, Optional
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hardtech.errors import UsageError
-from hardtech.presentation.api.deps import no_cache, org_filters, state
+from hardtech.presentation.api.deps import engine_headers, no_cache, org_filters, state
 from hardtech.presentation.api.encode import JSONBytes, encoded
 from hardtech.services import search
 from hardtech.services.search import Filters
@@ -20,7 +25,7 @@ async def _cached(request: Request, key, fn):
     """fn(db) on the current store state (computed and encoded in the read pool, kept in memory), as JSON.
     fn must pickle: a `partial` of a module-level function."""
     a = await state(request).read(("json",) + tuple(key), partial(encoded, fn), fresh=no_cache(request))
-    return JSONBytes(a.value, headers=a.headers())
+    return JSONBytes(a.value, headers=engine_headers(a.headers()))
 
 
 async def ranking_data(request: Request, year: int | None, by: str, scope: str, top: int | None, currency: str,
@@ -34,17 +39,16 @@ async def ranking_data(request: Request, year: int | None, by: str, scope: str, 
 
 def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currency: str, filters: Filters) -> dict:
     """A ranking, restricted to the organisations the shared filters select (ranks stay those of the scope)."""
-    from hardtech.analytics.ranking import available_years
-    from hardtech.services import rank_rows
-    from hardtech.store.connection import Store
+    from hardtech.services.opened import open_store
+    from hardtech.services.scoring import rank_rows, ranking_years
 
-    with Store(db, read_only=True) as store:
-        years = available_years(store)
-    if year is None:
-        if not years:
-            raise UsageError("the store has no R&D figures to rank")
-        year = years[-1]
-    rows = rank_rows(db, year, by, scope, None, currency)
+    with open_store(db) as store:  # the snapshot on the server's engine, opened once for both questions
+        years = ranking_years(store)
+        if year is None:
+            if not years:
+                raise UsageError("the store has no R&D figures to rank")
+            year = years[-1]
+        rows = rank_rows(store, year, by, scope, None, currency)
     ids = search.matching_ids(db, filters)
     if ids is not None:
         rows = [r for r in rows if r.get("org_id") in ids]
@@ -106,7 +110,7 @@ async def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, 
              filters: Filters = Depends(org_filters)):
     """R&D rankings as the EU Scoreboard makes them, each figure with its source; the shared filters narrow the rows."""
     a = await ranking_data(request, year, by, scope, top, currency, filters)
-    return JSONBytes(a.value, headers=a.headers())
+    return JSONBytes(a.value, headers=engine_headers(a.headers(), filtered=bool(filters.active())))
 
 
 @router.get("/flows", response_class=JSONBytes, summary="Capital flows")
@@ -115,7 +119,7 @@ async def flows(request: Request, by: Literal["field", "typology", "sector", "re
           currency: Literal["USD", "EUR", "CNY"] = "USD"):
     """Funding per group and period; undisclosed amounts are counted, never guessed."""
     a = await flows_data(request, by, period, metric, currency)
-    return JSONBytes(a.value, headers=a.headers())
+    return JSONBytes(a.value, headers=engine_headers(a.headers()))
 
 
 @router.get("/flows/shift", response_class=JSONBytes, summary="The shift from model innovation to technology")

@@ -17,7 +17,7 @@ from typing import List, Literal, Optional
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from hardtech.presentation.api.deps import require_token, state
+from hardtech.presentation.api.deps import engine_headers, require_token, state
 
 router = APIRouter(prefix="/api/v1", tags=["report"])
 
@@ -42,4 +42,4 @@ async def report(request: Request, lang: Literal["en", "zh"] = "en", format: Lit
         hit = await st.job(("report",) + key, report_job, st.config.db.name, lang, format == "pdf", scopes, title)
         st.reports.put(key, *hit)
     body, media = hit[1]
-    return Response(body, media_type=media)
+    return Response(body, media_type=media, headers=engine_headers({}))

@@ -26,7 +26,8 @@ def report_cmd(
 
     t = out.t
     with step_progress(out.console, t("progress.report", lang=lang), out.lang) as advance:
-        r = write_report(out.db, out_dir, lang=lang, pdf=pdf, scopes=scope or (), title=title, progress=advance)
+        r = write_report(out.db, out_dir, lang=lang, pdf=pdf, scopes=scope or (), title=title, progress=advance,
+                         store=out.data() if out.db.exists() else None)
     rows = [{"file": str(r["html"]), "kind": "html"}] + ([{"file": str(r["pdf"]), "kind": "pdf"}] if r["pdf"] else [])
     rows += [{"file": "", "kind": t("word.missing_in", chapter=m["chapter"]), "what": m["what"]} for m in r["missing"]]
     out.emit(rows, title=t("title.report"), columns=["kind", "file", "what"])

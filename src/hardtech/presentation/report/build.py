@@ -17,9 +17,10 @@ from hardtech.presentation.report.scope import Scope
 ALL_TABLES = tuple(ORG_COLUMN)  # every table the synthetic banner counts
 
 
-def collect(db: str | Path, scope: Scope, lang: str = "en") -> dict:
+def collect(store, scope: Scope, lang: str = "en", db: str | Path = "") -> dict:
+    """Every chapter from `store` (opened once by the caller, on its engine); `db` labels the paper."""
     t = Translator(lang)
-    ctx = build_context(db, t, scope)
+    ctx = build_context(store, t, scope, db)
     if not ctx.names or (ctx.org_ids is not None and not ctx.org_ids):
         text = t("empty_store") if not ctx.names else t("empty_scope", scope=scope.label())
         ctx.miss("summary", text)
@@ -99,13 +100,12 @@ def guideline_chapter(ctx: Ctx) -> dict:
 
 
 def method(ctx: Ctx) -> dict:
-    from hardtech.services.data import store_status
-    from hardtech.services.report_data import source_counts
+    from hardtech.services.report_data import source_counts, table_rows
 
     t = ctx.t
     out = [B.text(t("method_intro")), B.heading(t("method_sources"))]
-    status = [r for r in store_status(ctx.db) if r["rows"] and r["table"] not in ("api_tokens", "rejects", "imports")]
-    src = source_counts(ctx.db)
+    status = [r for r in table_rows(ctx.store) if r["rows"] and r["table"] not in ("api_tokens", "rejects", "imports")]
+    src = source_counts(ctx.store)
     out.append(B.table(t("tbl_status"), [t("c_table"), t("c_rows"), t("c_synthetic_rows")],
                        [[r["table"], r["rows"], "" if r["synthetic_rows"] is None else r["synthetic_rows"]]
                         for r in status], numeric=(1, 2)))

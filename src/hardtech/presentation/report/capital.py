@@ -25,7 +25,7 @@ def flows(ctx: Ctx) -> dict:
 
     t = ctx.t
     syn = ctx.synthetic(("funding_rounds",))
-    all_rows = flow_rows(ctx.db, by="field", currency=CCY)
+    all_rows = flow_rows(ctx.store, by="field", currency=CCY)
     if not all_rows:
         ctx.figures["flows"], ctx.figures["shift"] = [], []
         return B.chapter("flows", t("ch_flows"), no_rounds(ctx), syn)
@@ -33,7 +33,7 @@ def flows(ctx: Ctx) -> dict:
             and (not ctx.scope.fields or r["group"] in ctx.scope.fields)]
     if ctx.scope.regions:
         names = {r["name_en"] for r in ctx.scope.regions} | {r["name_zh"] for r in ctx.scope.regions}
-        rows = [r for r in flow_rows(ctx.db, by="region", currency=CCY) if r["group"] in names
+        rows = [r for r in flow_rows(ctx.store, by="region", currency=CCY) if r["group"] in names
                 and _year_ok(ctx, r["period"])]
     ctx.figures["flows"] = rows
     out = [B.text(t("flows_intro", ccy=CCY))]
@@ -64,7 +64,7 @@ def flows(ctx: Ctx) -> dict:
 
 def _shift(ctx: Ctx, shift_rows) -> list[dict]:
     t = ctx.t
-    rows = [r for r in shift_rows(ctx.db, currency=CCY)
+    rows = [r for r in shift_rows(ctx.store, currency=CCY)
             if r["view"] == "technology vs model innovation" and _year_ok(ctx, r["period"])]
     ctx.figures["shift"] = rows
     if not rows:
@@ -92,7 +92,7 @@ def regions(ctx: Ctx) -> dict:
 
     t = ctx.t
     syn = ctx.synthetic(("organizations", "financials", "funding_rounds"))
-    rows = [r for r in region_rows(ctx.db, "city") if r["organizations"] and _region_ok(ctx, r["region_id"])]
+    rows = [r for r in region_rows(ctx.store, "city") if r["organizations"] and _region_ok(ctx, r["region_id"])]
     rows.sort(key=lambda r: (-r["organizations"], r["region"]))
     ctx.figures["regions"] = rows
     if not rows:
@@ -112,7 +112,7 @@ def regions(ctx: Ctx) -> dict:
     names = [r["name_en"] for r in ctx.scope.regions] if len(ctx.scope.regions) >= 2 else \
         [r["region"] for r in rows[:4]]
     if len(names) >= 2:
-        d = compare_regions(ctx.db, names)
+        d = compare_regions(ctx.store, names)
         ctx.figures["compare"] = d
         shown = [n if t.lang == "en" else (d["regions"][n]["region"].get("name_zh") or n) for n in names]
         by_name = dict(zip(names, shown))
@@ -131,7 +131,7 @@ def regions(ctx: Ctx) -> dict:
                            table, numeric=tuple(range(1, len(names) + 1))))
     else:
         out.append(B.missing(ctx.miss("regions", t("no_compare"))))
-    cl = [c for c in cluster_rows(ctx.db) if _region_ok(ctx, c["region_id"])
+    cl = [c for c in cluster_rows(ctx.store) if _region_ok(ctx, c["region_id"])
           and (not ctx.scope.fields or c["field"] in ctx.scope.fields)]
     cl.sort(key=lambda c: (-c["members"], c["region_id"], c["field"]))
     ctx.figures["clusters"] = cl
@@ -177,7 +177,7 @@ def _places(ctx: Ctx) -> dict[str, str]:
     """English place names of the store → Chinese (empty for the English report)."""
     from hardtech.presentation.labels import place_names
 
-    return place_names(ctx.db) if ctx.t.lang == "zh" else {}
+    return place_names(ctx.store) if ctx.t.lang == "zh" else {}
 
 
 def no_rounds(ctx: Ctx) -> list[dict]:

@@ -1,6 +1,7 @@
 """What every chapter needs to know: the store, the language, the scope's organisations, names, provenance.
 
-Built once per report from one service call (`services.report_data.population`: names, latest fields, places);
+Built once per report from one service call (`services.report_data.population`: names, latest fields, places)
+over the store the paper opened once (`ctx.store`, on the chosen engine);
 chapters then filter the service functions' rows by `in_scope` instead of asking the store again.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hardtech.presentation.report.i18n import Translator
 from hardtech.presentation.report.scope import Scope
@@ -16,7 +18,7 @@ from hardtech.services.report_data import ORG_COLUMN  # noqa: F401 - the tables 
 
 @dataclass
 class Ctx:
-    db: Path
+    db: Path  # the store's file or folder: its label on the paper
     t: Translator
     scope: Scope
     names: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
@@ -25,6 +27,7 @@ class Ctx:
     table_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (rows, synthetic) in scope
     figures: dict = field(default_factory=dict)
     missing: list[tuple[str, str]] = field(default_factory=list)
+    store: Any = None  # the store opened once for the paper (DuckDB or Spark): every chapter's services read it
 
     def name(self, org_id: str, fallback: str | None = None) -> str:
         en, zh = self.names.get(org_id, (None, None))
@@ -45,11 +48,11 @@ class Ctx:
         return {"n": n, "of": total} if n else None
 
 
-def build_context(db: str | Path, t: Translator, scope: Scope) -> Ctx:
+def build_context(store, t: Translator, scope: Scope, db: str | Path) -> Ctx:
     from hardtech.services.report_data import population
 
-    ctx = Ctx(db=Path(db), t=t, scope=scope)
-    pop = population(db, scope.fields, scope.regions)
+    ctx = Ctx(db=Path(db), t=t, scope=scope, store=store)
+    pop = population(store, scope.fields, scope.regions)
     ctx.names, ctx.fields = pop["names"], pop["fields"]
     ctx.org_ids, ctx.table_counts = pop["org_ids"], pop["table_counts"]
     return ctx

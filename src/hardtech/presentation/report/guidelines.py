@@ -71,7 +71,7 @@ def _field_rd_growth(ctx: Ctx, rule: dict) -> dict[str, dict] | str:
         return t("g_need_rd")
     first_year = year - rule["years"]
     try:
-        first = {r["org_id"]: r for r in rank_rows(ctx.db, first_year, "rd", ctx.figures["rank_scope"])}
+        first = {r["org_id"]: r for r in rank_rows(ctx.store, first_year, "rd", ctx.figures["rank_scope"])}
     except HardtechError:
         return t("g_need_rd_years", year=first_year)
     per: dict[str, dict] = {}

@@ -47,15 +47,11 @@ def landscape(ctx: Ctx) -> dict:
 
 
 def _counts(ctx: Ctx) -> tuple[list[dict], list[dict]]:
-    """Whole store: the demo's own summary_tables; in a scope, the same counts over the scope's companies."""
-    from hardtech.demo import summary_tables
+    """Classified companies and startups per field and per typology, in the scope (the whole store: all of them),
+    counted from one engine-neutral read (`services.report_data.scoped_typologies`)."""
     from hardtech.services.report_data import scoped_typologies
 
-    if ctx.org_ids is None:
-        st = summary_tables(ctx.db)
-        ctx.figures["busiest_year"] = st["year"]
-        return st["by_field"], st["by_typology"]
-    rows, ctx.figures["busiest_year"] = scoped_typologies(ctx.db, ctx.org_ids)
+    rows, ctx.figures["busiest_year"] = scoped_typologies(ctx.store, ctx.org_ids)
     n, hard, typ = Counter(), Counter(), Counter()
     for _oid, fields, typology in rows:
         for f in (fields or [None]):
@@ -93,7 +89,7 @@ def ranking(ctx: Ctx) -> dict:
     if filtered:
         out.append(B.text(t("ranking_filtered")))
     try:
-        rows = [r for r in rank_rows(ctx.db, year, "rd", scope) if ctx.in_scope(r["org_id"])]
+        rows = [r for r in rank_rows(ctx.store, year, "rd", scope) if ctx.in_scope(r["org_id"])]
     except HardtechError as exc:
         rows = []
         out.append(B.missing(ctx.miss("ranking", t("no_rd_year", year=year, reason=exc))))
@@ -114,7 +110,7 @@ def ranking(ctx: Ctx) -> dict:
                        numeric=(0, 3, 4, 5)))
     out.append(cite.block(t("source")))
     try:
-        growth = [r for r in rank_rows(ctx.db, year, "growth", scope) if ctx.in_scope(r["org_id"])][:10]
+        growth = [r for r in rank_rows(ctx.store, year, "growth", scope) if ctx.in_scope(r["org_id"])][:10]
     except HardtechError:
         growth = []
     if growth:
@@ -133,7 +129,7 @@ def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
     from hardtech.services.report_data import rd_years
 
     t = ctx.t
-    years = rd_years(ctx.db, org_ids, ctx.scope.year)
+    years = rd_years(ctx.store, org_ids, ctx.scope.year)
     decades, lines = [], []
     for oid in org_ids:
         if oid not in years:
@@ -142,11 +138,11 @@ def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
         while start - 1 in years[oid] and start > end - 9:  # up to ten years, no gap: `hardtech decade` sums them
             start -= 1
         try:
-            conv = decade_rows(ctx.db, oid, start, end, CCY)
+            conv = decade_rows(ctx.store, oid, start, end, CCY)
         except HardtechError:  # no rate for one of its years: no line in the chart
             conv = {}
         try:
-            d = decade_rows(ctx.db, oid, start, end)
+            d = decade_rows(ctx.store, oid, start, end)
         except UsageError:  # its years mix currencies: the table shows them converted, as the chart does
             if not conv:
                 continue
@@ -182,7 +178,7 @@ def hardness(ctx: Ctx) -> dict:
     syn = ctx.synthetic(("financials", "patents", "organizations"))
     out = [B.text(t("hardness_intro"))]
     seen, latest = set(), []
-    for r in score_rows(ctx.db, year=ctx.scope.year, save=False):
+    for r in score_rows(ctx.store, year=ctx.scope.year, save=False):
         if r["org_id"] not in seen and ctx.in_scope(r["org_id"]):
             seen.add(r["org_id"])
             latest.append(r)
@@ -202,7 +198,7 @@ def hardness(ctx: Ctx) -> dict:
         out.append(B.missing(ctx.miss("hardness", t("no_scores"))))
     version = CURRENT_VERSION
     out.append(B.heading(t("star_heading", version=version)))
-    star = [r for r in star_batch_rows(ctx.db, year=ctx.scope.year, reasons=True) if ctx.in_scope(r["org_id"])]
+    star = [r for r in star_batch_rows(ctx.store, year=ctx.scope.year, reasons=True) if ctx.in_scope(r["org_id"])]
     ctx.figures["star"], ctx.figures["star_version"] = star, version
     if not star:
         out.append(B.missing(ctx.miss("hardness", t("no_companies"))))
@@ -241,4 +237,4 @@ def ranking_year(ctx: Ctx) -> int | None:
     """
     from hardtech.services.report_data import ranking_year as latest_covered
 
-    return latest_covered(ctx.db)
+    return latest_covered(ctx.store)

@@ -12,26 +12,31 @@ from pathlib import Path
 from hardtech.errors import StoreError
 
 
-def report_analysis(db: str | Path, lang: str = "en", scopes=()) -> dict:
+def report_analysis(db: str | Path, lang: str = "en", scopes=(), store=None) -> dict:
     """The white paper's content for a store, a language and a scope: every chapter's figures and blocks.
 
     This is the expensive part (every service behind every chapter); the title, the store's label and
-    the format are applied afterwards by `render_report`, so one analysis serves any title.
+    the format are applied afterwards by `render_report`, so one analysis serves any title. The store is
+    opened once for the whole paper, on the engine chosen (`--engine`, HARDTECH_ENGINE: DuckDB or Spark),
+    and handed to every chapter; `store` hands in one already open (its opener closes it).
     """
     from hardtech.presentation.report.build import collect
     from hardtech.presentation.report.fonts import require_cjk_font
     from hardtech.presentation.report.i18n import Translator
     from hardtech.presentation.report.scope import parse_scopes
+    from hardtech.services.opened import open_store
     from hardtech.services.report_data import store_regions
 
     Translator(lang)  # an unknown language fails before any work
     if lang == "zh":
         require_cjk_font()
     db = Path(db)
+    if store is not None:
+        return collect(store, parse_scopes(scopes, store_regions(store)), lang, db)
     if not db.exists():
         raise StoreError(f"no store at {db}; build one with `hardtech import` or `hardtech demo`")
-    scope = parse_scopes(scopes, store_regions(db))
-    return collect(db, scope, lang)
+    with open_store(db) as opened:
+        return collect(opened, parse_scopes(scopes, store_regions(opened)), lang, db)
 
 
 def render_report(report: dict, title: str | None, db_label: str, pdf_path: Path | None = None) -> str:
@@ -47,9 +52,10 @@ def render_report(report: dict, title: str | None, db_label: str, pdf_path: Path
 
 
 def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: bool = False, scopes=(),
-                 title: str | None = None, progress=None) -> dict:
+                 title: str | None = None, progress=None, store=None) -> dict:
     """Write `report-<lang>.html` (and `.pdf`) into `out_dir`.
 
+    `store`: the store already opened by the caller (the CLI's, on its engine); else `db` is opened once here.
     `progress(step, done, total)` is called as each step starts (chapters, HTML, PDF), for progress bars.
 
     Returns {"html", "pdf" (None without pdf), "chapters" (ids and titles), "missing" (chapter, what),
@@ -59,7 +65,7 @@ def write_report(db: str | Path, out_dir: str | Path, lang: str = "en", pdf: boo
     steps = 3 if pdf else 2
     db = Path(db)
     say("computing the chapters from the store", 0, steps)
-    report = report_analysis(db, lang, scopes)
+    report = report_analysis(db, lang, scopes, store)
     say("writing the HTML", 1, steps)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
