@@ -40,9 +40,9 @@ def fx(tmp_path):
     return FXTable.from_csv(p)
 
 
-def put(store, table, rows, source="test", synthetic=False):
+def put(store, table, rows, source="test", synthetic=False, at=T0):
     df = pd.DataFrame(rows)
-    df["source_name"], df["imported_at"], df["synthetic"] = source, T0, synthetic
+    df["source_name"], df["imported_at"], df["synthetic"] = source, at, synthetic
     store.con.register("_rows", pa.Table.from_pandas(df, preserve_index=False))
     store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
     store.con.unregister("_rows")
@@ -210,7 +210,9 @@ def decade_store(store):
     ])
     put(store, "financials", [fin("mix", 2016, 80.0, "CNY"), fin("mix", 2017, 12.0, "USD"), fin("mix", 2018, 5.0)],
         source="annual report")
-    put(store, "financials", [fin("zh", 2017, 8.0, "CNY"), fin("zh", 2018, 16.0, "CNY")], source="synth", synthetic=True)
+    put(store, "financials", [fin("zh", 2017, 8.0, "CNY"), fin("zh", 2018, 16.0, "CNY"),
+                              fin("zh", 2015, None, "CNY", revenue=5.0)],  # revenue only: not a year with R&D
+        source="synth", synthetic=True)
     put(store, "financials", [fin("bare", 2018, 1.0)])
     return store
 
@@ -287,3 +289,17 @@ def test_decade_without_a_table_given_converts_with_the_shipped_one(decade_store
     shipped = decade(decade_store, "mix", 2016, 2018, "EUR")
     assert shipped == decade(decade_store, "mix", 2016, 2018, "EUR", fx=load_fx())
     assert shipped["fx_convention"] == "scoreboard" and shipped["years"][0]["fx_date"] == dt.date(2018, 12, 31)
+
+
+def test_decade_names_an_unnamed_organisation_by_its_id_once(decade_store):
+    with pytest.raises(NothingToShow) as err:
+        decade(decade_store, "bare", 2017, 2018)
+    assert str(err.value) == ("bare has no R&D figure for 2017 in 2017–2018 (years it has: 2018); "
+                              "pass require_complete=False to sum the years present")
+
+
+def test_decade_takes_one_figure_per_year_the_newest_import(decade_store):
+    put(decade_store, "financials", [fin("zh", 2018, 20.0, "CNY")], source="restated", at=T0 + dt.timedelta(days=1))
+    d = decade(decade_store, "zh", 2017, 2018)
+    assert [(y["year"], y["rd"], y["source"]) for y in d["years"]] == [(2017, 8.0, "synth"), (2018, 20.0, "restated")]
+    assert d["total"] == 28.0 and d["sources"] == ["restated", "synth"] and d["covered"] == 2
