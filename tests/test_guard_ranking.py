@@ -289,6 +289,8 @@ def test_decade_without_a_table_given_converts_with_the_shipped_one(decade_store
     shipped = decade(decade_store, "mix", 2016, 2018, "EUR")
     assert shipped == decade(decade_store, "mix", 2016, 2018, "EUR", fx=load_fx())
     assert shipped["fx_convention"] == "scoreboard" and shipped["years"][0]["fx_date"] == dt.date(2018, 12, 31)
+    foreign = decade(decade_store, "zh", 2017, 2018, "EUR")  # no year in the target currency
+    assert foreign == decade(decade_store, "zh", 2017, 2018, "EUR", fx=load_fx())
 
 
 def test_decade_names_an_unnamed_organisation_by_its_id_once(decade_store):
@@ -303,3 +305,63 @@ def test_decade_takes_one_figure_per_year_the_newest_import(decade_store):
     d = decade(decade_store, "zh", 2017, 2018)
     assert [(y["year"], y["rd"], y["source"]) for y in d["years"]] == [(2017, 8.0, "synth"), (2018, 20.0, "restated")]
     assert d["total"] == 28.0 and d["sources"] == ["restated", "synth"] and d["covered"] == 2
+
+
+# ------------------------------------------------------------------------------------------ scopes
+
+
+@pytest.fixture
+def many_places(store):
+    """13 countries and 13 cities, place i held by i organisations (so the 12 most common are a known list)."""
+    orgs = [{"org_id": f"o{i:02d}-{j}", "kind": "company", "name_en": f"O{i}-{j}", "country": f"K{i:02d}",
+             "city": f"City{i:02d}"} for i in range(1, 14) for j in range(i)]
+    put(store, "organizations", orgs)
+    put(store, "financials", [fin("o01-0", 2018, 1.0)])
+    return store
+
+
+def test_an_empty_scope_lists_the_twelve_most_common_places(many_places, fx):
+    countries = ", ".join(f"K{i:02d}" for i in range(13, 1, -1))
+    with pytest.raises(NothingToShow) as err:
+        rank(many_places, RankingSpec(2018, scope="country:FR"), fx=fx)
+    assert str(err.value) == f"no organisation in country FR; countries in the store include {countries}"
+    assert (err.value.key, err.value.args_) == ("empty.scope_country", {"value": "FR", "known": countries})
+    assert_translatable(err.value)
+    cities = ", ".join(f"City{i:02d}" for i in range(13, 1, -1))
+    with pytest.raises(NothingToShow) as err:
+        rank(many_places, RankingSpec(2018, scope="city:Paris"), fx=fx)
+    assert str(err.value) == f"no organisation in city 'Paris'; cities in the store include {cities}"
+    assert (err.value.key, err.value.args_) == ("empty.scope_city", {"value": "Paris", "known": cities})
+    assert_translatable(err.value)
+
+
+def test_an_empty_scope_in_a_store_without_places_says_none(store, fx):
+    put(store, "organizations", [{"org_id": "a", "kind": "company", "name_en": "A"}])
+    put(store, "financials", [fin("a", 2018, 1.0)])
+    for scope, text, key in (
+        ("country:FR", "no organisation in country FR; countries in the store include none", "empty.scope_country"),
+        ("city:Paris", "no organisation in city 'Paris'; cities in the store include none", "empty.scope_city"),
+        ("private", "no organisation has ownership = private; import an ownership column to rank private companies",
+         "empty.scope_private"),
+    ):
+        with pytest.raises(NothingToShow) as err:
+            rank(store, RankingSpec(2018, scope=scope), fx=fx)
+        assert (str(err.value), err.value.key) == (text, key)
+        assert err.value.args_["known"] in ("none", "")
+        assert_translatable(err.value)
+
+
+def test_a_city_scope_uses_the_stores_regions_and_only_their_cities(store, fx):
+    put(store, "regions", [
+        {"region_id": "XX-gotham", "name_en": "Gotham", "name_zh": None, "aliases": ["GC"], "level": "city", "country": "US"},
+        {"region_id": "XX-hain", "name_en": "Hainan", "name_zh": None, "aliases": ["Qiong"], "level": "province",
+         "country": "CN"},
+    ])
+    put(store, "organizations", [
+        {"org_id": "g", "kind": "company", "name_en": "G", "city": "GC"},
+        {"org_id": "q", "kind": "company", "name_en": "Q", "city": "Qiong"},
+    ])
+    put(store, "financials", [fin("g", 2018, 1.0), fin("q", 2018, 1.0)])
+    assert rank(store, RankingSpec(2018, scope="city:Gotham"), fx=fx).column("org_id").to_pylist() == ["g"]
+    with pytest.raises(NothingToShow):  # Hainan is a province in the store: its aliases are not a city's
+        rank(store, RankingSpec(2018, scope="city:Hainan"), fx=fx)
