@@ -18,7 +18,8 @@ import pyarrow as pa
 import pytest
 
 from hardtech.analytics.flows import (
-    _date, _investor_labels, _sector, cagr, flows, flows_report, top_investors, warnings_of,
+    _date, _investor_labels, _sector, cagr, flows, flows_report, sector_share, tech_vs_model_share, top_investors,
+    warnings_of,
 )
 from hardtech.errors import UsageError
 from hardtech.sources.fx import FXTable
@@ -270,3 +271,55 @@ def test_an_investor_known_only_by_its_chinese_name_is_shown_by_it(store):
                       "VALUES ('r1', 'a', DATE '2021-01-01', 1.0, 'USD', ['Beta Capital'], ['i:beta'])")
     assert [(x["group"], x["value"]) for x in flows(store, by="investor").to_pylist()] == [("贝塔资本", 1.0)]
     assert [x["investor"] for x in top_investors(store).to_pylist()] == ["贝塔资本"]
+
+
+# ------------------------------------------------------------------------------------------ shares
+
+
+SHARE_COLUMNS = ["period", "sector", "amount", "amount_share", "rounds", "count_share", "disclosed_rounds", "currency"]
+
+
+def share_rounds():
+    orgs = [{"org_id": "hw", "industry_codes": ["unicorn_industry:Hardware"]},
+            {"org_id": "ec", "industry_codes": ["unicorn_industry:E-commerce & direct-to-consumer"]},
+            {"org_id": "xx", "industry_codes": None}]
+    r = rounds(("h1", "hw", "2020-02-01", "A", 70.0, None, None, "CNY", None, None),
+               ("h2", "hw", "2020-08-01", "A", 10.0, None, None, "USD", None, None),
+               ("e1", "ec", "2020-02-15", "A", None, None, None, None, None, None),  # undisclosed only
+               ("x1", "xx", "2020-03-01", "A", 30.0, None, None, "USD", None, None),
+               ("h3", "hw", "2019-06-01", "A", 5.0, None, None, "USD", None, None),  # outside the window
+               ("n1", "hw", None, "A", 1.0, None, None, "USD", None, None))  # no date: a warning
+    return tables(r, orgs)
+
+
+def test_sector_shares_pass_every_argument_through_and_keep_the_warnings(fx):
+    t = sector_share(share_rounds(), period="quarter", currency="usd", fx=fx, start="2020-01-01", end=2020)
+    assert t.column_names == SHARE_COLUMNS
+    got = [(x["period"], x["sector"], x["amount"], x["amount_share"], x["rounds"], x["count_share"],
+            x["disclosed_rounds"], x["currency"]) for x in t.to_pylist()]
+    assert got == [  # sorted by period, then class; CNY converted at the rate of 2020-01-01
+        ("2020-Q1", "other", 30.0, pytest.approx(30 / 40), 1, pytest.approx(1 / 3), 1, "USD"),
+        ("2020-Q1", "secondary", 10.0, pytest.approx(10 / 40), 1, pytest.approx(1 / 3), 1, "USD"),
+        ("2020-Q1", "tertiary", None, None, 1, pytest.approx(1 / 3), 0, "USD"),  # nothing disclosed: no amount
+        ("2020-Q3", "secondary", 10.0, 1.0, 1, 1.0, 1, "USD"),
+    ]
+    assert warnings_of(t) == ["1 round(s) without a date left out (no period): n1"]
+    cny = sector_share(share_rounds(), currency="CNY", fx=fx, start=2020, end=2020).to_pylist()
+    assert {x["sector"]: x["amount"] for x in cny} == {"other": 210.0, "secondary": 140.0, "tertiary": None}
+    assert {x["currency"] for x in cny} == {"CNY"}
+
+
+def test_shares_of_an_empty_window_are_an_empty_table_with_every_column(fx):
+    assert sector_share(share_rounds(), fx=fx, start=1990, end=1990).column_names == SHARE_COLUMNS
+    empty = tech_vs_model_share(share_rounds(), fx=fx, start=1990, end=1990)
+    assert empty.num_rows == 0 and empty.column_names == [c if c != "sector" else "class" for c in SHARE_COLUMNS]
+
+
+def test_tech_vs_model_without_classifications_is_all_other(fx):
+    t = tech_vs_model_share(share_rounds(), fx=fx, start=2020, end=2020).to_pylist()
+    assert [(x["period"], x["class"], x["rounds"], x["amount"]) for x in t] == [("2020", "other", 4, 50.0)]
+
+
+def test_a_table_without_warnings_has_none():
+    assert warnings_of(pa.table({"period": ["2020"]})) == []
+    assert warnings_of(pa.table({"period": ["2020"]}).replace_schema_metadata({"by": "stage"})) == []
