@@ -323,3 +323,54 @@ def test_tech_vs_model_without_classifications_is_all_other(fx):
 def test_a_table_without_warnings_has_none():
     assert warnings_of(pa.table({"period": ["2020"]})) == []
     assert warnings_of(pa.table({"period": ["2020"]}).replace_schema_metadata({"by": "stage"})) == []
+
+
+# ------------------------------------------------------------------------------------------ the league table
+
+
+LEAGUE_SCHEMA = pa.schema([("field", pa.string()), ("rank", pa.int64()), ("investor", pa.string()),
+                           ("rounds", pa.int64()), ("disclosed_amount", pa.float64()), ("currency", pa.string())])
+
+
+def test_the_league_table_has_its_schema_whatever_it_holds(fx):
+    r = rounds(("r1", "a", "2021-01-05", "A", 0.5, None, None, "USD", ["Small"], None),
+               ("r2", "a", "2021-02-05", "A", None, None, None, None, ["Quiet"], None),
+               ("r3", "a", "2021-03-05", "A", 7.0, None, None, "CNY", ["n/a"], None),  # only a placeholder
+               ("r4", "a", "2020-03-05", "A", 7.0, None, None, "CNY", ["Early"], None))
+    t = top_investors(tables(r), fx=fx, start=2021, end="2021-12-31")
+    assert t.schema.remove_metadata() == LEAGUE_SCHEMA and t.column_names == LEAGUE_SCHEMA.names
+    assert [(x["investor"], x["disclosed_amount"]) for x in t.to_pylist()] == [("Small", 0.5), ("Quiet", None)]
+    empty = top_investors(tables(r), fx=fx, start=1990, end=1990)
+    assert empty.num_rows == 0 and empty.schema.remove_metadata() == LEAGUE_SCHEMA
+    cny = top_investors(tables(r), currency="CNY", fx=fx, start=2020, end=2020).to_pylist()
+    assert [(x["investor"], x["disclosed_amount"], x["currency"]) for x in cny] == [("Early", 7.0, "CNY")]
+    usd = top_investors(tables(r), fx=fx, start=2020, end=2020).to_pylist()
+    assert usd[0]["disclosed_amount"] == 1.0  # 7 CNY at the given table's 7.0, not the shipped table's rate
+    with pytest.raises(UsageError) as err:
+        top_investors(tables(r), field="cooking", fx=fx)
+    assert str(err.value).startswith("unknown field 'cooking'; use one of: ")
+    assert str(err.value).endswith(", none, unclassified")
+
+
+def test_the_league_table_shows_ten_by_default(fx):
+    r = rounds(*[(f"r{i}", "a", "2021-01-05", "A", float(i + 1), None, None, "USD", [f"Inv{i:02d}"], None)
+                 for i in range(12)])
+    t = top_investors(tables(r), fx=fx).to_pylist()
+    assert [x["investor"] for x in t] == [f"Inv{i:02d}" for i in range(11, 1, -1)]
+
+
+def test_investor_labels_keep_the_rows_index_and_show_an_unknown_id_as_itself():
+    df = pd.DataFrame({"investors": [["Ghost"], ["A"]], "investor_ids": [["i:ghost"], None]}, index=[7, 3])
+    got = _investor_labels(df, {})
+    assert got.index.tolist() == [7, 3] and got.tolist() == [["i:ghost"], ["A"]]
+
+
+def test_a_flow_report_carries_its_arguments_and_growth(fx):
+    r = rounds(("r1", "a", "2020-03-01", "A", 1.0, None, None, "USD", None, None),
+               ("r2", "a", "2021-03-01", "A", 2.0, None, None, "USD", None, None))
+    rep = flows_report(tables(r), by="stage", period="year", metric="amount", fx=fx)
+    meta = rep["table"].schema.metadata
+    assert {k: meta[k.encode()].decode() for k in ("by", "period", "metric", "currency")} == {
+        "by": "stage", "period": "year", "metric": "amount", "currency": "USD"}
+    assert rep["cagr"].to_pylist() == [{"group": "A", "first_period": "2020", "last_period": "2021",
+                                        "first_value": 1.0, "last_value": 2.0, "years": 1.0, "cagr": 1.0}]
