@@ -354,14 +354,14 @@ def test_an_empty_scope_in_a_store_without_places_says_none(store, fx):
 def test_a_city_scope_uses_the_stores_regions_and_only_their_cities(store, fx):
     put(store, "regions", [
         {"region_id": "XX-gotham", "name_en": "Gotham", "name_zh": None, "aliases": ["GC"], "level": "city", "country": "US"},
-        {"region_id": "XX-hain", "name_en": "Hainan", "name_zh": None, "aliases": ["Qiong"], "level": "province",
+        {"region_id": "XX-zor", "name_en": "Zorland", "name_zh": None, "aliases": ["Zorburg"], "level": "province",
          "country": "CN"},
     ])
     put(store, "organizations", [
         {"org_id": "g", "kind": "company", "name_en": "G", "city": "GC"},
-        {"org_id": "q", "kind": "company", "name_en": "Q", "city": "Qiong"},
+        {"org_id": "q", "kind": "company", "name_en": "Q", "city": "Zorburg"},
     ])
     put(store, "financials", [fin("g", 2018, 1.0), fin("q", 2018, 1.0)])
     assert rank(store, RankingSpec(2018, scope="city:Gotham"), fx=fx).column("org_id").to_pylist() == ["g"]
-    with pytest.raises(NothingToShow):  # Hainan is a province in the store: its aliases are not a city's
-        rank(store, RankingSpec(2018, scope="city:Hainan"), fx=fx)
+    with pytest.raises(NothingToShow):  # Zorland is a province in the store: its aliases are not a city's
+        rank(store, RankingSpec(2018, scope="city:Zorland"), fx=fx)
