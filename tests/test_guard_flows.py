@@ -288,6 +288,7 @@ def share_rounds():
                ("e1", "ec", "2020-02-15", "A", None, None, None, None, None, None),  # undisclosed only
                ("x1", "xx", "2020-03-01", "A", 30.0, None, None, "USD", None, None),
                ("h3", "hw", "2019-06-01", "A", 5.0, None, None, "USD", None, None),  # outside the window
+               ("h4", "hw", "2021-06-01", "A", 5.0, None, None, "USD", None, None),  # after it
                ("n1", "hw", None, "A", 1.0, None, None, "USD", None, None))  # no date: a warning
     return tables(r, orgs)
 
