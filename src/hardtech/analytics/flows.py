@@ -115,8 +115,9 @@ def _investor_labels(df: pd.DataFrame, t: dict) -> pd.Series:
     names: dict[str, str] = {}
     inv = t.get("investors")
     if inv is not None:
-        for row in inv.select("investor_id", "name_en", "name_zh").to_pandas().itertuples(index=False):
-            names[row.investor_id] = row.name_en or row.name_zh or row.investor_id
+        # rows as Python values: pandas would give NaN (truthy) for a missing English name
+        for row in inv.select("investor_id", "name_en", "name_zh").to_pyarrow().to_pylist():
+            names[row["investor_id"]] = row["name_en"] or row["name_zh"] or row["investor_id"]
     placeholder = {i for i, n in names.items() if str(n).strip().lower() in NO_INVESTOR}
 
     def one(row) -> list[str]:
