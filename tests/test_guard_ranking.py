@@ -15,37 +15,14 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from hardtech.analytics.ranking import RankingSpec, available_years, decade, load_rules, rank
 from hardtech.errors import FXError, NothingToShow, SourceError, UsageError
 from hardtech.sources.fx import FXTable
 
-T0 = dt.datetime(2024, 1, 1, 12, 0, 0)
-FX_CSV = """date,base,quote,rate,source
-2016-12-30,EUR,USD,1.25,test
-2016-12-30,EUR,CNY,8.0,test
-2017-12-29,EUR,USD,1.20,test
-2017-12-29,EUR,CNY,8.0,test
-2018-12-31,EUR,USD,1.10,test
-2018-12-31,EUR,CNY,7.5,test
-"""
-
-
-@pytest.fixture
-def fx(tmp_path):
-    p = tmp_path / "fx.csv"
-    p.write_text(FX_CSV, encoding="utf-8")
-    return FXTable.from_csv(p)
-
-
-def put(store, table, rows, source="test", synthetic=False, at=T0):
-    df = pd.DataFrame(rows)
-    df["source_name"], df["imported_at"], df["synthetic"] = source, at, synthetic
-    store.con.register("_rows", pa.Table.from_pandas(df, preserve_index=False))
-    store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
-    store.con.unregister("_rows")
+# the store and FX fixtures of the ranking's own tests: the same made-up rates, rows put in directly
+from test_ranking import T0, fx, put  # noqa: E402,F401 - fx is a fixture
 
 
 def fin(oid, year, rd, currency="EUR", revenue=None):
