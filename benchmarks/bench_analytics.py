@@ -31,17 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import call_in_child, in_child, load_synthetic, peak_mb
+from common import call_in_child, in_child, load_synthetic, load_truth_classifications, peak_mb
 
 TARGET_S = 15.0
 TOL = 1e-9
 
 
 def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from hardtech.analytics.taxonomy import FIELD_IDS
     from hardtech.tools.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
 
@@ -52,16 +48,7 @@ def build_store(db: Path, orgs: int, seed: int = 0) -> dict:
     t = time.perf_counter()
     with Store(db) as store:
         load_synthetic(store, tables, ("organizations", "funding_rounds", "investors"), seed)
-        th = truth(cfg)
-        is_field = pc.is_in(th.column("theme"), value_set=pa.array(list(FIELD_IDS)))
-        cls = pa.table({"org_id": th.column("org_id"), "theme": th.column("theme"), "is_field": is_field})
-        store.con.register("truth_src", cls)
-        store.con.execute(
-            "INSERT INTO classifications (entity_type, entity_id, model_version, top_field, fields, typology, "
-            "classified_at) SELECT 'organization', org_id, 'synthetic-truth', "
-            "CASE WHEN is_field THEN theme END, CASE WHEN is_field THEN [theme] ELSE []::VARCHAR[] END, "
-            "CASE WHEN is_field THEN NULL ELSE theme END, TIMESTAMP '2026-01-01' FROM truth_src")
-        store.con.unregister("truth_src")
+        load_truth_classifications(store, truth(cfg))
         counts = {n: store.count(n) for n in ("organizations", "funding_rounds", "classifications")}
     del tables
     return {"generate_s": round(gen, 1), "load_s": round(time.perf_counter() - t, 1), **counts}

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import call_in_child, in_child, load_synthetic, peak_mb
+from common import call_in_child, in_child, load_synthetic, load_truth_classifications, peak_mb
 
 YEAR = 2021
 CHUNK = int(os.environ.get("BENCH_SCALE_CHUNK", 1_000_000))  # organisations generated at once
@@ -46,15 +46,14 @@ def _prefixed(tbl, cols, prefix: str):
         col = tbl.column(c)
         if pa.types.is_list(col.type):
             continue
-        new = pc.binary_join_element_wise(pa.scalar(prefix), col.cast(pa.string()), "")
-        tbl = tbl.set_column(tbl.column_names.index(c), c, pc.if_else(pc.is_null(col), pa.nulls(len(col), pa.string()), new))
+        # a NULL id stays NULL (the join emits null for a null input)
+        tbl = tbl.set_column(tbl.column_names.index(c), c,
+                             pc.binary_join_element_wise(pa.scalar(prefix), col.cast(pa.string()), ""))
     return tbl
 
 
 def build_store(db: str, orgs: int) -> dict:
     """A synthetic store of `orgs` organisations, generated and loaded one chunk at a time."""
-    import pyarrow as pa
-
     from hardtech.tools.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
 
@@ -74,15 +73,7 @@ def build_store(db: str, orgs: int) -> dict:
             tables["funding_rounds"] = _prefixed(tables["funding_rounds"], ["round_id", "org_id"], p)
             names = TABLES + (("investors",) if k == 0 else ())  # one investor list: every chunk draws from the same ids
             load_synthetic(store, tables, names, cfg.seed)
-            th = truth(cfg)
-            store.con.register("truth_src", pa.table({"org_id": _prefixed(th, ["org_id"], p).column("org_id"),
-                                                      "theme": th.column("theme")}))
-            store.con.execute(
-                "INSERT INTO classifications (entity_type, entity_id, model_version, top_field, fields, typology, "
-                "classified_at) SELECT 'organization', org_id, 'synthetic-truth', "
-                "CASE WHEN theme = 'none' THEN NULL ELSE theme END, "
-                "CASE WHEN theme = 'none' THEN []::VARCHAR[] ELSE [theme] END, NULL, now() FROM truth_src")
-            store.con.unregister("truth_src")
+            load_truth_classifications(store, _prefixed(truth(cfg), ["org_id"], p))
             del tables
         counts = {t: store.count(t) for t in TABLES}
     return {"orgs": orgs, "generate_s": round(gen_s, 1), "build_s": round(time.perf_counter() - t0, 1),

@@ -40,6 +40,25 @@ def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> No
         store.con.unregister("src")
 
 
+def load_truth_classifications(store, truth) -> None:
+    """The generator's hidden themes written as classifications (model_version 'synthetic-truth'): a field
+    theme becomes the organisation's field, any other theme (model innovation) its typology."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from hardtech.analytics.taxonomy import FIELD_IDS
+
+    is_field = pc.is_in(truth.column("theme"), value_set=pa.array(list(FIELD_IDS)))
+    store.con.register("truth_src", pa.table({"org_id": truth.column("org_id"), "theme": truth.column("theme"),
+                                              "is_field": is_field}))
+    store.con.execute(
+        "INSERT INTO classifications (entity_type, entity_id, model_version, top_field, fields, typology, "
+        "classified_at) SELECT 'organization', org_id, 'synthetic-truth', "
+        "CASE WHEN is_field THEN theme END, CASE WHEN is_field THEN [theme] ELSE []::VARCHAR[] END, "
+        "CASE WHEN is_field THEN NULL ELSE theme END, TIMESTAMP '2026-01-01' FROM truth_src")
+    store.con.unregister("truth_src")
+
+
 _FAILED = "__child_failed__"
 
 

@@ -111,8 +111,9 @@ def _financial_rows(fin: ir.Table, year: int | None) -> ir.Table:
     offices = tuple(c for c in PATENT_FILING_COLUMNS if c in fin.columns)
     p = pick(fin, money + counts + offices, through=year, money=money)
     filed = [_nonneg(p[c].cast(_F)) for c in offices]
-    any_office = ibis.or_(*[x.notnull() for x in filed]) if filed else ibis.literal(False)
-    filings = ibis.ifelse(any_office, _total([x.fill_null(0.0) for x in filed]), _nullf()) if filed else _nullf()
+    filings = _nullf()
+    if filed:
+        filings = ibis.ifelse(ibis.or_(*[x.notnull() for x in filed]), _total([x.fill_null(0.0) for x in filed]), _nullf())
     return p.select("org_id", year=p.fiscal_year.cast("int64"), **{c: p[c].cast(_F) for c in money + counts},
                     patent_filings=filings,
                     rd_ccy=ibis.coalesce(p.rd_expense_ccy, p.currency),
