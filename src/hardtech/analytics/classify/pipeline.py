@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from hardtech import __version__
-from hardtech.analytics.classify import orgkind
+from hardtech.analytics.classify import orgkind, parallel
 from hardtech.analytics.classify.features import Docs, analyse, as_records, code_matrix, get_encoder, typology_hints
 from hardtech.analytics.classify.evidence import BatchEvidence
 from hardtech.analytics.classify.fields import FieldClassifier
@@ -75,25 +76,62 @@ class HardTechClassifier:
         return f"hardtech-clf-{load_taxonomy().version}-{enc.version}-n{self.n_examples_}-{h}"
 
     # -- prediction --------------------------------------------------------------------------
-    def classify(self, X, threshold: float | None = None) -> list[dict[str, Any]]:
+    def classify(self, X, threshold: float | None = None, jobs: int | None = None) -> list[dict[str, Any]]:
         """One result per input, in input order. `threshold`: the field probability a field needs
-        to be assigned (default: the model's, 0.35)."""
-        return self.classify_batch(X, threshold).rows()
+        to be assigned (default: the model's, 0.35); `jobs`: as in `classify_batch`."""
+        return self.classify_batch(X, threshold, jobs=jobs, evidence=True).rows()
 
-    def classify_batch(self, X, threshold: float | None = None) -> Verdicts:
+    def classify_batch(self, X, threshold: float | None = None, jobs: int | None = None,
+                       evidence: bool = False) -> Verdicts:
         """The same verdicts as `classify()`, as columns (`verdicts.Verdicts`); each row's evidence is
-        written only when read, so a bulk caller that stores probabilities pays nothing for it."""
+        written only when read, so a bulk caller that stores probabilities pays nothing for it.
+
+        `jobs`: processes for an input of more than one step (`BATCH` rows), forked from this one
+        (`parallel.py`; default: the cores this process may use, 1 = in this process only); the
+        verdicts do not depend on it. `evidence`: every row's evidence will be read, so a worker
+        writes it where the rest of its verdicts are made (otherwise this process writes a
+        worker's rows' evidence, by analysing them again, only if one is read)."""
         if not hasattr(self, "fields_"):
             raise RuntimeError("classifier is not fitted; fit() it or use load_classifier()")
         thr = self.field_threshold if threshold is None else float(threshold)
         if not 0.0 < thr <= 1.0:
             raise UsageError(f"threshold {thr} is outside (0, 1]")
+        if jobs is not None and int(jobs) < 1:
+            raise UsageError(f"jobs {jobs} must be 1 or more")
         if not isinstance(X, Docs):
             recs = as_records(X)
             if len(recs) > BATCH:  # texts are judged one by one: batches bound the memory, not the result
-                return Verdicts.concat([self._classify(recs[s:s + BATCH], thr) for s in range(0, len(recs), BATCH)])
+                parts = parallel.plan(len(recs), parallel.cores() if jobs is None else int(jobs), BATCH)
+                if len(parts) > 1 and parallel.can_fork():
+                    return self._in_workers(recs, thr, parts, evidence)
+                return self._in_steps(recs, thr)
             X = recs
         return self._classify(X, thr)
+
+    def _in_steps(self, recs: list[dict], thr: float) -> Verdicts:
+        return Verdicts.concat([self._classify(recs[s:s + BATCH], thr) for s in range(0, len(recs), BATCH)])
+
+    def _in_workers(self, recs: list[dict], thr: float, parts: list[tuple[int, int]], evidence: bool) -> Verdicts:
+        """The first part here, the others in forked workers (`parallel.run_parts`), each in the same
+        steps the in-process path takes (parts start on a step), so the columns are the same bits."""
+        home = os.getpid()
+        self._warm()  # what every step loads on first use is loaded once, before the fork
+
+        def part(lo: int, hi: int):
+            v = self._in_steps(recs[lo:hi], thr)
+            return v if os.getpid() == home else v.detached(evidence)
+
+        out = parallel.run_parts(part, parts, parallel.lock_owners())
+        for (lo, hi), v in zip(parts[1:], out[1:]):
+            if not v._evidence:  # not written by the worker: analysed again here if a row's is read
+                v._evidence.append((0, hi - lo, Lazy(functools.partial(self._evidence_of, recs[lo:hi], thr))))
+        return Verdicts.concat(out)
+
+    def _evidence_of(self, recs: list[dict], thr: float):
+        return self._in_steps(recs, thr).evidence
+
+    def _warm(self) -> None:
+        self._classify([{"text": "warm"}], self.field_threshold)
 
     def _classify(self, X, thr: float) -> Verdicts:
         docs = analyse(X, self.encoder)

@@ -119,6 +119,13 @@ class Verdicts:
         assert all(len(v) == n for v in cols.values())
         return pa.table(cols)
 
+    def detached(self, evidence: bool) -> "Verdicts":
+        """The columns without the state the evidence is written from (for a worker to send back), and
+        with every row's evidence written now when `evidence`, else none."""
+        ev = [(0, len(self), Written(self.evidence_column()))] if evidence else []
+        return Verdicts(self.field_proba, self.order, self.assigned, self.typology, self.typology_proba, self.trl,
+                        self.kinds, self.insufficient, ev)
+
     @staticmethod
     def concat(parts: list["Verdicts"]) -> "Verdicts":
         if len(parts) == 1:
@@ -150,3 +157,16 @@ class Lazy:
     def all(self, n: int) -> list[str]:
         write = self._write or self._build()
         return [write(i) for i in range(n)]
+
+
+class Written:
+    """A part's evidence already written (by the worker that made the part)."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+
+    def __call__(self, i: int) -> str:
+        return self.texts[i]
+
+    def all(self, n: int) -> list[str]:
+        return self.texts[:n]

@@ -1,0 +1,106 @@
+"""A large classification call split over worker processes forked from the caller (issue 12: speed).
+
+Why processes, not threads: about half of a verdict's cost is Python that holds the GIL (cleaning,
+cutting words, organisation kinds, building records); only the matrix products would run on a
+second thread. Why fork: a forked worker starts with everything the caller already loaded — the
+model, the lexicon, the encoder and its word caches — so nothing is loaded or pickled on the way
+in (the inputs are read from the inherited memory); only each part's columns, and its evidence
+strings when asked, come back. Where fork does not exist (Windows) the call runs in-process.
+
+Why parts along the in-process steps: a matrix product's last float bit depends on its number of
+rows (BLAS picks its kernel by shape), so each part is a run of whole steps of `step` rows starting
+where the in-process path starts one. Every part then computes exactly what the in-process path
+computes, and any number of workers gives the same verdicts bit for bit.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import os
+import threading
+from contextlib import ExitStack
+from typing import Any, Callable
+
+_WORK: tuple | None = None  # (function, parts, locks) read by the forked workers
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+def plan(n: int, jobs: int, step: int) -> list[tuple[int, int]]:
+    """Contiguous (start, stop) row ranges, one per worker, each made of whole steps of `step` rows
+    (the last step may be short) and as even in steps as they can be; fewer parts than `jobs` when
+    there are fewer steps."""
+    steps = max(1, -(-n // step))
+    k = max(1, min(jobs, steps))
+    bounds = [round(i * steps / k) for i in range(k + 1)]
+    return [(min(b * step, n), min(e * step, n)) for b, e in zip(bounds, bounds[1:])]
+
+
+def _run_part(k: int) -> Any:
+    fn, parts, locks = _WORK
+    _fresh_locks(locks)  # here, not as the pool's initializer: a failing initializer is retried forever
+    return fn(*parts[k])
+
+
+def _fresh_locks(owners: list[tuple[object, str]]) -> None:
+    """In a worker: the locks the caller held while forking are copies in the held state; the worker
+    has one thread, so it gets new, open ones."""
+    reentrant = type(threading.RLock())
+    for owner, attr in owners:
+        setattr(owner, attr, threading.RLock() if isinstance(getattr(owner, attr), reentrant) else threading.Lock())
+
+
+def run_parts(fn: Callable[[int, int], Any], parts: list[tuple[int, int]],
+              locks: list[tuple[object, str]] = ()) -> list[Any]:
+    """`fn(start, stop)` for every part, the first in this process and the others in forked workers;
+    results in part order. `locks` ((owner, attribute) pairs) are held while forking, so no worker
+    starts from a half-updated cache another thread of the caller was changing, and are replaced by
+    fresh ones in each worker. A worker's exception is raised here."""
+    global _WORK
+    if len(parts) <= 1 or not can_fork():
+        return [fn(*p) for p in parts]
+    _WORK = (fn, parts, list(locks))
+    gc.freeze()  # the caller's objects are never collected in a worker: their pages stay shared
+    try:
+        with ExitStack() as held:
+            for owner, attr in locks:
+                held.enter_context(getattr(owner, attr))
+            pool = mp.get_context("fork").Pool(len(parts) - 1)
+    finally:
+        gc.unfreeze()
+    try:
+        pending = [pool.apply_async(_run_part, (k,)) for k in range(1, len(parts))]
+        first = fn(*parts[0])
+        out = [first] + [p.get() for p in pending]
+        pool.close()
+        return out
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+        _WORK = None
+
+
+def lock_owners() -> list[tuple[object, str]]:
+    """The classifier's process-wide caches that other threads may be growing: the unit vocabulary,
+    the word → units table and the static encoder's word columns."""
+    from hardtech.analytics.classify.units import VOCAB, WORDS
+    from hardtech.analytics.embeddings import load_encoder
+
+    owners: list[tuple[object, str]] = [(VOCAB, "_lock"), (WORDS, "_lock")]
+    enc = load_encoder()
+    if isinstance(getattr(enc, "_lock", None), type(threading.Lock())):
+        owners.append((enc, "_lock"))
+    return owners
