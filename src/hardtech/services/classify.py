@@ -73,9 +73,10 @@ def classify_text(text: str, model: str | Path | None = None, neural: bool = Fal
 def classify_file(path: str | Path, text_column: str = "description", id_column: str | None = None,
                   codes_column: str | None = None, model: str | Path | None = None, progress=None,
                   neural: bool = False, threshold: float | None = None, form: str = "flat",
-                  kind_column: str | None = None, evidence: bool = True) -> list[dict]:
+                  kind_column: str | None = None, evidence: bool = True, jobs: int | None = None) -> list[dict]:
     """The file's rows with the verdict columns added (input columns kept, in order); without
-    `evidence`, no evidence column (it is most of the cost of a verdict)."""
+    `evidence`, no evidence column (it is most of the cost of a verdict). `jobs`: processes to
+    classify with (default: this machine's cores; 1 = this process only); verdicts do not depend on it."""
     from hardtech.sources.readers import LINE, read_table
 
     rr = read_table(path)
@@ -91,7 +92,7 @@ def classify_file(path: str | Path, text_column: str = "description", id_column:
     records = [{"text": t, "codes": (df[codes_column].iloc[i] if codes_column else None),
                 "kind": (df[kind_column].iloc[i] if kind_column else None)}
                for i, t in enumerate(df[text_column].tolist())]
-    out = _in_chunks(clf, records, progress, threshold=threshold, evidence=evidence)
+    out = _in_chunks(clf, records, progress, threshold=threshold, evidence=evidence, jobs=jobs)
     rows = []
     for rec, r in zip(df.to_dict(orient="records"), out):
         rows.append({**{k: v for k, v in rec.items()}, **shape(r, form)})
@@ -99,14 +100,15 @@ def classify_file(path: str | Path, text_column: str = "description", id_column:
 
 
 def _in_chunks(clf, records: list[dict], progress=None, step: int = 20000, threshold: float | None = None,
-               evidence: bool = True) -> list[dict]:
+               evidence: bool = True, jobs: int | None = None) -> list[dict]:
     """Classify in chunks so memory stays bounded and a progress bar can move; the bulk path
-    (`classify_batch`), evidence written only when asked for."""
+    (`classify_batch`, each chunk over `jobs` processes), evidence written only when asked for."""
     out: list[dict] = []
     for start in range(0, len(records), step):
         if progress:
             progress(f"classifying {start + 1}–{min(start + step, len(records))} of {len(records)}", start, len(records))
-        out += clf.classify_batch(records[start:start + step], threshold=threshold).rows(evidence=evidence)
+        out += clf.classify_batch(records[start:start + step], threshold=threshold, jobs=jobs,
+                                  evidence=evidence).rows(evidence=evidence)
     return out
 
 
@@ -160,9 +162,9 @@ def _selected(sql: str, key: str, ids: list[str] | None, limit: int | None) -> t
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
                    model: str | Path | None = None, save: bool = True, progress=None,
                    neural: bool = False, threshold: float | None = None, form: str = "flat",
-                   evidence: bool = True) -> list[dict]:
+                   evidence: bool = True, jobs: int | None = None) -> list[dict]:
     """Classify organisations or patents in the store; verdicts are saved with the model version and
-    their evidence (`evidence=False` leaves it out of the rows returned only)."""
+    their evidence (`evidence=False` leaves it out of the rows returned only); `jobs` as in `classify_file`."""
     if table not in ("organizations", "patents"):
         raise UsageError("classify works on `organizations` or `patents`")
     clf = _classifier(model, neural)
@@ -174,7 +176,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                     else keys_where(db, "publication_number", PATENT_SOURCE, where))
     with Store(db, read_only=not save) as store:
         ids, recs = (_org_records if table == "organizations" else _patent_records)(store, selected, limit)
-        results = _in_chunks(clf, recs, progress, threshold=threshold, evidence=save or evidence)
+        results = _in_chunks(clf, recs, progress, threshold=threshold, evidence=save or evidence, jobs=jobs)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         entity = "organization" if table == "organizations" else "patent"
         if save and ids:

@@ -238,6 +238,9 @@ def classify_cmd(
     no_evidence: bool = typer.Option(False, "--no-evidence",
                                      help="With --file or over the store: leave the evidence column out of the output "
                                           "(faster for large inputs; the store still saves it)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1,
+                                       help="With --file or over the store: processes to classify with (default: "
+                                            "this machine's cores; 1 = this process only). Verdicts do not depend on it."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
@@ -261,13 +264,14 @@ def classify_cmd(
     elif file is not None:
         with step_progress(out.console, t("progress.classify", what=file.name), out.lang) as advance:
             rows = classify_file(file, text_column, id_column, codes_column, model, progress=advance, neural=neural,
-                                 threshold=threshold, form=form, kind_column=kind_column, evidence=not no_evidence)
+                                 threshold=threshold, form=form, kind_column=kind_column, evidence=not no_evidence,
+                                 jobs=jobs)
         out.emit(rows, title=t("title.classify_file", file=file.name, n=len(rows)),
                  empty=Empty(key="empty.file_rows", args={"file": file.name}))
     else:
         with step_progress(out.console, t("progress.classify", what=table), out.lang) as advance:
             rows = classify_store(out.db, table, where, limit, model, save=not no_save, progress=advance, neural=neural,
-                                  threshold=threshold, form=form, evidence=not no_evidence)
+                                  threshold=threshold, form=form, evidence=not no_evidence, jobs=jobs)
         out.emit(rows, title=t("title.classify_store" if no_save else "title.classify_store_saved", n=len(rows),
                                 table=t(f"table.{table}") if t.has(f"table.{table}") else table),
                  empty=Empty((table,), "empty.where", {"where": where or ""}))
