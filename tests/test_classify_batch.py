@@ -113,12 +113,13 @@ def test_evidence_is_written_only_when_read(clf, records, monkeypatch):
 
 def test_batches_larger_than_one_analysis_step(clf, records, monkeypatch):
     """Inputs are analysed in steps (BATCH); the columns and the lazily written evidence of every step
-    line up with the inputs."""
+    line up with the inputs. In one process (jobs=1): over several, a worker's steps come back as one
+    part (test_classify_parallel.py)."""
     from hardtech.analytics.classify import pipeline
 
     whole = clf.classify_batch(records)
     monkeypatch.setattr(pipeline, "BATCH", 37)
-    stepped = clf.classify_batch(records)
+    stepped = clf.classify_batch(records, jobs=1)
     assert len(stepped._evidence) == math.ceil(len(records) / 37)
     assert np.abs(stepped.field_proba - whole.field_proba).max() <= 1e-9
     assert (stepped.typology == whole.typology).all()
