@@ -111,3 +111,43 @@ def test_cli_jobs_option_gives_the_same_output(tmp_path, monkeypatch):
     assert outs[0] == outs[1] and len(outs[0]) == sum(isinstance(c, str) for c in CASES)
     bad = runner.invoke(app, ["classify", "--file", str(f), "--jobs", "0"])
     assert bad.exit_code != 0
+
+
+def test_store_verdicts_over_workers_equal_one_process(tmp_path, monkeypatch):
+    """Classify-into-the-store saves the same verdicts and evidence with --jobs 2 as with --jobs 1."""
+    from typer.testing import CliRunner
+
+    from hardtech.presentation.cli.app import app
+
+    monkeypatch.setattr(pipeline, "BATCH", 2)
+    runner = CliRunner()
+    db = tmp_path / "s.duckdb"
+    o = tmp_path / "o.csv"
+    texts = [c for c in CASES if isinstance(c, str) and c.strip() and "," not in c and '"' not in c]
+    o.write_text("org_id,name_en,description_en\n" + "".join(f"o{i},N{i},{t}\n" for i, t in enumerate(texts)),
+                 encoding="utf-8")
+    assert runner.invoke(app, ["import", "organizations", str(o), "--db", str(db)]).exit_code == 0
+    saved = []
+    for jobs in ("1", "2"):
+        res = runner.invoke(app, ["classify", "--db", str(db), "--jobs", jobs, "-f", "json"])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["sql", "SELECT entity_id, top_field, fields, field_probabilities, typology, "
+                                         "typology_probabilities, trl, evidence FROM classifications ORDER BY entity_id",
+                                  "--db", str(db), "-f", "json"])
+        saved.append(json.loads(res.stdout))
+    assert len(saved[0]) == len(texts) and saved[0] == saved[1]
+
+
+def _in_daemon(q):
+    q.put(parallel.can_fork())
+
+
+def test_a_daemonic_worker_classifies_in_process():
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_in_daemon, args=(q,), daemon=True)
+    p.start()
+    assert q.get(timeout=60) is False
+    p.join()

@@ -34,7 +34,9 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
-    return "fork" in mp.get_all_start_methods()
+    """Fork exists here, and this process may have children (a multiprocessing pool's daemonic worker
+    may not: it classifies in-process)."""
+    return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
 def plan(n: int, jobs: int, step: int) -> list[tuple[int, int]]:
