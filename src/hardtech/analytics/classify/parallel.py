@@ -95,14 +95,12 @@ def run_parts(fn: Callable[[int, int], Any], parts: list[tuple[int, int]],
         _WORK = None
 
 
-def lock_owners() -> list[tuple[object, str]]:
+def lock_owners(encoder: object) -> list[tuple[object, str]]:
     """The classifier's process-wide caches that other threads may be growing: the unit vocabulary,
-    the word → units table and the static encoder's word columns."""
+    the word → units table and the encoder's word columns (when it keeps them behind a lock)."""
     from hardtech.analytics.classify.units import VOCAB, WORDS
-    from hardtech.analytics.embeddings import load_encoder
 
     owners: list[tuple[object, str]] = [(VOCAB, "_lock"), (WORDS, "_lock")]
-    enc = load_encoder()
-    if isinstance(getattr(enc, "_lock", None), type(threading.Lock())):
-        owners.append((enc, "_lock"))
+    if isinstance(getattr(encoder, "_lock", None), type(threading.Lock())):
+        owners.append((encoder, "_lock"))
     return owners

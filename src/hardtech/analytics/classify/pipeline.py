@@ -87,8 +87,8 @@ class HardTechClassifier:
         written only when read, so a bulk caller that stores probabilities pays nothing for it.
 
         `jobs`: processes for an input of more than one step (`BATCH` rows), forked from this one
-        (`parallel.py`; default: the cores this process may use, 1 = in this process only); the
-        verdicts do not depend on it. `evidence`: every row's evidence will be read, so a worker
+        (`parallel.py`; default: the cores this process may use, 1 = in this process only; the neural
+        encoder always runs here); the verdicts do not depend on it. `evidence`: every row's evidence will be read, so a worker
         writes it where the rest of its verdicts are made (otherwise this process writes a
         worker's rows' evidence, by analysing them again, only if one is read)."""
         if not hasattr(self, "fields_"):
@@ -102,7 +102,8 @@ class HardTechClassifier:
             recs = as_records(X)
             if len(recs) > BATCH:  # texts are judged one by one: batches bound the memory, not the result
                 parts = parallel.plan(len(recs), parallel.cores() if jobs is None else int(jobs), BATCH)
-                if len(parts) > 1 and parallel.can_fork():
+                # torch's thread pools are not safe to fork: the neural path stays in this process
+                if len(parts) > 1 and parallel.can_fork() and self.encoder != "neural":
                     return self._in_workers(recs, thr, parts, evidence)
                 return self._in_steps(recs, thr)
             X = recs
@@ -121,7 +122,7 @@ class HardTechClassifier:
             v = self._in_steps(recs[lo:hi], thr)
             return v if os.getpid() == home else v.detached(evidence)
 
-        out = parallel.run_parts(part, parts, parallel.lock_owners())
+        out = parallel.run_parts(part, parts, parallel.lock_owners(get_encoder(self.encoder)))
         for (lo, hi), v in zip(parts[1:], out[1:]):
             if not v._evidence:  # not written by the worker: analysed again here if a row's is read
                 v._evidence.append((0, hi - lo, Lazy(functools.partial(self._evidence_of, recs[lo:hi], thr))))

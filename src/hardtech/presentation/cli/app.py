@@ -240,7 +240,8 @@ def classify_cmd(
                                           "(faster for large inputs; the store still saves it)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", min=1,
                                        help="With --file or over the store: processes to classify with (default: "
-                                            "this machine's cores; 1 = this process only). Verdicts do not depend on it."),
+                                            "this machine's cores; 1 = this process only; --neural uses one). Verdicts do "
+                                            "not depend on it."),
     *, out: Output,
 ) -> None:
     """Classify into the eight fields and the typology, with evidence; `fit` learns from your labels."""
