@@ -19,6 +19,7 @@ import gc
 import multiprocessing as mp
 import os
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from typing import Any, Callable
 
@@ -73,25 +74,25 @@ def run_parts(fn: Callable[[int, int], Any], parts: list[tuple[int, int]],
     if len(parts) <= 1 or not can_fork():
         return [fn(*p) for p in parts]
     _WORK = (fn, parts, list(locks))
-    gc.freeze()  # the caller's objects are never collected in a worker: their pages stay shared
+    # a worker that dies (killed, out of memory) raises BrokenProcessPool here instead of leaving the
+    # caller waiting, as a multiprocessing.Pool would
+    pool = ProcessPoolExecutor(len(parts) - 1, mp_context=mp.get_context("fork"))
     try:
-        with ExitStack() as held:
-            for owner, attr in locks:
-                held.enter_context(getattr(owner, attr))
-            pool = mp.get_context("fork").Pool(len(parts) - 1)
-    finally:
-        gc.unfreeze()
-    try:
-        pending = [pool.apply_async(_run_part, (k,)) for k in range(1, len(parts))]
+        gc.freeze()  # the caller's objects are never collected in a worker: their pages stay shared
+        try:
+            with ExitStack() as held:  # a fork context's workers all start at the first submit
+                for owner, attr in locks:
+                    held.enter_context(getattr(owner, attr))
+                pending = [pool.submit(_run_part, k) for k in range(1, len(parts))]
+        finally:
+            gc.unfreeze()
         first = fn(*parts[0])
-        out = [first] + [p.get() for p in pending]
-        pool.close()
-        return out
+        return [first] + [p.result() for p in pending]
     except BaseException:
-        pool.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
-        pool.join()
+        pool.shutdown(wait=True)
         _WORK = None
 
 
