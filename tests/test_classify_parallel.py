@@ -82,6 +82,21 @@ def _fail_after_first(lo: int, hi: int):
     return (lo, hi)
 
 
+def _die_after_first(lo: int, hi: int):
+    import os
+
+    if lo > 0:
+        os._exit(3)  # as if killed: no exception to send back
+    return (lo, hi)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pytest.raises(BrokenProcessPool):
+        parallel.run_parts(_die_after_first, [(0, 2), (2, 4)])
+
+
 def test_a_workers_error_is_raised_here():
     assert parallel.run_parts(lambda lo, hi: (lo, hi), [(0, 2), (2, 4), (4, 5)]) == [(0, 2), (2, 4), (4, 5)]
     with pytest.raises(ValueError, match="part 2-4 failed"):
