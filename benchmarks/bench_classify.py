@@ -4,7 +4,11 @@ Every contender gets the same texts: abstracts from the 31k-patent file in ../sh
 500 characters. The default path (`load_classifier().classify`) does far more than embed: lexicon
 matching, learned word weights, two logistic models and a written explanation per text; the bulk
 path (`classify_batch`) gives the same verdicts as columns and writes an explanation only when one
-is read (issue 12). The
+is read (issue 12). The bulk path runs over the cores (forked workers, the default) and in one
+process (`jobs=1`), alternated in the same process, with CPU seconds (workers' included) and the
+load average beside each, since the machine may be shared; the 31k file end to end both ways.
+After a call over the cores, `rows()` writes a worker's rows' evidence by analysing them again
+(`classify_batch(evidence=True)` would have the worker write it). The
 plain baseline is what a script using model2vec directly would do: encode, then cosine to the
 eight field names. model2vec cannot download here, so the baseline model is our own static
 model written out in model2vec's folder format (same vectors, so only the code differs). The
