@@ -32,11 +32,11 @@ async def health():
 def index(request: Request):
     """Version, store, write mode, the filter vocabulary and the endpoints."""
     from hardtech.services import search
-    from hardtech.store.migrations import SCHEMA_VERSION
+    from hardtech.services.store_file import schema_version
 
     st = state(request)
     return JSONBytes({
-        "hardtech": __version__, "schema_version": SCHEMA_VERSION, "read_only": st.config.read_only,
+        "hardtech": __version__, "schema_version": schema_version(), "read_only": st.config.read_only,
         "limits": {"max_upload_bytes": st.config.max_upload_bytes, "max_upload_rows": st.config.max_upload_rows},
         "filters": {"field": [f["id"] for f in search.field_choices()],
                     "typology": [t["id"] for t in search.typology_choices()],
@@ -95,14 +95,14 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
                                            routes_writes)
     from hardtech.services.opened import ENGINE_ENV, engine_name
-    from hardtech.store.connection import Store
+    from hardtech.services.store_file import open_file
 
     db = Path(db)
     if not db.exists():
         raise StoreError(f"no store at {db}; create one with `hardtech import` or `hardtech demo`")
     # read-write: bring an older store up to the current schema once, before serving;
     # read-only: refuse now, clearly, a store this version cannot read
-    Store(db, read_only=read_only).close()
+    open_file(db, read_only=read_only).close()
     engine = engine_name()  # --engine or HARDTECH_ENGINE; the worker processes read it from the environment
     if engine != "duckdb":
         os.environ.setdefault(ENGINE_ENV, engine)
