@@ -52,7 +52,7 @@ class Guard:
     HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                (b"referrer-policy", b"same-origin"),
                # the engine that computed the answer: the engine-aware routes set their own (deps.engine_headers);
-               # the rest (search, profiles, aggregates, watchlists, tokens, imports) run on DuckDB
+               # the rest (search, aggregates, watchlists, tokens, imports) run on DuckDB
                (b"x-hardtech-engine", b"duckdb")]
 
     def __init__(self, app, max_upload_bytes: int) -> None:
@@ -84,8 +84,8 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     """The REST API over one store (and the dashboard unless `dashboard=False`).
 
     Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
-    With HARDTECH_ENGINE=spark (or `hardtech --engine spark serve`), rankings, flows, regions, matching and
-    the report compute on Spark over each snapshot's Parquet export; search, profiles and every write stay
+    With HARDTECH_ENGINE=spark (or `hardtech --engine spark serve`), rankings, flows, regions, matching,
+    profiles and the report compute on Spark over each snapshot's Parquet export; search and every write stay
     on the DuckDB file (docs/scaling.md); each response names its engine in `X-Hardtech-Engine`.
     Computations run in two bounded pools (`state.AppState`): reads (`read_workers` at once, `read_queue`
     waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429. Jobs and
