@@ -36,28 +36,10 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 # Presentation reaches data only through the services (issue 14 item 5): each presentation module that still
 # imports sources, store or analytics directly, with what removes it. Strict both ways, like KNOWN.
-# 36 such pairs on 2026-12-06 before item 5's moves, 20 after, 18 once the API's rankings took the engine's store.
-_OPEN = "presentation opens the store through services.opened (issue 14 item 1: the engine as a parameter)"
-KNOWN_REACHES = {
-    ("hardtech.presentation.api.app", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.api.app", "hardtech.store.migrations"): "the schema version through a service",
-    ("hardtech.presentation.api.deps", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.api.jobs", "hardtech.analytics.screening"): "screening through services",
-    ("hardtech.presentation.api.jobs", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.api.jobs", "hardtech.store.importer"): "imports through services.data.import_file",
-    ("hardtech.presentation.api.routes_writes", "hardtech.sources.mapping"): "mappings through services.data",
-    ("hardtech.presentation.api.routes_writes", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.api.state", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.api.state", "hardtech.store.snapshot"): "snapshots through a service",
-    ("hardtech.presentation.api.uploads", "hardtech.sources.readers"): "upload checks through services.data",
-    ("hardtech.presentation.cli.app", "hardtech.analytics.screening"): "screening through services",
-    ("hardtech.presentation.cli.app", "hardtech.store.sandbox"): "`hardtech sql` through a service",
-    ("hardtech.presentation.cli.output", "hardtech.store.connection"): _OPEN,
-    ("hardtech.presentation.cli.output", "hardtech.store.integrity"): "the integrity check through a service",
-    ("hardtech.presentation.docs_gen", "hardtech.store.migrations"): "the schema version through a service",
-    ("hardtech.presentation.report.market", "hardtech.analytics.star"): "the STAR rules' version from services.scoring",
-    ("hardtech.presentation.star_text", "hardtech.analytics.star"): "STAR reasons' text from a service",
-}
+# 36 such pairs on 2026-12-06 before item 5's moves, 18 once the API's rankings took the engine's store, none
+# since the store file, screening, imports, uploads and the STAR rules' text went through services (store_file,
+# screening, data, scoring).
+KNOWN_REACHES: dict[tuple[str, str], str] = {}
 
 
 def level(module: str) -> int | None:

@@ -29,6 +29,9 @@ TOL = 1e-9
 N_ORGS = 300
 T0 = dt.datetime(2024, 1, 1)
 
+# a startup and a company (with financials, classification, score, STAR) on watchlists, an institute (no STAR)
+PROFILED = ("syn:0000001", "syn:0000003", "syn:0000030")
+
 # analysis → why it does not run on that engine (strict xfail: a closed gap fails until removed here)
 GAPS: dict[str, dict[str, str]] = {"duckdb": {}, "spark": {}}
 
@@ -88,6 +91,10 @@ def _build(db) -> None:
         store.con.register("_c", cls)
         store.con.execute("INSERT INTO classifications BY NAME SELECT * FROM _c")
         store.con.unregister("_c")
+        for name in ("parity b", "parity a"):  # the profiles list the watchlists an organisation is on
+            for org in PROFILED[:2]:
+                store.con.execute("INSERT INTO watchlists (name, org_id, added_at, note) VALUES (?, ?, ?, ?)",
+                                  [name, org, T0, "synthetic"])
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +380,21 @@ def test_export_parquet_round_trips(stores, parity_db, tmp_path):
 
 
 # ------------------------------------------------------------------- the paper and the API
+def test_org_profile(stores):
+    """An organisation's profile (identity, classification, hardness score with its parts, STAR with reasons,
+    financials with sources, watchlists) is the same on both engines: the API's `/organizations/{id}` and the
+    dashboard's page under HARDTECH_ENGINE=spark."""
+    from hardtech.services.search import org_profile
+
+    d, s = both(stores, "profile", lambda st: [_plain(org_profile(st, org)) for org in PROFILED])
+    for p in d[:2]:  # something to compare: each part present where the store has it
+        assert p["financials"] and p["classification"] and p["hardness"]["available"], p["org_id"]
+        assert p["star"]["available"] and p["star"]["details"], p["org_id"]
+        assert p["watchlists"] == ["parity a", "parity b"], p["watchlists"]
+    assert not d[2]["star"]["available"] and not d[2]["watchlists"]
+    _close(d, s, "profiles")
+
+
 def _plain(x):
     """What a caller sees: plain values (keys and dates as text, tuples as lists)."""
     if isinstance(x, dict):
@@ -402,11 +424,12 @@ def test_report_figures(stores, parity_db, monkeypatch):
     _close(out["duckdb"], out["spark"], "report figures")
 
 
-API_READS = ["/api/v1/rankings?year=2021&top=20", "/api/v1/flows?by=stage", "/api/v1/regions"]
+API_READS = ["/api/v1/rankings?year=2021&top=20", "/api/v1/flows?by=stage", "/api/v1/regions",
+             f"/api/v1/organizations/{PROFILED[1]}"]
 
 
 def test_api_reads(stores, parity_db, monkeypatch):
-    """HARDTECH_ENGINE=spark: the API's rankings, flows and regions compute on Spark (they say so) and answer
+    """HARDTECH_ENGINE=spark: the API's rankings, flows, regions and profiles compute on Spark (they say so) and answer
     the DuckDB JSON; search stays on DuckDB and says that."""
     import json
 
@@ -437,5 +460,6 @@ def test_api_reads(stores, parity_db, monkeypatch):
             assert res.status_code == 200 and res.headers["x-hardtech-engine"] == "duckdb", res.headers
     assert opens, "no Spark store was opened for the spark engine's reads"
     for url in API_READS:
-        assert out[("duckdb", url)]["rows"], url
+        body = out[("duckdb", url)]
+        assert body.get("rows") or body.get("financials"), url
         _close(out[("duckdb", url)], out[("spark", url)], url)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hardtech.store.migrations import SCHEMA_VERSION
 from hardtech.schema import PROVENANCE, TABLES
+from hardtech.services.store_file import schema_version
 
 
 def data_model_markdown() -> str:
     out = ["# Data model", "",
            "Generated from `src/hardtech/schema.py` by `python -m hardtech.presentation.docs_gen`; "
            "a test fails when this page is stale.", "",
-           f"Schema version: **{SCHEMA_VERSION}** (see `store/migrations.py`). The store is one DuckDB file; "
+           f"Schema version: **{schema_version()}** (see `store/migrations.py`). The store is one DuckDB file; "
            "analytics read it through Ibis.", "",
            "Conventions: money columns are in units of the row's `currency` (the importer applies the "
            "mapping's unit, e.g. EUR million or 万元); list columns are DuckDB lists, written `|`-separated "

@@ -34,10 +34,9 @@ def _gaps(*dicts) -> list[int]:
 
 
 def _version(version: str | None):
-    from hardtech.analytics.star import CURRENT_VERSION, load_star_rules
+    from hardtech.services.scoring import star_rules
 
-    rules = load_star_rules()
-    return rules.get(version or CURRENT_VERSION) or rules[CURRENT_VERSION]
+    return star_rules(version)
 
 
 def detail(L: Labels, r: dict, version: str | None = None) -> str:

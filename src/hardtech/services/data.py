@@ -30,6 +30,12 @@ def import_file(db: str | Path, table: str, file: str | Path, mapping=None, sour
                        progress=progress, encoding=encoding, decimal=decimal, licence=licence)
 
 
+def preload_importer() -> None:
+    """Import the importer (readers, checks, mappings) now, when a worker process starts, so that the first
+    upload does not wait for it."""
+    import hardtech.store.importer  # noqa: F401
+
+
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
     with Store(db, read_only=True) as store:
         # a connector's run has one id with a part per table it fills (`<id>.1`, `<id>.2`): the id selects them all
@@ -67,6 +73,20 @@ def check_store_rows(db: str | Path) -> list[dict]:
     from hardtech.store.integrity import check_store
 
     return check_store(db)
+
+
+def shipped_mapping_names() -> list[str]:
+    """The names of the mappings shipped with hardtech (what an upload may name; never a path)."""
+    from hardtech.sources.mapping import shipped_mappings
+
+    return sorted(shipped_mappings())
+
+
+def count_file_rows(path: str | Path) -> int:
+    """Data rows in a table file (CSV/TSV/Excel/JSONL/Parquet), read as an import reads it: an upload's size check."""
+    from hardtech.sources.readers import read_table
+
+    return read_table(path).table.num_rows
 
 
 def shipped_mapping_rows() -> list[dict]:

@@ -112,6 +112,22 @@ def star_result(store, org: str, version: str | None = None, year: int | None = 
                          industry_codes=row["industry_codes"], typology=typology, carve_outs=carve_outs)
 
 
+def star_rules_version() -> str:
+    """The STAR rules version in force (the newest in the shipped rules file): what a verdict without one uses."""
+    from hardtech.analytics.star import CURRENT_VERSION
+
+    return CURRENT_VERSION
+
+
+def star_rules(version: str | None = None):
+    """The STAR rules of `version` (thresholds, carve-outs) for the text of its reasons; the version in force when
+    `version` is None or not in the rules file (a verdict stored under a version since removed still reads)."""
+    from hardtech.analytics.star import CURRENT_VERSION, load_star_rules
+
+    rules = load_star_rules()
+    return rules.get(version or CURRENT_VERSION) or rules[CURRENT_VERSION]
+
+
 def star_rows(store, org: str, version: str | None = None, year: int | None = None,
               reasons: bool = False) -> tuple[dict, list[dict]]:
     """The verdict and one row per indicator and exception; `reasons` adds the keys other languages render."""

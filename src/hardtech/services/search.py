@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import ibis
+
 from hardtech.store.scores_read import ONE_VERSION_SCORES
 from hardtech.errors import HardtechError, NotFound, UsageError
 from hardtech.store.connection import Store
@@ -278,28 +280,52 @@ def _json_or(v: Any, default: Any) -> Any:
         return default
 
 
-def org_profile(db: str | Path, org: str) -> dict:
+PROFILE_FINANCIALS = ("fiscal_year", "currency", "revenue", "rd_expense", "rd_staff", "employees", "capex",
+                      "operating_profit", "invention_patents", "note", "source_name", "source_file", "source_line",
+                      "synthetic")
+
+
+def _rows(expr) -> list[dict]:
+    return expr.to_pyarrow().to_pylist()
+
+
+def org_profile(store, org: str) -> dict:
     """Everything the profile page shows: identity, classification with evidence, the hardness score with
-    its parts and inputs, the STAR result, financials with their sources, and the watchlists it is on."""
-    from hardtech.services.scoring import explain_score, resolve_org, star_rows
+    its parts and inputs, the STAR result, financials with their sources, and the watchlists it is on.
+
+    `store` is an opened store on any engine (or a DuckDB path, opened for the call): every question is Ibis,
+    so the profile runs on Spark too (tests/test_parity.py `test_org_profile`). Sorts name their nulls (last,
+    as DuckDB's default) because Spark sorts nulls first."""
+    from hardtech.analytics.verdicts import latest_verdicts
     from hardtech.schema import ORGANIZATIONS
+    from hardtech.services.opened import opened
+    from hardtech.services.scoring import explain_score, resolve_org, star_rows
 
-    with Store(db, read_only=True) as store:
-        org_id = resolve_org(store, org)
-        cols = ", ".join(f'"{c}"' for c in ORGANIZATIONS.names)
-        org_row = _dicts(store.con.execute(f"SELECT {cols} FROM organizations WHERE org_id = ?", [org_id]))[0]
-        from hardtech.analytics.verdicts import latest_verdicts
-
-        mine = store.table("classifications")
+    with opened(store) as st:
+        org_id = resolve_org(st, org)
+        orgs = st.table("organizations")
+        org_row = _rows(orgs.filter(orgs.org_id == org_id).select(*ORGANIZATIONS.names).limit(1))[0]
+        mine = st.table("classifications")
         c = latest_verdicts(mine.filter(mine.entity_id == org_id))
-        cls = c.select("model_version", "top_field", "fields", "field_probabilities", "typology",
-                       "typology_probabilities", "trl", "evidence", "insufficient", "classified_at").to_pyarrow().to_pylist()
-        fin = _dicts(store.con.execute(
-            "SELECT fiscal_year, currency, revenue, rd_expense, rd_staff, employees, capex, operating_profit, "
-            "invention_patents, note, source_name, source_file, source_line, synthetic FROM financials "
-            "WHERE org_id = ? ORDER BY fiscal_year, source_name", [org_id]))
-        lists = [r[0] for r in store.con.execute(
-            "SELECT DISTINCT name FROM watchlists WHERE org_id = ? ORDER BY name", [org_id]).fetchall()]
+        cls = _rows(c.select("model_version", "top_field", "fields", "field_probabilities", "typology",
+                             "typology_probabilities", "trl", "evidence", "insufficient", "classified_at"))
+        f = st.table("financials")
+        fin = _rows(f.filter(f.org_id == org_id).select(*PROFILE_FINANCIALS)
+                    .order_by([ibis.asc("fiscal_year", nulls_first=False), ibis.asc("source_name", nulls_first=False)]))
+        w = st.table("watchlists")
+        lists = sorted(r["name"] for r in _rows(w.filter(w.org_id == org_id).select("name").distinct()))
+        try:
+            score = {"available": True, **explain_score(st, org_id)}
+        except HardtechError as exc:
+            score = {"available": False, "reason": str(exc)}
+        if org_row.get("kind") in ("company", "startup", None):
+            try:
+                head, rows = star_rows(st, org_id, reasons=True)
+                star = {"available": True, **head, "details": rows}
+            except HardtechError as exc:
+                star = {"available": False, "reason": str(exc)}
+        else:
+            star = {"available": False, "reason": f"the STAR test applies to companies, not to a {org_row['kind']}"}
     classification = None
     if cls:
         c = cls[0]
@@ -310,18 +336,6 @@ def org_profile(db: str | Path, org: str) -> dict:
         c["typology_probabilities"] = [{"typology": k, "probability": v}
                                        for k, v in sorted(tprobs.items(), key=lambda kv: -kv[1])]
         classification = c
-    try:
-        score = {"available": True, **explain_score(db, org_id)}
-    except HardtechError as exc:
-        score = {"available": False, "reason": str(exc)}
-    if org_row.get("kind") in ("company", "startup", None):
-        try:
-            head, rows = star_rows(db, org_id, reasons=True)
-            star = {"available": True, **head, "details": rows}
-        except HardtechError as exc:
-            star = {"available": False, "reason": str(exc)}
-    else:
-        star = {"available": False, "reason": f"the STAR test applies to companies, not to a {org_row['kind']}"}
     return {"org_id": org_id, "organization": org_row, "classification": classification,
             "hardness": score, "star": star, "financials": fin, "watchlists": lists}
 

@@ -32,11 +32,11 @@ async def health():
 def index(request: Request):
     """Version, store, write mode, the filter vocabulary and the endpoints."""
     from hardtech.services import search
-    from hardtech.store.migrations import SCHEMA_VERSION
+    from hardtech.services.store_file import schema_version
 
     st = state(request)
     return JSONBytes({
-        "hardtech": __version__, "schema_version": SCHEMA_VERSION, "read_only": st.config.read_only,
+        "hardtech": __version__, "schema_version": schema_version(), "read_only": st.config.read_only,
         "limits": {"max_upload_bytes": st.config.max_upload_bytes, "max_upload_rows": st.config.max_upload_rows},
         "filters": {"field": [f["id"] for f in search.field_choices()],
                     "typology": [t["id"] for t in search.typology_choices()],
@@ -52,7 +52,7 @@ class Guard:
     HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                (b"referrer-policy", b"same-origin"),
                # the engine that computed the answer: the engine-aware routes set their own (deps.engine_headers);
-               # the rest (search, profiles, aggregates, watchlists, tokens, imports) run on DuckDB
+               # the rest (search, aggregates, watchlists, tokens, imports) run on DuckDB
                (b"x-hardtech-engine", b"duckdb")]
 
     def __init__(self, app, max_upload_bytes: int) -> None:
@@ -84,8 +84,8 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     """The REST API over one store (and the dashboard unless `dashboard=False`).
 
     Read-only by default; with `read_only=False`, writes are allowed to holders of an API token.
-    With HARDTECH_ENGINE=spark (or `hardtech --engine spark serve`), rankings, flows, regions, matching and
-    the report compute on Spark over each snapshot's Parquet export; search, profiles and every write stay
+    With HARDTECH_ENGINE=spark (or `hardtech --engine spark serve`), rankings, flows, regions, matching,
+    profiles and the report compute on Spark over each snapshot's Parquet export; search and every write stay
     on the DuckDB file (docs/scaling.md); each response names its engine in `X-Hardtech-Engine`.
     Computations run in two bounded pools (`state.AppState`): reads (`read_workers` at once, `read_queue`
     waiting) and jobs — reports and screening — (`job_workers`, `job_queue`); past that, 429. Jobs and
@@ -95,14 +95,14 @@ def create_app(db: str | Path, read_only: bool = True, max_upload_bytes: int = 5
     from hardtech.presentation.api import (docs, routes_analytics, routes_orgs, routes_report, routes_screening,
                                            routes_writes)
     from hardtech.services.opened import ENGINE_ENV, engine_name
-    from hardtech.store.connection import Store
+    from hardtech.services.store_file import open_file
 
     db = Path(db)
     if not db.exists():
         raise StoreError(f"no store at {db}; create one with `hardtech import` or `hardtech demo`")
     # read-write: bring an older store up to the current schema once, before serving;
     # read-only: refuse now, clearly, a store this version cannot read
-    Store(db, read_only=read_only).close()
+    open_file(db, read_only=read_only).close()
     engine = engine_name()  # --engine or HARDTECH_ENGINE; the worker processes read it from the environment
     if engine != "duckdb":
         os.environ.setdefault(ENGINE_ENV, engine)

@@ -65,8 +65,8 @@ def bearer(request: Request) -> str | None:
 
 def require_token(request: Request) -> str:
     """The name of the caller's valid token (read-only servers too); 401 without one."""
+    from hardtech.services.store_file import open_file
     from hardtech.services.tokens import verify_token
-    from hardtech.store.connection import Store
 
     st = state(request)
     secret = bearer(request)
@@ -74,7 +74,7 @@ def require_token(request: Request) -> str:
         raise ApiProblem(401, "this request needs an API token: send `Authorization: Bearer <token>` "
                               "(create one with `hardtech token create NAME`)", {"WWW-Authenticate": "Bearer"})
     with st.snapshots.lease(fresh=True) as snap:  # a token created or revoked a moment ago counts
-        with Store(snap.path, read_only=True) as store:
+        with open_file(snap.path, read_only=True) as store:
             name = verify_token(store, secret)
     if name is None:
         raise ApiProblem(401, "the API token is not valid (unknown or revoked)",

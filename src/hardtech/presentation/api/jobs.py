@@ -56,14 +56,13 @@ def ping() -> bool:
 def on_snapshot(path: str, compute):
     """compute(path) with a connection to the snapshot held open in this worker, so that the service's own
     short opens of it cost microseconds instead of ~85 ms; the connections of older snapshots are closed."""
-    from hardtech.store.connection import Store
+    from hardtech.services.store_file import hold_open
 
     with _lock:
         if path in _anchors:
             _anchors.move_to_end(path)
         else:
-            _anchors[path] = anchor = Store(path, read_only=True)
-            anchor.con.execute("SET threads = 1")  # one core per worker: the workers are the parallelism
+            _anchors[path] = hold_open(path)  # one core per worker: the workers are the parallelism
             while len(_anchors) > 2:
                 _anchors.popitem(last=False)[1].close()
     return compute(path)
@@ -73,16 +72,20 @@ def warm_writes() -> None:
     """Import what imports need once, when the writes worker starts; lower its priority (less than a report's:
     an import holds the store's write side while it runs)."""
     _lower_priority(WRITE_NICE)
-    import hardtech.store.importer  # noqa: F401
+    from hardtech.services.data import preload_importer
+
+    preload_importer()
 
 
 def warm() -> None:
     """Import what the jobs need once, when a worker process starts (not in the first request); lower its
     priority."""
     _lower_priority(JOB_NICE)
-    import hardtech.analytics.screening  # noqa: F401
     import hardtech.presentation.report.paper  # noqa: F401
-    import hardtech.store.importer  # noqa: F401
+    import hardtech.services.screening  # noqa: F401
+    from hardtech.services.data import preload_importer
+
+    preload_importer()
 
 
 def _analysis(path: str, state: str, lang: str, scopes: tuple[str, ...]):
@@ -106,9 +109,9 @@ def report_job(path: str, state: str, label: str, lang: str, pdf: bool, scopes: 
     """The white paper of the snapshot at `path` (store state `state`) as (bytes, media type)."""
     from hardtech.errors import UsageError
     from hardtech.presentation.report.paper import render_report
-    from hardtech.store.connection import Store
+    from hardtech.services.store_file import open_file
 
-    with Store(path, read_only=True):  # held open: the report's many short opens reuse it
+    with open_file(path, read_only=True):  # held open: the report's many short opens reuse it
         analysis = _analysis(path, state, lang, scopes)
     if not pdf:
         return render_report(analysis, title, label).encode("utf-8"), "text/html; charset=utf-8"
@@ -125,18 +128,15 @@ def report_job(path: str, state: str, label: str, lang: str, pdf: bool, scopes: 
 
 def screening_job(upload: str):
     """The ranked shortlist of an uploaded file of applicants (a `ScreenResult`)."""
-    from hardtech.analytics.screening import screen
+    from hardtech.services.screening import screen_file
 
-    return screen(upload)
+    return screen_file(upload)
 
 
 def import_job(db: str, table: str, upload: str, mapping: str | None, source: str, synthetic: bool) -> dict:
     """Import an uploaded file into the store at `db` (the caller holds the store's write side meanwhile)."""
-    from hardtech.store.connection import Store
-    from hardtech.store.importer import import_file
+    from hardtech.services.data import import_file
 
-    with Store(db) as store:
-        result = import_file(store, table, upload, mapping=mapping, source=source,
-                             synthetic=True if synthetic else None)
+    result = import_file(db, table, upload, mapping=mapping, source=source, synthetic=True if synthetic else None)
     return {"import_id": result.import_id, "tables": result.summary_rows(), "rejected": result.rejected,
             "rejects": result.rejects[:100], "ignored_columns": result.ignored_columns}

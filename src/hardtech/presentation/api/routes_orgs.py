@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from hardtech.presentation.api.deps import no_cache, org_filters, state
+from hardtech.presentation.api.deps import engine_headers, no_cache, org_filters, state
 from hardtech.presentation.api.encode import JSONBytes, dumps, encoded
 from hardtech.services import search
 from hardtech.services.search import Filters
@@ -61,7 +61,11 @@ async def labels(lang: Literal["en", "zh"] = Query("en")):
 
 
 def _profile(db, org_id: str) -> tuple[dict, bytes]:
-    p = search.org_profile(db, org_id)
+    """The profile computed on the server's engine (HARDTECH_ENGINE: DuckDB, or Spark over the snapshot's export)."""
+    from hardtech.services.opened import open_store
+
+    with open_store(db) as store:
+        p = search.org_profile(store, org_id)
     return p, dumps(p)
 
 
@@ -76,4 +80,4 @@ async def organization(request: Request, org_id: str = Path(..., min_length=1, m
     inputs, STAR result with each indicator, financials with their sources, and the watchlists it is on.
     Computed once per store state, then served from memory."""
     a = await profile_data(request, org_id)
-    return JSONBytes(a.value[1], headers=a.headers())
+    return JSONBytes(a.value[1], headers=engine_headers(a.headers()))

@@ -13,7 +13,7 @@ from hardtech.presentation.api.deps import require_writer, state
 from hardtech.presentation.api.encode import JSONBytes
 from hardtech.presentation.api.uploads import count_rows, saved_upload
 from hardtech.services import watchlists as wl
-from hardtech.store.connection import Store
+from hardtech.services.store_file import open_file
 
 router = APIRouter(prefix="/api/v1", tags=["watchlists", "imports"])
 WRITE_ERRORS = {401: {"description": "no or invalid token"}, 403: {"description": "read-only server"}}
@@ -40,12 +40,12 @@ def write(request: Request, fn, touches: str | None = None):
 
 
 def _watchlists(db) -> list[dict]:
-    with Store(db, read_only=True) as store:
+    with open_file(db, read_only=True) as store:
         return wl.watchlist_rows(store)
 
 
 def _watchlist(db, name: str) -> list[dict]:
-    with Store(db, read_only=True) as store:
+    with open_file(db, read_only=True) as store:
         return wl.watchlist_items(store, name)
 
 
@@ -104,10 +104,10 @@ def import_upload(request: Request,
     """Validated, idempotent, atomic import, as `hardtech import`; refused rows are listed and kept in `rejects`.
     Runs in the writes worker process, one import at a time; reads go on meanwhile on the previous state."""
     from hardtech.presentation.api.jobs import import_job
-    from hardtech.sources.mapping import shipped_mappings
+    from hardtech.services.data import shipped_mapping_names
 
-    if mapping is not None and mapping not in shipped_mappings():
-        raise UsageError(f"unknown mapping {mapping!r}; shipped mappings: {', '.join(sorted(shipped_mappings()))}")
+    if mapping is not None and mapping not in (names := shipped_mapping_names()):
+        raise UsageError(f"unknown mapping {mapping!r}; shipped mappings: {', '.join(names)}")
     if table == "auto" and mapping is None:
         raise UsageError("table `auto` needs a mapping (it imports every table the mapping feeds)")
     st = state(request)

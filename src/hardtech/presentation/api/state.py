@@ -26,7 +26,7 @@ from typing import Any, Callable, Hashable
 
 from hardtech.presentation.api.jobs import on_snapshot, warm, warm_reads, warm_writes
 from hardtech.presentation.api.pool import Busy, WorkPool
-from hardtech.store.snapshot import Snapshots
+from hardtech.services.store_file import open_file, snapshots
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Answer:
 class AppState:
     def __init__(self, config: ApiConfig) -> None:
         self.config = config
-        self.snapshots = Snapshots(config.db)
+        self.snapshots = snapshots(config.db)
         self.answers = Answers(config.cache_entries)
         self.reads = WorkPool("read", config.read_workers, config.read_queue, config.processes, warm_reads)
         self.jobs = WorkPool("report and screening", config.job_workers, config.job_queue, config.processes, warm)
@@ -207,10 +207,8 @@ class AppState:
     def write(self, fn: Callable[[Any], Any]) -> Any:
         """fn(store) on a read-write connection to the store itself (small writes: watchlists), then a fresh
         snapshot. Reads go on meanwhile, on the previous snapshot."""
-        from hardtech.store.connection import Store
-
         with self.snapshots.writing():
-            with Store(self.config.db) as store:
+            with open_file(self.config.db) as store:
                 return fn(store)
 
     def write_job(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -55,9 +55,9 @@ def saved_upload(file: UploadFile, limit: int) -> Iterator[Path]:
 
 def count_rows(path: Path, limit: int) -> int:
     """Data rows in the file; 413 when there are more than `limit`."""
-    from hardtech.sources.readers import read_table
+    from hardtech.services.data import count_file_rows
 
-    n = read_table(path).table.num_rows
+    n = count_file_rows(path)
     if n > limit:
         raise ApiProblem(413, f"the file has {n:,} rows; this server accepts at most {limit:,} rows per upload")
     if n == 0:

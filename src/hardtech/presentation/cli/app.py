@@ -127,9 +127,9 @@ def sql_cmd(query: str = typer.Argument(..., help="A SELECT (or other read-only)
                                                   "(read_csv, COPY … TO, EXPORT DATABASE); off by default."),
             *, out: Output) -> None:
     """Run one read-only query against the store, in a sandbox: no file read or written, nothing installed."""
-    from hardtech.store.sandbox import run_sql
+    from hardtech.services.store_file import sql_rows
 
-    out.emit(run_sql(out.db, query, allow_files=allow_files), empty=Empty(key="empty.sql"))
+    out.emit(sql_rows(out.db, query, allow_files=allow_files), empty=Empty(key="empty.sql"))
 
 
 @command(app, "status")
@@ -523,12 +523,12 @@ def screen_cmd(
 
     Money, years, stages and names are read by the same parsers and checks as `hardtech import` (1.2亿元,
     3000万元, $3.5M, 2016年, A轮); every value they refuse and every applicant listed twice is named."""
-    from hardtech.analytics.screening import screen
     from hardtech.errors import RejectedRows
+    from hardtech.services.screening import screen_file
 
     t = out.t
     with busy(out.console, t("progress.screen", file=applicants.name)):
-        result = screen(applicants, rubric=rubric, name_column=name_column, text_column=text_column)
+        result = screen_file(applicants, rubric=rubric, name_column=name_column, text_column=text_column)
     problems = []
     if result.dropped:
         problems.append(t("msg.screen_dropped", n=len(result.dropped), file=applicants.name))

@@ -126,9 +126,9 @@ class Output:
             self._data = None
 
     def store(self, read_only: bool = False):
-        from hardtech.store.connection import Store
+        from hardtech.services.store_file import open_file
 
-        return Store(self.db, read_only=read_only)
+        return open_file(self.db, read_only=read_only)
 
     def message(self, text: str) -> None:
         """Human messages go to stderr so that stdout stays clean data in csv/json formats (one line each:
@@ -143,11 +143,9 @@ class Output:
 
     def why_empty(self, empty: Empty) -> str:
         """The one line an empty answer prints: the missing data and how to import it, or the option to change."""
-        from hardtech.store.connection import Store
-
         t = self.t
         if empty.needs:
-            with Store(self.db, read_only=True) as store:
+            with self.store(read_only=True) as store:
                 for name in empty.needs:
                     if not store.count(name):
                         return t("empty.no_table", what=t(f"table.{name}"), todo=t(f"todo.{name}"))
@@ -401,9 +399,9 @@ def _csv_value(v: Any) -> Any:
 
 
 def _db_default() -> Path:
-    from hardtech.store.connection import default_db_path
+    from hardtech.services.store_file import default_path
 
-    return default_db_path()
+    return default_path()
 
 
 def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
@@ -455,9 +453,9 @@ def command(app: typer.Typer, name: str | None = None, **kwargs) -> Callable:
                 console.print("[yellow]interrupted: nothing was changed by the unfinished step[/yellow]")
                 raise typer.Exit(130) from None
             except Exception as exc:  # a damaged store or a full disk is a message, not a traceback
-                from hardtech.store.integrity import as_store_error
+                from hardtech.services.store_file import store_error
 
-                err = as_store_error(exc, str(out.db if out is not None else (db or _db_default())))
+                err = store_error(exc, out.db if out is not None else (db or _db_default()))
                 if err is None:
                     raise
                 console.print(f"[red]error:[/red] {escape(terminal_safe(str(err)))}", highlight=False, soft_wrap=True)

@@ -171,8 +171,7 @@ def _decade(ctx: Ctx, org_ids: list[str], decade_rows) -> list[dict]:
 
 
 def hardness(ctx: Ctx) -> dict:
-    from hardtech.analytics.star import CURRENT_VERSION
-    from hardtech.services.scoring import score_rows, star_batch_rows
+    from hardtech.services.scoring import score_rows, star_batch_rows, star_rules_version
 
     t = ctx.t
     syn = ctx.synthetic(("financials", "patents", "organizations"))
@@ -196,7 +195,7 @@ def hardness(ctx: Ctx) -> dict:
                            numeric=(2, 3, 4, 5)))
     else:
         out.append(B.missing(ctx.miss("hardness", t("no_scores"))))
-    version = CURRENT_VERSION
+    version = star_rules_version()
     out.append(B.heading(t("star_heading", version=version)))
     star = [r for r in star_batch_rows(ctx.store, year=ctx.scope.year, reasons=True) if ctx.in_scope(r["org_id"])]
     ctx.figures["star"], ctx.figures["star_version"] = star, version
