@@ -19,6 +19,9 @@ from hardtech.errors import StoreError
 
 MANIFEST = "manifest.json"
 FORMAT = "hardtech-parquet"
+# Tables written with their columns but none of their rows, and why: an export goes to shared storage
+# (a cluster's disks, S3), and nothing that reads it needs these. Token checks run on the DuckDB file.
+KEPT_BACK = {"api_tokens": "API credentials (token hashes) stay in the DuckDB file"}
 
 
 def table_file(folder: str | Path, name: str) -> Path:
@@ -28,6 +31,7 @@ def table_file(folder: str | Path, name: str) -> Path:
 
 def export_parquet(store, out_dir: str | Path, source: str | None = None) -> list[dict]:
     """Every table of the store (and its schema_migrations) into `out_dir`; one row per table written.
+    The tables in KEPT_BACK are written empty (their columns, no rows).
 
     Written into a temporary folder beside `out_dir` first and then moved in, so a reader never sees
     half an export; files of tables the store does not have are left alone.
@@ -45,8 +49,9 @@ def export_parquet(store, out_dir: str | Path, source: str | None = None) -> lis
             target = tmp / f"{name}.parquet"
             # the path is ours (a temporary folder); quotes doubled all the same
             path_sql = str(target).replace("'", "''")
-            store.con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{path_sql}' (FORMAT parquet, COMPRESSION zstd)")
-            rows.append({"table": name, "rows": store.count(name), "file": str(table_file(out, name))})
+            where = " WHERE false" if name in KEPT_BACK else ""
+            store.con.execute(f"COPY (SELECT * FROM \"{name}\"{where}) TO '{path_sql}' (FORMAT parquet, COMPRESSION zstd)")
+            rows.append({"table": name, "rows": 0 if where else store.count(name), "file": str(table_file(out, name))})
         manifest = {"format": FORMAT, "schema_version": store.schema_version(),
                     "tables": {r["table"]: r["rows"] for r in rows},
                     "source": source or (str(store.path) if store.path else ":memory:"),
