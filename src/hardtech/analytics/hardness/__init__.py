@@ -25,7 +25,7 @@ and weighs them (phase 2), and `scoring` is the public surface re-exported here.
 """
 
 from hardtech.analytics.hardness.raw_indicators import BUCKETS, INPUTS, PAT_METRICS
-from hardtech.analytics.hardness.scoring import SCORE_COLUMNS, explain, indicators, save_scores, score
+from hardtech.analytics.hardness.scoring import SCORE_COLUMNS, explain, indicators, save_scores, score, score_table
 from hardtech.analytics.hardness.weighting import MIN_PERCENTILE_COHORT
 from hardtech.analytics.hardness.weights import (
     COHORTS, INDICATORS, OECD_GROUPS, PATENT_COHORT, PATENT_NORMALISE, TRANSFORMS, UNCLASSIFIED, Criterion,
@@ -35,5 +35,5 @@ from hardtech.analytics.hardness.weights import (
 __all__ = [
     "BUCKETS", "COHORTS", "Criterion", "HardnessWeights", "INDICATORS", "INPUTS", "IndicatorSpec", "KindBlock",
     "MIN_PERCENTILE_COHORT", "OECD_GROUPS", "PATENT_COHORT", "PAT_METRICS", "PATENT_NORMALISE", "SCORE_COLUMNS",
-    "TRANSFORMS", "UNCLASSIFIED", "explain", "indicators", "load_weights", "save_scores", "score",
+    "TRANSFORMS", "UNCLASSIFIED", "explain", "indicators", "load_weights", "save_scores", "score", "score_table",
 ]

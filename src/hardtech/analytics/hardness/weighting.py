@@ -35,6 +35,24 @@ def _present(x: ir.Value) -> ir.Value:
     return ibis.ifelse(x.isnan(), _nullf(), x)
 
 
+_NO_COHORT = "\x00"  # a cohort column's NULL as a join key (NULL never equals NULL in a join)
+
+
+def _with_medians(t: ir.Table, specs: list[IndicatorSpec]) -> ir.Table:
+    """`t` with _med_<i>: the median of the positive values of indicator i (column _x_<i>) in its cohort
+    (year and `cohort` columns). An aggregate joined back on a few hundred cohorts, not a window: a window
+    sorts every row, all columns wide, once per indicator."""
+    cohorts = sorted({c for s in specs for c in s.cohort})
+    t = t.mutate(**{f"_ck_{c}": t[c].cast("string").fill_null(_NO_COHORT) for c in cohorts})
+    for s in specs:
+        keys = ["year", *[f"_ck_{c}" for c in s.cohort]]
+        v = t.view()  # a self-join: the aggregate reads a view, so each side's columns stay its own
+        x = v[f"_x_{s.id}"]
+        m = v.group_by(keys).aggregate(**{f"_med_{s.id}": x.median(where=x > 0)}).rename(**{f"_m{k}": k for k in keys})
+        t = t.left_join(m, [t[k] == m[f"_m{k}"] for k in keys]).drop(*[f"_m{k}" for k in keys])
+    return t.drop(*[f"_ck_{c}" for c in cohorts])
+
+
 def _value(t: ir.Table, s: IndicatorSpec, x: ir.Value) -> ir.Value:
     """The 0..1 value of one indicator by its transform (NULL stays NULL)."""
     if s.transform == "linear":
@@ -48,7 +66,7 @@ def _value(t: ir.Table, s: IndicatorSpec, x: ir.Value) -> ir.Value:
         if s.transform == "percentile":
             v = _mid_percentile(x, part)
         else:  # x / (x + median of the cohort's positive values): the cohort's middle maps to 0.5
-            med = x.median(where=x > 0).over(ibis.window(group_by=part))
+            med = t[f"_med_{s.id}"]  # from _with_medians
             v = ibis.cases((x <= 0, 0.0), (med.notnull(), x / (x + med)), else_=_nullf())
     return v if s.higher_is_harder else 1.0 - v
 
@@ -78,8 +96,12 @@ def weigh(t: ir.Table, w: HardnessWeights) -> ir.Table:
     """
     kind_ids = set(w.kind.indicators)
     kind_total = math.fsum(w.weight(i) for i in kind_ids)
-    raw = {i: _present(t["intensity_standing" if i == "rd_intensity" else f"raw_{i}"].cast(_F)) for i in INDICATORS}
-    t = t.mutate(**{f"value_{i}": _value(t, s, raw[i]).cast(_F) for i, s in w.indicators.items()})
+    t = t.mutate(**{f"_x_{i}": _present(t["intensity_standing" if i == "rd_intensity" else f"raw_{i}"].cast(_F))
+                    for i in INDICATORS})
+    medians = [s for s in w.indicators.values() if s.transform == "cohort_median"]
+    t = _with_medians(t, medians)
+    t = t.mutate(**{f"value_{i}": _value(t, s, t[f"_x_{i}"]).cast(_F) for i, s in w.indicators.items()})
+    t = t.drop(*[f"_x_{i}" for i in INDICATORS], *[f"_med_{s.id}" for s in medians])
 
     def weight_of(ids) -> ir.Value:
         return _sum([ibis.ifelse(t[f"value_{i}"].notnull(), w.weight(i), 0.0) for i in w.indicators if i in ids])
