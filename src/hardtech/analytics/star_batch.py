@@ -160,7 +160,9 @@ def star_verdict_table(organizations: ir.Table, classifications: ir.Table, finan
     f = financials.filter(financials.fiscal_year.notnull())
     if year is not None:  # the window's three years only, before any join: the rows of other years cost
         f = f.filter(f.fiscal_year.between(year - 2, year))  # a join and a sort at every size (issue 14)
-    f = f.semi_join(o.select("org_id"), "org_id")
+    # no semi-join to the organisations asked for: the window's figures are joined to them at the end
+    # (left join), so another organisation's rows are never read there; a hash join of every financial row
+    # against every organisation cost more than aggregating the few rows it would drop (issue 14)
     if not one_row_per_year(financials):  # several sources: the most complete row of each year, then pick_order
         complete = sum((_num(f[c]).notnull().cast("int64") for c in _COMPLETE if c in f.columns), ibis.literal(0))
         w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(complete), *pick_order(f)])
