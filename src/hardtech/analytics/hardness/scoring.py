@@ -1,7 +1,9 @@
 """The hardness score's public functions: score, indicators, explain, save_scores.
 
-Why a thin module: it checks what it is asked (organisations, year, weights), runs phase 1
-(`raw_indicators.py`) and phase 2 (`weighting.py`), and shapes the answer; the rules live in those two.
+Why a thin module: it checks what it is asked (organisations, year, weights), chains phase 1
+(`raw_indicators.py`) and phase 2 (`weighting.py`) into one engine expression (`score_table`), and
+shapes the answer; the rules live in those two, so the whole store's scores and the explanation of
+one organisation are the same expression.
 """
 
 from __future__ import annotations
@@ -273,15 +275,29 @@ def save_scores(store, df: pd.DataFrame) -> int:
         raise UsageError(f"save_scores needs a score() frame; missing column(s): {', '.join(missing)}")
     if df.empty:
         return 0
-    weights = df.attrs.get("weights", {})
     ids = [i for i in INDICATORS if f"part_{i}" in df.columns]
     data = pa.Table.from_pandas(df[need + [c for i in ids for c in (f"part_{i}", f"value_{i}", f"raw_{i}")
                                            if c in df.columns]], preserve_index=False)
+    return _write(store, data, df.attrs.get("weights", {}))
 
-    parts = {i: {"weight": repr(float(weights[i])) if i in weights else None,
-                 **{k: c if c in data.column_names else None
-                    for k, c in (("value", f"value_{i}"), ("raw", f"raw_{i}"), ("contribution", f"part_{i}"))}}
-             for i in ids}
+
+def save_score_table(store, table: ir.Table, weights=None) -> int:
+    """Write a `score_table` (or a kept copy of one) into `scores` from the engine: nothing collected.
+
+    The same rows and parts as `save_scores(store, score(...))`; the store must write (DuckDB).
+    """
+    w = _resolve_weights(weights)
+    with _lambdas(table):
+        return _write(store, table, {i: s.weight for i, s in w.indicators.items()})
+
+
+def _write(store, data, weights: dict) -> int:
     from hardtech.store.scores_write import write_scores
 
+    cols = data.column_names if isinstance(data, pa.Table) else data.columns
+    ids = [i for i in INDICATORS if f"part_{i}" in cols]
+    parts = {i: {"weight": repr(float(weights[i])) if i in weights else None,
+                 **{k: c if c in cols else None
+                    for k, c in (("value", f"value_{i}"), ("raw", f"raw_{i}"), ("contribution", f"part_{i}"))}}
+             for i in ids}
     return write_scores(store, data, parts)

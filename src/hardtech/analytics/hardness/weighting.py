@@ -48,7 +48,8 @@ def _with_medians(t: ir.Table, specs: list[IndicatorSpec]) -> ir.Table:
         keys = ["year", *[f"_ck_{c}" for c in s.cohort]]
         v = t.view()  # a self-join: the aggregate reads a view, so each side's columns stay its own
         x = v[f"_x_{s.id}"]
-        m = v.group_by(keys).aggregate(**{f"_med_{s.id}": x.median(where=x > 0)}).rename(**{f"_m{k}": k for k in keys})
+        positive = ibis.ifelse(x > 0, x, _nullf())  # not `where=`: Spark wants the median's fraction a constant
+        m = v.group_by(keys).aggregate(**{f"_med_{s.id}": positive.median()}).rename(**{f"_m{k}": k for k in keys})
         t = t.left_join(m, [t[k] == m[f"_m{k}"] for k in keys]).drop(*[f"_m{k}" for k in keys])
     return t.drop(*[f"_ck_{c}" for c in cohorts])
 
