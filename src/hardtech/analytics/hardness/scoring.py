@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.errors import NotFound, NothingToShow, UsageError
-from hardtech.analytics.hardness.weights import HardnessWeights, INDICATORS, _resolve_weights
+from hardtech.analytics.hardness.weights import INDICATORS, _resolve_weights
 from hardtech.analytics.hardness.raw_indicators import INPUTS, _phase1, _tables, _years_text
 from hardtech.analytics.hardness.weighting import MIN_PERCENTILE_COHORT, _frame, weigh
 
