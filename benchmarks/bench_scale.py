@@ -90,9 +90,15 @@ def _rank(store):
 
 
 def _score(store):
-    from hardtech.analytics.hardness import score
+    """Both phases in the engine (`score_table`), the year's scores summarised there: nothing collected."""
+    from hardtech.analytics.hardness.scoring import _lambdas, score_table
 
-    return {"rows": len(score(store, year=YEAR))}
+    t = score_table(store, year=YEAR)
+    q = t.aggregate(rows=t.count(), scored=t.score.count(), mean_score=t.score.mean(),
+                    mean_confidence=t.confidence.mean(), ranked=t.percentile_in_field_year.count())
+    with _lambdas(q):
+        got = q.to_pyarrow().to_pylist()[0]
+    return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in got.items()}
 
 
 def _flows(store):

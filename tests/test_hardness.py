@@ -479,3 +479,28 @@ def test_explaining_from_the_whole_cohort_table_gives_the_same_answer(store, tmp
         direct = h.explain(s, ids[0])
     assert direct != first[ids[0]]
     assert svc.explain_score(db, ids[0]) == direct
+
+
+def test_scores_saved_from_the_engine_equal_the_collected_frame_saved(store):
+    """`score_table` + `save_score_table` (what `hardtech score` runs: nothing collected) write the rows and
+    parts that `save_scores(score())` writes; the scores table read back the same both ways."""
+    load_synthetic(store, orgs=300, seed=5, years=(2017, 2020))
+    query = ("SELECT org_id, year, score, confidence, percentile_in_field_year, field, weights_version, parts "
+             "FROM scores ORDER BY org_id, year")
+    df = h.score(store)
+    assert h.save_scores(store, df) == len(df) > 0
+    collected = store.con.execute(query).fetchall()
+    store.con.execute("DELETE FROM scores")
+    assert h.save_score_table(store, h.score_table(store), W) == len(df)
+    from_engine = store.con.execute(query).fetchall()
+    assert len(from_engine) == len(collected)
+    for a, b in zip(collected, from_engine):
+        assert a[:2] == b[:2] and a[5:7] == b[5:7]
+        for x, y in zip(a[2:5], b[2:5]):
+            assert (x is None and y is None) or x == pytest.approx(y, abs=1e-9)
+        pa_, pb = json.loads(a[7]), json.loads(b[7])
+        assert pa_.keys() == pb.keys()
+        for i in pa_:
+            for k in ("weight", "value", "contribution"):
+                x, y = pa_[i][k], pb[i][k]
+                assert (x is None and y is None) or x == pytest.approx(y, abs=1e-9), (a[0], i, k)

@@ -157,7 +157,12 @@ def star_verdict_table(organizations: ir.Table, classifications: ir.Table, finan
     o = o.select("org_id", _k=_key(o))
 
     rates = _rates(financials.filter(financials.fiscal_year.notnull()), v, fx)
-    f = financials.filter(financials.fiscal_year.notnull()).semi_join(o.select("org_id"), "org_id")
+    f = financials.filter(financials.fiscal_year.notnull())
+    if year is not None:  # the window's three years only, before any join: the rows of other years cost
+        f = f.filter(f.fiscal_year.between(year - 2, year))  # a join and a sort at every size (issue 14)
+    # no semi-join to the organisations asked for: the window's figures are joined to them at the end
+    # (left join), so another organisation's rows are never read there; a hash join of every financial row
+    # against every organisation cost more than aggregating the few rows it would drop (issue 14)
     if not one_row_per_year(financials):  # several sources: the most complete row of each year, then pick_order
         complete = sum((_num(f[c]).notnull().cast("int64") for c in _COMPLETE if c in f.columns), ibis.literal(0))
         w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(complete), *pick_order(f)])
@@ -172,11 +177,14 @@ def star_verdict_table(organizations: ir.Table, classifications: ir.Table, finan
     )
     f = f.mutate(_has=f._rev.notnull() | f._rd.notnull())
 
-    last = f.group_by("org_id").aggregate(_last=f.fiscal_year.max())
-    o = o.left_join(last, "org_id").select(o.org_id, o._k, _y=(ibis.literal(year, "int64") if year is not None
-                                                               else last._last))
-    f = f.join(o.select("org_id", "_y"), "org_id")
-    f = f.filter((f.fiscal_year >= f._y - 2) & (f.fiscal_year <= f._y))
+    if year is not None:  # every organisation is judged on the same year: nothing to look up
+        o = o.mutate(_y=ibis.literal(year, "int64"))
+        f = f.mutate(_y=ibis.literal(year, "int64"))
+    else:  # each on its newest fiscal year
+        last = f.group_by("org_id").aggregate(_last=f.fiscal_year.max())
+        o = o.left_join(last, "org_id").select(o.org_id, o._k, _y=last._last)
+        f = f.join(o.select("org_id", "_y"), "org_id")
+        f = f.filter((f.fiscal_year >= f._y - 2) & (f.fiscal_year <= f._y))
 
     foreign = f._has & ~f._ccy.isin(["", "NAN", v.currency])
     blank = f._has & f._ccy.isin(["", "NAN"])

@@ -176,8 +176,8 @@ def _star_verdicts(store, version: str | None, year: int | None, kinds: tuple[st
     from hardtech.analytics.star_batch import star_verdict_table
 
     o = store.table("organizations")
-    chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull()).select("org_id")
-    return star_verdict_table(o, store.table("classifications"), store.table("financials"), chosen,
+    chosen = o.filter(o.kind.isin(list(kinds)) | o.kind.isnull())  # a filter, not a semi-join of the table to itself
+    return star_verdict_table(chosen, store.table("classifications"), store.table("financials"),
                               year=year, version=version)
 
 
@@ -202,28 +202,36 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
     """Hardness scores over the store (or one organisation); saved with the weights version.
 
     `save=None`: saved when the engine writes (DuckDB), computed only on one that reads (Spark)."""
-    from hardtech.analytics.hardness import load_weights, save_scores, score
+    import ibis
+
+    from hardtech.analytics.engine import kept
+    from hardtech.analytics.hardness import load_weights, save_score_table, score_table
+    from hardtech.analytics.hardness.scoring import _frame, _lambdas, score_columns
+    from hardtech.analytics.hardness.weights import _resolve_weights
     from hardtech.store.engine import capabilities
 
     if save is None:
         save = capabilities(store).writes if is_store(store) else True
-    w = load_weights(weights) if weights else None
+    w = _resolve_weights(load_weights(weights) if weights else None)
     selected = None
     if where is not None:  # the user's condition runs in the sandbox; its keys are bound by `score`
         selected = _where_keys(store, "o.org_id", "organizations o", where)
+    keep = ["org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field", "weights_version"]
     with opened(store, read_only=not save, task="saving scores") as st:
         org_ids = [resolve_org(st, org)] if org else None
         if selected is not None:
             org_ids = [o for o in selected if o in org_ids] if org_ids else selected
-        df = score(st, year=year, org_ids=org_ids, weights=w)
-        if save and len(df):
-            save_scores(st, df)
-    df = df.sort_values(["year", "score"], ascending=[False, False]) if len(df) else df
-    if top:
-        df = df.head(top)
-    keep = [c for c in ("org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field",
-                        "weights_version") if c in df.columns]
-    return df[keep].to_dict(orient="records")
+        expr = score_table(st, year=year, org_ids=org_ids, weights=w).select(*score_columns())
+        # computed once in the engine (kept where it keeps), saved from there, and only the rows shown come back
+        with kept() as keeping, _lambdas(expr):
+            t = keeping(expr)
+            if save:
+                save_score_table(st, t, w)
+            shown = t.select(*keep).order_by([ibis.desc("year"), ibis.desc("score"), "org_id"])
+            if top:
+                shown = shown.limit(top)
+            df = _frame(shown.to_pyarrow(), keep, w)
+    return df.to_dict(orient="records")
 
 
 def _where_keys(store, key: str, source: str, where: str) -> list:

@@ -17,9 +17,11 @@ from hardtech.schema import TABLES
 _COLUMNS = ("org_id", "year", "score", "confidence", "percentile_in_field_year", "field", "weights_version")
 
 
-def write_scores(store, data: pa.Table, parts: dict[str, dict[str, str | None]]) -> int:
+def write_scores(store, data, parts: dict[str, dict[str, str | None]]) -> int:
     """Replace the rows of `data` (the `_COLUMNS` plus the part columns `parts` names) in `scores`.
 
+    `data` is an Arrow table, or an Ibis table on the store's own connection: then the rows go from the
+    engine into `scores` without passing through Python (a whole store's scores, issue 14).
     `parts[indicator]` names the columns of its `value`, `raw` and `contribution` (None: absent) and
     its `weight` (a number as text, or None); they are stored as one JSON object per row.
     """
@@ -36,7 +38,13 @@ def write_scores(store, data: pa.Table, parts: dict[str, dict[str, str | None]])
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con = store.con
     con.execute(create_table_sql(TABLES["scores"]))
-    con.register("_hardness_new", data)
+    if isinstance(data, pa.Table):
+        con.register("_hardness_new", data)
+        rows = data.num_rows
+    else:  # an Ibis expression: a view of it, its in-memory inputs registered as a query would
+        store.ibis._run_pre_execute_hooks(data)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _hardness_new AS {store.ibis.compile(data)}")
+        rows = int(con.execute("SELECT count(*) FROM _hardness_new").fetchall()[0][0])
     try:
         with store.transaction():
             con.execute("DELETE FROM scores s USING (SELECT DISTINCT org_id, CAST(year AS INTEGER) AS year, "
@@ -47,5 +55,8 @@ def write_scores(store, data: pa.Table, parts: dict[str, dict[str, str | None]])
                 "weights_version, parts, scored_at) SELECT org_id, CAST(year AS INTEGER), score, confidence, "
                 f"percentile_in_field_year, field, weights_version, {parts_json}, ? FROM _hardness_new", [now])
     finally:
-        con.unregister("_hardness_new")
-    return data.num_rows
+        if isinstance(data, pa.Table):
+            con.unregister("_hardness_new")
+        else:
+            con.execute("DROP VIEW IF EXISTS _hardness_new")
+    return rows

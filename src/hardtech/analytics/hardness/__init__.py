@@ -15,9 +15,9 @@ Every score splits into parts that add up to it, so it can be checked against it
 Why two phases: the score must run over a million organisations × ten years in seconds. Every
 raw indicator is one Ibis query over whole tables (rolling windows from lags over one sort,
 patents and funding by joins, no per-organisation loop), so it runs where the data lives (DuckDB
-here, Spark elsewhere). Mapping the raw values to 0..1, weighting and adding up are then a few
-vectorised array operations on the collected table; only the cohort statistics (medians, ranks)
-go back to an engine, on narrow in-memory tables.
+here, Spark elsewhere). Mapping the raw values to 0..1, weighting and adding up are columns of
+the same expression (phase 2, `weighting.weigh`), so a whole store is scored without collecting it
+into Python (`score_table`); `score()` and `indicators()` collect only the rows they are asked for.
 
 The package keeps its parts apart (issue 14): `weights` reads and checks the weights file,
 `raw_indicators` computes every raw indicator in the engine (phase 1), `weighting` maps them to 0..1
@@ -25,7 +25,9 @@ and weighs them (phase 2), and `scoring` is the public surface re-exported here.
 """
 
 from hardtech.analytics.hardness.raw_indicators import BUCKETS, INPUTS, PAT_METRICS
-from hardtech.analytics.hardness.scoring import SCORE_COLUMNS, explain, indicators, save_scores, score
+from hardtech.analytics.hardness.scoring import (
+    SCORE_COLUMNS, explain, indicators, save_score_table, save_scores, score, score_table,
+)
 from hardtech.analytics.hardness.weighting import MIN_PERCENTILE_COHORT
 from hardtech.analytics.hardness.weights import (
     COHORTS, INDICATORS, OECD_GROUPS, PATENT_COHORT, PATENT_NORMALISE, TRANSFORMS, UNCLASSIFIED, Criterion,
@@ -35,5 +37,6 @@ from hardtech.analytics.hardness.weights import (
 __all__ = [
     "BUCKETS", "COHORTS", "Criterion", "HardnessWeights", "INDICATORS", "INPUTS", "IndicatorSpec", "KindBlock",
     "MIN_PERCENTILE_COHORT", "OECD_GROUPS", "PATENT_COHORT", "PAT_METRICS", "PATENT_NORMALISE", "SCORE_COLUMNS",
-    "TRANSFORMS", "UNCLASSIFIED", "explain", "indicators", "load_weights", "save_scores", "score",
+    "TRANSFORMS", "UNCLASSIFIED", "explain", "indicators", "load_weights", "save_score_table", "save_scores", "score",
+    "score_table",
 ]

@@ -1,7 +1,9 @@
 """The hardness score's public functions: score, indicators, explain, save_scores.
 
-Why a thin module: it checks what it is asked (organisations, year, weights), runs phase 1
-(`raw_indicators.py`) and phase 2 (`weighting.py`), and shapes the answer; the rules live in those two.
+Why a thin module: it checks what it is asked (organisations, year, weights), chains phase 1
+(`raw_indicators.py`) and phase 2 (`weighting.py`) into one engine expression (`score_table`), and
+shapes the answer; the rules live in those two, so the whole store's scores and the explanation of
+one organisation are the same expression.
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ import contextlib
 import datetime as dt
 import math
 
+import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute.is_in
 
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.errors import NotFound, NothingToShow, UsageError
-from hardtech.analytics.hardness.weights import HardnessWeights, INDICATORS, _resolve_weights
+from hardtech.analytics.hardness.weights import INDICATORS, _resolve_weights
 from hardtech.analytics.hardness.raw_indicators import INPUTS, _phase1, _tables, _years_text
-from hardtech.analytics.hardness.weighting import MIN_PERCENTILE_COHORT, _frame, _weigh
+from hardtech.analytics.hardness.weighting import MIN_PERCENTILE_COHORT, _frame, weigh
 
 SCORE_COLUMNS = ("org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field",
                  "weights_version", "warnings")
@@ -83,22 +84,41 @@ def _lambdas(expr: ir.Table):
         con.execute(f"SET lambda_syntax = '{before}'" if before != "DEFAULT" else "RESET lambda_syntax")
 
 
-def _compute(store_or_tables, year, org_ids, weights, detail: bool,
-             in_place: bool = False) -> tuple[pa.Table, dict, HardnessWeights]:
+def score_table(store_or_tables, year: int | None = None, org_ids: list[str] | None = None, weights=None,
+                detail: bool = False) -> ir.Table:
+    """The score as an Ibis expression (both phases, nothing collected): one row per organisation-year with
+    SCORE_COLUMNS, value_<i> and part_<i> of every indicator and, with `detail`, the raw values, inputs and
+    missing reasons `indicators()` shows. Percentiles are over every organisation; `org_ids` narrows after.
+    """
     w = _resolve_weights(weights)
     t = _tables(store_or_tables)
     y = _check_year(t, year)
     ids = _check_orgs(t, org_ids)
-    expr = _phase1(t, y, w, detail)
+    expr = weigh(_phase1(t, y, w, detail), w).mutate(weights_version=ibis.literal(w.version))
+    if ids is not None:  # after the windows: percentiles and cohort medians are over everyone
+        expr = expr.filter(expr.org_id.isin(ids))
+    return expr
+
+
+def score_columns(detail: bool = False) -> list[str]:
+    """The columns of `score()` (or, with `detail`, of `indicators()`), in order."""
+    if not detail:
+        return [*SCORE_COLUMNS, *[f"part_{i}" for i in INDICATORS], *[f"value_{i}" for i in INDICATORS]]
+    inputs = sorted({c for cols in INPUTS.values() for c in cols} - set(SCORE_COLUMNS) - {"currency", "city"})
+    cols = [*SCORE_COLUMNS, "indicators_present", "kind_known", "currency", "city", *inputs, "intensity_standing"]
+    for i in INDICATORS:
+        cols += [f"raw_{i}", f"value_{i}", f"part_{i}", f"missing_{i}"]
+    return list(dict.fromkeys(cols))
+
+
+def _collect(store_or_tables, year, org_ids, weights, detail: bool) -> pd.DataFrame:
+    w = _resolve_weights(weights)
+    expr = score_table(store_or_tables, year, org_ids, w, detail)
+    cols = score_columns(detail)
+    expr = expr.select(*cols)
     with _lambdas(expr):
         tbl = expr.to_pyarrow()
-    computed = _weigh(tbl, w, in_place)
-    if ids is not None:  # percentiles are over everyone; the selection comes after
-        keep = pa.compute.is_in(tbl.column("org_id"), value_set=pa.array(ids, pa.string()))
-        where = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-        tbl = tbl.take(pa.array(where))
-        computed = {k: v[where] for k, v in computed.items()}
-    return tbl, computed, w
+    return _frame(tbl, cols, w)
 
 
 def score(store_or_tables, year: int | None = None, org_ids: list[str] | None = None,
@@ -106,22 +126,16 @@ def score(store_or_tables, year: int | None = None, org_ids: list[str] | None = 
     """The hardness score (0–100) per organisation-year, its confidence, field percentile and parts.
 
     Columns: SCORE_COLUMNS, then part_<indicator> (adding up to `score`) and value_<indicator>
-    (0..1; NaN = missing) for every indicator. `df.attrs` holds the weights used.
+    (0..1; NaN = missing) for every indicator. `df.attrs` holds the weights used. Collects every row
+    asked for: over a whole large store, use `score_table` and let the engine keep the rows.
     """
-    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=False, in_place=True)
-    cols = [*SCORE_COLUMNS, *[f"part_{i}" for i in INDICATORS], *[f"value_{i}" for i in INDICATORS]]
-    return _frame(tbl, computed, cols, w)
+    return _collect(store_or_tables, year, org_ids, weights, detail=False)
 
 
 def indicators(store_or_tables, year: int | None = None, org_ids: list[str] | None = None,
                weights=None) -> pd.DataFrame:
     """One row per organisation-year: every indicator's raw value, 0..1 value, part, missing reason and inputs."""
-    tbl, computed, w = _compute(store_or_tables, year, org_ids, weights, detail=True)
-    inputs = sorted({c for cols in INPUTS.values() for c in cols} - set(SCORE_COLUMNS) - {"currency", "city"})
-    cols = [*SCORE_COLUMNS, "indicators_present", "kind_known", "currency", "city", *inputs, "intensity_standing"]
-    for i in INDICATORS:
-        cols += [f"raw_{i}", f"value_{i}", f"part_{i}", f"missing_{i}"]
-    return _frame(tbl, computed, list(dict.fromkeys(cols)), w)
+    return _collect(store_or_tables, year, org_ids, weights, detail=True)
 
 
 def _py(v):
@@ -261,15 +275,29 @@ def save_scores(store, df: pd.DataFrame) -> int:
         raise UsageError(f"save_scores needs a score() frame; missing column(s): {', '.join(missing)}")
     if df.empty:
         return 0
-    weights = df.attrs.get("weights", {})
     ids = [i for i in INDICATORS if f"part_{i}" in df.columns]
     data = pa.Table.from_pandas(df[need + [c for i in ids for c in (f"part_{i}", f"value_{i}", f"raw_{i}")
                                            if c in df.columns]], preserve_index=False)
+    return _write(store, data, df.attrs.get("weights", {}))
 
-    parts = {i: {"weight": repr(float(weights[i])) if i in weights else None,
-                 **{k: c if c in data.column_names else None
-                    for k, c in (("value", f"value_{i}"), ("raw", f"raw_{i}"), ("contribution", f"part_{i}"))}}
-             for i in ids}
+
+def save_score_table(store, table: ir.Table, weights=None) -> int:
+    """Write a `score_table` (or a kept copy of one) into `scores` from the engine: nothing collected.
+
+    The same rows and parts as `save_scores(store, score(...))`; the store must write (DuckDB).
+    """
+    w = _resolve_weights(weights)
+    with _lambdas(table):
+        return _write(store, table, {i: s.weight for i, s in w.indicators.items()})
+
+
+def _write(store, data, weights: dict) -> int:
     from hardtech.store.scores_write import write_scores
 
+    cols = data.column_names if isinstance(data, pa.Table) else data.columns
+    ids = [i for i in INDICATORS if f"part_{i}" in cols]
+    parts = {i: {"weight": repr(float(weights[i])) if i in weights else None,
+                 **{k: c if c in cols else None
+                    for k, c in (("value", f"value_{i}"), ("raw", f"raw_{i}"), ("contribution", f"part_{i}"))}}
+             for i in ids}
     return write_scores(store, data, parts)

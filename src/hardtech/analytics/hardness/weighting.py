@@ -1,8 +1,12 @@
 """From raw indicators to the score (phase 2): transforms to 0..1, weights, confidence, percentiles.
 
-Why separate from the indicators: the raw values come back as one Arrow table and mapping, weighting
-and adding up are a few vectorised array operations; only cohort statistics (medians, ranks) go back
-to an engine, on narrow in-memory tables.
+Why an Ibis expression and not arrays in Python: the score must run over every organisation of a
+large store (issue 14: 10,000,000 organisations on one machine), and collecting the raw indicators of
+all of them into Python held gigabytes. Here each transform, the weights, the confidence and the
+field percentile are columns computed by the engine on phase 1's table (`raw_indicators._phase1`),
+so `score` and `indicators` collect only what their caller asks for, and `services.scoring` saves a
+whole year into the store without the rows passing through Python. The rules are written once, here:
+the score of many organisations and the explanation of one read the same expression.
 """
 
 from __future__ import annotations
@@ -11,89 +15,75 @@ import math
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute.is_in
+import pyarrow.compute  # noqa: F401 - pa.compute.fill_null
+
 from hardtech.analytics.hardness.weights import HardnessWeights, INDICATORS, IndicatorSpec
-from hardtech.analytics.hardness.raw_indicators import _mid_percentile, _nullf
-
-# =============================================================================== weighting (phase 2)
-# The raw indicators come back as one Arrow table; mapping them to 0..1, weighting and adding up
-# are a few vectorised array operations. Only cohort statistics (medians, ranks) go back to the
-# engine, on narrow in-memory tables, because sorting there is parallel and exact.
-
-
-def _np(tbl: pa.Table, name: str) -> np.ndarray:
-    """A float column as numpy, NULL as NaN (filling first is several times faster than converting nulls)."""
-    filled = pa.compute.fill_null(tbl.column(name).cast(pa.float64()), np.nan)
-    if filled.num_chunks == 0:
-        return np.empty(0)
-    return np.concatenate([c.to_numpy(zero_copy_only=False) for c in filled.chunks])  # one writable copy
-
-
-def _codes(col: pa.ChunkedArray) -> pa.Array:
-    """Small integer codes of a key column: sorting integers beats sorting strings."""
-    return col.combine_chunks().dictionary_encode().indices
-
-
-def _cohort_values(tbl: pa.Table, raw: dict[str, np.ndarray], specs: list[IndicatorSpec]) -> dict[str, np.ndarray]:
-    """0..1 values of the cohort-relative transforms (cohort_median, percentile), ranked by the engine."""
-    cols: dict[str, Any] = {"_i": pa.array(np.arange(tbl.num_rows, dtype=np.int64)), "year": tbl.column("year")}
-    for c in sorted({c for s in specs for c in s.cohort}):
-        cols[c] = _codes(tbl.column(c))
-    for s in specs:
-        x = raw[s.id]
-        cols[f"x_{s.id}"] = pa.array(x, mask=np.isnan(x))
-    m = ibis.memtable(pa.table(cols))
-    out = {}
-    for s in specs:
-        x = m[f"x_{s.id}"]
-        part = [m.year, *[m[c] for c in s.cohort]]
-        if s.transform == "percentile":
-            v = _mid_percentile(x, part)
-        else:  # x / (x + median of the cohort's positive values): the cohort's middle maps to 0.5
-            med = x.median(where=x > 0).over(ibis.window(group_by=part))
-            v = ibis.cases((x <= 0, 0.0), (med.notnull(), x / (x + med)), else_=_nullf())
-        out[s.id] = v.fill_null(float("nan"))
-    res = m.select("_i", **out).to_pyarrow()
-    order = np.asarray(res.column("_i"))
-    values = {}
-    for s in specs:
-        arr = np.empty(tbl.num_rows)
-        arr[order] = np.asarray(res.column(s.id))
-        values[s.id] = arr
-    return values
-
+from hardtech.analytics.hardness.raw_indicators import _F, _mid_percentile, _nullf
 
 MIN_PERCENTILE_COHORT = 5  # fewer scored organisations of one field and year give no percentile (1 of 1 is not "top")
 
+# The columns phase 2 adds to phase 1's table (besides value_<i> and part_<i> of every indicator).
+WEIGHED = ("score", "confidence", "percentile_in_field_year", "kind_known", "indicators_present")
 
-def _cume_percentile(year: pa.ChunkedArray, field: pa.ChunkedArray, score: np.ndarray) -> np.ndarray:
-    """Share (×100) of the organisations of the same field and year whose score is at or below this one;
-    NaN in a group of fewer than MIN_PERCENTILE_COHORT scored organisations, where a rank says nothing."""
-    ok = ~np.isnan(score)
-    out = np.full(len(score), np.nan)
-    if not ok.any():
-        return out
-    idx = np.flatnonzero(ok)
-    take = pa.array(idx)
-    m = ibis.memtable(pa.table({"_i": idx, "year": year.take(take), "field": _codes(field).take(take),
-                                "score": score[idx]}))
-    win = ibis.window(group_by=[m.year, m.field], order_by=m.score)
-    group = ibis.window(group_by=[m.year, m.field])
-    res = m.select("_i", p=ibis.cume_dist().over(win) * 100.0, n=m.score.count().over(group)).to_pyarrow()
-    p = np.asarray(res.column("p"), dtype=float).copy()
-    p[np.asarray(res.column("n")) < MIN_PERCENTILE_COHORT] = np.nan
-    out[np.asarray(res.column("_i"))] = p
+
+def _present(x: ir.Value) -> ir.Value:
+    """A value, NaN read as missing: NULL is "missing" throughout and every transform keeps it."""
+    return ibis.ifelse(x.isnan(), _nullf(), x)
+
+
+_NO_COHORT = "\x00"  # a cohort column's NULL as a join key (NULL never equals NULL in a join)
+
+
+def _with_medians(t: ir.Table, specs: list[IndicatorSpec]) -> ir.Table:
+    """`t` with _med_<i>: the median of the positive values of indicator i (column _x_<i>) in its cohort
+    (year and `cohort` columns). An aggregate joined back on a few hundred cohorts, not a window: a window
+    sorts every row, all columns wide, once per indicator."""
+    cohorts = sorted({c for s in specs for c in s.cohort})
+    t = t.mutate(**{f"_ck_{c}": t[c].cast("string").fill_null(_NO_COHORT) for c in cohorts})
+    for s in specs:
+        keys = ["year", *[f"_ck_{c}" for c in s.cohort]]
+        v = t.view()  # a self-join: the aggregate reads a view, so each side's columns stay its own
+        x = v[f"_x_{s.id}"]
+        positive = ibis.ifelse(x > 0, x, _nullf())  # not `where=`: Spark wants the median's fraction a constant
+        m = v.group_by(keys).aggregate(**{f"_med_{s.id}": positive.median()}).rename(**{f"_m{k}": k for k in keys})
+        t = t.left_join(m, [t[k] == m[f"_m{k}"] for k in keys]).drop(*[f"_m{k}" for k in keys])
+    return t.drop(*[f"_ck_{c}" for c in cohorts])
+
+
+def _value(t: ir.Table, s: IndicatorSpec, x: ir.Value) -> ir.Value:
+    """The 0..1 value of one indicator by its transform (NULL stays NULL)."""
+    if s.transform == "linear":
+        v = (x - s.lo) * (1.0 / (s.hi - s.lo))
+        v = ibis.ifelse(v < 0.0, 0.0, ibis.ifelse(v > 1.0, 1.0, v))
+    elif s.transform == "saturating":
+        m = ibis.ifelse(x < 0.0, 0.0, x)
+        v = m / (m + s.half)
+    else:
+        part = [t.year, *[t[c] for c in s.cohort]]
+        if s.transform == "percentile":
+            v = _mid_percentile(x, part)
+        else:  # x / (x + median of the cohort's positive values): the cohort's middle maps to 0.5
+            med = t[f"_med_{s.id}"]  # from _with_medians
+            v = ibis.cases((x <= 0, 0.0), (med.notnull(), x / (x + med)), else_=_nullf())
+    return v if s.higher_is_harder else 1.0 - v
+
+
+def _sum(terms: list[ir.Value]) -> ir.Value:
+    out = ibis.literal(0.0, _F)
+    for x in terms:
+        out = out + x
     return out
 
 
-def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[str, np.ndarray]:
-    """value_, part_, score, confidence and percentile columns from the raw indicator table.
+def weigh(t: ir.Table, w: HardnessWeights) -> ir.Table:
+    """Phase 1's table with value_<i>, part_<i>, score, confidence, kind_known, indicators_present and
+    percentile_in_field_year added (the raw_<i> columns kept).
 
-    NaN is "missing" throughout and every transform keeps it: the parts of a missing indicator stay
-    NaN, and the score adds up only the parts present. Two kinds of weight:
+    Two kinds of weight:
 
     - an R&D, patent or funding indicator that is missing is re-weighted away (the score is the
       weighted mean of those present);
@@ -101,99 +91,75 @@ def _weigh(tbl: pa.Table, w: HardnessWeights, in_place: bool = False) -> dict[st
       present shares it, and with none the fallback indicator stands in at `w.kind.unknown`. So the
       kind of business is never re-weighted onto the R&D figures, and unknown kind is not neutral.
 
-    `confidence` is the weight of what was really present (the stand-in does not count).
-    `in_place` turns the raw arrays into the values instead of copying them (score() does not return
-    raw values).
+    `confidence` is the weight of what was really present (the stand-in does not count). Built in
+    stages (values, then weights, then parts, then the percentile) so no expression is repeated
+    inside another.
     """
-    n = tbl.num_rows
-    raw = {i: _np(tbl, "intensity_standing" if i == "rd_intensity" else f"raw_{i}") for i in INDICATORS}
-    cohort_specs = [s for s in w.indicators.values() if s.transform in ("percentile", "cohort_median")]
-    cohort = _cohort_values(tbl, raw, cohort_specs) if cohort_specs and n else {}
-    out: dict[str, np.ndarray] = {}
-    conf, scratch, present = np.zeros(n), np.empty(n), np.empty(n, dtype=bool)
     kind_ids = set(w.kind.indicators)
     kind_total = math.fsum(w.weight(i) for i in kind_ids)
-    kind_seen = np.zeros(n)  # weight of the evidence of kind present
-    other = np.zeros(n)      # weight of the other indicators present
-    # In place wherever possible: on large stores fresh memory, not arithmetic, is what costs.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for i, s in w.indicators.items():
-            x = raw[i]
-            if s.transform == "linear":
-                v = np.subtract(x, s.lo, out=x if in_place else None)
-                v *= 1.0 / (s.hi - s.lo)
-                np.clip(v, 0.0, 1.0, out=v)
-            elif s.transform == "saturating":
-                v = np.maximum(x, 0.0, out=x if in_place else None)  # keeps NaN
-                np.add(v, s.half, out=scratch)
-                v /= scratch
-            else:
-                v = cohort[i] if n else np.empty(0)
-            if not s.higher_is_harder:
-                np.subtract(1.0, v, out=v)
-            out[f"value_{i}"] = v
-            np.isnan(v, out=present)
-            np.logical_not(present, out=present)
-            np.add(conf, s.weight, out=conf, where=present)
-            np.add(kind_seen if i in kind_ids else other, s.weight, out=kind_seen if i in kind_ids else other,
-                   where=present)
-        np.round(conf, 12, out=conf)  # 0.18 + 0.08 + … must give 1, not 1.0000000000000002
-        np.round(kind_seen, 12, out=kind_seen)
-        # effective weight of each present indicator: its own, or (evidence of kind) its share of the block
-        kind_scale = np.divide(kind_total, kind_seen)
-        no_kind = kind_seen <= 0
-        kind_scale[no_kind] = 0.0
-        if kind_total > 0:
-            fb = out[f"value_{w.kind.fallback}"]
-            fb[no_kind] = w.kind.unknown  # the stand-in: kind unknown is scored at its documented value
-            kind_scale[no_kind] = kind_total / w.weight(w.kind.fallback)
-        denom = other + (kind_total if kind_total > 0 else 0.0)
-        scale = np.divide(100.0, denom)
-        score = np.zeros(n)
-        for i, s in w.indicators.items():
-            part = np.multiply(out[f"value_{i}"], scale)
-            part *= s.weight
-            if i in kind_ids:
-                part *= kind_scale
-            out[f"part_{i}"] = part
-            score += np.fmax(part, 0.0, out=scratch)  # fmax drops NaN: a missing part adds nothing
-    none = conf <= 0
-    score[none] = np.nan
-    for i in INDICATORS:
-        out[f"part_{i}"][none] = np.nan
-    out["confidence"] = conf
-    out["score"] = score
-    out["kind_known"] = ~no_kind
-    count = np.zeros(n, dtype=np.int64)
-    for i in INDICATORS:
-        np.isnan(out[f"value_{i}"], out=present)
-        count += ~present
-    count -= (no_kind & (kind_total > 0)).astype(np.int64)  # the stand-in is not an indicator present
-    out["indicators_present"] = count
-    out["percentile_in_field_year"] = _cume_percentile(tbl.column("year"), tbl.column("field"), score)
-    return out
+    t = t.mutate(**{f"_x_{i}": _present(t["intensity_standing" if i == "rd_intensity" else f"raw_{i}"].cast(_F))
+                    for i in INDICATORS})
+    medians = [s for s in w.indicators.values() if s.transform == "cohort_median"]
+    t = _with_medians(t, medians)
+    t = t.mutate(**{f"value_{i}": _value(t, s, t[f"_x_{i}"]).cast(_F) for i, s in w.indicators.items()})
+    t = t.drop(*[f"_x_{i}" for i in INDICATORS], *[f"_med_{s.id}" for s in medians])
+
+    def weight_of(ids) -> ir.Value:
+        return _sum([ibis.ifelse(t[f"value_{i}"].notnull(), w.weight(i), 0.0) for i in w.indicators if i in ids])
+
+    # 0.18 + 0.08 + … must give 1, not 1.0000000000000002
+    t = t.mutate(confidence=weight_of(set(w.indicators)).round(12), _kind_seen=weight_of(kind_ids).round(12),
+                 _other=weight_of(set(w.indicators) - kind_ids))
+    no_kind = t._kind_seen <= 0
+    stand_in = no_kind & ibis.literal(kind_total > 0)
+    if kind_total > 0:  # effective weight of a present piece of evidence of kind: its share of the block
+        kind_scale = ibis.ifelse(no_kind, kind_total / w.weight(w.kind.fallback), kind_total / t._kind_seen)
+        fb = f"value_{w.kind.fallback}"
+        t = t.mutate(**{fb: ibis.ifelse(no_kind, w.kind.unknown, t[fb])})  # the stand-in: its documented value
+    else:
+        kind_scale = ibis.literal(0.0, _F)
+    denom = t._other + (kind_total if kind_total > 0 else 0.0)
+    scale = ibis.ifelse(denom > 0, 100.0 / denom, _nullf())  # 0 only where nothing with a weight is present
+    t = t.mutate(_kind_scale=kind_scale, _scale=scale, kind_known=~no_kind,
+                 indicators_present=(_sum([ibis.ifelse(t[f"value_{i}"].notnull(), 1.0, 0.0) for i in INDICATORS])
+                                     - ibis.ifelse(stand_in, 1.0, 0.0)).cast("int64"))
+    parts = {}
+    for i, s in w.indicators.items():
+        p = t[f"value_{i}"] * t._scale * s.weight
+        parts[i] = p * t._kind_scale if i in kind_ids else p
+    scored = t.confidence > 0
+    t = t.mutate(**{f"part_{i}": ibis.ifelse(scored, p, _nullf()) for i, p in parts.items()})
+    total = _sum([ibis.ifelse(t[f"part_{i}"] > 0.0, t[f"part_{i}"], 0.0) for i in INDICATORS])  # missing adds nothing
+    t = t.mutate(score=ibis.ifelse(scored, total, _nullf())).drop("_kind_seen", "_other", "_kind_scale", "_scale")
+    # share (x100) of the organisations of the same field and year whose score is at or below this one;
+    # NULL in a group of fewer than MIN_PERCENTILE_COHORT scored organisations, where a rank says nothing
+    group = [t.year, t.field, t.score.isnull()]
+    p = ibis.cume_dist().over(ibis.window(group_by=group, order_by=t.score)) * 100.0
+    n = t.score.count().over(ibis.window(group_by=group))
+    return t.mutate(percentile_in_field_year=ibis.ifelse(t.score.notnull() & (n >= MIN_PERCENTILE_COHORT), p,
+                                                         _nullf()))
 
 
-def _frame(tbl: pa.Table, computed: dict[str, np.ndarray], columns: list[str], w: HardnessWeights) -> pd.DataFrame:
-    """A DataFrame without copying: strings stay Arrow-backed, numbers stay the arrays computed."""
+def _frame(tbl: pa.Table, columns: list[str], w: HardnessWeights) -> pd.DataFrame:
+    """A DataFrame of the collected rows: strings stay Arrow-backed, floats are numpy with NaN for missing."""
     data: dict[str, Any] = {}
     for c in columns:
-        if c in computed:
-            data[c] = computed[c]
-        elif c == "weights_version":  # one value for every row, built without a Python list of them
+        if c == "weights_version":  # one value for every row, built without a Python list of them
             same = pa.DictionaryArray.from_arrays(pa.array(np.zeros(tbl.num_rows, dtype=np.int8)),
                                                   pa.array([w.version])).cast(pa.string())
             data[c] = pd.array(same, dtype=pd.StringDtype("pyarrow"))
+            continue
+        col = tbl.column(c)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            data[c] = pd.array(col, dtype=pd.StringDtype("pyarrow")) if tbl.num_rows else \
+                pd.array([], dtype=pd.StringDtype("pyarrow"))
+        elif pa.types.is_floating(col.type):
+            filled = pa.compute.fill_null(col, np.nan)
+            data[c] = (np.concatenate([ch.to_numpy(zero_copy_only=False) for ch in filled.chunks])
+                       if filled.num_chunks else np.empty(0))
         else:
-            col = tbl.column(c)
-            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-                data[c] = pd.array(col, dtype=pd.StringDtype("pyarrow")) if tbl.num_rows else \
-                    pd.array([], dtype=pd.StringDtype("pyarrow"))
-            else:
-                data[c] = col.to_numpy(zero_copy_only=False)
+            data[c] = col.to_numpy(zero_copy_only=False)
     df = pd.DataFrame(data, copy=False)
     df.attrs.update(weights_version=w.version, weights_file=w.path,
                     weights={i: s.weight for i, s in w.indicators.items()})
     return df
-
-
