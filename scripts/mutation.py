@@ -23,7 +23,9 @@ Usage:
   .venv/bin/python scripts/mutation.py --budget 600 star   # override the budget (seconds per module)
   .venv/bin/python scripts/mutation.py --fresh money   # forget earlier verdicts for the module
   .venv/bin/python scripts/mutation.py --survivors money   # after adding tests: retest the survivors only
-                                                         # (earlier kills are kept: add tests, never remove them)
+                                                         # (earlier kills are kept: add tests, never remove them;
+                                                         # the survivors are remembered in result.json, so a
+                                                         # rerun cut short or after a test-list change resumes)
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
   .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
@@ -171,25 +173,56 @@ def _earlier_verdicts(dest: Path) -> dict:
         return mutmut_verdicts(dest) if (dest / "mutants").exists() else {}
 
 
+def survivor_names(earlier: dict, current: dict) -> list[str]:
+    """The mutants a --survivors run retests: each whose latest verdict is neither a kill nor missing.
+
+    The latest verdict is mutmut's own (`current`) where it has one, else the last result.json's
+    (`earlier`). mutmut resets every verdict to None when a module's test selection changes, so once one
+    rerun has started (and perhaps been cut by its budget), its files alone no longer know the survivors.
+    """
+    latest = {k: current.get(k) if current.get(k) is not None else earlier.get(k) for k in set(earlier) | set(current)}
+    return sorted(k for k, v in latest.items() if v is not None and v not in KILLED)
+
+
+def carry_verdicts(earlier: dict, now: dict) -> dict:
+    """mutmut's verdicts after a --survivors run, each mutant mutmut now has none for keeping its earlier one.
+
+    Sound when tests were only added (a kill stays a kill; a survivor not yet retested is still one);
+    after the code changed, run --fresh. Mutants that no longer exist are not carried.
+    """
+    return {k: (v if v is not None else earlier.get(k)) for k, v in now.items()}
+
+
+def mutmut_command(jobs: int, survivors: list[str] | None) -> list[str] | None:
+    """The mutmut run: every mutant (survivors None), the named ones, or nothing when none is named
+    (mutmut given no names would run every mutant)."""
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
+    if survivors is None:
+        return cmd
+    return cmd + survivors if survivors else None
+
+
 def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int,
                       survivors_only: bool = False) -> dict:
     dest = WORK / name
     if fresh and dest.exists():
         shutil.rmtree(dest)
     earlier = _earlier_verdicts(dest) if survivors_only else {}
+    selection = survivor_names(earlier, mutmut_verdicts(dest)) if survivors_only else None
     fresh_copy(dest)
     write_mutmut_config(dest, spec["paths"], spec["tests"])
     log = dest / "mutmut.log"
-    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
-    if survivors_only:  # after tests were added: test the earlier survivors again, keep the other verdicts
-        cmd += [k for k, v in sorted(mutmut_verdicts(dest).items()) if v is not None and v not in KILLED]
-    rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
+    cmd = mutmut_command(jobs, selection)
+    if cmd is None:
+        print("  no earlier survivors to retest", flush=True)
+        rc, took = 0, 0.0
+    else:
+        if selection is not None:
+            print(f"  retesting {len(selection)} earlier survivor(s)", flush=True)
+        rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
     verdicts = mutmut_verdicts(dest)
-    # mutmut forgets every verdict when the module's test selection changes (a test file added to it); a mutant
-    # killed before stays killed when tests were only added, so a survivors-only rerun keeps those kills
-    for k, v in earlier.items():
-        if v in KILLED and verdicts.get(k) is None:
-            verdicts[k] = v
+    if survivors_only:  # mutmut may have reset the verdicts (the test selection changed): keep the earlier ones
+        verdicts = carry_verdicts(earlier, verdicts) if verdicts else dict(earlier)
     survivors = mutmut_diffs(dest, [k for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None])
     return {"module": name, "kind": "mutmut", "seconds": round(took, 1), "finished": rc == 0,
             "verdicts": verdicts, "survivors": survivors}
