@@ -66,14 +66,15 @@ def org_store(store, tmp_path):
     return store
 
 
-def run(store, tmp_path: Path, tbl: str, col: str, values: list[str], **kw):
-    """Import one row per value into `tbl` (column `col` set to it); ({line: stored row}, {line: reject})."""
+def run(store, tmp_path: Path, tbl: str, col: str | None, values: list, **kw):
+    """Import one row per value into `tbl` (column `col` set to it, or a dict of columns when `col` is None);
+    ({line: stored row}, {line: [rejects]})."""
     rows = []
     for i, v in enumerate(values):
-        row = base_row(tbl, i + 2) | {col: v}
-        rows.append(row)
+        row = base_row(tbl, i + 2) | (v if col is None else {col: v})
+        rows.append({k: x for k, x in row.items() if x is not None})
     header = sorted({k for r in rows for k in r})
-    f = tmp_path / f"{tbl}-{col}.csv"
+    f = tmp_path / f"{tbl}-{col or 'rows'}.csv"
     with f.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, header)
         w.writeheader()
@@ -125,20 +126,27 @@ def test_every_year_column_reads_a_year_or_a_date_and_names_what_is_not_a_year(o
 APPROXIMATE = ["约100", "about 100", "100左右"]
 
 
-@pytest.mark.parametrize("tbl, col", columns(lambda t, c: c.type in NUMERIC and c.name not in YEAR_COLUMNS
-                                             and (t, c.name) != ("funding_rounds", "amount")), ids=str)
-def test_every_exact_number_column_refuses_an_approximate_figure_and_a_range(org_store, tmp_path, tbl, col):
-    spec = column(tbl, col)
+EXACT = [(t, c) for t, c in columns(lambda t, c: c.type in NUMERIC and c.name not in YEAR_COLUMNS)
+         if (t, c) != ("funding_rounds", "amount")]
+
+
+@pytest.mark.parametrize("tbl", sorted({t for t, _ in EXACT}, key=IMPORTABLE.index))
+def test_every_exact_number_column_refuses_an_approximate_figure_and_a_range(org_store, tmp_path, tbl):
+    cols = [c for t, c in EXACT if t == tbl]
     values = APPROXIMATE + ["100-200", "2000"]  # 2000: above every column's minimum
-    stored, refused = run(org_store, tmp_path, tbl, col, values)
-    for i, v in enumerate(APPROXIMATE):
-        r = only_reject(refused, i + 2, col)
-        assert r["value"] == v and r["reason"].startswith(f"{v!r} is an approximate figure"), r
-        assert "approximate amounts are kept only for funding rounds" in r["reason"]
-    r = only_reject(refused, len(APPROXIMATE) + 2, col)
-    why = "a range (100-200) is not a figure; give one number" if spec.unit == "money" else "not a number: '100-200'"
-    assert r["reason"] == why
-    assert stored[len(values) + 1][col] == 2000
+    # a funding round's amount is left empty (it keeps approximations): the other columns are exact
+    stored, refused = run(org_store, tmp_path, tbl, None, [dict.fromkeys(cols, v) for v in values])
+    for col in cols:
+        spec = column(tbl, col)
+        for i, v in enumerate(APPROXIMATE):
+            r = next(r for r in refused[i + 2] if r["column_name"] == col)
+            assert r["value"] == v and r["reason"].startswith(f"{v!r} is an approximate figure"), r
+            assert "approximate amounts are kept only for funding rounds" in r["reason"]
+        r = next(r for r in refused[len(APPROXIMATE) + 2] if r["column_name"] == col)
+        why = ("a range (100-200) is not a figure; give one number" if spec.unit == "money"
+               else "not a number: '100-200'")
+        assert r["reason"] == why, (col, r)
+        assert stored[len(values) + 1][col] == 2000, col
 
 
 def test_a_funding_amount_keeps_approximate_figures_and_ranges(org_store, tmp_path):
@@ -147,3 +155,131 @@ def test_a_funding_amount_keeps_approximate_figures_and_ranges(org_store, tmp_pa
     assert (stored[2]["amount"], stored[2]["amount_approx"], stored[2]["disclosed"]) == (100, True, True)
     assert (stored[3]["amount"], stored[3]["amount_low"], stored[3]["amount_high"]) == (None, 100, 200)
     assert (stored[4]["amount"], stored[4]["amount_approx"]) == (100, False)
+
+
+# ------------------------------------------------------------------------------------------ words and codes
+
+
+@pytest.mark.parametrize("tbl, col", columns(lambda t, c: c.type == "BOOLEAN" and c.name != "amount_approx"), ids=str)
+def test_every_boolean_column_reads_each_written_truth_and_names_any_other_word(org_store, tmp_path, tbl, col):
+    truths = {"1": True, "true": True, "T": True, " Yes ": True, "y": True, "是": True,
+              "0": False, "FALSE": False, "f": False, "no": False, "N": False, "否": False}
+    values = list(truths) + ["maybe", "2"]
+    stored, refused = run(org_store, tmp_path, tbl, col, values)
+    for i, (v, b) in enumerate(truths.items()):
+        assert i + 2 not in refused, (v, refused.get(i + 2))
+        assert stored[i + 2][col] is b, f"{tbl}.{col} {v!r} stored as {stored[i + 2][col]!r}"
+    for j, v in enumerate(["maybe", "2"]):
+        r = only_reject(refused, len(truths) + j + 2, col)
+        assert (r["value"], r["reason"]) == (v, f"{v!r} is not true/false")
+
+
+CURRENCY_WORDS = {"RMB": "CNY", "rmb": "CNY", "人民币": "CNY", "元": "CNY", " CNH ": "CNY", "美元": "USD",
+                  "us$": "USD", "欧元": "EUR", "港元": "HKD", "港币": "HKD", "日元": "JPY", "英镑": "GBP",
+                  "韩元": "KRW", " usd ": "USD", "eur": "EUR"}
+
+
+@pytest.mark.parametrize("tbl", [t for t in IMPORTABLE if "currency" in table(t).data_names])
+def test_every_currency_column_reads_currency_words_as_their_iso_code(org_store, tmp_path, tbl):
+    stored, refused = run(org_store, tmp_path, tbl, "currency", list(CURRENCY_WORDS))
+    assert not refused
+    assert [stored[i + 2]["currency"] for i in range(len(CURRENCY_WORDS))] == list(CURRENCY_WORDS.values())
+
+
+@pytest.mark.parametrize("col", ["cpc_codes", "ipc_codes"])
+def test_every_patent_code_spelling_is_normalised_and_a_non_code_is_named(org_store, tmp_path, col):
+    good = "G06N 3/08|G06N0003/08|b29c-047/00|Y02E10/50|G06N3|G06N|G06|H01L 21/0274"
+    stored, refused = run(org_store, tmp_path, "patents", col, [good, "G06N3/08|XYZ|G6|G06N3/08x", "A01B1/00"])
+    assert not refused.get(2) and not refused.get(4)
+    assert stored[2][col] == ["G06N3/08", "G06N3/08", "B29C47/00", "Y02E10/50", "G06N3", "G06N", "G06",
+                              "H01L21/0274"]
+    assert stored[4][col] == ["A01B1/00"]
+    r = only_reject(refused, 3, col)
+    assert (r["value"], r["reason"]) == ("XYZ, G6, G06N3/08x", "'XYZ, G6, G06N3/08x' is not a CPC/IPC code "
+                                         "(expected e.g. G06N3/08, G06N 3/08 or the subclass G06N)")
+
+
+# ------------------------------------------------------------------------------------------ figures
+# one file per table, every numeric column of the table set to each value: the promise holds per column
+
+
+def numeric_columns(tbl: str, pred=lambda c: True) -> list[str]:
+    return [c for t, c in columns(lambda t, c: c.type in NUMERIC and c.name not in YEAR_COLUMNS and pred(c))
+            if t == tbl]
+
+
+TABLES = [t for t in IMPORTABLE if numeric_columns(t)]
+
+
+def run_all(store, tmp_path, tbl: str, cols: list[str], values: list[str], **kw):
+    return run(store, tmp_path, tbl, None, [dict.fromkeys(cols, v) for v in values], **kw)
+
+
+def rejects_of(refused: dict, line: int) -> dict[str, dict]:
+    return {r["column_name"]: r for r in refused.get(line, [])}
+
+
+@pytest.mark.parametrize("decimal", ["point", "comma"])
+@pytest.mark.parametrize("tbl", TABLES)
+def test_every_number_column_reads_grouped_thousands_in_its_files_convention(org_store, tmp_path, tbl, decimal):
+    cases = ({"1,234,567": 1234567, "2,001": 2001, "+1,234": 1234, "1500": 1500, "1.5e3": 1500} if decimal == "point"
+             else {"1.234.567": 1234567, "2.001": 2001, "+1.234": 1234, "1500": 1500})
+    cols = numeric_columns(tbl)
+    stored, refused = run_all(org_store, tmp_path, tbl, cols, list(cases), decimal=decimal)
+    assert not refused, refused
+    for col in cols:
+        got = [stored[i + 2][col] for i in range(len(cases))]
+        assert got == list(cases.values()), f"{tbl}.{col} ({decimal}): {dict(zip(cases, got))}"
+
+
+@pytest.mark.parametrize("tbl", [t for t in TABLES if numeric_columns(t, lambda c: c.type == "DOUBLE" and c.minimum is None)])
+def test_a_decimal_fraction_is_read_in_its_files_convention(org_store, tmp_path, tbl):
+    cols = numeric_columns(tbl, lambda c: c.type == "DOUBLE" and c.minimum is None)
+    for decimal, cases in (("point", {"1.5": 1.5, "-2.25": -2.25, "1,234.5": 1234.5}),
+                           ("comma", {"1,5": 1.5, "-2,25": -2.25, "1.234,5": 1234.5})):
+        (tmp_path / decimal).mkdir()
+        stored, refused = run_all(org_store, tmp_path / decimal, tbl, cols, list(cases), decimal=decimal)
+        assert not refused, (decimal, refused)
+        for col in cols:
+            assert [stored[i + 2][col] for i in range(len(cases))] == list(cases.values()), (col, decimal)
+
+
+NOT_NUMBERS = ["nan", "inf", "-Infinity", "1e309", "lots", "1_500"]
+
+
+@pytest.mark.parametrize("tbl", TABLES)
+def test_special_floats_words_and_underscores_are_refused_naming_the_value(org_store, tmp_path, tbl):
+    cols = numeric_columns(tbl)
+    stored, refused = run_all(org_store, tmp_path, tbl, cols, NOT_NUMBERS)
+    for i, v in enumerate(NOT_NUMBERS):
+        got = rejects_of(refused, i + 2)
+        assert set(got) == set(cols), (v, set(cols) - set(got))
+        assert all(r["value"] == v and v in r["reason"] for r in got.values()), got
+        assert i + 2 not in stored
+
+
+@pytest.mark.parametrize("tbl", [t for t in TABLES if numeric_columns(t, lambda c: c.type != "DOUBLE")])
+def test_a_whole_number_column_refuses_a_fraction_and_keeps_a_whole_written_with_a_point(org_store, tmp_path, tbl):
+    cols = numeric_columns(tbl, lambda c: c.type != "DOUBLE")
+    stored, refused = run_all(org_store, tmp_path, tbl, cols, ["2001.5", "2002.0", "2,003"])
+    got = rejects_of(refused, 2)
+    assert {c: (r["value"], r["reason"]) for c, r in got.items()} == dict.fromkeys(
+        cols, ("2001.5", "2001.5 is not a whole number"))
+    for col in cols:
+        assert (stored[3][col], stored[4][col]) == (2002, 2003), col
+
+
+BOUNDED = [(t, c) for t, c in columns(lambda t, c: c.type in NUMERIC and c.minimum is not None)]
+
+
+@pytest.mark.parametrize("tbl", sorted({t for t, _ in BOUNDED}, key=IMPORTABLE.index))
+def test_a_figure_below_its_columns_minimum_is_refused_and_the_minimum_accepted(org_store, tmp_path, tbl):
+    cols = [c for t, c in BOUNDED if t == tbl]
+    at = {c: column(tbl, c).minimum for c in cols}
+    stored, refused = run(org_store, tmp_path, tbl, None, [{c: str(m) for c, m in at.items()},
+                                                            {c: str(m - 1) for c, m in at.items()}])
+    assert 2 not in refused and all(stored[2][c] == m for c, m in at.items()), (refused.get(2), stored.get(2))
+    got = rejects_of(refused, 3)
+    for col, low in at.items():
+        label = "negative" if low == 0 else f"below {low:g}"
+        assert got[col]["reason"] in (f"{col} is {label}: {low - 1}", f"{col} is {label}: {float(low - 1)}"), got[col]
