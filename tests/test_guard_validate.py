@@ -45,6 +45,8 @@ def base_row(tbl: str, line: int) -> dict:
             row[c.name] = f"guard-new-{line}" if tbl == "organizations" else f"{ORG}-{line}"
         elif c.name == "currency":
             row[c.name] = "CNY"
+        elif c.name == "publication_number":  # written as the importer normalises it
+            row[c.name] = f"CN{100000 + line}A"
         elif c.choices:
             row[c.name] = c.choices[0]
         elif c.type == "VARCHAR":
@@ -283,3 +285,83 @@ def test_a_figure_below_its_columns_minimum_is_refused_and_the_minimum_accepted(
     for col, low in at.items():
         label = "negative" if low == 0 else f"below {low:g}"
         assert got[col]["reason"] in (f"{col} is {label}: {low - 1}", f"{col} is {label}: {float(low - 1)}"), got[col]
+
+
+# ------------------------------------------------------------------------------------------ rules across columns
+
+
+def test_country_names_and_codes_are_read_and_an_unknown_country_is_named(org_store, tmp_path):
+    for tbl in [t for t in IMPORTABLE if "country" in table(t).data_names]:
+        (tmp_path / tbl).mkdir()
+        stored, refused = run(org_store, tmp_path / tbl, tbl, "country", ["CN", "china", " 中国 ", "USA", "de",
+                                                                         "Atlantis"])
+        assert [stored[i]["country"] for i in range(2, 7)] == ["CN", "CN", "CN", "US", "DE"], tbl
+        r = only_reject(refused, 7, "country")
+        assert r["reason"] == ("'Atlantis' is not a country: give an ISO 3166 code (CN, USA, DE) or a country's "
+                               "English or Chinese name"), tbl
+
+
+def test_rd_staff_may_equal_employees_never_exceed_them(org_store, tmp_path):
+    stored, refused = run(org_store, tmp_path, "financials", None,
+                          [{"rd_staff": "10", "employees": "10"}, {"rd_staff": "11", "employees": "10"},
+                           {"rd_staff": "11"}])
+    assert 2 in stored and 4 in stored and 2 not in refused
+    assert only_reject(refused, 3, "rd_staff")["reason"] == "R&D staff 11 exceeds employees"
+
+
+def test_rd_above_100_times_revenue_is_a_unit_error_unless_relaxed(org_store, tmp_path):
+    from hardtech.sources.mapping import parse_mapping
+
+    rows = [{"revenue": "1", "rd_expense": "100"}, {"revenue": "1", "rd_expense": "100.5"},
+            {"revenue": "0", "rd_expense": "5000"}, {"revenue": "-1", "rd_expense": "5000"}]
+    stored, refused = run(org_store, tmp_path, "financials", None, rows)
+    assert set(refused) == {3}, refused
+    r = only_reject(refused, 3, "revenue")
+    assert (r["value"], r["reason"]) == ("1.0", "revenue 1.0 is below R&D by more than 100×: a unit error?")
+    relaxed = parse_mapping({"targets": {"financials": {
+        "columns": {c: c for c in ("org_id", "fiscal_year", "currency", "revenue", "rd_expense")},
+        "relax": ["rd_far_above_revenue"]}}})
+    (tmp_path / "relaxed").mkdir()
+    stored, refused = run(org_store, tmp_path / "relaxed", "financials", None, rows, mapping=relaxed)
+    assert not refused and len(stored) == 4
+
+
+@pytest.mark.parametrize("tbl", IMPORTABLE)
+def test_a_key_repeated_in_a_file_is_refused_after_its_first_line_naming_both(org_store, tmp_path, tbl):
+    key = [k for k in table(tbl).key if k != "source_name"]
+    row = {k: v for k, v in base_row(tbl, 2).items() if k in key}
+    other = {k: v for k, v in base_row(tbl, 3).items() if k in key}
+    stored, refused = run(org_store, tmp_path, tbl, None, [row, other, row, dict(row)])
+    assert set(stored) == {2, 3} and set(refused) == {4, 5}
+    keyval = " / ".join(str(base_row(tbl, 2)[k]) for k in key)
+    for line in (4, 5):
+        r = only_reject(refused, line, ",".join(key))
+        assert (r["value"], r["reason"]) == (keyval, f"duplicate key ({', '.join(key)}) = {keyval}: also on line 2")
+
+
+@pytest.mark.parametrize("tbl", IMPORTABLE)
+def test_an_empty_required_cell_is_named_once_and_an_unreadable_one_only_as_unreadable(org_store, tmp_path, tbl):
+    required = [c.name for c in table(tbl).columns if c.required and c.name in table(tbl).data_names]
+    for col in required:
+        (tmp_path / col).mkdir()
+        bad = "abc" if column(tbl, col).type in NUMERIC else None
+        stored, refused = run(org_store, tmp_path / col, tbl, None, [{col: ""}, {col: bad}, {}])
+        assert 4 in stored and 2 not in stored
+        r = [x for x in refused[2] if x["column_name"] == col]
+        assert [x["reason"] for x in r] == [f"{col} is required but empty"], (tbl, col, refused[2])
+        if bad:
+            assert [x["reason"] for x in refused[3] if x["column_name"] == col] == [f"not a year: 'abc'"
+                                                                                     if col in YEAR_COLUMNS else
+                                                                                     "not a number: 'abc'"]
+
+
+@pytest.mark.parametrize("tbl", [t for t in IMPORTABLE if any(c.choices for c in table(t).columns)])
+def test_a_word_outside_a_columns_choices_is_refused_listing_them(org_store, tmp_path, tbl):
+    cols = [c for c in table(tbl).columns if c.choices and (tbl, c.name) not in DERIVED
+            and c.name not in ("date_precision", "stage", "patent_type", "kind", "ownership")]
+    for c in cols:
+        (tmp_path / c.name).mkdir()
+        stored, refused = run(org_store, tmp_path / c.name, tbl, c.name, [c.choices[-1], "nonsense"])
+        assert 2 in stored
+        r = only_reject(refused, 3, c.name)
+        assert r["reason"] == f"'nonsense' is not one of: {', '.join(c.choices)}"
