@@ -87,9 +87,88 @@ def test_a_csv_mixing_line_endings_names_the_first_line_of_each(tmp_path, first,
                             "re-save it with one kind of line ending")
 
 
-def test_a_carriage_return_inside_an_unquoted_cell_names_its_line(tmp_path):
+CR_FILES = {  # each holds a bare CR inside an unquoted cell on line 3 (and again on line 5)
+    "lf": b"org_id,name_en\na,A\nb,B\rX\nc,C\nd,D\rY\n",
+    "crlf, last line unterminated": b"org_id,name_en\r\na,A\r\nb,B\rX\r\nc,C\r\nd,D\rY\r\ne,E",
+    "cr before a space": b"org_id,name_en\na,A\nb,B\r \nc,C\nd,D\r \n",
+}
+
+
+@pytest.mark.parametrize("case", CR_FILES)
+def test_a_carriage_return_inside_an_unquoted_cell_names_its_first_line(tmp_path, case):
     f = tmp_path / "cr.csv"
-    f.write_bytes(b"org_id,name_en\na,A\nb,B\rX\nc,C\n")
+    f.write_bytes(CR_FILES[case])
     with pytest.raises(SourceError) as e:
         read_table(f)
-    assert "line 3 holds a carriage return (CR) outside quotes" in str(e.value), str(e.value)
+    assert str(e.value) == ("cr.csv: line 3 holds a carriage return (CR) outside quotes, which ends a line in CSV; "
+                            "quote that cell; re-save it with one kind of line ending")
+
+
+# ------------------------------------------------------------------------------------------ every format alike
+
+
+def test_a_parquet_file_of_any_column_type_is_read_as_text(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.table({"s": pa.array(["x", None]), "i": pa.array([7, None], pa.int64()), "f": pa.array([1.5, 2.0]),
+                  "b": pa.array([True, False]), "d": pa.array([dt.date(2020, 1, 2), None]),
+                  "l": pa.array([[1, 2], None], pa.list_(pa.int64())),
+                  "ll": pa.array([["a"], []], pa.large_list(pa.string()))})
+    pq.write_table(t, tmp_path / "x.parquet")
+    got = read_table(tmp_path / "x.parquet").table
+    assert {f.name: f.type for f in got.schema} == {
+        "s": pa.string(), "i": pa.string(), "f": pa.string(), "b": pa.string(), "d": pa.string(),
+        "l": pa.list_(pa.string()), "ll": pa.list_(pa.string()), "__line": pa.int64()}
+    assert got.drop(["__line"]).to_pylist() == [
+        {"s": "x", "i": "7", "f": "1.5", "b": "true", "d": "2020-01-02", "l": ["1", "2"], "ll": ["a"]},
+        {"s": None, "i": None, "f": "2", "b": "false", "d": None, "l": None, "ll": []}]
+
+
+def test_an_excel_sheet_is_read_as_written_text_by_name_or_number(tmp_path):
+    import pandas as pd
+
+    f = tmp_path / "x.xlsx"
+    with pd.ExcelWriter(f) as w:
+        pd.DataFrame({"org_id": ["a"], "n": [1]}).to_excel(w, sheet_name="first", index=False)
+        pd.DataFrame({"org_id": ["000720", "NA", None], "founded": [2016, None, 2001],
+                      "name_en": ["n/a", "null", "Beta"]}).to_excel(w, sheet_name="orgs", index=False)
+    assert read_table(f).table.drop(["__line"]).to_pylist() == [{"org_id": "a", "n": "1"}]
+    for sheet in ("orgs", 1):
+        got = read_table(f, sheet=sheet).table
+        assert got.column_names == ["org_id", "founded", "name_en", "__line"]
+        assert got.drop(["__line"]).to_pylist() == [  # NA and n/a stay words; an empty cell is empty
+            {"org_id": "000720", "founded": "2016", "name_en": "n/a"},
+            {"org_id": "NA", "founded": "", "name_en": "null"},
+            {"org_id": "", "founded": "2001", "name_en": "Beta"}]
+
+
+def test_a_json_lines_file_in_any_detected_encoding_reads_its_characters(tmp_path):
+    for enc in ("utf-8", "gbk", "utf-16"):
+        f = tmp_path / f"{enc}.jsonl"
+        f.write_bytes('{"org_id": "z1", "name_zh": "中芯国际集成电路制造有限公司"}\n'.encode(enc))
+        assert read_table(f).table.column("name_zh").to_pylist() == ["中芯国际集成电路制造有限公司"], enc
+
+
+def test_a_json_lines_file_names_itself_and_the_row_limit_in_a_refusal(tmp_path):
+    from hardtech.sources.limits import MAX_ROW_BYTES
+
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"a": 1}\n[2]\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"^bad\.jsonl: line 2 is not a JSON object$"):
+        read_table(f)
+    f.write_text('{"a": 1}\n{"a": "' + "x" * MAX_ROW_BYTES + '"}\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"^bad\.jsonl: line 2 is longer than the .* limit for a row$"):
+        read_table(f)
+
+
+def test_a_json_list_column_is_a_list_of_text_even_when_every_list_is_empty(tmp_path):
+    import pyarrow as pa
+
+    f = tmp_path / "l.jsonl"
+    f.write_text('{"org_id": "a", "aliases": []}\n{"org_id": "b", "aliases": []}\n', encoding="utf-8")
+    t = read_table(f).table
+    assert t.schema.field("aliases").type == pa.list_(pa.string())
+    assert t.schema.field("org_id").type == pa.string()
