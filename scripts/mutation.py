@@ -28,6 +28,7 @@ Usage:
                                                          # rerun cut short or after a test-list change resumes)
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
   .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
+  .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md fx   # rewrite fx's rows only
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
 2 on a usage error. The results per module are also written to .mutation/<module>/result.json.
 """
@@ -406,33 +407,66 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  listed as equivalent but no longer a mutant: {', '.join(s['stale_equivalents'])}")
     print()
     print_table(rows)
-    if args.markdown:
-        write_markdown(args.markdown, rows, equiv)
+    if args.markdown:  # named modules: only their rows and survivors are rewritten
+        write_markdown(args.markdown, rows, equiv, list(modules) if args.modules else None)
     return 0
 
 
-def write_markdown(path: Path, rows: list[tuple[str, dict, dict]], equiv: dict[str, dict]) -> None:
-    """The scores table and every survivor (with its diff and, when equivalent, the reason) into `path`."""
-    out = ["| module | mutants | run | killed | equivalent | survived | no tests | score % | non-equivalent % | time s |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+def write_markdown(path: Path, rows: list[tuple[str, dict, dict]], equiv: dict[str, dict],
+                   order: list[str] | None = None) -> None:
+    """The scores table and every survivor (with its diff and, when equivalent, the reason) into `path`.
+
+    With `order` (every module, in the configured order) only the modules in `rows` are rewritten: the rows and
+    survivor lists the file already holds for the other modules are kept, so scoring one module does not need
+    the other modules' run state on this machine."""
+    table: dict[str, str] = {}
+    blocks: dict[str, list[str]] = {}
     for name, res, s in rows:
-        out.append(f"| {name} | {s['mutants']} | {s['run']} | {s['killed']} | {s['equivalent']} | {s['survived']} | "
-                   f"{s['no_tests']} | {_pct(s['score'])} | {_pct(s['score_non_equivalent'])} | {res['seconds']} |")
-    for name, res, s in rows:
+        table[name] = (f"| {name} | {s['mutants']} | {s['run']} | {s['killed']} | {s['equivalent']} | {s['survived']} | "
+                       f"{s['no_tests']} | {_pct(s['score'])} | {_pct(s['score_non_equivalent'])} | {res['seconds']} |")
         if not res["survivors"]:
             continue
-        out += ["", f"#### Survivors: {name}", "", "| mutant | verdict | change |", "|---|---|---|"]
+        block = ["", f"#### Survivors: {name}", "", "| mutant | verdict | change |", "|---|---|---|"]
         for k, diff in res["survivors"].items():
             verdict = ("equivalent: " + equiv[k]["reason"]) if k in equiv else STATUS.get(res["verdicts"][k], "?")
             change = "<br>".join("`" + ln.strip().replace("|", "\\|").replace("`", "'")[:160] + "`"
                                  for ln in diff.splitlines()[:4])
-            out.append(f"| `{k.split('.', 1)[-1]}` | {verdict} | {change} |")
+            block.append(f"| `{k.split('.', 1)[-1]}` | {verdict} | {change} |")
+        blocks[name] = block
     text = path.read_text(encoding="utf-8")
     start, end = "<!-- mutation:start -->", "<!-- mutation:end -->"
     if start not in text or end not in text:
         raise SystemExit(f"{path} lacks the markers {start} and {end}")
     head, rest = text.split(start, 1)
+    if order is not None:  # keep what the file says of the modules not rewritten now
+        old_table, old_blocks = _markdown_sections(rest.split(end, 1)[0])
+        table = {n: table.get(n) or old_table.get(n) for n in order if table.get(n) or old_table.get(n)}
+        blocks = {n: blocks[n] if n in blocks else old_blocks[n] for n in order
+                  if n in blocks or (n in old_blocks and n not in {r[0] for r in rows})}
+    out = ["| module | mutants | run | killed | equivalent | survived | no tests | score % | non-equivalent % | time s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"] + list(table.values())
+    for block in blocks.values():
+        out += block
     path.write_text(head + start + "\n" + "\n".join(out) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def _markdown_sections(section: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The module rows of the scores table and the survivor lists ("#### Survivors: <module>"), as written."""
+    table: dict[str, str] = {}
+    blocks: dict[str, list[str]] = {}
+    current = None
+    for line in section.strip("\n").splitlines():
+        if line.startswith("#### Survivors: "):
+            current = line.removeprefix("#### Survivors: ").strip()
+            blocks[current] = ["", line]
+        elif current is not None:
+            blocks[current].append(line)
+        elif line.startswith("| ") and not line.startswith(("| module ", "|---")):
+            table[line.split("|")[1].strip()] = line
+    for b in blocks.values():  # the blank line before the next heading belongs to the next block
+        while b and not b[-1].strip():
+            b.pop()
+    return table, blocks
 
 
 if __name__ == "__main__":

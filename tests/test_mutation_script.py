@@ -48,3 +48,23 @@ def test_no_survivors_runs_nothing_not_everything(mutation):
     assert mutation.mutmut_command(1, []) is None  # mutmut given no names would run every mutant
     assert mutation.mutmut_command(1, ["a.x_f__mutmut_2"])[-1] == "a.x_f__mutmut_2"
     assert mutation.mutmut_command(1, None)[-3:] == ["run", "--max-children", "1"]
+
+
+def test_rewriting_one_modules_scores_keeps_the_other_modules_rows_and_survivors(mutation, tmp_path):
+    doc = tmp_path / "testing.md"
+    doc.write_text("intro\n<!-- mutation:start -->\n| module | mutants |\n|---|---:|\n| a | old a |\n| b | old b |\n\n"
+                   "#### Survivors: a\n\n| mutant | verdict | change |\n|---|---|---|\n| `x` | survived | `-y` |\n\n"
+                   "#### Survivors: b\n\n| b's survivor |\n<!-- mutation:end -->\nafter\n", encoding="utf-8")
+    res = {"seconds": 1.0, "verdicts": {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0},
+           "survivors": {"m.x_f__mutmut_2": "- a\n+ b"}}
+    s = mutation.score(res, {})
+    mutation.write_markdown(doc, [("a", res, s)], {}, order=["b", "a", "c"])
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("intro\n<!-- mutation:start -->\n") and text.endswith("<!-- mutation:end -->\nafter\n")
+    rows = [ln for ln in text.splitlines() if ln.startswith("| a |") or ln.startswith("| b |")]
+    assert rows == ["| b | old b |", "| a | 2 | 2 | 1 | 0 | 1 | 0 | 50.0 | 50.0 | 1.0 |"]  # configured order
+    assert "| b's survivor |" in text and "`-y`" not in text  # a's old survivors replaced, b's kept
+    assert text.index("#### Survivors: b") < text.index("#### Survivors: a")
+    assert "| `x_f__mutmut_2` | survived | `- a`<br>`+ b` |" in text
+    mutation.write_markdown(doc, [("a", res, s)], {})  # no order: the whole section is rewritten
+    assert "| b |" not in doc.read_text(encoding="utf-8")
