@@ -20,9 +20,8 @@ from hardtech.store.importer import import_file
 
 TODAY = dt.date(2025, 6, 30)
 ORG = "guard-org"
-# written by the importer (FX conversion, the amount's parse), never read from the file as given
-DERIVED = {("funding_rounds", "amount_usd"), ("funding_rounds", "fx_rate"), ("funding_rounds", "fx_rate_date"),
-           ("funding_rounds", "amount_low"), ("funding_rounds", "amount_high")}
+# written by the importer from the FX table for a converted round (a file's value is kept otherwise)
+DERIVED = {("funding_rounds", "fx_rate_date")}
 NUMERIC = ("DOUBLE", "INTEGER", "BIGINT")
 
 
@@ -58,14 +57,18 @@ def base_row(tbl: str, line: int) -> dict:
     return row
 
 
-@pytest.fixture
-def org_store(store, tmp_path):
+def with_orgs(store, tmp_path):
     f = tmp_path / "orgs.csv"
     with f.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([["org_id", "kind", "name_en"]] + [[f"{ORG}-{i}", "startup", f"Guard Org {i}"]
                                                                      for i in range(2, 40)])
     assert import_file(store, "organizations", f).rejected == 0
     return store
+
+
+@pytest.fixture
+def org_store(store, tmp_path):
+    return with_orgs(store, tmp_path)
 
 
 def run(store, tmp_path: Path, tbl: str, col: str | None, values: list, **kw):
@@ -441,3 +444,25 @@ def test_a_rows_currency_comes_from_the_unit_of_the_amount_it_gives(org_store, t
                           mapping=mapping("investors", cols))
     assert (stored[2]["ticket_min"], stored[2]["currency"]) == (30_000, "CNY")
     assert (stored[3]["ticket_max"], stored[3]["currency"]) == (2_000_000, "USD")
+
+
+def test_a_missing_date_word_between_written_dates_leaves_the_later_dates_read(tmp_path):
+    from hardtech.store.connection import Store
+
+    for tbl, col in columns(lambda t, c: c.type == "DATE"):
+        here = tmp_path / f"{tbl}-{col}"
+        here.mkdir()
+        store = with_orgs(Store(here / "s.duckdb"), here)  # a fresh store: no row is "unchanged" from another file
+        stored, refused = run(store, here, tbl, col, ["2016年5月3日", "n/a", "2017年1月2日", "-"])
+        store.close()
+        assert not refused, (tbl, col, refused)
+        got = [stored[i][col] if i in stored else "missing" for i in range(2, 6)]
+        assert got == [dt.date(2016, 5, 3), None, dt.date(2017, 1, 2), None], (tbl, col, got)
+
+
+def test_a_rounds_date_precision_comes_from_its_date_alone(org_store, tmp_path):
+    rows = [{"date": "2016-05-03", "fx_rate_date": "2016年5月"}, {"date": "2016年5月", "fx_rate_date": "2016-05-03"},
+            {"date": "2016", "fx_rate_date": "2016年5月3日"}]
+    stored, refused = run(org_store, tmp_path, "funding_rounds", None, rows)
+    assert not refused, refused
+    assert [stored[i]["date_precision"] for i in (2, 3, 4)] == ["day", "month", "year"]
