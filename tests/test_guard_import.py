@@ -172,3 +172,101 @@ def test_a_json_list_column_is_a_list_of_text_even_when_every_list_is_empty(tmp_
     t = read_table(f).table
     assert t.schema.field("aliases").type == pa.list_(pa.string())
     assert t.schema.field("org_id").type == pa.string()
+
+
+# ------------------------------------------------------------------------------------------ merging a re-import
+
+
+def _csv(path, rows: list[dict]):
+    import csv
+
+    header = sorted({k for r in rows for k in r})
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, header)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def org_store(store, tmp_path):
+    from hardtech.store.importer import import_file
+
+    assert import_file(store, "organizations", _csv(tmp_path / "o.csv", [{"org_id": "o1", "kind": "startup"}])).rejected == 0
+    return store
+
+
+def _one(store, sql):
+    cur = store.con.execute(sql)
+    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+def test_a_new_currency_replaces_only_the_money_columns_and_keeps_the_others(org_store, tmp_path):
+    from hardtech.store.importer import import_file
+
+    first = {"org_id": "o1", "fiscal_year": "2020", "currency": "CNY", "revenue": "700", "rd_expense": "70",
+             "capex": "5", "employees": "50", "rd_staff": "9", "note": "kept"}
+    import_file(org_store, "financials", _csv(tmp_path / "a.csv", [first]), source="s")
+    again = {"org_id": "o1", "fiscal_year": "2020", "currency": "USD", "revenue": "100", "employees": "",
+             "rd_staff": "", "note": ""}
+    r = import_file(org_store, "financials", _csv(tmp_path / "b.csv", [again]), source="s")
+    assert r.targets[0].updated == 1
+    row = _one(org_store, "SELECT currency, revenue, rd_expense, capex, employees, rd_staff, note FROM financials")
+    assert row == {"currency": "USD", "revenue": 100, "rd_expense": None, "capex": None, "employees": 50,
+                   "rd_staff": 9, "note": "kept"}
+    same = {"org_id": "o1", "fiscal_year": "2020", "currency": "USD", "revenue": "", "employees": "60"}
+    import_file(org_store, "financials", _csv(tmp_path / "c.csv", [same]), source="s")
+    row = _one(org_store, "SELECT currency, revenue, employees FROM financials")
+    assert row == {"currency": "USD", "revenue": 100, "employees": 60}  # the same currency: an empty cell keeps
+
+
+ROUND = {"round_id": "r1", "org_id": "o1", "date": "2020-05", "stage": "A轮", "amount": "1.5亿元",
+         "investors": "红杉中国"}
+AMOUNT_GROUP = ("amount", "amount_low", "amount_high", "disclosed", "amount_approx", "currency", "amount_usd",
+                "fx_rate", "fx_rate_date")
+
+
+def _round(store):
+    return _one(store, "SELECT * EXCLUDE (source_name, source_licence, source_file, source_line, import_id, "
+                       "imported_at, content_hash, synthetic) FROM funding_rounds WHERE round_id = 'r1'")
+
+
+def test_a_rounds_columns_that_belong_together_are_replaced_together_or_kept_together(org_store, tmp_path):
+    from hardtech.store.importer import import_file
+
+    import_file(org_store, "funding_rounds", _csv(tmp_path / "a.csv", [ROUND]))
+    before = _round(org_store)
+    assert (before["amount"], before["currency"], before["date_precision"], before["stage"]) == (1.5e8, "CNY",
+                                                                                                 "month", "a")
+    # the key only, or a currency without an amount: every group is kept as it was
+    for i, extra in enumerate([{}, {"currency": "EUR"}, {"amount_low": "", "fx_rate": ""}]):
+        import_file(org_store, "funding_rounds", _csv(tmp_path / f"k{i}.csv", [{"round_id": "r1", "org_id": "o1"}
+                                                                              | extra]))
+        assert _round(org_store) == before, extra
+    # a new amount replaces its whole group (the range and the conversion too), nothing else
+    import_file(org_store, "funding_rounds", _csv(tmp_path / "b.csv", [{"round_id": "r1", "org_id": "o1",
+                                                                        "amount": "$2-3M"}]))
+    after = _round(org_store)
+    assert (after["amount"], after["amount_low"], after["amount_high"], after["currency"]) == (None, 2e6, 3e6, "USD")
+    assert after["amount_usd"] is None and after["fx_rate"] is None and after["fx_rate_date"] is None
+    assert {k: after[k] for k in after if k not in AMOUNT_GROUP + ("amount_text",)} == \
+        {k: before[k] for k in before if k not in AMOUNT_GROUP + ("amount_text",)}
+    # a new date replaces its precision; a new stage text its stage
+    import_file(org_store, "funding_rounds", _csv(tmp_path / "c.csv", [{"round_id": "r1", "org_id": "o1",
+                                                                        "date": "2021-03-04", "stage": "B轮"}]))
+    last = _round(org_store)
+    assert (last["date"].isoformat(), last["date_precision"], last["stage"], last["stage_raw"]) == (
+        "2021-03-04", "day", "b", "B轮")
+    assert (last["amount_low"], last["currency"]) == (2e6, "USD")
+
+
+def test_a_round_in_usd_is_its_own_usd_amount_at_rate_one(org_store, tmp_path):
+    from hardtech.store.importer import import_file
+
+    rows = [{"round_id": "u1", "org_id": "o1", "date": "2020-05-03", "amount": "$5M"},
+            {"round_id": "u2", "org_id": "o1", "date": "2020-05-03", "amount": "500万美元"}]
+    import_file(org_store, "funding_rounds", _csv(tmp_path / "u.csv", rows))
+    got = org_store.con.execute("SELECT round_id, amount, currency, amount_usd, fx_rate, fx_rate_date "
+                                "FROM funding_rounds ORDER BY round_id").fetchall()
+    assert [g[:5] for g in got] == [("u1", 5e6, "USD", 5e6, 1.0), ("u2", 5e6, "USD", 5e6, 1.0)]
+    assert all(g[5] is not None for g in got)
