@@ -270,3 +270,24 @@ def test_a_round_in_usd_is_its_own_usd_amount_at_rate_one(org_store, tmp_path):
                                 "FROM funding_rounds ORDER BY round_id").fetchall()
     assert [g[:5] for g in got] == [("u1", 5e6, "USD", 5e6, 1.0), ("u2", 5e6, "USD", 5e6, 1.0)]
     assert all(g[5] is not None for g in got)
+
+
+def test_the_import_summary_counts_every_row_read_once_under_its_fate(store, tmp_path):
+    from hardtech.sources.mapping import parse_mapping
+    from hardtech.store.importer import import_file
+
+    rows = [{"org_id": "a", "kind": "startup"}, {"org_id": "b", "kind": "nonsense"}, {"org_id": "c", "kind": "company"}]
+    f = _csv(tmp_path / "o.csv", rows)
+    first = import_file(store, "organizations", f).summary_rows()
+    assert first == [{"table": "organizations", "read": 3, "inserted": 2, "updated": 0, "unchanged": 0, "merged": 0,
+                      "rejected": 1}]
+    rows[2]["kind"] = "university"
+    again = import_file(store, "organizations", _csv(tmp_path / "o2.csv", rows)).summary_rows()
+    assert again == [{"table": "organizations", "read": 3, "inserted": 0, "updated": 1, "unchanged": 1, "merged": 0,
+                      "rejected": 1}]
+    distinct = parse_mapping({"targets": {"organizations": {"columns": {"org_id": "org_id", "kind": "kind"},
+                                                            "distinct": True}}})
+    f = _csv(tmp_path / "d.csv", [{"org_id": "d", "kind": "startup"}, {"org_id": "d", "kind": "company"}])
+    merged = import_file(store, "organizations", f, mapping=distinct).summary_rows()
+    assert merged == [{"table": "organizations", "read": 2, "inserted": 1, "updated": 0, "unchanged": 0, "merged": 1,
+                       "rejected": 0}]
