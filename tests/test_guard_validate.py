@@ -416,12 +416,19 @@ def test_a_mappings_unit_scales_the_figure_and_gives_the_rows_currency_and_negat
             "ticket_max": {"column": "hi", "unit": "万元"}}
     stored, refused = run(org_store, tmp_path, "investors", None,
                           [{"lo": "3", "hi": None}, {"lo": "1.5亿", "hi": None}, {"lo": None, "hi": "2"},
-                           {"lo": "$3", "hi": None}], mapping=mapping("investors", cols))
+                           {"lo": "$3", "hi": None}, {"lo": "RMB 3", "hi": None}], mapping=mapping("investors", cols))
     assert (stored[2]["ticket_min"], stored[2]["currency"]) == (30_000, "CNY")
     assert (stored[3]["ticket_min"], stored[3]["currency"]) == (150_000_000, "CNY")
     assert (stored[4]["ticket_max"], stored[4]["currency"]) == (20_000, "CNY")
     # a currency written in the cell wins over the unit's; the unit's magnitude still applies ($3 万 = $30,000)
     assert (stored[5]["ticket_min"], stored[5]["currency"]) == (30_000, "USD")
+    assert (stored[6]["ticket_min"], stored[6]["currency"]) == (30_000, "CNY")  # read by the parser, scaled alike
+    (tmp_path / "eur").mkdir()
+    cols = {"investor_id": "investor_id", "currency": "currency", "ticket_max": {"column": "hi", "unit": "USD million"}}
+    stored, refused = run(org_store, tmp_path / "eur", "investors", None, [{"currency": "EUR", "hi": "1.5亿"}],
+                          mapping=mapping("investors", cols))
+    r = only_reject(refused, 2, "currency")  # the unit's currency is the amount's: the row cannot say EUR
+    assert r["reason"] == "currency EUR conflicts with USD written in ticket_max"
     (tmp_path / "neg").mkdir()
     cols = {"org_id": "org_id", "fiscal_year": "fiscal_year", "currency": "currency",
             "capex": {"column": "capex", "negate": True},
