@@ -434,9 +434,10 @@ def test_a_mappings_unit_scales_the_figure_and_gives_the_rows_currency_and_negat
             "capex": {"column": "capex", "negate": True},
             "operating_profit": {"column": "op", "negate": True, "unit": "万元"}}
     stored, refused = run(org_store, tmp_path / "neg", "financials", None,
-                          [{"capex": "-5", "op": "2"}, {"capex": "-1.5亿", "op": "-1.5"}],
+                          [{"capex": "-5", "op": "2"}, {"capex": "-1.5亿", "op": "-1.5"}, {"capex": "未披露", "op": "n/a"}],
                           mapping=mapping("financials", cols))
     assert not refused, refused
+    assert (stored[4]["capex"], stored[4]["operating_profit"]) == (None, None)  # not disclosed: empty, either sign
     assert (stored[2]["capex"], stored[2]["operating_profit"]) == (5, -20_000)
     assert (stored[3]["capex"], stored[3]["operating_profit"]) == (150_000_000, 15_000)
 
