@@ -442,10 +442,9 @@ def test_a_mappings_unit_scales_the_figure_and_gives_the_rows_currency_and_negat
     assert (stored[3]["capex"], stored[3]["operating_profit"]) == (150_000_000, 15_000)
 
 
-@pytest.mark.xfail(strict=True, reason="validate: the row's currency takes the first money column's unit currency "
-                                       "even when that column is empty in the row (found by this test)")
 def test_a_rows_currency_comes_from_the_unit_of_the_amount_it_gives(org_store, tmp_path):
-    """Two amounts mapped with units in two currencies: a row giving only the second is in the second's."""
+    """Two amounts mapped with units in two currencies: a row giving only the second is in the second's (it was
+    put in the first's, which the row leaves empty, until this test)."""
     cols = {"investor_id": "investor_id", "ticket_min": {"column": "lo", "unit": "万元"},
             "ticket_max": {"column": "hi", "unit": "USD million"}}
     stored, refused = run(org_store, tmp_path, "investors", None, [{"lo": "3", "hi": None}, {"lo": None, "hi": "2"}],
