@@ -174,15 +174,17 @@ def _earlier_verdicts(dest: Path) -> dict:
         return mutmut_verdicts(dest) if (dest / "mutants").exists() else {}
 
 
-def survivor_names(earlier: dict, current: dict) -> list[str]:
+def survivor_names(earlier: dict, current: dict, skip=frozenset()) -> list[str]:
     """The mutants a --survivors run retests: each whose latest verdict is neither a kill nor missing.
 
     The latest verdict is mutmut's own (`current`) where it has one, else the last result.json's
     (`earlier`). mutmut resets every verdict to None when a module's test selection changes, so once one
     rerun has started (and perhaps been cut by its budget), its files alone no longer know the survivors.
+    `skip`: mutants listed as equivalent, which no test can kill (their verdict stands; each would cost a full
+    run of the module's covering tests).
     """
     latest = {k: current.get(k) if current.get(k) is not None else earlier.get(k) for k in set(earlier) | set(current)}
-    return sorted(k for k, v in latest.items() if v is not None and v not in KILLED)
+    return sorted(k for k, v in latest.items() if v is not None and v not in KILLED and k not in skip)
 
 
 def carry_verdicts(earlier: dict, now: dict) -> dict:
@@ -209,7 +211,7 @@ def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: d
     if fresh and dest.exists():
         shutil.rmtree(dest)
     earlier = _earlier_verdicts(dest) if survivors_only else {}
-    selection = survivor_names(earlier, mutmut_verdicts(dest)) if survivors_only else None
+    selection = survivor_names(earlier, mutmut_verdicts(dest), frozenset(equivalents(conf))) if survivors_only else None
     fresh_copy(dest)
     write_mutmut_config(dest, spec["paths"], spec["tests"])
     log = dest / "mutmut.log"

@@ -43,6 +43,10 @@ def test_mutmut_own_verdict_wins_over_the_earlier_one(mutation):
     assert mutation.carry_verdicts(EARLIER, current) == current  # mutants no longer there are not carried
 
 
+def test_mutants_listed_as_equivalent_are_not_retested(mutation):
+    assert mutation.survivor_names(EARLIER, {}, skip={"m.x_f__mutmut_3"}) == ["m.x_f__mutmut_2", "m.x_f__mutmut_6"]
+
+
 def test_no_survivors_runs_nothing_not_everything(mutation):
     assert mutation.survivor_names({"a.x_f__mutmut_1": 1}, {}) == []
     assert mutation.mutmut_command(1, []) is None  # mutmut given no names would run every mutant
