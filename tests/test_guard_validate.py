@@ -473,3 +473,11 @@ def test_a_rounds_date_precision_comes_from_its_date_alone(org_store, tmp_path):
     stored, refused = run(org_store, tmp_path, "funding_rounds", None, rows)
     assert not refused, refused
     assert [stored[i]["date_precision"] for i in (2, 3, 4)] == ["day", "month", "year"]
+
+
+def test_a_unit_below_one_scales_down_written_and_parsed_cells_alike(org_store, tmp_path):
+    cols = {"investor_id": "investor_id", "ticket_min": {"column": "cents", "unit": "0.01 CNY"}}
+    stored, refused = run(org_store, tmp_path, "investors", None, [{"cents": "250"}, {"cents": "RMB 250"}],
+                          mapping=mapping("investors", cols))
+    assert not refused, refused
+    assert [(stored[i]["ticket_min"], stored[i]["currency"]) for i in (2, 3)] == [(2.5, "CNY"), (2.5, "CNY")]
