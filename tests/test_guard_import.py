@@ -291,3 +291,15 @@ def test_the_import_summary_counts_every_row_read_once_under_its_fate(store, tmp
     merged = import_file(store, "organizations", f, mapping=distinct).summary_rows()
     assert merged == [{"table": "organizations", "read": 2, "inserted": 1, "updated": 0, "unchanged": 0, "merged": 1,
                        "rejected": 0}]
+
+
+def test_detect_encoding_decides_the_whole_file_and_verifies_a_given_encoding(tmp_path):
+    from hardtech.sources.readers import detect_encoding
+
+    gbk, utf8 = tmp_path / "g.csv", tmp_path / "u.csv"
+    gbk.write_bytes("a,b\n中芯,国际\n".encode("gbk"))
+    utf8.write_text("a,b\n中芯,国际\n", encoding="utf-8")
+    assert (detect_encoding(utf8), detect_encoding(str(gbk))) == ("utf-8", "gb18030")  # a str path works too
+    assert detect_encoding(gbk, "gb18030") == "gb18030"
+    with pytest.raises(SourceError, match=r"^u\.csv: not gbk text: line 2 cannot be decoded as gbk$"):
+        detect_encoding(utf8, "gbk")
