@@ -303,3 +303,20 @@ def test_detect_encoding_decides_the_whole_file_and_verifies_a_given_encoding(tm
     assert detect_encoding(gbk, "gb18030") == "gb18030"
     with pytest.raises(SourceError, match=r"^u\.csv: not gbk text: line 2 cannot be decoded as gbk$"):
         detect_encoding(utf8, "gbk")
+
+
+def test_every_record_a_csv_reader_cannot_split_is_refused_with_its_line_and_why(tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text('a,b,c\n1,2,3\n1,2\n1,2,3,4\n5,6,7\n1\n"x,8,9\n', encoding="utf-8")
+    for columns in (None, {"b"}, set()):  # reading fewer columns refuses the same records
+        r = read_table(f, columns=columns)
+        assert r.rejects == (
+            (3, None, "1,2", "the row has fewer cells than the header (expected 3, found 2)"),
+            (4, None, "1,2,3,4", "the row has more cells than the header (expected 3, found 4)"),
+            (6, None, "1", "the row has fewer cells than the header (expected 3, found 1)"),
+            (7, None, '"x,8,9\n', "a quote in the middle of an unquoted cell, or a quoted cell that is not closed "
+                                  "(it then runs to the end of the file)")), columns
+        assert r.table.column("__line").to_pylist() == [2, 5]
+        assert r.header == ("a", "b", "c")
+        want = ["a", "b", "c"] if columns is None else sorted(columns)
+        assert r.table.column_names == want + ["__line"], columns
