@@ -481,3 +481,13 @@ def test_a_unit_below_one_scales_down_written_and_parsed_cells_alike(org_store, 
                           mapping=mapping("investors", cols))
     assert not refused, refused
     assert [(stored[i]["ticket_min"], stored[i]["currency"]) for i in (2, 3)] == [(2.5, "CNY"), (2.5, "CNY")]
+
+
+@pytest.mark.parametrize("tbl", TABLES)
+def test_every_number_column_reads_chinese_magnitudes(org_store, tmp_path, tbl):
+    cases = {"1.2万": 12_000, "3千": 3_000, "2亿": 200_000_000}
+    cols = numeric_columns(tbl)
+    stored, refused = run_all(org_store, tmp_path, tbl, cols, list(cases))
+    assert not refused, refused
+    for col in cols:
+        assert [stored[i + 2][col] for i in range(len(cases))] == list(cases.values()), col
