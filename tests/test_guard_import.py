@@ -320,3 +320,12 @@ def test_every_record_a_csv_reader_cannot_split_is_refused_with_its_line_and_why
         assert r.header == ("a", "b", "c")
         want = ["a", "b", "c"] if columns is None else sorted(columns)
         assert r.table.column_names == want + ["__line"], columns
+
+
+def test_a_refused_records_value_is_its_first_200_characters(tmp_path):
+    f = tmp_path / "long.csv"
+    long = "x" * 150 + "," + "y" * 150
+    f.write_text(f"a,b,c\n{long}\n1,2,3\n", encoding="utf-8")
+    (line, col, value, why), = read_table(f).rejects
+    assert (line, col, value) == (2, None, long[:200])
+    assert why == "the row has fewer cells than the header (expected 3, found 2)"
