@@ -23,9 +23,12 @@ Usage:
   .venv/bin/python scripts/mutation.py --budget 600 star   # override the budget (seconds per module)
   .venv/bin/python scripts/mutation.py --fresh money   # forget earlier verdicts for the module
   .venv/bin/python scripts/mutation.py --survivors money   # after adding tests: retest the survivors only
-                                                         # (earlier kills are kept: add tests, never remove them)
+                                                         # (earlier kills are kept: add tests, never remove them;
+                                                         # the survivors are remembered in result.json, so a
+                                                         # rerun cut short or after a test-list change resumes)
   .venv/bin/python scripts/mutation.py --report        # only print the scores of earlier runs
   .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md   # rewrite its results section
+  .venv/bin/python scripts/mutation.py --report --markdown docs/testing.md fx   # rewrite fx's rows only
 Needs mutmut (pinned in the `test` extra). Exit code: 0 after a run (scores are printed, not judged),
 2 on a usage error. The results per module are also written to .mutation/<module>/result.json.
 """
@@ -171,25 +174,58 @@ def _earlier_verdicts(dest: Path) -> dict:
         return mutmut_verdicts(dest) if (dest / "mutants").exists() else {}
 
 
+def survivor_names(earlier: dict, current: dict, skip=frozenset()) -> list[str]:
+    """The mutants a --survivors run retests: each whose latest verdict is neither a kill nor missing.
+
+    The latest verdict is mutmut's own (`current`) where it has one, else the last result.json's
+    (`earlier`). mutmut resets every verdict to None when a module's test selection changes, so once one
+    rerun has started (and perhaps been cut by its budget), its files alone no longer know the survivors.
+    `skip`: mutants listed as equivalent, which no test can kill (their verdict stands; each would cost a full
+    run of the module's covering tests).
+    """
+    latest = {k: current.get(k) if current.get(k) is not None else earlier.get(k) for k in set(earlier) | set(current)}
+    return sorted(k for k, v in latest.items() if v is not None and v not in KILLED and k not in skip)
+
+
+def carry_verdicts(earlier: dict, now: dict) -> dict:
+    """mutmut's verdicts after a --survivors run, each mutant mutmut now has none for keeping its earlier one.
+
+    Sound when tests were only added (a kill stays a kill; a survivor not yet retested is still one);
+    after the code changed, run --fresh. Mutants that no longer exist are not carried.
+    """
+    return {k: (v if v is not None else earlier.get(k)) for k, v in now.items()}
+
+
+def mutmut_command(jobs: int, survivors: list[str] | None) -> list[str] | None:
+    """The mutmut run: every mutant (survivors None), the named ones, or nothing when none is named
+    (mutmut given no names would run every mutant)."""
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
+    if survivors is None:
+        return cmd
+    return cmd + survivors if survivors else None
+
+
 def run_python_module(name: str, spec: dict, budget: float, fresh: bool, conf: dict, jobs: int,
                       survivors_only: bool = False) -> dict:
     dest = WORK / name
     if fresh and dest.exists():
         shutil.rmtree(dest)
     earlier = _earlier_verdicts(dest) if survivors_only else {}
+    selection = survivor_names(earlier, mutmut_verdicts(dest), frozenset(equivalents(conf))) if survivors_only else None
     fresh_copy(dest)
     write_mutmut_config(dest, spec["paths"], spec["tests"])
     log = dest / "mutmut.log"
-    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
-    if survivors_only:  # after tests were added: test the earlier survivors again, keep the other verdicts
-        cmd += [k for k, v in sorted(mutmut_verdicts(dest).items()) if v is not None and v not in KILLED]
-    rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
+    cmd = mutmut_command(jobs, selection)
+    if cmd is None:
+        print("  no earlier survivors to retest", flush=True)
+        rc, took = 0, 0.0
+    else:
+        if selection is not None:
+            print(f"  retesting {len(selection)} earlier survivor(s)", flush=True)
+        rc, took = run_bounded(cmd, dest, budget, log, test_env(conf))
     verdicts = mutmut_verdicts(dest)
-    # mutmut forgets every verdict when the module's test selection changes (a test file added to it); a mutant
-    # killed before stays killed when tests were only added, so a survivors-only rerun keeps those kills
-    for k, v in earlier.items():
-        if v in KILLED and verdicts.get(k) is None:
-            verdicts[k] = v
+    if survivors_only:  # mutmut may have reset the verdicts (the test selection changed): keep the earlier ones
+        verdicts = carry_verdicts(earlier, verdicts) if verdicts else dict(earlier)
     survivors = mutmut_diffs(dest, [k for k, v in sorted(verdicts.items()) if v not in KILLED and v is not None])
     return {"module": name, "kind": "mutmut", "seconds": round(took, 1), "finished": rc == 0,
             "verdicts": verdicts, "survivors": survivors}
@@ -373,33 +409,66 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  listed as equivalent but no longer a mutant: {', '.join(s['stale_equivalents'])}")
     print()
     print_table(rows)
-    if args.markdown:
-        write_markdown(args.markdown, rows, equiv)
+    if args.markdown:  # named modules: only their rows and survivors are rewritten
+        write_markdown(args.markdown, rows, equiv, list(modules) if args.modules else None)
     return 0
 
 
-def write_markdown(path: Path, rows: list[tuple[str, dict, dict]], equiv: dict[str, dict]) -> None:
-    """The scores table and every survivor (with its diff and, when equivalent, the reason) into `path`."""
-    out = ["| module | mutants | run | killed | equivalent | survived | no tests | score % | non-equivalent % | time s |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+def write_markdown(path: Path, rows: list[tuple[str, dict, dict]], equiv: dict[str, dict],
+                   order: list[str] | None = None) -> None:
+    """The scores table and every survivor (with its diff and, when equivalent, the reason) into `path`.
+
+    With `order` (every module, in the configured order) only the modules in `rows` are rewritten: the rows and
+    survivor lists the file already holds for the other modules are kept, so scoring one module does not need
+    the other modules' run state on this machine."""
+    table: dict[str, str] = {}
+    blocks: dict[str, list[str]] = {}
     for name, res, s in rows:
-        out.append(f"| {name} | {s['mutants']} | {s['run']} | {s['killed']} | {s['equivalent']} | {s['survived']} | "
-                   f"{s['no_tests']} | {_pct(s['score'])} | {_pct(s['score_non_equivalent'])} | {res['seconds']} |")
-    for name, res, s in rows:
+        table[name] = (f"| {name} | {s['mutants']} | {s['run']} | {s['killed']} | {s['equivalent']} | {s['survived']} | "
+                       f"{s['no_tests']} | {_pct(s['score'])} | {_pct(s['score_non_equivalent'])} | {res['seconds']} |")
         if not res["survivors"]:
             continue
-        out += ["", f"#### Survivors: {name}", "", "| mutant | verdict | change |", "|---|---|---|"]
+        block = ["", f"#### Survivors: {name}", "", "| mutant | verdict | change |", "|---|---|---|"]
         for k, diff in res["survivors"].items():
             verdict = ("equivalent: " + equiv[k]["reason"]) if k in equiv else STATUS.get(res["verdicts"][k], "?")
             change = "<br>".join("`" + ln.strip().replace("|", "\\|").replace("`", "'")[:160] + "`"
                                  for ln in diff.splitlines()[:4])
-            out.append(f"| `{k.split('.', 1)[-1]}` | {verdict} | {change} |")
+            block.append(f"| `{k.split('.', 1)[-1]}` | {verdict} | {change} |")
+        blocks[name] = block
     text = path.read_text(encoding="utf-8")
     start, end = "<!-- mutation:start -->", "<!-- mutation:end -->"
     if start not in text or end not in text:
         raise SystemExit(f"{path} lacks the markers {start} and {end}")
     head, rest = text.split(start, 1)
+    if order is not None:  # keep what the file says of the modules not rewritten now
+        old_table, old_blocks = _markdown_sections(rest.split(end, 1)[0])
+        table = {n: table.get(n) or old_table.get(n) for n in order if table.get(n) or old_table.get(n)}
+        blocks = {n: blocks[n] if n in blocks else old_blocks[n] for n in order
+                  if n in blocks or (n in old_blocks and n not in {r[0] for r in rows})}
+    out = ["| module | mutants | run | killed | equivalent | survived | no tests | score % | non-equivalent % | time s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"] + list(table.values())
+    for block in blocks.values():
+        out += block
     path.write_text(head + start + "\n" + "\n".join(out) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def _markdown_sections(section: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The module rows of the scores table and the survivor lists ("#### Survivors: <module>"), as written."""
+    table: dict[str, str] = {}
+    blocks: dict[str, list[str]] = {}
+    current = None
+    for line in section.strip("\n").splitlines():
+        if line.startswith("#### Survivors: "):
+            current = line.removeprefix("#### Survivors: ").strip()
+            blocks[current] = ["", line]
+        elif current is not None:
+            blocks[current].append(line)
+        elif line.startswith("| ") and not line.startswith(("| module ", "|---")):
+            table[line.split("|")[1].strip()] = line
+    for b in blocks.values():  # the blank line before the next heading belongs to the next block
+        while b and not b[-1].strip():
+            b.pop()
+    return table, blocks
 
 
 if __name__ == "__main__":

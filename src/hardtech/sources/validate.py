@@ -219,9 +219,12 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
                         f"AND {ca} IS NOT NULL AND {cb} IS NOT NULL AND {ca} <> {cb}").fetchall():
                     errors.add(line, b, raw, f"{b} is written in {y} but {a} in {x}: one row has one currency")
         defaults = [lit(numeric[m][1]) for m in money_cols if m in numeric and numeric[m][1]]
+        # the unit's currency of an amount the row gives comes before that of one it leaves empty
+        given = [f"CASE WHEN {ident(m)} IS NOT NULL THEN {lit(numeric[m][1])} END"
+                 for m in money_cols if m in numeric and numeric[m][1]]
         parsed = [ident("__ccy_" + m) for m in money_cols]
         if parsed or defaults:
-            cur = f"coalesce(currency, {', '.join(parsed + defaults)})"
+            cur = f"coalesce(currency, {', '.join(parsed + given + defaults)})"
     final = [ident(LINE)]
     extra = {"amount_low": "coalesce(amount_low, __amount_low)", "amount_high": "coalesce(amount_high, __amount_high)",
              "amount_approx": "coalesce(__amount_approx, FALSE)",
