@@ -26,6 +26,14 @@ def default_db_path() -> Path:
 
 
 LOCK_WAIT_S = float(os.environ.get("HARDTECH_LOCK_WAIT_S", "10"))
+MEMORY_ENV = "HARDTECH_DUCKDB_MEMORY"
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings from the environment: `HARDTECH_DUCKDB_MEMORY` (e.g. `12GB`) caps DuckDB's buffer
+    pool, which otherwise grows to 80 % of the machine's memory on a large store (docs/scaling.md)."""
+    v = os.environ.get(MEMORY_ENV, "").strip()
+    return {"memory_limit": v} if v else {}
 
 
 def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -41,7 +49,7 @@ def _connect(target: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     pause = 0.02
     while True:
         try:
-            return duckdb.connect(target, read_only=read_only)
+            return duckdb.connect(target, read_only=read_only, config=duckdb_config())
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() + pause > deadline:
                 raise
@@ -67,6 +75,9 @@ class Store:
             self.con = _connect(target, read_only)
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
+            if duckdb_config() and "memory" in first.lower():
+                raise StoreError(f"{MEMORY_ENV}={os.environ[MEMORY_ENV]!r} is not a memory size DuckDB reads "
+                                 f"(write it like 8GB or 500MB): {first}") from exc
             if "lock" in first.lower():  # another process holds it past the wait: not a damaged file
                 raise StoreError(f"cannot open store {target}: {first}") from exc
             raise StoreError(f"cannot open store {target}: {first}; if it is a hardtech store it "
