@@ -8,7 +8,7 @@ from pathlib import Path
 
 import ibis
 
-from hardtech.errors import NotFound, NothingToShow, UsageError
+from hardtech.errors import NotFound, NothingToShow
 from hardtech.services.opened import is_store, opened
 
 
