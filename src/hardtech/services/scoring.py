@@ -221,10 +221,11 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
         org_ids = [resolve_org(st, org)] if org else None
         if selected is not None:
             org_ids = [o for o in selected if o in org_ids] if org_ids else selected
-        expr = score_table(st, year=year, org_ids=org_ids, weights=w).select(*score_columns())
         # computed once in the engine (kept where it keeps), saved from there, and only the rows shown come back
-        with kept() as keeping, _lambdas(expr):
-            t = keeping(expr)
+        with kept() as keeping:
+            expr = score_table(st, year=year, org_ids=org_ids, weights=w, keep=keeping).select(*score_columns())
+            with _lambdas(expr):
+                t = keeping(expr)
             if save:
                 save_score_table(st, t, w)
             shown = t.select(*keep).order_by([ibis.desc("year"), ibis.desc("score"), "org_id"])
