@@ -17,11 +17,9 @@ import pytest
 from hardtech.schema import IMPORTABLE, table
 from hardtech.sources.validate import YEAR_COLUMNS
 from hardtech.store.importer import import_file
+from test_guard_dates import DERIVED, ORG, row_for
 
 TODAY = dt.date(2025, 6, 30)
-ORG = "guard-org"
-# written by the importer from the FX table for a converted round (a file's value is kept otherwise)
-DERIVED = {("funding_rounds", "fx_rate_date")}
 NUMERIC = ("DOUBLE", "INTEGER", "BIGINT")
 
 
@@ -35,25 +33,11 @@ def column(tbl: str, name: str):
 
 
 def base_row(tbl: str, line: int) -> dict:
-    """A row that passes every rule of `tbl` (required columns, choices, keys, a known organisation)."""
-    row = {}
-    for c in table(tbl).columns:
-        if not c.required:
-            continue
-        if c.name == "org_id":  # one organisation per line, so no two lines share a key
-            row[c.name] = f"guard-new-{line}" if tbl == "organizations" else f"{ORG}-{line}"
-        elif c.name == "currency":
-            row[c.name] = "CNY"
-        elif c.name == "publication_number":  # written as the importer normalises it
-            row[c.name] = f"CN{100000 + line}A"
-        elif c.choices:
-            row[c.name] = c.choices[0]
-        elif c.type == "VARCHAR":
-            row[c.name] = f"guard-{tbl}-{line}"
-        elif c.name in YEAR_COLUMNS:
-            row[c.name] = 2000 + line
-        else:
-            row[c.name] = 1
+    """test_guard_dates' row that passes every rule of `tbl`, with a publication number written as the
+    importer normalises it."""
+    row = row_for(tbl, line)
+    if "publication_number" in row:
+        row["publication_number"] = f"CN{100000 + line}A"
     return row
 
 
