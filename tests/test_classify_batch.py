@@ -142,20 +142,26 @@ def test_arrow_table_holds_the_same_verdicts(clf, records):
         assert got_t == r["typology_probabilities"]
 
 
-def test_cli_file_without_evidence_gives_the_same_verdicts(tmp_path):
+def cases_csv(f):
+    """The text CASES as a file `classify --file` reads (id, description)."""
     import csv
+
+    with f.open("w", newline="", encoding="utf-8") as h:
+        w = csv.writer(h)
+        w.writerow(["id", "description"])
+        for i, text in enumerate(c for c in CASES if isinstance(c, str)):
+            w.writerow([i, text])
+    return f
+
+
+def test_cli_file_without_evidence_gives_the_same_verdicts(tmp_path):
     import json
 
     from typer.testing import CliRunner
 
     from hardtech.presentation.cli.app import app
 
-    f = tmp_path / "d.csv"
-    with f.open("w", newline="", encoding="utf-8") as h:
-        w = csv.writer(h)
-        w.writerow(["id", "description"])
-        for i, text in enumerate(c for c in CASES if isinstance(c, str)):
-            w.writerow([i, text])
+    f = cases_csv(tmp_path / "d.csv")
     runner = CliRunner()
     full = runner.invoke(app, ["classify", "--file", str(f), "-f", "jsonl"])
     bare = runner.invoke(app, ["classify", "--file", str(f), "-f", "jsonl", "--no-evidence"])

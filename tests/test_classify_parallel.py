@@ -15,7 +15,7 @@ import pytest
 
 from hardtech.analytics.classify import load_classifier, parallel, pipeline
 
-from test_classify_batch import CASES, records  # noqa: F401 - the fixture is used by name
+from test_classify_batch import CASES, cases_csv, records  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="no fork on this platform: one process only")
 
@@ -104,19 +104,12 @@ def test_a_workers_error_is_raised_here():
 
 
 def test_cli_jobs_option_gives_the_same_output(tmp_path, monkeypatch):
-    import csv
-
     from typer.testing import CliRunner
 
     from hardtech.presentation.cli.app import app
 
     monkeypatch.setattr(pipeline, "BATCH", 5)
-    f = tmp_path / "d.csv"
-    with f.open("w", newline="", encoding="utf-8") as h:
-        w = csv.writer(h)
-        w.writerow(["id", "description"])
-        for i, text in enumerate(c for c in CASES if isinstance(c, str)):
-            w.writerow([i, text])
+    f = cases_csv(tmp_path / "d.csv")
     runner = CliRunner()
     outs = []
     for jobs in ("1", "2"):
