@@ -11,8 +11,10 @@ set -uo pipefail
 have() {  # have PACKAGE: is what the package provides usable here?
   case "$1" in
     fonts-noto-cjk) command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/null | head -n1)" ] ;;
-    libpango-1.0-0) ldconfig -p 2>/dev/null | grep -q 'libpango-1\.0\.so' ;;
-    libpangoft2-1.0-0) ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1\.0\.so' ;;
+    # grep reads the whole list (no -q): under pipefail, a grep that stops at the first match leaves
+    # ldconfig writing into a closed pipe, and its SIGPIPE made the pipeline (and the check) fail
+    libpango-1.0-0) ldconfig -p 2>/dev/null | grep 'libpango-1\.0\.so' >/dev/null ;;
+    libpangoft2-1.0-0) ldconfig -p 2>/dev/null | grep 'libpangoft2-1\.0\.so' >/dev/null ;;
     poppler-utils) command -v pdftoppm >/dev/null 2>&1 ;;
     chromium) command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
                 || command -v google-chrome >/dev/null 2>&1 ;;

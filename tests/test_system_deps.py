@@ -58,6 +58,19 @@ def test_no_warning_when_everything_works_under_other_package_names(tmp_path):
     assert not (tmp_path / "apt.log").exists()  # nothing to install, so apt-get is not even asked
 
 
+def test_a_long_library_list_with_pango_early_is_enough(tmp_path):
+    # the real `ldconfig -p` lists thousands of libraries: a check that stops reading at the first match
+    # left ldconfig writing into a closed pipe, and under pipefail its SIGPIPE read as "Pango missing"
+    tools = dict(WORKING)
+    tools["ldconfig"] = ('echo "libpango-1.0.so.0 (libc6,x86-64) => /x"; echo "libpangoft2-1.0.so.0 => /y"; i=0; '
+                         'while [ $i -lt 30000 ]; do echo "libother$i.so.1 (libc6,x86-64) => /usr/lib/libother$i.so.1"; '
+                         'i=$((i+1)); done')
+    res = _run(tmp_path, tools)
+    assert res.returncode == 0
+    assert "warning" not in res.stderr, res.stderr
+    assert not (tmp_path / "apt.log").exists()
+
+
 def test_warns_only_about_what_is_still_missing(tmp_path):
     tools = {k: v for k, v in WORKING.items() if k not in ("pdftoppm", "chromium-browser")}
     # apt-get installs poppler-utils (pdftoppm appears) but fails on chromium
