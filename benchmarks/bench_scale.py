@@ -33,6 +33,7 @@ from common import call_in_child, in_child, load_synthetic, load_truth_classific
 YEAR = 2021
 CHUNK = int(os.environ.get("BENCH_SCALE_CHUNK", 1_000_000))  # organisations generated at once
 TABLES = ("organizations", "financials", "patents", "funding_rounds")
+TOP = 10  # rows the score step shows
 
 
 def _prefixed(tbl, cols, prefix: str):
@@ -52,8 +53,12 @@ def _prefixed(tbl, cols, prefix: str):
     return tbl
 
 
-def build_store(db: str, orgs: int) -> dict:
-    """A synthetic store of `orgs` organisations, generated and loaded one chunk at a time."""
+def build_store(db: str, orgs: int, sources: int) -> dict:
+    """A synthetic store of `orgs` organisations, generated and loaded one chunk at a time.
+
+    Every row's source_name is one of `sources` names at every size (`common.load_synthetic`), so the
+    stores compared are alike: with one name the figures rule sees one row per organisation-year and
+    skips its pick window (`figures.one_row_per_year`), with several it runs it, at 1M as at 10M."""
     from hardtech.tools.synthetic import SynthConfig, generate, truth
     from hardtech.store.connection import Store
 
@@ -72,11 +77,11 @@ def build_store(db: str, orgs: int) -> dict:
             tables["patents"] = _prefixed(tables["patents"], ["publication_number", "applicant_org_id"], p)
             tables["funding_rounds"] = _prefixed(tables["funding_rounds"], ["round_id", "org_id"], p)
             names = TABLES + (("investors",) if k == 0 else ())  # one investor list: every chunk draws from the same ids
-            load_synthetic(store, tables, names, cfg.seed)
+            load_synthetic(store, tables, names, cfg.seed, sources=sources)
             load_truth_classifications(store, _prefixed(truth(cfg), ["org_id"], p))
             del tables
         counts = {t: store.count(t) for t in TABLES}
-    return {"orgs": orgs, "generate_s": round(gen_s, 1), "build_s": round(time.perf_counter() - t0, 1),
+    return {"orgs": orgs, "sources": sources, "generate_s": round(gen_s, 1), "build_s": round(time.perf_counter() - t0, 1),
             "rows": counts, "store_gb": round(os.path.getsize(db) / 1e9, 2)}
 
 
@@ -90,15 +95,12 @@ def _rank(store):
 
 
 def _score(store):
-    """Both phases in the engine (`score_table`), the year's scores summarised there: nothing collected."""
-    from hardtech.analytics.hardness.scoring import _lambdas, score_table
+    """What `hardtech score --year Y --top 10 --no-save` runs (`services.scoring.score_rows`): phase 1 kept in
+    the engine, phase 2 built on it and kept, the top rows sorted out of it; the scores are not written."""
+    from hardtech.services.scoring import score_rows
 
-    t = score_table(store, year=YEAR)
-    q = t.aggregate(rows=t.count(), scored=t.score.count(), mean_score=t.score.mean(),
-                    mean_confidence=t.confidence.mean(), ranked=t.percentile_in_field_year.count())
-    with _lambdas(q):
-        got = q.to_pyarrow().to_pylist()[0]
-    return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in got.items()}
+    rows = score_rows(store, year=YEAR, save=False, top=TOP)
+    return {"shown": len(rows), "top_score": round(float(rows[0]["score"]), 6) if rows else None}
 
 
 def _flows(store):
@@ -168,21 +170,23 @@ def main() -> None:
     ap.add_argument("--spark-orgs", type=int, default=1_000_000)
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--steps", default=",".join(STEPS))
+    ap.add_argument("--sources", type=int, default=10,
+                    help="source names in every store (1: the figures rule's pick window is skipped)")
     ap.add_argument("--keep", type=Path, help="build the stores here (and reuse them on the next run)")
     args = ap.parse_args()
     sizes = [int(x) for x in args.orgs.split(",") if x]
     steps = [s for s in args.steps.split(",") if s]
     report: dict = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
-                    "started": time.strftime("%Y-%m-%d %H:%M:%S"), "year": YEAR, "runs": []}
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S"), "year": YEAR, "sources": args.sources, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         plan = [(n, "duckdb") for n in sizes] + ([] if args.no_spark else [(args.spark_orgs, "spark")])
         built: dict[int, dict] = {}
         for n, engine in plan:
-            db = folder / f"scale-{n}.duckdb"
+            db = folder / f"scale-{n}-s{args.sources}.duckdb"
             if not db.exists():
-                built[n] = call_in_child(build_store, str(db), n)
+                built[n] = call_in_child(build_store, str(db), n, args.sources)
                 print(json.dumps({"built": built[n]}), flush=True)
             for step in steps:
                 res = in_child(run_step, str(db), engine, step)

@@ -25,8 +25,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> None:
-    """Insert generated Arrow tables straight into the store (flagged synthetic), skipping the importer."""
+def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int, sources: int | None = None) -> None:
+    """Insert generated Arrow tables straight into the store (flagged synthetic), skipping the importer.
+
+    Every row's source_name is 'synthetic seed <seed>'; with `sources` = N it is instead one of N names,
+    'synthetic source <i>', i from a hash of the row's organisation id (of its first column), so stores of
+    every size and chunking have the same N sources (an organisation's rows all share one)."""
     from hardtech.schema import TABLES
 
     for name in names:
@@ -34,9 +38,13 @@ def load_synthetic(store, tables: dict, names: tuple[str, ...], seed: int) -> No
         store.con.register("src", tbl)
         data_cols = [c for c in TABLES[name].data_names if c in tbl.column_names]
         cols = ", ".join(f'"{c}"' for c in data_cols)
+        source = f"'synthetic seed {seed}'"
+        if sources is not None:
+            key = "org_id" if "org_id" in tbl.column_names else tbl.column_names[0]
+            source = f"'synthetic source ' || (hash(coalesce(\"{key}\"::VARCHAR, '')) % {int(sources)})"
         store.con.execute(
             f'INSERT INTO "{name}" ({cols}, source_name, synthetic, imported_at) '
-            f"SELECT {cols}, 'synthetic seed {seed}', TRUE, now() FROM src")
+            f"SELECT {cols}, {source}, TRUE, now() FROM src")
         store.con.unregister("src")
 
 

@@ -463,3 +463,26 @@ def test_api_reads(stores, parity_db, monkeypatch):
         body = out[("duckdb", url)]
         assert body.get("rows") or body.get("financials"), url
         _close(out[("duckdb", url)], out[("spark", url)], url)
+
+
+def test_figures_pick_of_several_sources(stores, tmp_path):
+    """The one-figure-per-organisation-year rule where sources overlap (the parity store has one source, so
+    its analyses skip the rule's choosing): the same picks on both engines, and the rule's own answer."""
+    from hardtech.analytics.figures import pick
+    from hardtech.store.connection import Store
+    from hardtech.store.engine import open_store
+    from test_figures_pick import COLS, MONEY, _expected, _insert, _rows
+
+    db = tmp_path / "sources.duckdb"
+    rows = _rows(4)
+    with Store(db) as s:
+        _insert(s, rows)
+    got = {}
+    for engine in ENGINES:
+        with open_store(db, engine=engine) as st:
+            t = pick(st.table("financials"), list(COLS), money=list(MONEY), sources=True)
+            got[engine] = _frame(t.to_pyarrow()).drop(columns=[f"{c}_synthetic" for c in COLS])
+    same_table(got["duckdb"], got["spark"], "pick", key=["org_id", "fiscal_year"])
+    want = _expected(rows, COLS)
+    assert {(r["org_id"], r["fiscal_year"]): {k: v for k, v in r.items() if k not in ("org_id", "fiscal_year")}
+            for r in got["duckdb"].astype(object).where(got["duckdb"].notna(), None).to_dict("records")} == want

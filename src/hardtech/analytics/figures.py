@@ -31,6 +31,18 @@ def pick_order(t: ir.Table) -> list:
     return [ibis.desc(_col(t, "imported_at", "timestamp")), ibis.asc(_col(t, "source_name", "string"))]
 
 
+def shared_years(f: ir.Table) -> ir.Table:
+    """The (org_id, fiscal_year) that have more than one row in `f`: the only ones where the rule chooses.
+
+    Why: a row alone in its organisation-year is its own pick, and in a store of several sources most
+    are alone (each source covers its own companies). Choosing among those few only, and passing the
+    rest through, is the same answer as ranking every row, without a window over every row and an
+    ordered aggregate per column (1M organisations in ten sources: the score's pick ~5x faster, issue 14).
+    """
+    n = f.group_by(["org_id", "fiscal_year"]).aggregate(_n=f.count())
+    return n.filter(n._n > 1).select("org_id", "fiscal_year")
+
+
 def one_row_per_year(fin: ir.Table) -> bool:
     """True when (org_id, fiscal_year) is already unique: one source and no source left blank (one small query)."""
     if "source_name" not in fin.columns:
@@ -69,14 +81,10 @@ def pick(fin: ir.Table, columns: tuple[str, ...] | list[str], *, years: list[int
     if unique is None:
         unique = one_row_per_year(fin)
     if unique:
-        out = {"org_id": f.org_id, "fiscal_year": f.fiscal_year, "currency": f._ccy, **{c: f[c] for c in columns}}
-        for c in money:
-            out[f"{c}_ccy"] = ibis.ifelse(f[c].notnull(), f._ccy, ibis.null("string"))
-        if sources:
-            for c in columns:
-                out[f"{c}_source"] = ibis.ifelse(f[c].notnull(), f._src, ibis.null("string"))
-                out[f"{c}_synthetic"] = ibis.ifelse(f[c].notnull(), f._syn, ibis.null("boolean"))
-        return f.select(**out)
+        return _alone(f, columns, money, sources)
+    several = shared_years(f)  # the rule runs on these org-years only; a row alone in its year is its pick
+    alone = _alone(f.anti_join(several, ["org_id", "fiscal_year"]), columns, money, sources)
+    f = f.semi_join(several, ["org_id", "fiscal_year"])
     w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=pick_order(f))
     f = f.mutate(_r=ibis.row_number().over(w))
     if len(columns) == 1:  # the row is the pick: no aggregate needed
@@ -87,15 +95,29 @@ def pick(fin: ir.Table, columns: tuple[str, ...] | list[str], *, years: list[int
             out[f"{c}_ccy"] = f._ccy
         if sources:
             out.update({f"{c}_source": f._src, f"{c}_synthetic": f._syn})
-        return f.select(**out)
-    aggs = {"currency": f._ccy.argmin(f._r)}
-    aggs.update({c: f[c].argmin(f._r, where=f[c].notnull()) for c in columns})
-    aggs.update({f"{c}_ccy": f._ccy.argmin(f._r, where=f[c].notnull()) for c in money})
+        chosen = f.select(**out)
+    else:
+        aggs = {"currency": f._ccy.argmin(f._r)}
+        aggs.update({c: f[c].argmin(f._r, where=f[c].notnull()) for c in columns})
+        aggs.update({f"{c}_ccy": f._ccy.argmin(f._r, where=f[c].notnull()) for c in money})
+        if sources:
+            for c in columns:
+                aggs[f"{c}_source"] = f._src.argmin(f._r, where=f[c].notnull())
+                aggs[f"{c}_synthetic"] = f._syn.argmin(f._r, where=f[c].notnull())
+        chosen = f.group_by(["org_id", "fiscal_year"]).aggregate(**aggs)
+    return alone.union(chosen.select(*alone.columns).cast(alone.schema()))
+
+
+def _alone(f: ir.Table, columns: list[str], money, sources: bool) -> ir.Table:
+    """`pick`'s columns for rows that are alone in their organisation-year: each row is its own pick."""
+    out = {"org_id": f.org_id, "fiscal_year": f.fiscal_year, "currency": f._ccy, **{c: f[c] for c in columns}}
+    for c in money:
+        out[f"{c}_ccy"] = ibis.ifelse(f[c].notnull(), f._ccy, ibis.null("string"))
     if sources:
         for c in columns:
-            aggs[f"{c}_source"] = f._src.argmin(f._r, where=f[c].notnull())
-            aggs[f"{c}_synthetic"] = f._syn.argmin(f._r, where=f[c].notnull())
-    return f.group_by(["org_id", "fiscal_year"]).aggregate(**aggs)
+            out[f"{c}_source"] = ibis.ifelse(f[c].notnull(), f._src, ibis.null("string"))
+            out[f"{c}_synthetic"] = ibis.ifelse(f[c].notnull(), f._syn, ibis.null("boolean"))
+    return f.select(**out)
 
 
 MONEY = ("revenue", "rd_expense", "capex", "operating_profit")  # the money columns of `financials`
