@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest -n "${HARDTECH_TEST_WORKERS:-auto}" --dist loadfile "$@"
+exec .venv/bin/python -m pytest -n "${HARDTECH_TEST_WORKERS:-logical}" --dist loadfile "$@"
