@@ -1,0 +1,392 @@
+"""The hardness weights file is checked as data, and the score keeps its promises (issue 17, written from the
+`hardness` mutation run's survivors).
+
+The weights file: every refusal is a SourceError naming the file and saying exactly which key is wrong and why;
+each bound is accepted at its edge and refused just beyond; what the file says is what the weights hold (every
+indicator's transform, bounds, direction and cohort; the windows, reference intensities, patent settings, checks,
+criteria and evidence-of-kind classes), whatever indicator or key it is.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hardtech.analytics import hardness as h
+from hardtech.analytics.hardness.weights import _resolve_weights
+from hardtech.analytics.kind_evidence import ACTIVITIES, OECD_GROUPS as KIND_GROUPS, PRIOR_CLASSES
+from hardtech.errors import SourceError, UsageError
+
+PACKAGED = Path(h.load_weights().path)
+TEXT = PACKAGED.read_text(encoding="utf-8")
+DOC = tomllib.loads(TEXT)
+CRITERIA = ", ".join(DOC["criteria"])
+
+
+def edited(tmp_path: Path, *changes: tuple[str, str], name: str = "my_weights.toml") -> Path:
+    """A copy of the packaged file with each (old, new) replaced once (old must be there)."""
+    text = TEXT
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def block(indicator: str) -> str:
+    """The packaged file's [indicators.<id>] table, as written."""
+    head = f"[indicators.{indicator}]\n"
+    return head + TEXT.split(head, 1)[1].split("\n\n", 1)[0]
+
+
+def in_block(indicator: str, old: str, new: str) -> tuple[str, str]:
+    """(old, new) that changes one line of an indicator's table."""
+    b = block(indicator)
+    changed = re.sub(rf"(?m)^{re.escape(old)}.*$", new, b, count=1) if old else b + "\n" + new
+    assert changed != b, (indicator, old)
+    return b, changed
+
+
+def refusal(path: Path) -> str:
+    """The reason a file is refused, after checking that the error names the file."""
+    with pytest.raises(SourceError) as err:
+        h.load_weights(path)
+    prefix = f"hardness weights {path.resolve()} are malformed: "
+    assert str(err.value).startswith(prefix), str(err.value)
+    return str(err.value)[len(prefix):]
+
+
+# ------------------------------------------------------------------------------ what the file says is what is held
+
+
+def test_every_indicator_holds_what_its_table_says():
+    w = h.load_weights()
+    assert w.path == str(PACKAGED.resolve())
+    assert list(w.indicators) == list(h.INDICATORS)
+    for i, d in DOC["indicators"].items():
+        s = w.indicators[i]
+        assert (s.id, s.label, s.criterion, s.weight, s.transform) == (
+            i, d["label"], d["criterion"], d["weight"], d["transform"]), i
+        assert (s.lo, s.hi) == ((d["lo"], d["hi"]) if d["transform"] == "linear" else (None, None)), i
+        assert s.half == (d["half"] if d["transform"] == "saturating" else None), i
+        assert s.higher_is_harder is d.get("higher_is_harder", True), i
+        assert s.cohort == tuple(d.get("cohort", [])), i
+        assert w.weight(i) == d["weight"]
+        assert isinstance(s.weight, float) and all(isinstance(x, float) for x in (s.lo, s.hi, s.half) if x is not None)
+
+
+def test_the_windows_references_patents_checks_criteria_and_kind_are_read_as_written(tmp_path):
+    # distinct values everywhere, so a value read into the wrong field shows
+    p = edited(tmp_path, ('version = "3"', 'version = "  mine  "'),
+               ("rd_years = 5 ", "rd_years = 7 "), ("persistence_min_years = 2 ", "persistence_min_years = 3 "),
+               ("volatility_min_years = 3 ", "volatility_min_years = 4 "), ("growth_min_years = 2 ", "growth_min_years = 5 "),
+               ("founded_tolerance = 1 ", "founded_tolerance = 6 "),
+               ('cohort_field = "class"', 'cohort_field = "section"'), ('normalise = "mean_ratio"', 'normalise = "percentile"'),
+               ("max_rd_intensity = 100.0", "max_rd_intensity = 50"), ("max_capital_intensity = 100.0", "max_capital_intensity = 70"),
+               ("unknown = 0.2 ", "unknown = 0.3 "))
+    w = h.load_weights(p)
+    assert w.version == "mine"  # surrounding spaces are not part of it
+    assert (w.rd_years, w.persistence_min_years, w.volatility_min_years, w.growth_min_years, w.founded_tolerance) == (
+        7, 3, 4, 5, 6)
+    assert (w.patent_cohort, w.patent_normalise) == ("section", "percentile")
+    assert (w.max_rd_intensity, w.max_capital_intensity) == (50.0, 70.0)
+    assert isinstance(w.max_rd_intensity, float) and isinstance(w.max_capital_intensity, float)
+    assert w.reference_intensity == {g: DOC["reference_intensity"][g] for g in h.OECD_GROUPS}
+    assert {c: (x.id, x.text, x.weight, x.reading) for c, x in w.criteria.items()} == {
+        c: (c, d["text"], d["weight"], d["reading"]) for c, d in DOC["criteria"].items()}
+    k = DOC["kind"]
+    assert (w.kind.indicators, w.kind.fallback, w.kind.unknown) == (tuple(k["indicators"]), k["fallback"], 0.3)
+    assert w.kind.oecd_group == {g: k["oecd_group"][g] for g in KIND_GROUPS}
+    assert w.kind.activity == {a: k["activity"][a] for a in ACTIVITIES}
+    assert w.kind.prior == {c: k["prior"][c] for c in PRIOR_CLASSES}
+    assert w.path == str(p.resolve())
+    assert h.load_weights(edited(tmp_path, ('version = "3"', "version = 4"), name="v4.toml")).version == "4"
+
+
+@pytest.mark.parametrize("field", list(h.PATENT_COHORT))
+def test_every_patent_cohort_field_is_accepted(tmp_path, field):
+    p = edited(tmp_path, ('cohort_field = "class"', f'cohort_field = "{field}"'))
+    assert h.load_weights(p).patent_cohort == field
+
+
+def test_an_indicator_s_optional_keys_take_their_documented_defaults(tmp_path):
+    old, new = in_block("rd_volatility", "higher_is_harder", "")
+    w = h.load_weights(edited(tmp_path, (old, new)))
+    assert w.indicators["rd_volatility"].higher_is_harder is True and w.indicators["rd_volatility"].cohort == ()
+    old, new = in_block("rd_growth", "", "higher_is_harder = false")
+    assert h.load_weights(edited(tmp_path, (old, new), name="b.toml")).indicators["rd_growth"].higher_is_harder is False
+    old, new = in_block("rd_cumulative", "transform", 'transform = "percentile"')
+    s = h.load_weights(edited(tmp_path, (old, new), name="c.toml")).indicators["rd_cumulative"]
+    assert s.transform == "percentile" and s.cohort == ("currency",) and (s.lo, s.hi, s.half) == (None, None, None)
+
+
+# ------------------------------------------------------------------------------ bounds: accepted at the edge, refused beyond
+
+
+def _whole_line(key: str, value) -> tuple[str, str]:
+    line = re.search(rf"(?m)^{key} = \S+", TEXT).group(0)
+    return line, f"{key} = {value}"
+
+
+@pytest.mark.parametrize("key, minimum", [("rd_years", 1), ("persistence_min_years", 1), ("volatility_min_years", 2),
+                                          ("growth_min_years", 2), ("founded_tolerance", 0)])
+def test_each_window_is_a_whole_number_from_its_minimum(tmp_path, key, minimum):
+    assert getattr(h.load_weights(edited(tmp_path, _whole_line(key, minimum))), key) == minimum
+    for bad in (minimum - 1, f"{minimum}.0", "true", '"5"'):
+        shown = {"true": "True", '"5"': "'5'", f"{minimum}.0": f"{float(minimum)}"}.get(str(bad), str(bad))
+        assert refusal(edited(tmp_path, _whole_line(key, bad))) == (
+            f"windows.{key} must be a whole number >= {minimum}, not {shown}"), bad
+
+
+@pytest.mark.parametrize("key", ["max_rd_intensity", "max_capital_intensity"])
+def test_each_check_is_a_number_not_below_zero(tmp_path, key):
+    assert getattr(h.load_weights(edited(tmp_path, _whole_line(key, 0))), key) == 0.0
+    assert refusal(edited(tmp_path, _whole_line(key, -0.5))) == f"checks.{key} must be >= 0.0, not -0.5"
+    assert refusal(edited(tmp_path, _whole_line(key, '"100"'))) == f"checks.{key} must be a number, not '100'"
+
+
+@pytest.mark.parametrize("group", h.OECD_GROUPS)
+def test_each_reference_intensity_must_be_above_zero(tmp_path, group):
+    old = "[reference_intensity]" + TEXT.split("[reference_intensity]", 1)[1].split("\n\n", 1)[0]
+    line = re.search(rf"(?m)^{group}\s*= \S+", old).group(0)
+    new = old.replace(line, f"{group} = 1e-9", 1)
+    assert h.load_weights(edited(tmp_path, (old, new))).reference_intensity[group] == 1e-9
+    assert refusal(edited(tmp_path, (old, old.replace(line, f"{group} = 0", 1)))) == (
+        f"reference_intensity.{group} must be above 0, not 0.0")
+    assert refusal(edited(tmp_path, (old, old.replace(line, f"{group} = nan", 1)))) == (
+        f"reference_intensity.{group} must be a number, not nan")
+
+
+@pytest.mark.parametrize("indicator", [i for i, d in DOC["indicators"].items() if d["transform"] == "saturating"])
+def test_a_saturating_half_must_be_above_zero(tmp_path, indicator):
+    old, new = in_block(indicator, "half", "half = 1e-9")
+    assert h.load_weights(edited(tmp_path, (old, new))).indicators[indicator].half == 1e-9
+    old, new = in_block(indicator, "half", "half = 0")
+    assert refusal(edited(tmp_path, (old, new))) == f"indicators.{indicator}.half must be above 0, not 0.0"
+    old, new = in_block(indicator, "half", "")
+    assert refusal(edited(tmp_path, (old, new))) == "missing key 'half'"
+
+
+@pytest.mark.parametrize("indicator", [i for i, d in DOC["indicators"].items() if d["transform"] == "linear"])
+def test_a_linear_hi_must_be_above_its_lo(tmp_path, indicator):
+    lo = DOC["indicators"][indicator]["lo"]
+    old, new = in_block(indicator, "hi", f"hi = {lo + 1e-6}")
+    s = h.load_weights(edited(tmp_path, (old, new))).indicators[indicator]
+    assert (s.lo, s.hi) == (lo, lo + 1e-6)
+    old, new = in_block(indicator, "hi", f"hi = {lo}")
+    assert refusal(edited(tmp_path, (old, new))) == f"indicators.{indicator}: hi ({float(lo)}) must be above lo ({float(lo)})"
+    old, new = in_block(indicator, "lo", "")
+    assert refusal(edited(tmp_path, (old, new))) == "missing key 'lo'"
+    old, new = in_block(indicator, "hi", 'hi = "1"')
+    assert refusal(edited(tmp_path, (old, new))) == f"indicators.{indicator}.hi must be a number, not '1'"
+
+
+@pytest.mark.parametrize("bad, shown", [("-0.01", "must be >= 0.0, not -0.01"), ("true", "must be a number, not True"),
+                                        ("inf", "must be a number, not inf"), ('"0.05"', "must be a number, not '0.05'")])
+@pytest.mark.parametrize("indicator", ["rd_intensity", "physical_product"])
+def test_a_weight_is_a_finite_number_not_below_zero(tmp_path, indicator, bad, shown):
+    old, new = in_block(indicator, "weight", f"weight = {bad}")
+    assert refusal(edited(tmp_path, (old, new))) == f"indicators.{indicator}.weight {shown}"
+
+
+def test_kind_unknown_and_every_class_value_lie_in_0_to_1(tmp_path):
+    for v in (0, 1):
+        assert h.load_weights(edited(tmp_path, ("unknown = 0.2 ", f"unknown = {v} "))).kind.unknown == v
+    assert refusal(edited(tmp_path, ("unknown = 0.2 ", "unknown = 1.01 "))) == "kind.unknown must be in 0..1, not 1.01"
+    assert refusal(edited(tmp_path, ("unknown = 0.2 ", "unknown = -0.1 "))) == "kind.unknown must be >= 0.0, not -0.1"
+    for table, keys in (("oecd_group", KIND_GROUPS), ("activity", ACTIVITIES), ("prior", PRIOR_CLASSES)):
+        section = f"[kind.{table}]\n" + TEXT.split(f"[kind.{table}]\n", 1)[1].split("\n\n", 1)[0]
+        for key in keys:
+            line = re.search(rf"(?m)^{key}\s*= \S+", section).group(0)
+            for v in (0, 1):
+                w = h.load_weights(edited(tmp_path, (section, section.replace(line, f"{key} = {v}", 1))))
+                assert getattr(w.kind, table)[key] == v, (table, key)
+            assert refusal(edited(tmp_path, (section, section.replace(line, f"{key} = 1.5", 1)))) == (
+                f"kind.{table}: values must be in 0..1 ({key})")
+            assert refusal(edited(tmp_path, (section, section.replace(line, f"{key} = -1", 1)))) == (
+                f"kind.{table}.{key} must be >= 0.0, not -1")
+            assert refusal(edited(tmp_path, (section, section.replace(line + "\n", "", 1) if line + "\n" in section
+                                             else section.replace("\n" + line, "", 1)))) == f"missing key {key!r}"
+        assert refusal(edited(tmp_path, (section, section + "\nzeta = 0.5\nalpha = 0.5"))) == (
+            f"kind.{table} has unknown class(es) alpha, zeta; classes: {', '.join(keys)}")
+
+
+# ------------------------------------------------------------------------------ structural refusals, word for word
+
+
+def _criteria_block() -> str:
+    return "[criteria]\n" + TEXT.split("[criteria]\n", 1)[1].split("\n\n", 1)[0]
+
+
+KNOWN = ", ".join(h.INDICATORS)
+REFUSALS = [
+    ('version = "3"', 'version = "  "', "version must be a non-empty string"),
+    ('version = "3"', "version = 3.5", "version must be a non-empty string"),
+    ('version = "3"\n', "\n", "missing key 'version'"),
+    ("[indicators.rd_volatility]", "[indicators.rd_wobble]",
+     f"unknown indicator(s) rd_wobble; known: {KNOWN}"),
+    ("[indicators.physical_product]", "[indicators.zz_b]\n[indicators.physical_product]",
+     f"unknown indicator(s) zz_b; known: {KNOWN}"),
+    ("rd_years = 5 ", "rd_yrs = 5 ", "missing key 'rd_years'"),
+    ('cohort_field = "class"', 'cohort_field = "group"', "patents.cohort_field must be one of section, class, subclass"),
+    ('normalise = "mean_ratio"', 'normalise = "mean"', "patents.normalise must be one of mean_ratio, percentile"),
+    ("indicators = [\"sector_rd_group\"", "indicators = [\"rd_wobble\", \"sector_rd_group\"",
+     "kind.indicators: unknown indicator(s) rd_wobble"),
+    ('fallback = "kind_prior"', 'fallback = "rd_growth"', "kind.fallback 'rd_growth' must be one of kind.indicators"),
+    ('fallback = "kind_prior"', 'fallback = "kind_priors"', "kind.fallback 'kind_priors' must be one of kind.indicators"),
+    ("[kind.oecd_group]\n", "[kind.oecd_groups]\n", "missing key 'oecd_group'"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", REFUSALS, ids=[r[2][:40] for r in REFUSALS])
+def test_each_structural_error_is_named(tmp_path, old, new, message):
+    assert refusal(edited(tmp_path, (old, new))) == message
+
+
+def test_every_missing_indicator_is_named_in_order(tmp_path):
+    a, b = block("rd_depth"), block("science_linkage")
+    assert refusal(edited(tmp_path, (a, ""), (b, ""))) == (
+        "indicator(s) rd_depth, science_linkage missing (a weights file lists every indicator; weight 0 leaves one out "
+        "of the score)")
+
+
+def test_an_indicator_table_is_checked_key_by_key(tmp_path):
+    old, new = in_block("rd_growth", "", 'zeta = 1\nalpha = "x"')
+    assert refusal(edited(tmp_path, (old, new))) == "indicators.rd_growth has unknown key(s) alpha, zeta"
+    old, new = in_block("rd_growth", "transform", 'transform = "cubic"')
+    assert refusal(edited(tmp_path, (old, new))) == (
+        "indicators.rd_growth.transform must be one of linear, saturating, cohort_median, percentile, not 'cubic'")
+    old, new = in_block("rd_cumulative", "cohort", 'cohort = "currency"')
+    assert refusal(edited(tmp_path, (old, new))) == 'indicators.rd_cumulative.cohort must be a list such as ["currency"]'
+    old, new = in_block("rd_cumulative", "cohort", 'cohort = ["currency", "country"]')
+    assert refusal(edited(tmp_path, (old, new))) == "indicators.rd_cumulative.cohort: unknown ['country']; use ['currency']"
+    for i in ("rd_persistence", "rd_depth"):  # linear and saturating take no cohort
+        old, new = in_block(i, "", 'cohort = ["currency"]')
+        assert refusal(edited(tmp_path, (old, new))) == (
+            f"indicators.{i}.cohort only applies to the cohort_median and percentile transforms")
+    old, new = in_block("rd_depth", "", "cohort = []")  # an empty cohort is no cohort
+    assert h.load_weights(edited(tmp_path, (old, new))).indicators["rd_depth"].cohort == ()
+    old, new = in_block("rd_volatility", "higher_is_harder", 'higher_is_harder = "no"')
+    assert refusal(edited(tmp_path, (old, new))) == "indicators.rd_volatility.higher_is_harder must be true or false"
+    old, new = in_block("rd_growth", "criterion", 'criterion = "luck"')
+    assert refusal(edited(tmp_path, (old, new))) == (
+        f"indicators.rd_growth.criterion 'luck' is not one of the criteria: {CRITERIA}")
+    old, new = in_block("rd_growth", "criterion", "")
+    assert refusal(edited(tmp_path, (old, new))) == (
+        f"indicators.rd_growth.criterion '' is not one of the criteria: {CRITERIA}")
+    old, new = in_block("rd_growth", "label", "")
+    assert refusal(edited(tmp_path, (old, new))) == "missing key 'label'"
+    text = TEXT.replace(block("rd_growth"), "[indicators]\nrd_growth = 0.035", 1)
+    assert "[indicators]\nrd_growth" in text
+    p = tmp_path / "flat.toml"
+    p.write_text(text, encoding="utf-8")
+    assert refusal(p) == "indicators.rd_growth must be a table"
+
+
+def test_weights_must_add_up_to_one_within_a_billionth(tmp_path):
+    old, new = in_block("rd_growth", "weight", "weight = 0.0350000005")  # criteria too are checked to 1e-9
+    assert h.load_weights(edited(tmp_path, (old, new))).weight("rd_growth") == 0.0350000005
+    old, new = in_block("rd_growth", "weight", "weight = 0.035000002")
+    assert refusal(edited(tmp_path, (old, new))) == "the indicator weights add up to 1, not 1"
+    old, new = in_block("rd_growth", "weight", "weight = 0.045")
+    assert refusal(edited(tmp_path, (old, new))) == "the indicator weights add up to 1.01, not 1"
+
+
+def test_each_criterion_is_checked(tmp_path):
+    crit = _criteria_block()
+    assert refusal(edited(tmp_path, (crit, "[criteria]"))) == "criteria must be a table with one line per criterion"
+    assert refusal(edited(tmp_path, (crit, ""), ('version = "3"', 'version = "3"\ncriteria = 1'))) == (
+        "criteria must be a table with one line per criterion")
+    line = re.search(r"(?m)^good_returns .*$", crit).group(0)
+    assert refusal(edited(tmp_path, (line, "good_returns = 0.0"))) == (
+        "criteria.good_returns must be an inline table { weight = …, text = …, reading = … }")
+    assert refusal(edited(tmp_path, (line, line.replace("weight = 0.0,", "weight = 0.0, colour = 1, area = 2,")))) == (
+        "criteria.good_returns has unknown key(s) area, colour")
+    assert refusal(edited(tmp_path, (line, line.replace("weight = 0.0,", "weight = -0.0001,")))) == (
+        "criteria.good_returns.weight must be >= 0.0, not -0.0001")
+    assert refusal(edited(tmp_path, (line, line.replace(' text = "brings good returns",', "")))) == "missing key 'text'"
+    line = re.search(r"(?m)^long_term_investment .*$", crit).group(0)
+    assert refusal(edited(tmp_path, (line, line.replace("weight = 0.16", "weight = 0.17")))) == (
+        "criteria.long_term_investment.weight is 0.17 but its indicators' weights add up to 0.16")
+    # within a billionth is equal
+    w = h.load_weights(edited(tmp_path, (line, line.replace("weight = 0.16", "weight = 0.1600000005"))))
+    assert w.criteria["long_term_investment"].weight == 0.1600000005
+    assert refusal(edited(tmp_path, (line, line.replace("weight = 0.16", "weight = 0.160000002")))) == (
+        "criteria.long_term_investment.weight is 0.16 but its indicators' weights add up to 0.16")
+
+
+def test_the_evidence_of_kind_block_is_checked(tmp_path):
+    line = re.search(r"(?m)^indicators = \[.*$", TEXT).group(0)
+    for bad in ("indicators = []", 'indicators = "kind_prior"'):
+        assert refusal(edited(tmp_path, (line, bad))) == 'kind.indicators must be a list of indicators, e.g. ["kind_prior"]'
+    # the fallback carries the block when nothing says what kind of business an organisation is: it needs a weight
+    both = line.replace('["sector_rd_group"', '["institutions_nearby", "sector_rd_group"')
+    assert refusal(edited(tmp_path, (line, both), ('fallback = "kind_prior"', 'fallback = "institutions_nearby"'))) == (
+        "kind.fallback 'institutions_nearby' must have a weight above 0: it carries the block when nothing says what "
+        "kind of business an organisation is")
+    # ... unless the block itself weighs nothing
+    w = h.load_weights(edited(tmp_path, (line, 'indicators = ["institutions_nearby"]'),
+                              ('fallback = "kind_prior"', 'fallback = "institutions_nearby"')))
+    assert w.kind.indicators == ("institutions_nearby",) and w.kind.fallback == "institutions_nearby"
+    section = "[kind.activity]\n" + TEXT.split("[kind.activity]\n", 1)[1].split("\n\n", 1)[0]
+    assert refusal(edited(tmp_path, (section, ""), ("unknown = 0.2 ", "activity = 1\nunknown = 0.2 "))) == (
+        "kind.activity must be a table")
+
+
+# ------------------------------------------------------------------------------ reading the file
+
+
+def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path):
+    absent = tmp_path / "absent.toml"
+    with pytest.raises(SourceError) as err:
+        h.load_weights(absent)
+    assert str(err.value) == f"cannot read hardness weights {absent}: No such file or directory"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('version = "3"\nversion = "4"\n', encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        h.load_weights(bad)
+    assert str(err.value).startswith(f"cannot read hardness weights {bad.resolve()}: ") and "line 2" in str(err.value)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(TEXT.replace('version = "3"', 'version = "caf\u00e9"').encode("latin-1", "replace"))
+    with pytest.raises(SourceError) as err:
+        h.load_weights(latin)
+    assert str(err.value).startswith(f"cannot read hardness weights {latin.resolve()}: ") and "utf-8" in str(err.value)
+    # the file read is the one named, and a relative path is the file in the working directory
+    here = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        (tmp_path / "rel.toml").write_text(TEXT.replace('version = "3"', 'version = "rel"'), encoding="utf-8")
+        assert h.load_weights("rel.toml").version == "rel"
+        assert h.load_weights(Path("rel.toml")).path == str((tmp_path / "rel.toml").resolve())
+    finally:
+        os.chdir(here)
+
+
+def test_a_changed_file_is_read_again(tmp_path):
+    p = tmp_path / "w.toml"
+    p.write_text(TEXT.replace('version = "3"', 'version = "a"'), encoding="utf-8")
+    assert h.load_weights(p).version == "a"
+    p.write_text(TEXT.replace('version = "3"', 'version = "bb"'), encoding="utf-8")  # another size
+    assert h.load_weights(p).version == "bb"
+    st = p.stat()
+    p.write_text(TEXT.replace('version = "3"', 'version = "cc"'), encoding="utf-8")  # the same size, a later time
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert h.load_weights(p).version == "cc"
+
+
+def test_weights_are_given_as_weights_a_path_or_nothing():
+    w = h.load_weights()
+    assert _resolve_weights(None) == w and _resolve_weights(str(PACKAGED)) == w and _resolve_weights(PACKAGED) == w
+    assert _resolve_weights(w) is w
+    assert h.load_weights("") == w  # an empty path is no path: the packaged file
+    for bad, name in ((3, "int"), ({"rd_growth": 1.0}, "dict"), (b"w.toml", "bytes")):
+        with pytest.raises(UsageError) as err:
+            _resolve_weights(bad)
+        assert str(err.value) == f"weights must be a HardnessWeights, a path to a TOML file or None, not {name}"
+    assert math.isclose(math.fsum(w.weight(i) for i in h.INDICATORS), 1.0)
