@@ -15,6 +15,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from hardtech.analytics import hardness as h
@@ -390,3 +392,156 @@ def test_weights_are_given_as_weights_a_path_or_nothing():
             _resolve_weights(bad)
         assert str(err.value) == f"weights must be a HardnessWeights, a path to a TOML file or None, not {name}"
     assert math.isclose(math.fsum(w.weight(i) for i in h.INDICATORS), 1.0)
+
+
+# ------------------------------------------------------------------------------ phase 2, recomputed apart
+
+
+def _variant(kind: str) -> str:
+    """The packaged file with every indicator's transform set by `kind` (weights unchanged)."""
+    def one(m: re.Match) -> str:
+        b = m.group(0)
+        i = b.split("]", 1)[0].split(".", 1)[1]
+        body = re.sub(r"(?m)^(transform|lo|hi|half|cohort|higher_is_harder) = .*\n?", "", b).rstrip("\n")
+        n = h.INDICATORS.index(i)
+        if kind == "percentile":
+            extra = 'transform = "percentile"' + ('\ncohort = ["currency"]' if n % 2 else "")
+        elif kind == "linear":  # narrow ranges, every other one flipped, so clipping at both ends happens
+            extra = f'transform = "linear"\nlo = {0.01 * (n % 3)}\nhi = {0.2 + 0.1 * (n % 4)}'
+        else:  # saturating, every other one flipped
+            extra = f'transform = "saturating"\nhalf = {0.05 + 0.5 * (n % 3)}'
+        if kind in ("linear", "saturating") and n % 2:
+            extra += "\nhigher_is_harder = false"
+        return body + "\n" + extra
+    return re.sub(r"(?ms)^\[indicators\.\w+\]\n.*?(?=\n\n|\Z)", one, TEXT)
+
+
+def _mid_rank(x: pd.Series) -> pd.Series:
+    """(values below + values at or below) / 2n within x's present values."""
+    v = x.dropna()
+    n = len(v)
+    out = pd.Series(np.nan, index=x.index)
+    for k, val in v.items():
+        out[k] = ((v < val).sum() + (v <= val).sum()) / (2.0 * n)
+    return out
+
+
+def _values(df: pd.DataFrame, w) -> dict[str, pd.Series]:
+    """Each indicator's 0..1 value from its raw value and its spec, computed in pandas from docs/hardness.md."""
+    out = {}
+    for i, s in w.indicators.items():
+        x = (df.intensity_standing if i == "rd_intensity" else df[f"raw_{i}"]).astype(float)
+        keys = [df.year] + [df[c].fillna("\x00") for c in s.cohort]
+        if s.transform == "linear":
+            v = ((x - s.lo) / (s.hi - s.lo)).clip(0.0, 1.0)
+        elif s.transform == "saturating":
+            m = x.clip(lower=0.0)
+            v = m / (m + s.half)
+        elif s.transform == "percentile":
+            v = x.groupby(keys, dropna=False).transform(_mid_rank)
+        else:
+            med = x.where(x > 0).groupby(keys, dropna=False).transform("median")
+            v = pd.Series(np.where(x <= 0, 0.0, x / (x + med)), index=x.index).where(x.notna())
+        out[i] = v if s.higher_is_harder else 1.0 - v
+    return out
+
+
+def _check_phase2(df: pd.DataFrame, w) -> None:
+    vals = _values(df, w)
+    kind = list(w.kind.indicators)
+    kind_total = math.fsum(w.weight(i) for i in kind)
+    for k, r in df.iterrows():
+        v = {i: vals[i][k] for i in w.indicators}
+        present = [i for i in w.indicators if not math.isnan(v[i])]
+        seen = round(math.fsum(w.weight(i) for i in present if i in kind), 12)
+        no_kind = seen <= 0
+        if no_kind and kind_total > 0:
+            v[w.kind.fallback] = w.kind.unknown
+        for i in w.indicators:  # the values the score shows
+            assert (math.isnan(v[i]) and math.isnan(r[f"value_{i}"])) or r[f"value_{i}"] == pytest.approx(v[i], abs=1e-9), (
+                r.org_id, r.year, i, v[i], r[f"value_{i}"])
+        confidence = round(math.fsum(w.weight(i) for i in present), 12)
+        assert r.confidence == pytest.approx(confidence, abs=1e-12), (r.org_id, r.year)
+        assert bool(r.kind_known) is (not no_kind)
+        assert r.indicators_present == len(present)
+        other = math.fsum(w.weight(i) for i in present if i not in kind)
+        denom = other + kind_total
+        if confidence <= 0:
+            assert math.isnan(r.score) and all(math.isnan(r[f"part_{i}"]) for i in w.indicators)
+            continue
+        scale = 100.0 / denom
+        kind_scale = kind_total / (w.weight(w.kind.fallback) if no_kind else seen)
+        parts = {i: v[i] * scale * w.weight(i) * (kind_scale if i in kind else 1.0) for i in w.indicators}
+        for i, p in parts.items():
+            assert (math.isnan(p) and math.isnan(r[f"part_{i}"])) or r[f"part_{i}"] == pytest.approx(p, abs=1e-9), (
+                r.org_id, r.year, i)
+        assert r.score == pytest.approx(math.fsum(p for p in parts.values() if p > 0), abs=1e-9)
+    # the percentile: share of the field and year's scored organisations at or below, from 5 of them
+    for _, g in df[df.score.notna()].groupby(["year", "field"]):
+        for _, r in g.iterrows():
+            want = 100.0 * (g.score <= r.score).sum() / len(g) if len(g) >= h.MIN_PERCENTILE_COHORT else np.nan
+            assert (math.isnan(want) and math.isnan(r.percentile_in_field_year)) or \
+                r.percentile_in_field_year == pytest.approx(want), (r.org_id, r.year)
+    assert df[df.score.isna()].percentile_in_field_year.isna().all()
+
+
+@pytest.fixture(scope="module")
+def universe(tmp_path_factory):
+    """A synthetic universe plus organisations with no evidence of kind, a field of their own, nothing at all,
+    negative and zero figures: every branch of phase 2 has rows."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from hardtech.store.connection import Store
+    from hardtech.tools.synthetic import SynthConfig, generate
+
+    store = Store(tmp_path_factory.mktemp("hardness") / "u.duckdb")
+    tables = generate(SynthConfig(orgs=80, seed=11, years=(2018, 2020)))
+    t0 = dt.datetime(2024, 1, 1)
+    for name in ("organizations", "financials", "patents", "funding_rounds"):
+        t = tables[name]
+        t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
+            "imported_at", pa.array([t0] * t.num_rows, pa.timestamp("us")))
+        store.con.register("_t", t)
+        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
+        store.con.unregister("_t")
+    extra = [(f"bare{k}", 10.0 * k - 10, 100.0 * k) for k in range(7)] + [("void", None, None), ("neg", -5.0, -50.0)]
+    for oid, rd, rev in extra:
+        store.con.execute("INSERT INTO organizations (org_id, kind, name_en, source_name, imported_at) "
+                          "VALUES (?, 'company', ?, 'x', ?)", [oid, oid.upper(), t0])
+        for y in (2019, 2020):
+            store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+                              "imported_at) VALUES (?, ?, 'USD', ?, ?, 'x', ?)", [oid, y, rd, rev, t0])
+    ids = [r[0] for r in store.con.execute("SELECT org_id FROM organizations WHERE org_id NOT LIKE 'bare%' AND "
+                                           "org_id NOT IN ('void', 'neg') ORDER BY org_id LIMIT 30").fetchall()]
+    probs = '{"hard_core": %s, "deep": 0.1, "model_innovation": %s}'
+    for n, oid in enumerate(ids):
+        store.con.execute("INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
+                          "typology_probabilities, classified_at) VALUES ('organization', ?, 'm', ?, ?, ?)",
+                          [oid, ("ai", "biotech", "it")[n % 3], probs % (n / 40, 1 - n / 30), t0])
+    yield store
+    store.close()
+
+
+# (no all-cohort_median variant: the packaged file has three, with and without a cohort; 23 of them are 23
+# self-joins, which took DuckDB over 13 GB here)
+@pytest.mark.parametrize("kind", ["packaged", "percentile", "linear", "saturating"])
+def test_every_value_part_confidence_score_and_percentile_follow_the_documented_rules(universe, tmp_path, kind):
+    """Phase 2 recomputed in pandas from phase 1's raw values and the weights file, for every organisation-year and
+    every indicator, under each transform (both directions): the engine's expression must agree."""
+    if kind == "packaged":
+        w = h.load_weights()
+    else:
+        p = tmp_path / f"{kind}.toml"
+        p.write_text(_variant(kind), encoding="utf-8")
+        w = h.load_weights(p)
+        assert {s.transform for s in w.indicators.values()} == {kind}
+    df = h.indicators(universe, weights=w)
+    assert len(df) > 150 and df.score.isna().any() and (~df.kind_known).any() and df.kind_known.any()
+    _check_phase2(df, w)
+    # score() is the same expression: its rows agree with indicators()'
+    s = h.score(universe, weights=w).set_index(["org_id", "year"]).sort_index()
+    d = df.set_index(["org_id", "year"]).sort_index()
+    for c in ("score", "confidence", "percentile_in_field_year", *[f"part_{i}" for i in h.INDICATORS]):
+        assert np.allclose(s[c].to_numpy(float), d[c].to_numpy(float), equal_nan=True, atol=1e-12), c
