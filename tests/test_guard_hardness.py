@@ -545,3 +545,71 @@ def test_every_value_part_confidence_score_and_percentile_follow_the_documented_
     d = df.set_index(["org_id", "year"]).sort_index()
     for c in ("score", "confidence", "percentile_in_field_year", *[f"part_{i}" for i in h.INDICATORS]):
         assert np.allclose(s[c].to_numpy(float), d[c].to_numpy(float), equal_nan=True, atol=1e-12), c
+
+
+# ------------------------------------------------------------------------------ saving scores
+
+
+def _saved_parts(store) -> dict[tuple[str, int], dict]:
+    import json
+
+    rows = store.con.execute("SELECT org_id, year, weights_version, parts FROM scores").fetchall()
+    return {(o, y): (v, json.loads(p)) for o, y, v, p in rows}
+
+
+def _same(x, y) -> bool:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return y is None
+    return y is not None and y == pytest.approx(float(x), abs=1e-9)
+
+
+def test_saved_parts_hold_every_indicator_s_weight_value_raw_value_and_contribution(universe, tmp_path):
+    """Whatever frame or table is saved: one entry per indicator, with the weight of the weights used (null when the
+    frame does not say), the 0..1 value, the raw value (null when the frame has none) and the contribution."""
+    universe.con.execute("DELETE FROM scores")
+    w = h.load_weights()
+    for frame, has_raw in ((h.score(universe, year=2020), False), (h.indicators(universe, year=2020), True)):
+        universe.con.execute("DELETE FROM scores")
+        frame = frame[frame.org_id != "void"].iloc[::-1]  # any index, any order
+        assert h.save_scores(universe, frame) == len(frame)
+        saved = _saved_parts(universe)
+        assert len(saved) == len(frame)
+        for _, r in frame.iterrows():
+            version, parts = saved[(r.org_id, 2020)]
+            assert version == w.version and list(parts) == list(h.INDICATORS)
+            for i, p in parts.items():
+                assert set(p) == {"weight", "value", "raw", "contribution"}
+                assert p["weight"] == w.weight(i), (i, p)
+                assert _same(r[f"value_{i}"], p["value"]) and _same(r[f"part_{i}"], p["contribution"]), (r.org_id, i)
+                assert _same(r[f"raw_{i}"], p["raw"]) if has_raw else p["raw"] is None
+    # a frame that does not say its weights (or not every one) saves a null weight, never a wrong one
+    frame = h.score(universe, year=2020)
+    frame.attrs.clear()
+    universe.con.execute("DELETE FROM scores")
+    h.save_scores(universe, frame)
+    assert all(p["weight"] is None for _, parts in _saved_parts(universe).values() for p in parts.values())
+    frame.attrs["weights"] = {"rd_depth": 0.09}
+    h.save_scores(universe, frame)
+    for _, parts in _saved_parts(universe).values():
+        assert parts["rd_depth"]["weight"] == 0.09 and parts["rd_growth"]["weight"] is None
+    # from the engine, with weights of one's own: the parts say that file's weights
+    p = tmp_path / "lin.toml"
+    p.write_text(_variant("linear").replace('version = "3"', 'version = "lin"'), encoding="utf-8")
+    mine = h.load_weights(p)
+    universe.con.execute("DELETE FROM scores")
+    assert h.save_score_table(universe, h.score_table(universe, 2020, weights=mine), mine) == len(frame)
+    for version, parts in _saved_parts(universe).values():
+        assert version == "lin" and {i: q["weight"] for i, q in parts.items()} == {i: mine.weight(i) for i in h.INDICATORS}
+    universe.con.execute("DELETE FROM scores")
+    assert h.save_score_table(universe, h.score_table(universe, 2020, weights=p), p) == len(frame)
+    assert {v for v, _ in _saved_parts(universe).values()} == {"lin"}
+
+
+def test_save_scores_names_every_missing_column_and_saves_nothing_from_an_empty_frame(universe):
+    frame = h.score(universe, year=2020)
+    with pytest.raises(UsageError) as err:
+        h.save_scores(universe, frame.drop(columns=["year", "field", "weights_version"]))
+    assert str(err.value) == "save_scores needs a score() frame; missing column(s): year, field, weights_version"
+    universe.con.execute("DELETE FROM scores")
+    assert h.save_scores(universe, frame.iloc[:0]) == 0
+    assert universe.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 0
