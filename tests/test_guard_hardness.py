@@ -613,3 +613,146 @@ def test_save_scores_names_every_missing_column_and_saves_nothing_from_an_empty_
     universe.con.execute("DELETE FROM scores")
     assert h.save_scores(universe, frame.iloc[:0]) == 0
     assert universe.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------------------ explain
+
+
+def _expected_note(r, w, kind_w: float) -> str:
+    if math.isnan(r.score):
+        return "no indicator could be computed for this organisation and year, so there is no score."
+    note = (f"score = sum of the contributions. An R&D, patent or funding indicator that is missing is left "
+            f"out and the others re-weighted: it is never counted as 0. The evidence of kind keeps its whole "
+            f"weight ({kind_w:.4g}) whatever is missing: the evidence present shares it, and with none the "
+            f"documented unknown-kind value ({w.kind.unknown:g}) stands in. Confidence {r.confidence:.4g} is the weight "
+            f"of what was really present.")
+    if math.isnan(r.percentile_in_field_year):
+        note += (f" No percentile: fewer than {h.MIN_PERCENTILE_COHORT} organisations of its field were scored for "
+                 f"{int(r.year)}, too few to rank against.")
+    return note
+
+
+def _plain(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def test_explain_says_what_the_indicators_table_says_for_every_organisation(universe):
+    """Every organisation of a year, explained from the whole year's table: each part's weight, label, criterion,
+    transform, value, raw value, inputs, contribution, missing flag and reason; the criteria's sums; score,
+    confidence, percentile, field, the missing list, warnings and the note."""
+    w = h.load_weights()
+    kind_ids = set(w.kind.indicators)
+    kind_w = math.fsum(w.weight(i) for i in kind_ids)
+    whole = h.indicators(universe, year=2020)
+    asked = []
+    for oid in whole.org_id:
+        got = h.explain(universe, oid, 2020, table_for=lambda y: asked.append(y) or whole)
+        r = whole[whole.org_id == oid].iloc[0]
+        assert (got["org_id"], got["year"], got["name"], got["field"]) == (oid, 2020, r["name"], r.field)
+        assert _same(r.score, got["score"]) and got["confidence"] == pytest.approx(r.confidence)
+        assert _same(r.percentile_in_field_year, got["percentile_in_field_year"])
+        assert (got["weights_version"], got["weights_file"]) == (w.version, w.path)
+        assert got["warnings"] == (r.warnings.split("; ") if isinstance(r.warnings, str) else [])
+        assert got["note"] == _expected_note(r, w, kind_w), oid
+        stand_in = not r.kind_known
+        assert [p["indicator"] for p in got["parts"]] == list(w.indicators)
+        for p in got["parts"]:
+            i, s = p["indicator"], w.indicators[p["indicator"]]
+            value = _plain(r[f"value_{i}"])
+            fallback = stand_in and i == w.kind.fallback
+            assert (p["label"], p["criterion"], p["criterion_id"], p["weight"], p["transform"]) == (
+                s.label, w.criteria[s.criterion].text, s.criterion, s.weight, s.transform)
+            assert _same(r[f"value_{i}"], p["value_0_1"]) and _same(r[f"part_{i}"], p["contribution"])
+            assert _same(r[f"raw_{i}"], p["raw_value"]) and p["missing_reason"] == _plain(r[f"missing_{i}"])
+            assert p["inputs"] == {c: _plain(r[c]) for c in h.INPUTS[i]}
+            assert p["missing"] is (value is None or fallback), (oid, i)
+            assert p.get("evidence_of_kind") is (True if i in kind_ids else None)
+            assert ("stand_in" in p) is fallback
+            if fallback:
+                assert p["stand_in"] == (f"no evidence of kind at all: scored at kind.unknown = {w.kind.unknown:g}, "
+                                         "which does not count towards confidence")
+        assert got["missing"] == [p["indicator"] for p in got["parts"] if p["missing"]]
+        for c in got["criteria"]:
+            spec = w.criteria[c["criterion_id"]]
+            assert (c["criterion"], c["weight"], c["reading"]) == (spec.text, spec.weight, spec.reading)
+            mine = [p["contribution"] for p in got["parts"] if p["criterion_id"] == spec.id and p["contribution"] is not None]
+            assert c["contribution"] == (pytest.approx(math.fsum(mine)) if mine else None)
+        assert [c["criterion_id"] for c in got["criteria"]] == list(w.criteria)
+    assert set(asked) == {2020} and len(asked) == len(whole)
+    # the whole table need not hold the organisation: it is then computed alone, to the same answer
+    oid = whole.org_id.iloc[0]
+    assert h.explain(universe, oid, 2020, table_for=lambda y: whole.iloc[:0]) == h.explain(universe, oid, 2020)
+
+
+def test_explain_names_an_organisation_by_its_english_then_chinese_name_then_its_id(store):
+    store.con.execute("INSERT INTO organizations (org_id, kind, name_en, name_zh, source_name, imported_at) VALUES "
+                      "('en', 'company', 'Eng', '英', 's', now()), ('zh', 'company', NULL, '中文', 's', now()), "
+                      "('id', 'company', NULL, NULL, 's', now())")
+    store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+                      "imported_at) VALUES ('en', 2019, 'CNY', 1, 10, 's', now()), ('en', 2021, 'CNY', 2, 10, 's', now()), "
+                      "('zh', 2020, 'CNY', 1, 10, 's', now())")
+    assert h.explain(store, "zh")["name"] == "中文"
+    e = h.explain(store, "en")
+    assert e["name"] == "Eng" and e["year"] == 2021  # no year: the latest with figures
+    assert h.explain(store, "en", "2019")["year"] == 2019
+    with pytest.raises(UsageError) as err:
+        h.explain(store, "id")
+    assert str(err.value).startswith("id has no financial figures in the store, so no hardness score")
+    with pytest.raises(UsageError) as err:
+        h.explain(store, "en", 2020)
+    assert str(err.value) == "en (Eng) has no financial figures for 2020 in the store; years it has: 2019, 2021"
+
+
+def test_unknown_organisations_are_named_up_to_ten(universe):
+    from hardtech.errors import NotFound
+
+    for n in (1, 10, 11, 12):
+        ghosts = [f"ghost{k:02d}" for k in range(n)]
+        with pytest.raises(NotFound) as err:
+            h.score(universe, 2020, org_ids=["bare1", *ghosts])
+        shown = ", ".join(repr(g) for g in ghosts[:10]) + (" …" if n > 10 else "")
+        assert str(err.value) == f"no organisation {shown} in the store"
+    one = h.score(universe, 2020, org_ids="bare1")  # one id as a string is that organisation, not its letters
+    assert list(one.org_id) == ["bare1"]
+    assert list(h.score(universe, "2020", org_ids=("bare1", "bare2")).org_id.sort_values()) == ["bare1", "bare2"]
+    for bad in ("last", [2020], {"year": 2020}):
+        with pytest.raises(UsageError) as err:
+            h.score(universe, bad)
+        assert str(err.value) == f"the year must be a year such as 2022, not {bad!r}"
+
+
+def test_the_evidence_of_kind_says_where_each_piece_comes_from(full_store_like):
+    store, oid, bare = full_store_like
+    ev = {e["evidence"]: e for e in h.explain(store, oid, 2020)["kind_evidence"]}
+    assert list(ev) == ["OECD R&D-intensity group of the ISIC/NACE code", "manufacturing or services (industry codes)",
+                        "typology prior of the industry codes and the organisation kind",
+                        "classifier's typology (from the description)", "organisation kind"]
+    cls = ev["classifier's typology (from the description)"]
+    assert cls["value"] == "P(hard_core) = 0.6, P(deep) = 0.2, P(model_innovation) = 0.05"
+    assert cls["source"] == "classifications, model m1" and cls["indicator"] == "hardness_of_kind, physical_product"
+    assert ev["organisation kind"] == {"evidence": "organisation kind", "indicator": "kind_prior", "value": "company",
+                                       "source": "organizations.kind"}
+    grp = ev["OECD R&D-intensity group of the ISIC/NACE code"]
+    assert grp["value"] == "high" and "nace_isic.csv" in grp["source"] and grp["indicator"] == "sector_rd_group"
+    ev = {e["evidence"]: e for e in h.explain(store, bare, 2020)["kind_evidence"]}
+    assert ev["OECD R&D-intensity group of the ISIC/NACE code"]["value"] is None
+    assert ev["OECD R&D-intensity group of the ISIC/NACE code"]["source"] == "no ISIC/NACE industry code"
+    cls = ev["classifier's typology (from the description)"]
+    assert cls["value"] is None and cls["source"] == "not classified"
+    assert ev["manufacturing or services (industry codes)"]["value"] is None
+
+
+@pytest.fixture
+def full_store_like(store):
+    import json
+
+    store.con.execute("INSERT INTO organizations (org_id, kind, name_en, industry_codes, source_name, imported_at) "
+                      "VALUES ('f', 'company', 'F', ['isic:2620'], 's', now()), ('b', 'company', 'B', NULL, 's', now())")
+    store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+                      "imported_at) VALUES ('f', 2020, 'CNY', 1, 10, 's', now()), ('b', 2020, 'CNY', 1, 10, 's', now())")
+    probs = json.dumps({"hard_core": 0.6, "deep": 0.2, "black": 0.05, "high": 0.1, "model_innovation": 0.05})
+    store.con.execute("INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
+                      "typology_probabilities, classified_at) VALUES ('organization', 'f', 'm1', 'ai', ?, now())", [probs])
+    return store, "f", "b"
