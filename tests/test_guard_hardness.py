@@ -30,6 +30,11 @@ DOC = tomllib.loads(TEXT)
 CRITERIA = ", ".join(DOC["criteria"])
 
 
+def _sql(con, query: str, params=None) -> list:
+    """Run a statement and fetch its result, so none is left unfinished on the store's connection."""
+    return con.execute(query, params or []).fetchall()
+
+
 def edited(tmp_path: Path, *changes: tuple[str, str], name: str = "my_weights.toml") -> Path:
     """A copy of the packaged file with each (old, new) replaced once (old must be there)."""
     text = TEXT
@@ -504,20 +509,20 @@ def universe(tmp_path_factory):
         t = t.append_column("source_name", pa.array(["synth"] * t.num_rows)).append_column(
             "imported_at", pa.array([t0] * t.num_rows, pa.timestamp("us")))
         store.con.register("_t", t)
-        store.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _t")
+        _sql(store.con, f"INSERT INTO {name} BY NAME SELECT * FROM _t")
         store.con.unregister("_t")
     extra = [(f"bare{k}", 10.0 * k - 10, 100.0 * k) for k in range(7)] + [("void", None, None), ("neg", -5.0, -50.0)]
     for oid, rd, rev in extra:
-        store.con.execute("INSERT INTO organizations (org_id, kind, name_en, source_name, imported_at) "
+        _sql(store.con, "INSERT INTO organizations (org_id, kind, name_en, source_name, imported_at) "
                           "VALUES (?, 'company', ?, 'x', ?)", [oid, oid.upper(), t0])
         for y in (2019, 2020):
-            store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+            _sql(store.con, "INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
                               "imported_at) VALUES (?, ?, 'USD', ?, ?, 'x', ?)", [oid, y, rd, rev, t0])
     ids = [r[0] for r in store.con.execute("SELECT org_id FROM organizations WHERE org_id NOT LIKE 'bare%' AND "
                                            "org_id NOT IN ('void', 'neg') ORDER BY org_id LIMIT 30").fetchall()]
     probs = '{"hard_core": %s, "deep": 0.1, "model_innovation": %s}'
     for n, oid in enumerate(ids):
-        store.con.execute("INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
+        _sql(store.con, "INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
                           "typology_probabilities, classified_at) VALUES ('organization', ?, 'm', ?, ?, ?)",
                           [oid, ("ai", "biotech", "it")[n % 3], probs % (n / 40, 1 - n / 30), t0])
     yield store
@@ -566,10 +571,10 @@ def _same(x, y) -> bool:
 def test_saved_parts_hold_every_indicator_s_weight_value_raw_value_and_contribution(universe, tmp_path):
     """Whatever frame or table is saved: one entry per indicator, with the weight of the weights used (null when the
     frame does not say), the 0..1 value, the raw value (null when the frame has none) and the contribution."""
-    universe.con.execute("DELETE FROM scores")
+    universe.con.execute("DELETE FROM scores").fetchall()
     w = h.load_weights()
     for frame, has_raw in ((h.score(universe, year=2020), False), (h.indicators(universe, year=2020), True)):
-        universe.con.execute("DELETE FROM scores")
+        universe.con.execute("DELETE FROM scores").fetchall()
         frame = frame[frame.org_id != "void"].iloc[::-1]  # any index, any order
         assert h.save_scores(universe, frame) == len(frame)
         saved = _saved_parts(universe)
@@ -585,7 +590,7 @@ def test_saved_parts_hold_every_indicator_s_weight_value_raw_value_and_contribut
     # a frame that does not say its weights (or not every one) saves a null weight, never a wrong one
     frame = h.score(universe, year=2020)
     frame.attrs.clear()
-    universe.con.execute("DELETE FROM scores")
+    universe.con.execute("DELETE FROM scores").fetchall()
     h.save_scores(universe, frame)
     assert all(p["weight"] is None for _, parts in _saved_parts(universe).values() for p in parts.values())
     frame.attrs["weights"] = {"rd_depth": 0.09}
@@ -596,11 +601,11 @@ def test_saved_parts_hold_every_indicator_s_weight_value_raw_value_and_contribut
     p = tmp_path / "lin.toml"
     p.write_text(_variant("linear").replace('version = "3"', 'version = "lin"'), encoding="utf-8")
     mine = h.load_weights(p)
-    universe.con.execute("DELETE FROM scores")
+    universe.con.execute("DELETE FROM scores").fetchall()
     assert h.save_score_table(universe, h.score_table(universe, 2020, weights=mine), mine) == len(frame)
     for version, parts in _saved_parts(universe).values():
         assert version == "lin" and {i: q["weight"] for i, q in parts.items()} == {i: mine.weight(i) for i in h.INDICATORS}
-    universe.con.execute("DELETE FROM scores")
+    universe.con.execute("DELETE FROM scores").fetchall()
     assert h.save_score_table(universe, h.score_table(universe, 2020, weights=p), p) == len(frame)
     assert {v for v, _ in _saved_parts(universe).values()} == {"lin"}
 
@@ -610,9 +615,9 @@ def test_save_scores_names_every_missing_column_and_saves_nothing_from_an_empty_
     with pytest.raises(UsageError) as err:
         h.save_scores(universe, frame.drop(columns=["year", "field", "weights_version"]))
     assert str(err.value) == "save_scores needs a score() frame; missing column(s): year, field, weights_version"
-    universe.con.execute("DELETE FROM scores")
+    universe.con.execute("DELETE FROM scores").fetchall()
     assert h.save_scores(universe, frame.iloc[:0]) == 0
-    assert universe.con.execute("SELECT count(*) FROM scores").fetchone()[0] == 0
+    assert universe.con.execute("SELECT count(*) FROM scores").fetchall() == [(0,)]
 
 
 # ------------------------------------------------------------------------------ explain
@@ -687,10 +692,10 @@ def test_explain_says_what_the_indicators_table_says_for_every_organisation(univ
 
 
 def test_explain_names_an_organisation_by_its_english_then_chinese_name_then_its_id(store):
-    store.con.execute("INSERT INTO organizations (org_id, kind, name_en, name_zh, source_name, imported_at) VALUES "
+    _sql(store.con, "INSERT INTO organizations (org_id, kind, name_en, name_zh, source_name, imported_at) VALUES "
                       "('en', 'company', 'Eng', '英', 's', now()), ('zh', 'company', NULL, '中文', 's', now()), "
                       "('id', 'company', NULL, NULL, 's', now())")
-    store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+    _sql(store.con, "INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
                       "imported_at) VALUES ('en', 2019, 'CNY', 1, 10, 's', now()), ('en', 2021, 'CNY', 2, 10, 's', now()), "
                       "('zh', 2020, 'CNY', 1, 10, 's', now())")
     assert h.explain(store, "zh")["name"] == "中文"
@@ -748,11 +753,11 @@ def test_the_evidence_of_kind_says_where_each_piece_comes_from(full_store_like):
 def full_store_like(store):
     import json
 
-    store.con.execute("INSERT INTO organizations (org_id, kind, name_en, industry_codes, source_name, imported_at) "
+    _sql(store.con, "INSERT INTO organizations (org_id, kind, name_en, industry_codes, source_name, imported_at) "
                       "VALUES ('f', 'company', 'F', ['isic:2620'], 's', now()), ('b', 'company', 'B', NULL, 's', now())")
-    store.con.execute("INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
+    _sql(store.con, "INSERT INTO financials (org_id, fiscal_year, currency, rd_expense, revenue, source_name, "
                       "imported_at) VALUES ('f', 2020, 'CNY', 1, 10, 's', now()), ('b', 2020, 'CNY', 1, 10, 's', now())")
     probs = json.dumps({"hard_core": 0.6, "deep": 0.2, "black": 0.05, "high": 0.1, "model_innovation": 0.05})
-    store.con.execute("INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
+    _sql(store.con, "INSERT INTO classifications (entity_type, entity_id, model_version, top_field, "
                       "typology_probabilities, classified_at) VALUES ('organization', 'f', 'm1', 'ai', ?, now())", [probs])
     return store, "f", "b"
