@@ -326,6 +326,12 @@ def test_each_criterion_is_checked(tmp_path):
     assert w.criteria["long_term_investment"].weight == 0.1600000005
     assert refusal(edited(tmp_path, (line, line.replace("weight = 0.16", "weight = 0.160000002")))) == (
         "criteria.long_term_investment.weight is 0.16 but its indicators' weights add up to 0.16")
+    # a criterion no indicator names weighs 0, within a billionth
+    line = re.search(r"(?m)^good_returns .*$", crit).group(0)
+    assert h.load_weights(edited(tmp_path, (line, line.replace("weight = 0.0,", "weight = 1e-9,")))).criteria[
+        "good_returns"].weight == 1e-9
+    assert refusal(edited(tmp_path, (line, line.replace("weight = 0.0,", "weight = 2e-9,")))) == (
+        "criteria.good_returns.weight is 2e-09 but its indicators' weights add up to 0")
 
 
 def test_the_evidence_of_kind_block_is_checked(tmp_path):
@@ -598,9 +604,15 @@ def test_saved_parts_hold_every_indicator_s_weight_value_raw_value_and_contribut
     for _, parts in _saved_parts(universe).values():
         assert parts["rd_depth"]["weight"] == 0.09 and parts["rd_growth"]["weight"] is None
     # from the engine, with weights of one's own: the parts say that file's weights
-    p = tmp_path / "lin.toml"
-    p.write_text(_variant("linear").replace('version = "3"', 'version = "lin"'), encoding="utf-8")
+    p = tmp_path / "lin.toml"  # other transforms, and rd_intensity and rd_depth's weights swapped (one criterion)
+    text = _variant("linear").replace('version = "3"', 'version = "lin"')
+    for i, wt in (("rd_intensity", "0.09"), ("rd_depth", "0.05")):
+        head = f"[indicators.{i}]\n"
+        b = head + text.split(head, 1)[1].split("\n\n", 1)[0]
+        text = text.replace(b, re.sub(r"(?m)^weight = .*$", f"weight = {wt}", b), 1)
+    p.write_text(text, encoding="utf-8")
     mine = h.load_weights(p)
+    assert (mine.weight("rd_intensity"), mine.weight("rd_depth")) == (0.09, 0.05)
     universe.con.execute("DELETE FROM scores").fetchall()
     assert h.save_score_table(universe, h.score_table(universe, 2020, weights=mine), mine) == len(frame)
     for version, parts in _saved_parts(universe).values():
