@@ -245,6 +245,8 @@ REFUSALS = [
     ('normalise = "mean_ratio"', 'normalise = "mean"', "patents.normalise must be one of mean_ratio, percentile"),
     ("indicators = [\"sector_rd_group\"", "indicators = [\"rd_wobble\", \"sector_rd_group\"",
      "kind.indicators: unknown indicator(s) rd_wobble"),
+    ("indicators = [\"sector_rd_group\"", "indicators = [\"rd_wobble\", 7, \"sector_rd_group\"",
+     "kind.indicators: unknown indicator(s) rd_wobble, 7"),
     ('fallback = "kind_prior"', 'fallback = "rd_growth"', "kind.fallback 'rd_growth' must be one of kind.indicators"),
     ('fallback = "kind_prior"', 'fallback = "kind_priors"', "kind.fallback 'kind_priors' must be one of kind.indicators"),
     ("[kind.oecd_group]\n", "[kind.oecd_groups]\n", "missing key 'oecd_group'"),
