@@ -120,3 +120,29 @@ def test_no_new_presentation_reach_past_the_services():
 def test_known_presentation_reaches_still_exist():
     gone = sorted(set(KNOWN_REACHES) - reaches())
     assert not gone, "no longer imported, remove from KNOWN_REACHES:\n" + "\n".join(f"  {a} → {b}" for a, b in gone)
+
+
+def sql_texts(folder: Path) -> list[str]:
+    """Calls in `folder` that hand SQL text to an engine: `.execute(…)`, `.sql(…)` or `.raw_sql(…)` with a
+    string (or f-string) as first argument. Ibis's own `expr.execute()` takes no SQL and is not counted."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+                    and node.func.attr in ("execute", "sql", "raw_sql")):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                found.append(f"{path.relative_to(folder)}:{node.lineno}")
+    return found
+
+
+def test_the_sql_checker_sees_sql_text(tmp_path):
+    (tmp_path / "m.py").write_text('def f(con, t):\n    t.count().execute()\n    con.execute("SET x = 1")\n'
+                                   '    con.sql(f"SELECT {1}")\n', encoding="utf-8")
+    assert sql_texts(tmp_path) == ["m.py:3", "m.py:4"]
+
+
+def test_analytics_hands_no_sql_text_to_an_engine():
+    # engine-specific SQL lives in store/ (issue 14): analytics speak Ibis, so they run on DuckDB and Spark alike
+    assert sql_texts(PKG / "analytics") == []

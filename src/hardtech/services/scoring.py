@@ -206,7 +206,8 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
 
     from hardtech.analytics.engine import kept
     from hardtech.analytics.hardness import load_weights, save_score_table, score_table
-    from hardtech.analytics.hardness.scoring import _frame, _lambdas, score_columns
+    from hardtech.analytics.hardness.scoring import _frame, score_columns
+    from hardtech.store.list_lambdas import arrow_lambdas as _lambdas
     from hardtech.analytics.hardness.weights import _resolve_weights
     from hardtech.store.engine import capabilities
 

@@ -8,7 +8,6 @@ one organisation are the same expression.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hardtech.analytics.engine import kept
+from hardtech.store.list_lambdas import arrow_lambdas as _lambdas
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.errors import NotFound, NothingToShow, UsageError
 from hardtech.analytics.hardness.weights import INDICATORS, _resolve_weights
@@ -58,31 +58,6 @@ def _check_orgs(t: dict, org_ids) -> list[str] | None:
         shown = ", ".join(repr(m) for m in missing[:10]) + (" …" if len(missing) > 10 else "")
         raise NotFound(f"no organisation {shown} in the store")
     return ids
-
-
-@contextlib.contextmanager
-def _lambdas(expr: ir.Table):
-    """Let Ibis's `x -> …` list lambdas (patent scope) run on DuckDB ≥ 1.3, for this query only.
-
-    Newer DuckDB refuses the arrow syntax Ibis 12 writes unless `lambda_syntax` allows it; the
-    setting is restored afterwards, so the store's connection is left as it was found.
-    """
-    backend = expr._find_backend(use_default=True)
-    con = getattr(backend, "con", None) if getattr(backend, "name", "") == "duckdb" else None
-    before = None
-    if con is not None:
-        try:
-            before = con.execute("SELECT current_setting('lambda_syntax')").fetchone()[0]
-        except Exception:  # noqa: BLE001 - an older DuckDB without the setting accepts arrows anyway
-            before = None
-    if before is None:
-        yield
-        return
-    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET lambda_syntax = '{before}'" if before != "DEFAULT" else "RESET lambda_syntax")
 
 
 def score_table(store_or_tables, year: int | None = None, org_ids: list[str] | None = None, weights=None,
