@@ -43,6 +43,13 @@ def shared_years(f: ir.Table) -> ir.Table:
     return n.filter(n._n > 1).select("org_id", "fiscal_year")
 
 
+def alone_and_shared(f: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """`f`'s rows split in two: those alone in their organisation-year (each its own pick) and those sharing it
+    with others (where a rule chooses), by `shared_years`."""
+    several = shared_years(f)
+    return f.anti_join(several, ["org_id", "fiscal_year"]), f.semi_join(several, ["org_id", "fiscal_year"])
+
+
 def one_row_per_year(fin: ir.Table) -> bool:
     """True when (org_id, fiscal_year) is already unique: one source and no source left blank (one small query)."""
     if "source_name" not in fin.columns:
@@ -82,9 +89,8 @@ def pick(fin: ir.Table, columns: tuple[str, ...] | list[str], *, years: list[int
         unique = one_row_per_year(fin)
     if unique:
         return _alone(f, columns, money, sources)
-    several = shared_years(f)  # the rule runs on these org-years only; a row alone in its year is its pick
-    alone = _alone(f.anti_join(several, ["org_id", "fiscal_year"]), columns, money, sources)
-    f = f.semi_join(several, ["org_id", "fiscal_year"])
+    alone, f = alone_and_shared(f)  # the rule runs on the shared org-years only; a row alone in its year is its pick
+    alone = _alone(alone, columns, money, sources)
     w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=pick_order(f))
     f = f.mutate(_r=ibis.row_number().over(w))
     if len(columns) == 1:  # the row is the pick: no aggregate needed

@@ -26,7 +26,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from hardtech.analytics.figures import one_row_per_year, pick_order, shared_years
+from hardtech.analytics.figures import alone_and_shared, one_row_per_year, pick_order
 from hardtech.analytics.verdicts import latest_verdicts
 from hardtech.errors import FXError, UsageError
 from hardtech.schema import PATENT_FILING_COLUMNS
@@ -164,8 +164,7 @@ def star_verdict_table(organizations: ir.Table, classifications: ir.Table, finan
     # (left join), so another organisation's rows are never read there; a hash join of every financial row
     # against every organisation cost more than aggregating the few rows it would drop (issue 14)
     if not one_row_per_year(financials):  # several sources: the most complete row of each year, then pick_order
-        several = shared_years(f)  # chosen among only where a year has several rows; a row alone is its pick
-        alone, f = f.anti_join(several, ["org_id", "fiscal_year"]), f.semi_join(several, ["org_id", "fiscal_year"])
+        alone, f = alone_and_shared(f)  # chosen among only where a year has several rows; a row alone is its pick
         complete = sum((_num(f[c]).notnull().cast("int64") for c in _COMPLETE if c in f.columns), ibis.literal(0))
         w = ibis.window(group_by=[f.org_id, f.fiscal_year], order_by=[ibis.desc(complete), *pick_order(f)])
         f = alone.union(f.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).drop("_rn"))

@@ -206,10 +206,10 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
 
     from hardtech.analytics.engine import kept
     from hardtech.analytics.hardness import load_weights, save_score_table, score_table
-    from hardtech.analytics.hardness.scoring import _frame, score_columns
-    from hardtech.store.list_lambdas import arrow_lambdas as _lambdas
+    from hardtech.analytics.hardness.scoring import SCORE_COLUMNS, _frame, score_columns
     from hardtech.analytics.hardness.weights import _resolve_weights
     from hardtech.store.engine import capabilities
+    from hardtech.store.list_lambdas import arrow_lambdas
 
     if save is None:
         save = capabilities(store).writes if is_store(store) else True
@@ -217,7 +217,7 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
     selected = None
     if where is not None:  # the user's condition runs in the sandbox; its keys are bound by `score`
         selected = _where_keys(store, "o.org_id", "organizations o", where)
-    keep = ["org_id", "name", "year", "score", "confidence", "percentile_in_field_year", "field", "weights_version"]
+    shown_columns = [c for c in SCORE_COLUMNS if c != "warnings"]
     with opened(store, read_only=not save, task="saving scores") as st:
         org_ids = [resolve_org(st, org)] if org else None
         if selected is not None:
@@ -225,14 +225,14 @@ def score_rows(store, org: str | None = None, year: int | None = None, weights: 
         # computed once in the engine (kept where it keeps), saved from there, and only the rows shown come back
         with kept() as keeping:
             expr = score_table(st, year=year, org_ids=org_ids, weights=w, keep=keeping).select(*score_columns())
-            with _lambdas(expr):
+            with arrow_lambdas(expr):
                 t = keeping(expr)
             if save:
                 save_score_table(st, t, w)
-            shown = t.select(*keep).order_by([ibis.desc("year"), ibis.desc("score"), "org_id"])
+            shown = t.select(*shown_columns).order_by([ibis.desc("year"), ibis.desc("score"), "org_id"])
             if top:
                 shown = shown.limit(top)
-            df = _frame(shown.to_pyarrow(), keep, w)
+            df = _frame(shown.to_pyarrow(), shown_columns, w)
     return df.to_dict(orient="records")
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from hardtech.analytics.engine import kept
-from hardtech.store.list_lambdas import arrow_lambdas as _lambdas
+from hardtech.store.list_lambdas import arrow_lambdas
 from hardtech.analytics.lookup import missing as not_there
 from hardtech.errors import NotFound, NothingToShow, UsageError
 from hardtech.analytics.hardness.weights import INDICATORS, _resolve_weights
@@ -76,7 +76,7 @@ def score_table(store_or_tables, year: int | None = None, org_ids: list[str] | N
     ids = _check_orgs(t, org_ids)
     p1 = _phase1(t, y, w, detail)
     if keep is not None:
-        with _lambdas(p1):
+        with arrow_lambdas(p1):
             p1 = keep(p1)
     expr = weigh(p1, w).mutate(weights_version=ibis.literal(w.version))
     if ids is not None:  # after the windows: percentiles and cohort medians are over everyone
@@ -100,7 +100,7 @@ def _collect(store_or_tables, year, org_ids, weights, detail: bool) -> pd.DataFr
     cols = score_columns(detail)
     with kept() as keep:
         expr = score_table(store_or_tables, year, org_ids, w, detail, keep=keep).select(*cols)
-        with _lambdas(expr):
+        with arrow_lambdas(expr):
             tbl = expr.to_pyarrow()
     return _frame(tbl, cols, w)
 
@@ -271,7 +271,7 @@ def save_score_table(store, table: ir.Table, weights=None) -> int:
     The same rows and parts as `save_scores(store, score(...))`; the store must write (DuckDB).
     """
     w = _resolve_weights(weights)
-    with _lambdas(table):
+    with arrow_lambdas(table):
         return _write(store, table, {i: s.weight for i, s in w.indicators.items()})
 
 

@@ -26,9 +26,6 @@ from hardtech.analytics.hardness.raw_indicators import _F, _mid_percentile, _nul
 
 MIN_PERCENTILE_COHORT = 5  # fewer scored organisations of one field and year give no percentile (1 of 1 is not "top")
 
-# The columns phase 2 adds to phase 1's table (besides value_<i> and part_<i> of every indicator).
-WEIGHED = ("score", "confidence", "percentile_in_field_year", "kind_known", "indicators_present")
-
 
 def _present(x: ir.Value) -> ir.Value:
     """A value, NaN read as missing: NULL is "missing" throughout and every transform keeps it."""
