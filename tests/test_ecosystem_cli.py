@@ -58,7 +58,7 @@ def test_demo_with_shared_data_shows_flows_capital_and_matching(tmp_path, shared
     info = build_demo_store(db, shared=f.parent, base=demo_base)
     raw = pd.read_csv(f)
     assert info["counts"]["funding_rounds"] == len(raw)
-    assert any("unicorn list 2022" in n for n in info["notes"])
+    assert any(n["key"] == "unicorns" and n["companies"] == len(raw) and n["investors"] > 0 for n in info["notes"])
     res = runner.invoke(app, ["flows", "--by", "typology", "--metric", "count", "--db", str(db), "-f", "json"])
     rows = json.loads(res.stdout)
     assert res.exit_code == 0 and sum(r["rounds"] for r in rows) == len(raw)

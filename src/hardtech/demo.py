@@ -82,10 +82,13 @@ def demo_links() -> dict[str, str]:
 def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: Path | None = None) -> dict:
     """Create (or refresh) the demo store at `db`; returns what was loaded, for the summary.
 
+    `progress(key, **args)` is told each step by a key of `[demo.progress]` in the CLI's translation file, and
+    `notes` are `{"key": …, **args}` for `[demo.note]`: the words are the presentation's, in either language.
+
     `base`: a demo store already built without `../shared` (a copy of it is extended with the funding data
     and only the organisations that data adds are classified): the tests build the demo once this way.
     """
-    say = progress or (lambda msg: None)
+    say = progress or (lambda key, **args: None)
     if base is not None:
         import shutil
 
@@ -96,7 +99,7 @@ def build_demo_store(db: Path, shared: Path | None = None, progress=None, base: 
     d = demo_dir()
     notes = []
     with Store(db) as store:
-        say("our own files: regions, organisations, investors")
+        say("own_files")
         import_file(store, "regions", d / "regions.csv", source=DEMO_SOURCE, licence=DEMO_LICENCE,
                     mapping=parse_mapping(_identity("regions", ["region_id", "name_en", "name_zh", "aliases", "level",
                                                                 "parent_id", "country"])))
@@ -135,8 +138,8 @@ def _import_own_organizations(store: Store, path: Path, org_cols: list[str]) -> 
                     mapping=parse_mapping(_identity("organizations", org_cols + ["identifiers"])))
 
 
-def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = False) -> dict:
-    say("classifying organisations")
+def _classify_score_count(db: Path, notes: list[dict], say, only_new: bool = False) -> dict:
+    say("classifying")
     from hardtech.services.classify import classify_store
 
     # the 2,600 bundled universities are counted by place, never by field: leaving them out saves a third of
@@ -145,7 +148,7 @@ def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = Fals
     if only_new:
         where += " AND o.org_id NOT IN (SELECT entity_id FROM classifications WHERE entity_type = 'organization')"
     classify_store(db, "organizations", where=where)
-    say("scoring hardness")
+    say("scoring")
     from hardtech.services.scoring import score_rows
 
     score_rows(db)
@@ -154,7 +157,7 @@ def _classify_score_count(db: Path, notes: list[str], say, only_new: bool = Fals
     return {"counts": counts, "notes": notes}
 
 
-def _import_bundled(store: Store, say) -> list[str]:
+def _import_bundled(store: Store, say) -> list[dict]:
     """Every bundled file through its shipped mapping, our organisations linked (see `demo_links`)."""
     from hardtech.bundled import import_bundled, manifest
 
@@ -164,25 +167,24 @@ def _import_bundled(store: Store, say) -> list[str]:
     notes = []
     for name in BUNDLED_ORDER:
         entry = manifest()[name]
-        say(f"bundled {entry['file']}")
+        say("bundled", file=entry["file"])
         drop = {k for k, v in links.items() if v in own} if name.startswith("jrc_") else None
         r = import_bundled(store, name, links=links, drop_ids=drop)
-        got = ", ".join(f"{t.inserted + t.updated + t.unchanged:,} {t.table}" for t in r.targets)
-        notes.append(f"{entry['file']}: {got} ({entry['licence'].split(';')[0]})")
+        notes.append({"key": "bundled", "file": entry["file"], "licence": entry["licence"].split(";")[0],
+                      "rows": {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}})
     return notes
 
 
-def _import_funding(store: Store, shared: Path | None, say) -> str:
+def _import_funding(store: Store, shared: Path | None, say) -> dict:
     """Funding rounds: none of them may ship. With ../shared present, the unicorn list; the ITjuzi half comes
     with its connector (issue 11 §2) and is imported here once that exists."""
     if shared is None or not (shared / "unicorns_2022.csv").exists():
-        return ("funding rounds: none. No openly licensed round-level funding data exists for us to ship; "
-                f"import your own rounds with `{ROUNDS_COMMAND}` (docs/import.md)")
-    say("unicorn list: funding and investors (../shared/data)")
+        return {"key": "no_rounds", "command": ROUNDS_COMMAND}
+    say("unicorns")
     return _import_unicorns_for_demo(store, shared)
 
 
-def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
+def _import_unicorns_for_demo(store: Store, shared: Path) -> dict:
     """The CB Insights unicorn list, read from ../shared/data (it may not ship).
 
     The list gives each company's total funding to date and its investors, imported as one `cumulative`
@@ -192,8 +194,7 @@ def _import_unicorns_for_demo(store: Store, shared: Path) -> str:
     path = shared / "unicorns_2022.csv"
     r = import_file(store, "auto", path, mapping=load_mapping("unicorns_2022"))
     got = {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}
-    return (f"unicorn list 2022 (../shared/data): {got.get('funding_rounds', 0)} companies' cumulative funding "
-            f"(one round each), {got.get('investors', 0)} investors")
+    return {"key": "unicorns", "companies": got.get("funding_rounds", 0), "investors": got.get("investors", 0)}
 
 
 def summary_tables(db: Path, currency: str = "EUR", year: int | None = None) -> dict[str, list[dict]]:

@@ -22,50 +22,58 @@ def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool =
         if p.exists():
             p.unlink()
     shared = shared or default_shared()
-    with out.console.status("building the demo store …") as status:
-        info = build_demo_store(db, shared, progress=lambda m: status.update(f"demo store: {m} …"))
-    out.message(f"[bold]demo store:[/bold] {db}")
-    for n in info["notes"]:
-        out.message(f"  {n}")
+    t = out.t
+    with out.console.status(t("demo.building")) as status:
+        info = build_demo_store(db, shared, progress=lambda key, **a: status.update(
+            t("demo.step", step=t(f"demo.progress.{key}", **a))))
+    out.message(t("demo.store", db=db))
+    for note in info["notes"]:
+        out.message("  " + _note(t, note))
     out.emit([{"table": k, "rows": v} for k, v in info["counts"].items() if k not in ("rejects", "imports")],
-             title="demo store contents")
+             title=t("demo.title.contents"))
     _resolve_step(db, out, resolve)
     rank = panel_ranking(db)
     tables = summary_tables(db, year=rank["year"])
-    out.emit(tables["by_field"], title="companies by field (classified from their descriptions and codes; multi-label)")
-    out.emit(tables["by_typology"], title="companies by typology")
-    out.emit(tables["by_city"], title="organisations by city")
-    out.emit(rank["top"], title=f"R&D ranking {rank['year']}: {rank['ranked']:,} companies ranked (`hardtech rank "
-                                f"--year {rank['year']}`; EUR, JRC–OECD panel 2015–2018), the first {len(rank['top'])}")
+    out.emit(tables["by_field"], title=t("demo.title.by_field"))
+    out.emit(tables["by_typology"], title=t("demo.title.by_typology"))
+    out.emit(tables["by_city"], title=t("demo.title.by_city"))
+    out.emit(rank["top"], title=t("demo.title.ranking", year=rank["year"], ranked=f"{rank['ranked']:,}",
+                                  n=len(rank["top"])))
     us = us_10k_rd(db)
-    out.emit(us["top"], title=f"US 10-K R&D (NYSE fundamentals, CC0): {us['companies']:,} companies with an R&D line "
-                              f"in {us['first']}–{us['last']}, {us['with_rd']:,} of them above zero; largest in "
-                              f"{us['last']}")
+    out.emit(us["top"], title=t("demo.title.us_10k", companies=f"{us['companies']:,}", first=us["first"],
+                                last=us["last"], with_rd=f"{us['with_rd']:,}"))
     hs = hardness_summary(db)
     out.emit(hardness_leaders(db, min_confidence=0.5),
-             title=f"hardness leaders with confidence ≥ 0.5: {hs['scored']:,} organisations scored, {hs['confident']:,} "
-                   f"with confidence ≥ {hs['min_confidence']}, the highest {hs['best_confidence'] or 0:.2f} "
-                   f"(confidence = share of the criteria with data)")
-    out.emit(star_panel(db), title="STAR test of the panel's Chinese companies: the panel has no R&D staff and no "
-                                   "granted patents (filings stand in, said on every verdict); see docs/bundled-data.md")
+             title=t("demo.title.hardness", scored=f"{hs['scored']:,}", confident=f"{hs['confident']:,}",
+                     min_confidence=hs["min_confidence"], best=f"{hs['best_confidence'] or 0:.2f}"))
+    out.emit(star_panel(db), title=t("demo.title.star"))
     reg = china_regions(db)
-    out.emit(reg["provinces"], title=f"China by province: companies (the A-share list and ours) and universities "
-                                     f"(MOE list); {reg['n_provinces']} provinces (`hardtech regions list --level "
-                                     f"province`)")
-    out.emit(reg["cities"], title=f"China by city, the most universities first ({reg['n_cities']} cities)")
-    out.emit(xian_vs_hangzhou(db), title="Xi'an vs Hangzhou: the seeds' ecosystem factors (`hardtech regions compare "
-                                         "西安 杭州`)")
+    out.emit(reg["provinces"], title=t("demo.title.provinces", n=reg["n_provinces"]))
+    out.emit(reg["cities"], title=t("demo.title.cities", n=reg["n_cities"]))
+    out.emit(xian_vs_hangzhou(db), title=t("demo.title.xian_hangzhou"))
     if info["counts"].get("funding_rounds"):
         from hardtech.services.ecosystem import shift_rows
 
         shift = [{k: v for k, v in r.items() if k != "view"} for r in shift_rows(db)
                  if r["view"] == "technology vs model innovation"]
-        out.emit(shift[-9:], title="funding: technology vs model innovation, latest periods (`hardtech flows --shift`)")
+        out.emit(shift[-9:], title=t("demo.title.shift"))
     else:
-        out.message("[bold]funding rounds:[/bold] none in the demo. No openly licensed round-level funding data "
-                    f"exists for us to ship. Import your own: `{ROUNDS_COMMAND}`")
+        out.message(t("demo.no_rounds", command=ROUNDS_COMMAND))
     _write_white_paper(db, directory / "report", out)
     return db
+
+
+def _note(t, note: dict) -> str:
+    """One line of what the demo loaded, in the output's language (`[demo.note]`)."""
+    args = {k: v for k, v in note.items() if k != "key"}
+    if "rows" in args:  # {table: rows} → "1,234 organisations, 56 financial figures"
+        args["rows"] = t("demo.list_sep").join(
+            t("demo.table_rows", n=f"{n:,}", table=t(f"table.{k}") if t.has(f"table.{k}") else k)
+            for k, n in args["rows"].items())
+    for k in ("companies", "investors"):
+        if isinstance(args.get(k), int):
+            args[k] = f"{args[k]:,}"
+    return t(f"demo.note.{note['key']}", **args)
 
 
 def _resolve_step(db: Path, out, resolve: bool) -> None:
@@ -74,18 +82,16 @@ def _resolve_step(db: Path, out, resolve: bool) -> None:
     Not in the default demo: the bundled lists are linked through their explicit ids (`demo_links`), the
     figures the demo prints are checked against the bundled files as they are, and a merge is an analyst's
     decision to review (docs/resolve.md, "The demo store")."""
+    t = out.t
     if not resolve:
-        out.message(f"[bold]one organisation across sources:[/bold] `hardtech resolve --db {db}` merges the "
-                    "bundled lists' duplicates (the JRC panel's MICROSOFT is the S&P 500's Microsoft), or "
-                    "`hardtech demo --resolve`")
+        out.message(t("demo.resolve_hint", db=db))
         return
     from hardtech.services.resolve import resolve_store
 
-    with out.console.status("entity resolution …"):
+    with out.console.status(t("demo.resolving")):
         r = resolve_store(db)
-    out.message(f"[bold]entity resolution:[/bold] {r['merged']:,} organisations merged, {r['linked']:,} patent "
-                f"applicants linked, {r['review']:,} pairs waiting for review ({r['seconds']:.1f} s; "
-                f"`hardtech resolve merges --db {db}`, `hardtech resolve review --db {db}`)")
+    out.message(t("demo.resolved", merged=f"{r['merged']:,}", linked=f"{r['linked']:,}", review=f"{r['review']:,}",
+                  seconds=f"{r['seconds']:.1f}", db=db))
 
 
 def _white_paper(db: Path, folder: Path, lang: str) -> dict:
@@ -104,7 +110,7 @@ def _write_white_paper(db: Path, folder: Path, out) -> None:
     from hardtech.presentation.report.fonts import cjk_fonts
 
     langs = ["en", "zh"] if cjk_fonts() else ["en"]
-    with out.console.status(f"writing the white paper ({', '.join(langs)}) …"):
+    with out.console.status(out.t("demo.writing_paper", langs=", ".join(langs))):
         if len(langs) > 1 and (os.cpu_count() or 1) > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
@@ -114,7 +120,6 @@ def _write_white_paper(db: Path, folder: Path, out) -> None:
         else:
             done = {lang: _white_paper(db, folder, lang) for lang in langs}
     for lang in langs:
-        out.message(f"[bold]white paper ({lang}):[/bold] {done[lang]['html']}  and  {done[lang]['pdf']}")
+        out.message(out.t("demo.paper", lang=lang, html=done[lang]["html"], pdf=done[lang]["pdf"]))
     if langs == ["en"]:
-        out.message("  no CJK font found (fc-list :lang=zh): the Chinese white paper was skipped; "
-                    "install fonts-noto-cjk and run `hardtech report --lang zh --pdf --out DIR`")
+        out.message("  " + out.t("demo.no_cjk_font"))

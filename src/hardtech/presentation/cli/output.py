@@ -275,7 +275,9 @@ class Output:
             if caption:
                 cons.print(plain(caption))
             return cons.file.getvalue()
-        table = RichTable(title=plain(title), caption=plain(caption), show_lines=False)
+        if title:  # a line of its own, as wide as the screen: a table's own title wraps at the table's width
+            cons.print(plain(title))
+        table = RichTable(caption=plain(caption), show_lines=False)
         for h, right, w in zip(heads, numeric, _column_widths(heads, cells, mins, numeric, width)):
             table.add_column(plain(h), overflow="fold", justify="right" if right else "left", width=w)
         for line in cells:
