@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from hardtech.errors import UsageError
+from hardtech.store import classify_inputs
+from hardtech.store.classifications_write import save_classifications
 from hardtech.store.connection import Store
 
 FLAT = ("fields", "top_field", "typology", "typology_probabilities", "trl", "evidence")
@@ -112,51 +114,25 @@ def _in_chunks(clf, records: list[dict], progress=None, step: int = 20000, thres
     return out
 
 
-# The rows `--where` sees: organisations with their latest financials (`o`, `f`), or patents.
-ORG_SOURCE = """organizations o LEFT JOIN (
-        SELECT org_id, rd_expense / NULLIF(revenue, 0) AS rd_intensity, invention_patents, revenue,
-               row_number() OVER (PARTITION BY org_id ORDER BY fiscal_year DESC) AS rn
-        FROM financials) f ON f.org_id = o.org_id AND f.rn = 1"""
-PATENT_SOURCE = "patents"
-
-
 def _org_records(store: Store, ids: list[str] | None, limit: int | None) -> tuple[list[str], list[dict]]:
-    sql = ("SELECT o.org_id, concat_ws('. ', o.name_en, o.description_en) AS en, "
-           "concat_ws('。', o.name_zh, o.description_zh) AS zh, o.industry_codes, f.rd_intensity, "
-           f"f.invention_patents, f.revenue, o.kind FROM {ORG_SOURCE}")
-    rows = store.con.execute(*_selected(sql, "o.org_id", ids, limit)).fetchall()
-    ids, recs = [], []
-    for org_id, en, zh, codes, rdi, pats, rev, kind in rows:
+    out, recs = [], []
+    for org_id, en, zh, codes, rdi, pats, rev, kind in classify_inputs.organisation_rows(store, ids, limit):
         text = " ".join(t for t in (en, zh) if t and t.strip(". 。"))
-        ids.append(org_id)
+        out.append(org_id)
         # the store knows what each organisation is: investors, universities, institutes and
         # government bodies get no typology (analytics/classify/orgkind.py)
         recs.append({"text": text, "codes": codes or [], "rd_intensity": rdi, "invention_patents": pats,
                      "revenue": rev, "kind": kind})
-    return ids, recs
+    return out, recs
 
 
 def _patent_records(store: Store, ids: list[str] | None, limit: int | None) -> tuple[list[str], list[dict]]:
-    sql = f"SELECT publication_number, concat_ws('. ', title, abstract), cpc_codes, ipc_codes FROM {PATENT_SOURCE}"
     out, recs = [], []
-    for pn, text, cpc, ipc in store.con.execute(*_selected(sql, "publication_number", ids, limit)).fetchall():
+    for pn, text, cpc, ipc in classify_inputs.patent_rows(store, ids, limit):
         out.append(pn)
         recs.append({"text": text, "codes": [f"cpc:{c}" for c in (cpc or [])] + [f"ipc:{c}" for c in (ipc or [])],
                      "kind": "project"})
     return out, recs
-
-
-def _selected(sql: str, key: str, ids: list[str] | None, limit: int | None) -> tuple[str, list]:
-    """The query restricted to the keys a `--where` selected (bound, never pasted), in key order."""
-    params: list = []
-    if ids is not None:
-        sql += f" WHERE {key} IN (SELECT unnest(?))"
-        params.append(ids)
-    sql += f" ORDER BY {key}"
-    if limit:
-        sql += " LIMIT ?"
-        params.append(int(limit))
-    return sql, params
 
 
 def classify_store(db: str | Path, table: str = "organizations", where: str | None = None, limit: int | None = None,
@@ -170,10 +146,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
     clf = _classifier(model, neural)
     selected = None
     if where is not None:  # the user's condition runs in the sandbox; its keys are bound below
-        from hardtech.store.where import keys_where
-
-        selected = (keys_where(db, "o.org_id", ORG_SOURCE, where) if table == "organizations"
-                    else keys_where(db, "publication_number", PATENT_SOURCE, where))
+        selected = classify_inputs.selected_keys(db, table, where)
     with Store(db, read_only=not save) as store:
         ids, recs = (_org_records if table == "organizations" else _patent_records)(store, selected, limit)
         results = _in_chunks(clf, recs, progress, threshold=threshold, evidence=save or evidence, jobs=jobs)
@@ -194,12 +167,7 @@ def classify_store(db: str | Path, table: str = "organizations", where: str | No
                 "insufficient": [r["insufficient"] for r in results],
                 "classified_at": pa.array([now] * len(ids), pa.timestamp("us")),
             })
-            with store.transaction() as con:
-                con.register("new_cls", data)
-                con.execute("DELETE FROM classifications c USING new_cls n WHERE c.entity_type = n.entity_type "
-                            "AND c.entity_id = n.entity_id AND c.model_version = n.model_version")
-                con.execute("INSERT INTO classifications SELECT * FROM new_cls")
-                con.unregister("new_cls")
+            save_classifications(store, data)
     if not evidence:
         results = [{k: v for k, v in r.items() if k != "evidence"} for r in results]
     return [{"entity_id": i, **shape(r, form)} for i, r in zip(ids, results)]

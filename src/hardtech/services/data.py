@@ -37,21 +37,17 @@ def preload_importer() -> None:
 
 
 def list_rejects(db: str | Path, import_id: str | None = None, limit: int = 100) -> list[dict]:
+    from hardtech.store.rejects_read import reject_rows
+
     with Store(db, read_only=True) as store:
-        # a connector's run has one id with a part per table it fills (`<id>.1`, `<id>.2`): the id selects them all
-        q = ("SELECT import_id, table_name, source_file, line, column_name, value, reason FROM rejects "
-             + ("WHERE import_id = ? OR starts_with(import_id, ? || '.') " if import_id else "")
-             + "ORDER BY created_at DESC, source_file, line LIMIT ?")
-        params = [import_id, import_id, limit] if import_id else [limit]
-        cur = store.con.execute(q, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return reject_rows(store, import_id, limit)
 
 
 def store_status(db: str | Path) -> list[dict]:
     from hardtech.schema import TABLES
 
     from hardtech.store.integrity import damaged, truncation
+    from hardtech.store.table_stats import synthetic_count
 
     with Store(db, read_only=True) as store:
         why = truncation(store.con, store.path)
@@ -63,7 +59,7 @@ def store_status(db: str | Path) -> list[dict]:
             n = store.count(name)
             synth = None
             if t.provenance:
-                synth = int(store.con.execute(f'SELECT count(*) FROM "{name}" WHERE synthetic').fetchall()[0][0])
+                synth = synthetic_count(store, name)
             rows.append({"table": name, "rows": n, "synthetic_rows": synth, "schema_version": version})
         return rows
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from hardtech.errors import UsageError
 from hardtech.store.connection import Store
+from hardtech.store.resolve import lookups
+from hardtech.store.resolve import review as review_table
 
 AUTOMATIC = "hardtech resolve"
 
@@ -56,13 +58,11 @@ def _evidence(row: dict, labels: dict) -> str:
 def _proposals(con) -> list:
     from hardtech.analytics.resolve.clusters import Proposal
     from hardtech.store.resolve.model import level_labels
+    from hardtech.store.resolve.pairs import pair_rows
 
     labels = level_labels()
-    cur = con.execute("SELECT * FROM resolve_pairs")
-    names = [d[0] for d in cur.description]
     out = []
-    for r in cur.fetchall():
-        row = dict(zip(names, r))
+    for row in pair_rows(con):
         out.append(Proposal(row["record_a"], row["record_b"], float(row["probability"]), row["kind_a"], row["kind_b"],
                             row["name_a"] or "", row["name_b"] or "", _evidence(row, labels)))
     return out
@@ -73,8 +73,7 @@ def _unique_ids(con) -> dict[str, dict[str, set[str]]]:
 
     unique = load_id_rules().unique
     out: dict[str, dict[str, set[str]]] = {}
-    for rec, ids in con.execute("SELECT record_id, any_value(ids) FROM resolve_records WHERE ids IS NOT NULL "
-                                "GROUP BY record_id").fetchall():
+    for rec, ids in lookups.record_identifiers(con):
         for i in ids or []:
             scheme = i.split(":", 1)[0]
             if scheme in unique:
@@ -83,8 +82,7 @@ def _unique_ids(con) -> dict[str, dict[str, set[str]]]:
 
 
 def _rejected(con) -> set[frozenset[str]]:
-    return {frozenset(r) for r in con.execute(
-        "SELECT record_a, record_b FROM resolve_decisions WHERE decision = 'reject'").fetchall()}
+    return {frozenset(r) for r in lookups.rejected_pairs(con)}
 
 
 def resolve_store(db: Path, threshold: float | None = None, review_floor: float | None = None, by: str | None = None,
@@ -94,6 +92,7 @@ def resolve_store(db: Path, threshold: float | None = None, review_floor: float 
     from hardtech.sources.identifiers import canonical_rank
     from hardtech.store.resolve import merges as MG
     from hardtech.store.resolve.model import load_model, model_version, predict_pairs
+    from hardtech.store.resolve.pairs import drop_pairs
     from hardtech.store.resolve.records import build_records
 
     say = progress or (lambda step, done, total: None)
@@ -136,7 +135,7 @@ def resolve_store(db: Path, threshold: float | None = None, review_floor: float 
                 MG.apply_links(con, links, AUTOMATIC, thr, version)
                 _write_review(con, d.review, version)
         timings["apply_s"] = time.perf_counter() - t3
-        con.execute("DROP TABLE IF EXISTS resolve_pairs")
+        drop_pairs(con)
     return {"records": counts, "pairs": len(proposals), "merged": len(merges), "linked": len(links),
             "review": len(d.review), "threshold": thr, "review_floor": floor, "dry_run": dry_run,
             "seconds": time.perf_counter() - t0, "timings": timings, "model_version": version,
@@ -159,11 +158,9 @@ def _write_review(con, review, version: str) -> None:
     one row per pair, the most probable evidence kept."""
     import datetime as dt
 
-    import pyarrow as pa
-
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con.execute("UPDATE resolve_review SET status = 'stale' WHERE status = 'open'")
-    redirect = dict(con.execute("SELECT from_id, org_id FROM org_redirects").fetchall())
+    review_table.mark_open_stale(con)
+    redirect = lookups.redirects(con)
     rows = {}
     for p, reason in sorted(review, key=lambda x: -x[0].probability):
         a, b = redirect.get(p.a, p.a), redirect.get(p.b, p.b)
@@ -179,28 +176,15 @@ def _write_review(con, review, version: str) -> None:
                          "proposed_at": now, "model_version": version}
     if not rows:
         return
-    tbl = pa.Table.from_pylist(list(rows.values()))
-    con.register("review_new", tbl)
     # a pair already decided keeps its decision; the others are (re)opened with today's evidence
-    con.execute("DELETE FROM resolve_review WHERE pair_id IN (SELECT pair_id FROM review_new) "
-                "AND status IN ('open', 'stale')")
-    cols = "pair_id, record_a, record_b, name_a, name_b, probability, evidence, reason, status, proposed_at, model_version"
-    con.execute(f"INSERT INTO resolve_review ({cols}) SELECT {cols} FROM review_new n "
-                "WHERE n.pair_id NOT IN (SELECT pair_id FROM resolve_review)")
-    con.unregister("review_new")
+    review_table.write_review(con, list(rows.values()))
 
 
 # -------------------------------------------------------------------------------------------- review
 
 def review_rows(db: Path, status: str = "open", limit: int = 50) -> list[dict]:
     with Store(db, read_only=True) as store:
-        where = "" if status == "all" else "WHERE status = ?"
-        params = [] if status == "all" else [status]
-        cur = store.con.execute(f"""SELECT pair_id, round(probability, 3) AS probability, record_a, name_a, record_b,
-                                           name_b, reason, evidence, status FROM resolve_review {where}
-                                    ORDER BY probability DESC, pair_id LIMIT ?""", params + [limit])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return review_table.review_rows(store.con, status, limit)
 
 
 def review_decide(db: Path, accept: list[str], reject: list[str], by: str | None = None) -> list[dict]:
@@ -218,19 +202,17 @@ def review_decide(db: Path, accept: list[str], reject: list[str], by: str | None
         con = store.con
         with store.transaction():
             for pid, decision in [(p, "accept") for p in accept] + [(p, "reject") for p in reject]:
-                row = con.execute("SELECT record_a, record_b, name_a, name_b, probability, evidence, status "
-                                  "FROM resolve_review WHERE pair_id = ?", [pid]).fetchall()
+                row = review_table.review_pair(con, pid)
                 if not row:
                     raise UsageError(f"no review pair {pid!r}; list them with `hardtech resolve review`")
-                a, b, na, nb, prob, ev, status = row[0]
+                a, b, na, nb, prob, ev, status = row
                 if status in ("accepted", "rejected"):
                     raise UsageError(f"pair {pid} was already {status}")
                 x, y = sorted((a, b))
-                con.execute("DELETE FROM resolve_decisions WHERE record_a = ? AND record_b = ?", [x, y])
-                con.execute("INSERT INTO resolve_decisions VALUES (?, ?, ?, ?, ?, ?)", [x, y, decision, by, now, pid])
+                review_table.record_decision(con, x, y, decision, by, now, pid)
                 result = {"pair_id": pid, "decision": decision, "record_a": a, "record_b": b}
                 if decision == "accept":
-                    redirect = dict(con.execute("SELECT from_id, org_id FROM org_redirects").fetchall())
+                    redirect = lookups.redirects(con)
                     ca, cb = redirect.get(a, a), redirect.get(b, b)
                     if ca == cb:
                         result["note"] = "already together"
@@ -245,8 +227,7 @@ def review_decide(db: Path, accept: list[str], reject: list[str], by: str | None
                                                        nb if other == cb else na, na if other == cb else nb,
                                                        "accepted")], by, None, model_version(), now)
                         result["merged_into"] = keep
-                con.execute("UPDATE resolve_review SET status = ? WHERE pair_id = ?",
-                            ["accepted" if decision == "accept" else "rejected", pid])
+                review_table.set_status(con, pid, "accepted" if decision == "accept" else "rejected")
                 out.append(result)
     return out
 
@@ -256,8 +237,7 @@ def _check_no_conflict(con, a: str, b: str) -> None:
 
     unique = load_id_rules().unique
     got = {}
-    for oid, ex, tk, ids in con.execute("SELECT org_id, exchange, ticker, identifiers FROM organizations "
-                                        "WHERE org_id IN (?, ?)", [a, b]).fetchall():
+    for oid, ex, tk, ids in lookups.identifier_rows(con, a, b):
         got[oid] = {i for i in org_identifiers(oid, ex, tk, ids) if i.split(":", 1)[0] in unique}
     sa, sb = got.get(a, set()), got.get(b, set())
     schemes = {i.split(":", 1)[0] for i in sa} & {i.split(":", 1)[0] for i in sb}
@@ -278,21 +258,10 @@ def undo(db: Path, merge_id: str, by: str | None = None) -> dict:
 
 
 def merge_rows(db: Path, org: str | None = None, status: str = "applied", limit: int = 100) -> list[dict]:
+    from hardtech.store.resolve.history import merge_rows as _merge_rows
+
     with Store(db, read_only=True) as store:
-        cond, params = [], []
-        if status != "all":
-            cond.append("status = ?")
-            params.append(status)
-        if org:
-            cond.append("(into_id = ? OR from_id = ? OR into_id IN (SELECT org_id FROM org_redirects WHERE from_id = ?))")
-            params += [org, org, org]
-        where = ("WHERE " + " AND ".join(cond)) if cond else ""
-        cur = store.con.execute(f"""SELECT merge_id, from_id, from_name, into_id, into_name, round(probability, 3) AS
-                                           probability, decision, decided_by, merged_at, status, source_ids, evidence
-                                    FROM resolve_merges {where} ORDER BY merged_at DESC, merge_id LIMIT ?""",
-                                params + [limit])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return _merge_rows(store.con, org, status, limit)
 
 
 # -------------------------------------------------------------------------------------------- evaluation
@@ -314,8 +283,8 @@ def evaluate_labels(db: Path, labels: Path) -> dict:
     match when both records now belong to the same organisation."""
     rows = read_labels(labels)
     with Store(db, read_only=True) as store:
-        redirect = dict(store.con.execute("SELECT from_id, org_id FROM org_redirects").fetchall())
-        orgs = {r[0] for r in store.con.execute("SELECT org_id FROM organizations").fetchall()}
+        redirect = lookups.redirects(store.con)
+        orgs = lookups.organisation_ids(store.con)
         apps = {"patent-applicant:" + r for r in _applicants(store.con)}
     present = orgs | set(redirect) | apps
 
@@ -347,8 +316,7 @@ def evaluate_labels(db: Path, labels: Path) -> dict:
 def _applicants(con) -> set[str]:
     from hardtech.sources.applicants import first_applicant
 
-    return {f for (t,) in con.execute("SELECT DISTINCT applicant FROM patents WHERE applicant IS NOT NULL").fetchall()
-            if (f := first_applicant(t))}
+    return {f for t in lookups.applicant_texts(con) if (f := first_applicant(t))}
 
 
 def evaluation_rows(result: dict) -> list[dict]:

@@ -33,8 +33,10 @@ def hold_open(path: str | Path):
     """A read-only connection to the file, limited to one thread, for a worker process to keep open: while it is
     open, the services' own short opens of the same file cost microseconds (the worker processes are the
     parallelism, so each uses one core)."""
+    from hardtech.store.threads import limit_threads
+
     store = open_file(path, read_only=True)
-    store.con.execute("SET threads = 1")
+    limit_threads(store, 1)
     return store
 
 

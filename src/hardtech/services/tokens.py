@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 from hardtech.errors import NotFound, UsageError
+from hardtech.store import tokens_table
 from hardtech.store.connection import Store
 
 PREFIX = "ht_"
@@ -40,10 +41,10 @@ def create_token(db: str | Path, name: str) -> dict:
     _check_name(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     with Store(db) as store:
-        if store.con.execute("SELECT count(*) FROM api_tokens WHERE name = ?", [name]).fetchall()[0][0]:
+        if tokens_table.token_exists(store, name):
             raise UsageError(f"a token named {name!r} already exists; revoke it or choose another name")
         created = _now()
-        store.con.execute("INSERT INTO api_tokens VALUES (?, ?, ?, false, NULL)", [name, hash_secret(secret), created])
+        tokens_table.insert_token(store, name, hash_secret(secret), created)
     return {"name": name, "token": secret, "created_at": created,
             "note": "shown once: only its hash is stored; send it as `Authorization: Bearer <token>`"}
 
@@ -51,20 +52,17 @@ def create_token(db: str | Path, name: str) -> dict:
 def list_tokens(db: str | Path) -> list[dict]:
     """Names and dates only: the table holds no secret to show."""
     with Store(db, read_only=True) as store:
-        cur = store.con.execute("SELECT name, created_at, coalesce(revoked, false) AS revoked, revoked_at "
-                                "FROM api_tokens ORDER BY created_at, name")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return tokens_table.token_rows(store)
 
 
 def revoke_token(db: str | Path, name: str) -> dict:
     with Store(db) as store:
-        rows = store.con.execute("SELECT coalesce(revoked, false) FROM api_tokens WHERE name = ?", [name]).fetchall()
-        if not rows:
+        revoked = tokens_table.is_revoked(store, name)
+        if revoked is None:
             raise NotFound(f"no token named {name!r}")
-        if rows[0][0]:
+        if revoked:
             raise UsageError(f"token {name!r} is already revoked")
-        store.con.execute("UPDATE api_tokens SET revoked = true, revoked_at = ? WHERE name = ?", [_now(), name])
+        tokens_table.revoke(store, name, _now())
     return {"name": name, "revoked": True}
 
 
@@ -72,7 +70,7 @@ def verify_token(store: Store, secret: str | None) -> str | None:
     """The name of the live token whose hash matches `secret`, or None (unknown, revoked or malformed)."""
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    rows = store.con.execute("SELECT name, token_hash FROM api_tokens WHERE NOT coalesce(revoked, false)").fetchall()
+    rows = tokens_table.live_hashes(store)
     want = hash_secret(secret)
     for name, stored in rows:  # compare every hash in constant time, not with an indexed lookup
         if secrets.compare_digest(stored, want):
