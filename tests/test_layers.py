@@ -164,10 +164,11 @@ def sql_texts(folder: Path, skip: Iterable[str] = ()) -> list[str]:
       f-string, a variable, `*args`): Ibis's own `expr.execute()` takes no SQL and is not counted;
     - `.register("name", …)` / `.unregister("name")`: DuckDB's registration of an Arrow table for SQL to read;
     - a string or f-string shaped like SQL (SQL_SHAPE), such as a FROM clause handed on to a store function.
-    Files named in `skip` (paths relative to `folder`) are not read."""
+    Files named in `skip` (paths relative to `folder`) are not read; `folder` may be one file."""
     found = set()
-    for path in sorted(folder.rglob("*.py")):
-        rel = path.relative_to(folder).as_posix()
+    paths = [folder] if folder.is_file() else sorted(folder.rglob("*.py"))
+    for path in paths:
+        rel = path.name if folder.is_file() else path.relative_to(folder).as_posix()
         if rel in skip:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -224,6 +225,11 @@ def test_services_hand_no_sql_text_to_an_engine():
     # store_file moved theirs to store/); the files in SQL_EXEMPT are still being converted
     skip = {k.removeprefix("services/") for k in SQL_EXEMPT if k.startswith("services/")}
     assert sql_texts(PKG / "services", skip) == []
+
+
+def test_the_demo_hands_no_sql_text_to_an_engine():
+    # hardtech/demo.py sits at the services' level (LEVEL["demo"]): its reads are in store/demo_reads.py
+    assert sql_texts(PKG / "demo.py") == []
 
 
 def test_sql_exemptions_still_needed():

@@ -28,7 +28,7 @@ import pandas as pd
 from hardtech.sources.mapping import load_mapping, parse_mapping
 from hardtech.store.connection import Store
 from hardtech.store.importer import import_file
-from hardtech.store.scores_read import ONE_VERSION_SCORES
+from hardtech.store import demo_reads
 
 DEMO_SOURCE = "hardtech demo data (written by the hardtech authors)"
 DEMO_LICENCE = "Apache-2.0 (written by the hardtech authors)"
@@ -144,10 +144,7 @@ def _classify_score_count(db: Path, notes: list[dict], say, only_new: bool = Fal
 
     # the 2,600 bundled universities are counted by place, never by field: leaving them out saves a third of
     # the time (our own universities, which have descriptions, are classified)
-    where = f"(o.kind IS DISTINCT FROM 'university' OR o.source_name = '{DEMO_SOURCE}')"
-    if only_new:
-        where += " AND o.org_id NOT IN (SELECT entity_id FROM classifications WHERE entity_type = 'organization')"
-    classify_store(db, "organizations", where=where)
+    classify_store(db, "organizations", where=demo_reads.classify_condition(DEMO_SOURCE, only_new))
     say("scoring")
     from hardtech.services.scoring import score_rows
 
@@ -163,7 +160,7 @@ def _import_bundled(store: Store, say) -> list[dict]:
 
     links = demo_links()
     # a company whose own reports are already in the store keeps them as its only series (Huawei)
-    own = {r[0] for r in store.con.execute("SELECT DISTINCT org_id FROM financials").fetchall()}
+    own = demo_reads.orgs_with_financials(store)
     notes = []
     for name in BUNDLED_ORDER:
         entry = manifest()[name]
@@ -213,7 +210,7 @@ def summary_tables(db: Path, currency: str = "EUR", year: int | None = None) -> 
         year = year or busiest_year(fin).to_pyarrow().as_py()
         year_end = dt.date(int(year or dt.date.today().year - 1), 12, 31)
         rates = {}
-        for ccy in [r[0] for r in store.con.execute("SELECT DISTINCT currency FROM financials").fetchall() if r[0]]:
+        for ccy in demo_reads.financial_currencies(store):
             try:
                 rate = fx.rate(ccy, currency, year_end)
                 rates[ccy] = rate.value
@@ -230,20 +227,10 @@ def summary_tables(db: Path, currency: str = "EUR", year: int | None = None) -> 
         by_field = [{"field": f, "name_en": tax.fields[f].name_en if f in tax.fields else "none of the eight",
                      "name_zh": tax.fields[f].name_zh if f in tax.fields else "",
                      "organisations": n, "of_which_hard_core": h}
-                    for f, n, h in store.con.execute("""
-                        WITH c AS (SELECT c.entity_id, c.fields, c.typology FROM classifications c
-                                   JOIN organizations o ON o.org_id = c.entity_id
-                                   WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup'))
-                        SELECT coalesce(f, 'none') AS field, count(*) AS n, count(*) FILTER (WHERE typology = 'hard_core')
-                        FROM (SELECT entity_id, typology, unnest(CASE WHEN len(fields) = 0 THEN [NULL] ELSE fields END) AS f FROM c)
-                        GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+                    for f, n, h in demo_reads.companies_by_field(store)]
         by_typology = [{"typology": t, "name_en": tax.typology[t].name_en if t in tax.typology else "",
                         "name_zh": tax.typology[t].name_zh if t in tax.typology else "", "companies": n}
-                       for t, n in store.con.execute("""
-                           SELECT coalesce(c.typology, 'insufficient evidence'), count(*) FROM classifications c
-                           JOIN organizations o ON o.org_id = c.entity_id
-                           WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
-                           GROUP BY 1 ORDER BY 2 DESC""").fetchall()]
+                       for t, n in demo_reads.companies_by_typology(store)]
     return {"by_city": by_city, "by_field": by_field, "by_typology": by_typology, "top_rd": top, "year": year}
 
 
@@ -257,8 +244,7 @@ def _by_city(store: Store, top: int = 15) -> list[dict]:
     kinds = {"company": "companies", "startup": "companies", "university": "universities",
              "institute": "institutes", "investor": "investors"}
     counts: dict[str, Counter] = {}
-    for city, kind, n in store.con.execute(
-            "SELECT city, kind, count(*) FROM organizations WHERE city IS NOT NULL GROUP BY ALL").fetchall():
+    for city, kind, n in demo_reads.orgs_by_city_and_kind(store):
         hit = resolve(city, "city")
         name = hit["name_en"] if hit and hit["level"] == "city" else city
         c = counts.setdefault(name, Counter())
@@ -274,8 +260,7 @@ def panel_year(db: Path) -> int | None:
     from hardtech.sources.mapping import load_mapping
 
     with Store(db, read_only=True) as store:
-        return store.con.execute("SELECT max(fiscal_year) FROM financials WHERE source_name = ?",
-                                 [load_mapping("jrc_oecd").source]).fetchall()[0][0]
+        return demo_reads.latest_year_of_source(store, load_mapping("jrc_oecd").source)
 
 
 def panel_ranking(db: Path, top: int = 10) -> dict:
@@ -295,31 +280,15 @@ def us_10k_rd(db: Path, top: int = 10, years: tuple[int, int] = (2012, 2016)) ->
 
     src = load_mapping("nyse_fundamentals").source
     with Store(db, read_only=True) as store:
-        n, n_pos, y0, y1 = store.con.execute(
-            "SELECT count(DISTINCT org_id), count(DISTINCT org_id) FILTER (WHERE rd_expense > 0), "
-            "min(fiscal_year), max(fiscal_year) FROM financials WHERE source_name = ? AND rd_expense IS NOT NULL "
-            "AND fiscal_year BETWEEN ? AND ?", [src, *years]).fetchall()[0]
-        cur = store.con.execute("""
-            SELECT f.org_id, coalesce(o.name_en, o.name_zh) AS name, f.fiscal_year AS year,
-                   round(f.rd_expense / 1e9, 2) AS rd_usd_bn, round(f.rd_expense / NULLIF(f.revenue, 0), 3) AS intensity,
-                   f.source_name AS source
-            FROM financials f JOIN organizations o USING (org_id)
-            WHERE f.source_name = ? AND f.fiscal_year = ? AND f.rd_expense > 0
-            ORDER BY f.rd_expense DESC, f.org_id LIMIT ?""", [src, y1, top])
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        n, n_pos, y0, y1 = demo_reads.rd_summary(store, src, *years)
+        rows = demo_reads.largest_rd(store, src, y1, top) if y1 is not None else []
     return {"companies": n, "with_rd": n_pos, "first": y0, "last": y1, "top": rows}
 
 
 def hardness_summary(db: Path, min_confidence: float = 0.6) -> dict:
     """How many organisations have a score, and how many with confidence ≥ min_confidence (latest scored year)."""
     with Store(db, read_only=True) as store:
-        n, sure = store.con.execute("""
-            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
-                            FROM scores WHERE score IS NOT NULL)
-            SELECT count(*), count(*) FILTER (WHERE confidence >= ?) FROM latest WHERE rn = 1""",
-                                    [min_confidence]).fetchall()[0]
-        best = store.con.execute("SELECT max(confidence) FROM scores").fetchall()[0][0]
+        n, sure, best = demo_reads.score_counts(store, min_confidence)
     return {"scored": n, "confident": sure, "min_confidence": min_confidence, "best_confidence": best}
 
 
@@ -331,9 +300,7 @@ def star_panel(db: Path) -> list[dict]:
     from hardtech.sources.mapping import load_mapping
 
     with Store(db, read_only=True) as store:
-        ids = [r[0] for r in store.con.execute(
-            "SELECT DISTINCT f.org_id FROM financials f JOIN organizations o USING (org_id) "
-            "WHERE f.source_name = ? AND o.country = 'CN' ORDER BY 1", [load_mapping("jrc_oecd").source]).fetchall()]
+        ids = demo_reads.orgs_of_source_in(store, load_mapping("jrc_oecd").source, "CN")
     out = []
     for version in dict.fromkeys([CURRENT_VERSION, next(iter(load_star_rules()))]):
         res = star_results(db, ids, version=version)
@@ -362,15 +329,7 @@ def china_regions(db: Path, top: int = 12) -> dict:
 def hardness_leaders(db: Path, top: int = 10, min_confidence: float = 0.0) -> list[dict]:
     """The highest scores of each organisation's latest scored year, among those with at least `min_confidence`."""
     with Store(db, read_only=True) as store:
-        cur = store.con.execute("""
-            WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn
-                            FROM """ + ONE_VERSION_SCORES + """ s WHERE score IS NOT NULL)
-            SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
-                   round(l.confidence, 2) AS confidence, l.field
-            FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1 AND l.confidence >= ?
-            ORDER BY l.score DESC, l.org_id LIMIT ?""", [min_confidence, top])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return demo_reads.score_leaders(store, min_confidence, top)
 
 
 def xian_vs_hangzhou(db: Path) -> list[dict]:
