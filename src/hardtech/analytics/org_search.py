@@ -108,22 +108,37 @@ def matching(t: ir.Table, filters: Mapping[str, Any], regions: ir.Table | None =
     return t.filter(*conds) if conds else t
 
 
-def page(t: ir.Table, sort: str, limit: int, offset: int) -> ir.Table:
-    """`limit` rows of `t` from `offset`, in `sort` order (`-` first: descending; missing values last), then by id."""
+def _order(t: ir.Table, sort: str) -> list:
+    """The sort keys: the column (`-` first: descending; missing values last), then the id, which breaks ties."""
     key = sort.lstrip("-")
     if key not in SORT_KEYS:
         raise ValueError(f"unknown sort {sort!r}")
     col = {"score": t.score, "name": ibis.coalesce(t.name_en, t.name_zh, t.org_id).lower(), "founded": t.founded,
            "org_id": t.org_id}[key]
     first = ibis.desc(col, nulls_first=False) if sort.startswith("-") else ibis.asc(col, nulls_first=False)
-    keys = [first] if key == "org_id" else [first, ibis.asc(t.org_id)]  # the id breaks ties
-    return t.order_by(keys).select(*ITEM_COLUMNS).limit(int(limit), offset=int(offset))
+    return [first] if key == "org_id" else [first, ibis.asc(t.org_id)]
+
+
+def page(t: ir.Table, sort: str, limit: int, offset: int, columns: tuple[str, ...] = ITEM_COLUMNS) -> ir.Table:
+    """`limit` rows of `t` from `offset` (0: the first) in `sort` order, with `columns`; the sort is the
+    outermost operation, so the rows come back in its order.
+
+    Why not Ibis's own offset: Ibis 12's PySpark compiler turns it into `ROW_NUMBER() OVER (ORDER BY NULL)`
+    over the sorted rows (`offset_to_filter`), whose column it leaves in the result (the answer then fails
+    "schema names don't match input data columns") and whose order rests on Spark keeping a subquery's sort.
+    Here the engine keeps its first `offset + limit` rows (a top-N) and numbers them by the same keys."""
+    limit, offset = int(limit), int(offset)
+    if offset == 0:
+        return t.order_by(_order(t, sort)).select(*columns).limit(limit)
+    top = t.order_by(_order(t, sort)).limit(offset + limit)
+    numbered = top.mutate(_pos=ibis.row_number().over(order_by=_order(top, sort)))
+    return numbered.filter(numbered._pos >= offset).order_by("_pos").select(*columns)
 
 
 def page_with_total(t: ir.Table, sort: str, limit: int, offset: int) -> ir.Table:
     """`page(...)` with `TOTAL`, the number of rows of `t`, on each row: the page and the count in one query
     (a page past the end has no row to carry it: count `t` then)."""
-    return page(t, sort, limit, offset).mutate(**{TOTAL: t.count().as_scalar()})
+    return page(t.mutate(**{TOTAL: t.count().as_scalar()}), sort, limit, offset, (*ITEM_COLUMNS, TOTAL))
 
 
 TOTAL = "_total"

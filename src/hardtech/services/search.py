@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -103,7 +104,8 @@ def _validated(f: Filters) -> Filters:
 
 
 _star_lock = threading.Lock()
-_star_cache: dict[tuple, Any] = {}
+_star_cache: OrderedDict[tuple, Any] = OrderedDict()
+STAR_STATES = 2  # the current store state and the one before (or the same data on two engines)
 
 
 def _star_table(store):
@@ -111,12 +113,15 @@ def _star_table(store):
     (`analytics.star_batch`) once per store state: it costs most of a second on the demo store."""
     key = state_key(store)
     with _star_lock:
-        if key not in _star_cache:
+        if key in _star_cache:
+            _star_cache.move_to_end(key)
+        else:
             from hardtech.services.scoring import _star_verdicts
 
-            t = _star_verdicts(store, None, None, ("company", "startup")).select("org_id", "verdict").to_pyarrow()
-            _star_cache.clear()
-            _star_cache[key] = t
+            verdicts = _star_verdicts(store, None, None, ("company", "startup"))
+            _star_cache[key] = verdicts.select("org_id", "verdict").to_pyarrow()
+            while len(_star_cache) > STAR_STATES:
+                _star_cache.popitem(last=False)
         return _star_cache[key]
 
 
