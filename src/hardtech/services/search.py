@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import ibis
 
+from hardtech.analytics.org_search import GROUPS  # the groupings an aggregate offers (re-exported)
 from hardtech.errors import HardtechError, NotFound, UsageError
 from hardtech.services.opened import is_store, state_key
 from hardtech.store.connection import Store
@@ -31,7 +32,6 @@ from hardtech.store.snapshot import fingerprint  # the key of every per-store ca
 STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
 STAR_ALIASES = {"pass": "sci-tech", "fail": "not sci-tech", "unknown": "insufficient data"}
 SORTS = ("score", "-score", "name", "-name", "founded", "-founded", "org_id")
-GROUPS = ("field", "typology", "city", "country", "kind", "star")
 MAX_LIMIT = 200
 
 
