@@ -2,7 +2,8 @@
 
 Why one `Filters` value: the entity list, the aggregates and the rankings must select the same
 organisations for the same query string, so the filter is parsed and validated once and turned
-into one SQL condition with bound parameters (no user text is ever pasted into SQL).
+into one Ibis condition on one table of organisations (`analytics.org_search`; values are literals,
+no user text is ever pasted into SQL), which runs on the store's engine, DuckDB or Spark.
 Why the STAR verdict is computed on demand: it is not stored, and evaluating every company costs
 a second on the demo store, so it is only computed (and cached per store state) when a request
 filters or groups by it.
@@ -13,22 +14,24 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import ibis
 
-from hardtech.store.scores_read import ONE_VERSION_SCORES
+from hardtech.analytics.org_search import GROUPS  # the groupings an aggregate offers (re-exported)
 from hardtech.errors import HardtechError, NotFound, UsageError
+from hardtech.services.opened import is_store, state_key
 from hardtech.store.connection import Store
+from hardtech.store.list_lambdas import arrow_lambdas
 from hardtech.store.snapshot import fingerprint  # the key of every per-store cache (re-exported)
 
 STAR_VERDICTS = ("sci-tech", "not sci-tech", "restricted", "prohibited", "insufficient data")
 STAR_ALIASES = {"pass": "sci-tech", "fail": "not sci-tech", "unknown": "insufficient data"}
 SORTS = ("score", "-score", "name", "-name", "founded", "-founded", "org_id")
-GROUPS = ("field", "typology", "city", "country", "kind", "star")
 MAX_LIMIT = 200
 
 
@@ -101,114 +104,77 @@ def _validated(f: Filters) -> Filters:
 
 
 _star_lock = threading.Lock()
-_star_cache: dict[tuple, dict[str, str]] = {}
+_star_cache: OrderedDict[tuple, Any] = OrderedDict()
+STAR_STATES = 2  # the current store state and the one before (or the same data on two engines)
 
 
-def star_verdicts(db: str | Path) -> dict[str, str]:
-    """org_id → STAR verdict (current rules) for every company and startup, cached per store state."""
-    key = fingerprint(db)
+def _star_table(store):
+    """(org_id, verdict) of every company and startup (current rules) as an Arrow table, computed in the engine
+    (`analytics.star_batch`) once per store state: it costs most of a second on the demo store."""
+    key = state_key(store)
     with _star_lock:
-        if key not in _star_cache:
-            from hardtech.services.scoring import star_verdict_map  # one engine query (analytics.star_batch)
+        if key in _star_cache:
+            _star_cache.move_to_end(key)
+        else:
+            from hardtech.services.scoring import _star_verdicts
 
-            _star_cache.clear()
-            _star_cache[key] = star_verdict_map(db)
+            verdicts = _star_verdicts(store, None, None, ("company", "startup"))
+            _star_cache[key] = verdicts.select("org_id", "verdict").to_pyarrow()
+            while len(_star_cache) > STAR_STATES:
+                _star_cache.popitem(last=False)
         return _star_cache[key]
 
 
-# --------------------------------------------------------------------------- SQL
+def star_verdicts(store) -> dict[str, str]:
+    """org_id → STAR verdict (current rules) for every company and startup, cached per store state."""
+    with _searched(store) as st:
+        t = _star_table(st)
+    return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
 
 
-_BASE = """
-WITH cls AS (@LATEST_VERDICTS@),
-sc AS (
-    SELECT org_id, year AS score_year, score, confidence,
-           row_number() OVER (PARTITION BY org_id ORDER BY year DESC, scored_at DESC) AS rn
-    FROM """ + ONE_VERSION_SCORES + """),
-base AS (
-    SELECT o.org_id, o.kind, o.name_en, o.name_zh, o.aliases, o.country, o.province, o.city, o.founded,
-           o.description_en, o.description_zh, o.synthetic,
-           c.top_field, coalesce(c.fields, []::VARCHAR[]) AS fields, c.typology, c.trl,
-           s.score, s.confidence, s.score_year, {star} AS star_verdict
-    FROM organizations o
-    LEFT JOIN cls c ON c.org_id = o.org_id
-    LEFT JOIN sc s ON s.org_id = o.org_id AND s.rn = 1
-    {star_join})
-"""
-
-_ITEM_COLUMNS = ("org_id", "kind", "name_en", "name_zh", "country", "province", "city", "founded", "top_field",
-                 "fields", "typology", "trl", "score", "confidence", "score_year", "star_verdict", "synthetic")
+# --------------------------------------------------------------------------- the engine's expressions
 
 
-# one condition per filter, in this order; each `?` is bound to the filter's value
-_CONDITIONS = (
-    ("field", "list_contains(fields, ?)"),
-    ("typology", "typology = ?"),
-    ("kind", "kind = ?"),
-    ("country", "upper(country) = ?"),
-    ("city", """(lower(city) = lower(?) OR lower(city) IN (
-            SELECT lower(name_en) FROM regions WHERE lower(name_en) = lower(?) OR name_zh = ? OR name_zh = ? || '市'
-                OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: lower(a)), lower(?))))"""),
-    ("score_min", "score >= ?"),
-    ("score_max", "score <= ?"),
-    ("star", "star_verdict = ?"),
-    ("q", """(contains(lower(coalesce(name_en, '')), lower(?)) OR contains(coalesce(name_zh, ''), ?)
-            OR contains(lower(org_id), lower(?))
-            OR list_contains(list_transform(coalesce(aliases, []::VARCHAR[]), lambda a: contains(lower(a), lower(?))), true)
-            OR contains(lower(coalesce(description_en, '')), lower(?)) OR contains(coalesce(description_zh, ''), ?))"""),
-)
+@contextmanager
+def _searched(store) -> Iterator:
+    """`store` as it is (any engine), or a path opened on DuckDB for the call.
+
+    TRANSITIONAL (issue 14): the API and dashboard hand a snapshot's path and label the answers of search and
+    the shared filters DuckDB's (presentation/api/app.py, deps.engine_headers); once they hand their opened
+    store, the answers come from its engine (tests/test_parity_search.py: the same on Spark)."""
+    if is_store(store):
+        yield store
+        return
+    with Store(store, read_only=True) as st:
+        yield st
 
 
-def _where(f: Filters) -> tuple[str, list]:
-    """The WHERE clause of validated filters (empty strings are already None)."""
-    conds, params = [], []
-    for name, cond in _CONDITIONS:
-        value = getattr(f, name)
-        if value is not None:
-            conds.append(cond)
-            params += [float(value) if name.startswith("score_") else value] * cond.count("?")
-    return (" WHERE " + " AND ".join(conds)) if conds else "", params
+def _selected(store, f: Filters, need_star: bool):
+    """The organisations the validated filters select, as one expression on the store's engine."""
+    from hardtech.analytics.org_search import matching, org_rows
+
+    star = ibis.memtable(_star_table(store)) if need_star else None
+    rows = org_rows(store.table("organizations"), store.table("classifications"), store.table("scores"), star)
+    return matching(rows, f.active(), store.table("regions") if f.city is not None else None)
 
 
-_cls_lock = threading.Lock()
-_cls_sql: dict[tuple, str] = {}
+def _engine_rows(expr) -> list[dict]:
+    with arrow_lambdas(expr):
+        return expr.to_pyarrow().to_pylist()
 
 
-def _latest_verdicts_sql(store: Store, db: str | Path) -> str:
-    """The newest verdict of each organisation as SQL, compiled from the one expression (`analytics.verdicts`)
-    once per store state."""
-    key = fingerprint(db)
-    with _cls_lock:
-        if key not in _cls_sql:
-            from hardtech.analytics.verdicts import latest_verdicts
-
-            c = latest_verdicts(store.table("classifications"))
-            c = c.select(org_id=c.entity_id, top_field=c.top_field, fields=c.fields, typology=c.typology, trl=c.trl)
-            _cls_sql.clear()
-            _cls_sql[key] = str(store.ibis.compile(c))
-        return _cls_sql[key]
+def _scalar(expr):
+    with arrow_lambdas(expr):
+        return expr.execute()
 
 
-def _sql(store: Store, db: str | Path, need_star: bool) -> str:
-    cls = _latest_verdicts_sql(store, db)
-    if not need_star:
-        return _BASE.format(star="NULL::VARCHAR", star_join="").replace("@LATEST_VERDICTS@", cls)
-    import pyarrow as pa
-
-    verdicts = star_verdicts(db)
-    store.con.register("_star_verdicts", pa.table({"org_id": list(verdicts), "verdict": list(verdicts.values())}))
-    return _BASE.format(star="sv.verdict", star_join="LEFT JOIN _star_verdicts sv ON sv.org_id = o.org_id").replace(
-        "@LATEST_VERDICTS@", cls)
-
-
-def _dicts(cur) -> list[dict]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def search_orgs(db: str | Path, filters: Filters = Filters(), sort: str = "-score", limit: int = 25,
+def search_orgs(store, filters: Filters = Filters(), sort: str = "-score", limit: int = 25,
                 offset: int = 0, with_star: bool = False) -> dict:
-    """A page of organisations matching the filters, with the total, in a stable order."""
+    """A page of organisations matching the filters, with the total, in a stable order.
+
+    `store`: an opened store on any engine, or a DuckDB path opened for the call."""
+    from hardtech.analytics.org_search import TOTAL, page_with_total
+
     f = filters.validated()
     if sort not in SORTS:
         raise UsageError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -216,53 +182,39 @@ def search_orgs(db: str | Path, filters: Filters = Filters(), sort: str = "-scor
         raise UsageError(f"limit must be within 1..{MAX_LIMIT}, got {limit}")
     if int(offset) < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
-    key = sort.lstrip("-")
-    order = {"score": "score", "name": "lower(coalesce(name_en, name_zh, org_id))", "founded": "founded",
-             "org_id": "org_id"}[key]
-    direction = "DESC" if sort.startswith("-") else "ASC"
-    need_star = with_star or f.star is not None
-    with Store(db, read_only=True) as store:
-        base = _sql(store, db, need_star)
-        where, params = _where(f)
-        total = store.con.execute(base + f"SELECT count(*) FROM base{where}", params).fetchall()[0][0]
-        cols = ", ".join(_ITEM_COLUMNS)
-        items = _dicts(store.con.execute(
-            base + f"SELECT {cols} FROM base{where} ORDER BY {order} {direction} NULLS LAST, org_id LIMIT ? OFFSET ?",
-            params + [int(limit), int(offset)]))
+    with _searched(store) as st:
+        t = _selected(st, f, with_star or f.star is not None)
+        items = _engine_rows(page_with_total(t, sort, int(limit), int(offset)))
+        total = items[0][TOTAL] if items else _scalar(t.count())
+    for r in items:
+        del r[TOTAL]
     return {"total": int(total), "limit": int(limit), "offset": int(offset), "sort": sort, "filters": f.active(),
             "items": items}
 
 
-def matching_ids(db: str | Path, filters: Filters) -> set[str] | None:
+def matching_ids(store, filters: Filters) -> set[str] | None:
     """The org_ids a filter selects, or None when no filter is set (everything)."""
     f = filters.validated()
     if not f.active():
         return None
-    with Store(db, read_only=True) as store:
-        base = _sql(store, db, f.star is not None)
-        where, params = _where(f)
-        return {r[0] for r in store.con.execute(base + f"SELECT org_id FROM base{where}", params).fetchall()}
+    with _searched(store) as st:
+        t = _selected(st, f, f.star is not None).select("org_id")
+        with arrow_lambdas(t):
+            return set(t.to_pyarrow().column(0).to_pylist())
 
 
-def aggregate_orgs(db: str | Path, by: str = "field", filters: Filters = Filters()) -> list[dict]:
+def aggregate_orgs(store, by: str = "field", filters: Filters = Filters()) -> list[dict]:
     """Counts (and mean hardness score) of the filtered organisations per field, typology, city, country, kind or STAR verdict.
 
     A multi-field organisation counts once in each of its fields, as the landscape reports do.
     """
+    from hardtech.analytics.org_search import groups
+
     f = filters.validated()
     if by not in GROUPS:
         raise UsageError(f"cannot group by {by!r}; use one of: {', '.join(GROUPS)}")
-    group = {"field": "unnest(CASE WHEN len(fields) = 0 THEN ['none'] ELSE fields END)",
-             "typology": "coalesce(typology, 'unclassified')", "city": "coalesce(city, 'unknown')",
-             "country": "coalesce(country, 'unknown')", "kind": "coalesce(kind, 'unknown')",
-             "star": "coalesce(star_verdict, 'not evaluated')"}[by]
-    with Store(db, read_only=True) as store:
-        base = _sql(store, db, by == "star" or f.star is not None)
-        where, params = _where(f)
-        rows = _dicts(store.con.execute(
-            base + f"""SELECT g AS "group", count(*) AS organisations, avg(score) AS mean_score,
-                       count(score) AS scored FROM (SELECT {group} AS g, score FROM base{where})
-                       GROUP BY g ORDER BY organisations DESC, g""", params))
+    with _searched(store) as st:
+        rows = _engine_rows(groups(_selected(st, f, by == "star" or f.star is not None), by))
     for r in rows:
         r["by"] = by
     return rows
@@ -280,13 +232,13 @@ def _json_or(v: Any, default: Any) -> Any:
         return default
 
 
+def _rows(expr) -> list[dict]:
+    return expr.to_pyarrow().to_pylist()
+
+
 PROFILE_FINANCIALS = ("fiscal_year", "currency", "revenue", "rd_expense", "rd_staff", "employees", "capex",
                       "operating_profit", "invention_patents", "note", "source_name", "source_file", "source_line",
                       "synthetic")
-
-
-def _rows(expr) -> list[dict]:
-    return expr.to_pyarrow().to_pylist()
 
 
 def org_profile(store, org: str) -> dict:
