@@ -1,6 +1,6 @@
 """The demo's score counts and leaders read one weights version: the one saved most recently.
 
-A store scored under two weights versions keeps both (`store/scores_read.py`); a count over every version
+A store scored under two weights versions keeps both (`analytics/score_versions.py`); a count over every version
 would let an old version's rows decide an organisation's "latest" score. Uses the session's demo store.
 """
 

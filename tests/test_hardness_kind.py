@@ -166,15 +166,15 @@ def test_explain_names_every_source_of_kind_evidence(store):
 def test_readers_show_one_weights_version_the_latest_saved(store):
     import datetime as dt
 
-    from hardtech.store.scores_read import ONE_VERSION_SCORES
+    from hardtech.analytics.score_versions import one_version
 
     put(store, "organizations", [org("a"), org("b")])
     rows = [("a", 2020, 90.0, "1", T0), ("b", 2020, 80.0, "1", T0), ("a", 2020, 40.0, "2", T0 + dt.timedelta(hours=1))]
     for r in rows:
         store.con.execute("INSERT INTO scores (org_id, year, score, weights_version, scored_at) VALUES (?, ?, ?, ?, ?)",
                           list(r))
-    got = store.con.execute(f"SELECT org_id, score, weights_version FROM {ONE_VERSION_SCORES} ORDER BY 1").fetchall()
-    assert got == [("a", 40.0, "2")]  # b's version-1 score is not ranked beside a's version-2 one
+    got = one_version(store.table("scores")).select("org_id", "score", "weights_version").order_by("org_id")
+    assert [tuple(r.values()) for r in got.to_pyarrow().to_pylist()] == [("a", 40.0, "2")]  # b's version-1 score is not ranked beside a's version-2 one
     # the search reads the same one version (analytics.score_versions, in Ibis): b is shown unscored
     from hardtech.services.search import Filters, search_orgs
 

@@ -136,10 +136,7 @@ ARROW_REGISTRATION = ("register", "unregister")  # DuckDB's `con.register("name"
 
 # Files not yet checked, with what removes them from this list; strict both ways (an exempt file that no longer
 # hands SQL to an engine fails test_sql_exemptions_still_needed).
-SQL_EXEMPT = {
-    # issue 14: search to Ibis in progress (another helper converts services/search.py); remove once merged
-    "services/search.py": "issue 14: search to Ibis in progress",
-}
+SQL_EXEMPT: dict[str, str] = {}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -286,10 +286,15 @@ def us_10k_rd(db: Path, top: int = 10, years: tuple[int, int] = (2012, 2016)) ->
 
 
 def hardness_summary(db: Path, min_confidence: float = 0.6) -> dict:
-    """How many organisations have a score, and how many with confidence ≥ min_confidence (latest scored year)."""
+    """How many organisations have a score, and how many with confidence ≥ min_confidence (each by its latest
+    scored year, in the weights version saved last: `analytics.score_versions`)."""
+    from hardtech.analytics.score_versions import latest_scores
+
     with Store(db, read_only=True) as store:
-        n, sure, best = demo_reads.score_counts(store, min_confidence)
-    return {"scored": n, "confident": sure, "min_confidence": min_confidence, "best_confidence": best}
+        s = latest_scores(store.table("scores"), scored_only=True)
+        n, sure, best = s.aggregate(n=s.count(), sure=(s.confidence >= min_confidence).sum(),
+                                    best=s.confidence.max()).to_pyarrow().to_pylist()[0].values()
+    return {"scored": n, "confident": int(sure or 0), "min_confidence": min_confidence, "best_confidence": best}
 
 
 def star_panel(db: Path) -> list[dict]:
@@ -327,9 +332,20 @@ def china_regions(db: Path, top: int = 12) -> dict:
 
 
 def hardness_leaders(db: Path, top: int = 10, min_confidence: float = 0.0) -> list[dict]:
-    """The highest scores of each organisation's latest scored year, among those with at least `min_confidence`."""
+    """The highest scores of each organisation's latest scored year, among those with at least `min_confidence`
+    (the weights version saved last, as search reads it: `analytics.score_versions`)."""
+    import ibis
+
+    from hardtech.analytics.score_versions import latest_scores
+
     with Store(db, read_only=True) as store:
-        return demo_reads.score_leaders(store, min_confidence, top)
+        s = latest_scores(store.table("scores"), scored_only=True)
+        o = store.table("organizations")
+        s = s.filter(s.confidence >= min_confidence)
+        j = s.join(o, s.org_id == o.org_id)
+        out = j.select(org_id=s.org_id, name=ibis.coalesce(o.name_en, o.name_zh), year=s.year,
+                       score=s.score.round(1), confidence=s.confidence.round(2), field=s.field)
+        return out.order_by([ibis.desc("score"), "org_id"]).limit(top).to_pyarrow().to_pylist()
 
 
 def xian_vs_hangzhou(db: Path) -> list[dict]:

@@ -2,14 +2,12 @@
 
 Why here: engine-specific SQL lives in `store/` (issue 14); `hardtech/demo.py` (at the services' level)
 turns these rows into the demo's tables. Each function takes an open `Store` and returns plain rows.
-Scores are read from one weights version (`ONE_VERSION_SCORES`), the one saved most recently, so the
-demo's counts and its leaders describe the same scores.
+(The demo's hardness tables read scores through `analytics.score_versions`, as search does.)
 """
 
 from __future__ import annotations
 
 from hardtech.store.connection import Store
-from hardtech.store.scores_read import ONE_VERSION_SCORES
 
 # The organisations the demo classifies: every one but the bundled universities (counted by place, never by
 # field; our own universities, which have descriptions, are classified), optionally only the unclassified.
@@ -82,26 +80,6 @@ def largest_rd(store: Store, source: str, year: int, top: int) -> list[dict]:
         FROM financials f JOIN organizations o USING (org_id)
         WHERE f.source_name = ? AND f.fiscal_year = ? AND f.rd_expense > 0
         ORDER BY f.rd_expense DESC, f.org_id LIMIT ?""", [source, year, top]))
-
-
-_LATEST_SCORES = ("WITH latest AS (SELECT *, row_number() OVER (PARTITION BY org_id ORDER BY year DESC) AS rn "
-                  "FROM " + ONE_VERSION_SCORES + " s WHERE score IS NOT NULL) ")
-
-
-def score_counts(store: Store, min_confidence: float) -> tuple[int, int, float | None]:
-    """(organisations scored, of them with confidence ≥ min_confidence, the highest confidence), each
-    organisation by its latest scored year."""
-    return store.con.execute(_LATEST_SCORES + "SELECT count(*), count(*) FILTER (WHERE confidence >= ?), "
-                             "max(confidence) FROM latest WHERE rn = 1", [min_confidence]).fetchall()[0]
-
-
-def score_leaders(store: Store, min_confidence: float, top: int) -> list[dict]:
-    """The highest scores of each organisation's latest scored year with at least `min_confidence`."""
-    return _dicts(store.con.execute(_LATEST_SCORES + """
-        SELECT l.org_id, coalesce(o.name_en, o.name_zh) AS name, l.year, round(l.score, 1) AS score,
-               round(l.confidence, 2) AS confidence, l.field
-        FROM latest l JOIN organizations o USING (org_id) WHERE rn = 1 AND l.confidence >= ?
-        ORDER BY l.score DESC, l.org_id LIMIT ?""", [min_confidence, top]))
 
 
 def orgs_of_source_in(store: Store, source: str, country: str) -> list[str]:
