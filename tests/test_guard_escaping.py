@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +46,22 @@ def raw_hits(body: str) -> list[str]:
     return hits
 
 
+# A demo store built beforehand (scripts/mutation.py builds it once for the template mutants, which leave the
+# Python code and so the store unchanged): copied instead of built. The hostile data is still written per run.
+PREBUILT = "HARDTECH_GUARD_DEMO_BASE"
+
+
+def demo_store(tmp_path_factory, db: Path) -> None:
+    """The demo store without ../shared at `db`: a copy of the session's demo base (built once, shared with the
+    other tests that use it), or of a prebuilt one named by $HARDTECH_GUARD_DEMO_BASE."""
+    from conftest import demo_base_path
+
+    prebuilt = os.environ.get(PREBUILT)
+    if prebuilt and not Path(prebuilt).is_file():
+        raise FileNotFoundError(f"${PREBUILT} names no file: {prebuilt}")
+    shutil.copyfile(Path(prebuilt) if prebuilt else demo_base_path(tmp_path_factory), db)
+
+
 def _csv(rows: list[list]) -> bytes:
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
@@ -54,13 +73,12 @@ def site(tmp_path_factory):
     """The demo store plus the hostile data, written through the API as a user would; a read-write server."""
     from fastapi.testclient import TestClient
 
-    from hardtech.demo import build_demo_store
     from hardtech.presentation.api import create_app
     from hardtech.services.tokens import create_token
     from hardtech.schema import table
 
     db = tmp_path_factory.mktemp("guard-escaping") / "hardtech.duckdb"
-    build_demo_store(db, shared=None)
+    demo_store(tmp_path_factory, db)
     token = create_token(db, "guard")["token"]
     auth = {"Authorization": f"Bearer {token}"}
     app = create_app(db, read_only=False)
