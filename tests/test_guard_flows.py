@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -358,6 +359,36 @@ def test_the_league_table_shows_ten_by_default(fx):
                  for i in range(12)])
     t = top_investors(tables(r), fx=fx).to_pylist()
     assert [x["investor"] for x in t] == [f"Inv{i:02d}" for i in range(11, 1, -1)]
+
+
+def classified(verdicts: dict[str, list[str]]) -> ir.Table:
+    """A classifications table: one organisation verdict per org id, with the fields given."""
+    rows = [{"entity_type": "organization", "entity_id": oid, "fields": fs, "typology": "deep_tech",
+             "model_version": "m1", "classified_at": pd.Timestamp("2024-01-01")} for oid, fs in verdicts.items()]
+    return ibis.memtable(pd.DataFrame(rows), schema={
+        "entity_type": "string", "entity_id": "string", "fields": "array<string>", "typology": "string",
+        "model_version": "string", "classified_at": "timestamp"})
+
+
+def test_the_league_table_ranks_each_field_apart_and_lists_the_fields_in_order(fx):
+    """A round counts in every field of its organisation; each field has its own ranks from 1, and the fields
+    come in alphabetical order (the table a reader scans by field)."""
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    first, second = sorted(load_taxonomy().fields)[:2]
+    r = rounds(("r1", "a", "2021-01-05", "A", 10.0, None, None, "USD", ["Zeta"], None),
+               ("r2", "b", "2021-02-05", "A", 20.0, None, None, "USD", ["Alpha", "Zeta"], None),
+               ("r3", "b", "2021-03-05", "A", 5.0, None, None, "USD", ["Alpha"], None))
+    orgs = [{"org_id": o, "city": "Xi'an", "province": "Shaanxi", "country": "CN", "industry_codes": None}
+            for o in ("a", "b")]
+    t = tables(r, orgs=orgs) | {"classifications": classified({"a": [second], "b": [second, first]})}
+    got = [(x["field"], x["rank"], x["investor"], x["rounds"], x["disclosed_amount"])
+           for x in top_investors(t, fx=fx).to_pylist()]
+    assert got == [(first, 1, "Alpha", 2, 25.0), (first, 2, "Zeta", 1, 20.0),
+                   (second, 1, "Zeta", 2, 30.0), (second, 2, "Alpha", 2, 25.0)]
+    assert [(x["field"], x["investor"]) for x in top_investors(t, fx=fx, top=1).to_pylist()] == [
+        (first, "Alpha"), (second, "Zeta")]
+    assert [x["investor"] for x in top_investors(t, field=second, fx=fx).to_pylist()] == ["Zeta", "Alpha"]
 
 
 def test_investor_labels_keep_the_rows_index_and_show_an_unknown_id_as_itself():
