@@ -283,6 +283,7 @@ def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict,
     state_file = dest / "verdicts.json"
     verdicts = json.loads(state_file.read_text()) if state_file.exists() and not fresh else {}
     mutants = template_mutants(folder)
+    listed = frozenset(equivalents(conf))
     diffs = {}
     started = time.monotonic()
     env = test_env(conf) | {"PYTHONPATH": str(dest / "src")}
@@ -297,7 +298,8 @@ def run_templates(name: str, spec: dict, budget: float, fresh: bool, conf: dict,
         target = folder / fname
         original = target.read_text(encoding="utf-8")
         diffs[mname] = _line_diff(original, mutated)
-        if verdicts.get(mname) is not None and not (survivors_only and verdicts[mname] not in KILLED):
+        if verdicts.get(mname) is not None and not (survivors_only and verdicts[mname] not in KILLED
+                                                    and mname not in listed):  # an equivalent's verdict stands
             continue
         left = budget - (time.monotonic() - started)
         if left <= 0:
