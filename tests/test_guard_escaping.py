@@ -1,8 +1,8 @@
 """Every dashboard page escapes every value a user can write, from one hostile fixture.
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
-API's import, as a user would), its financials' source and note, a watchlist note (API and dashboard
-form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
+API's import, as a user would), its financials' source and note, a region's names, a watchlist note (API
+and dashboard form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
 failure says which field on which page came out raw. The pages are read from the application's route
 table (every GET route outside the API and static files), each visited in both languages, plain and
 with hostile query values, so a page added tomorrow is checked without editing this file.
@@ -22,6 +22,7 @@ import pytest
 from guard_support import app_routes
 
 ORG = "guard-hostile"
+REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
 NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
 RAW = ("<script>alert(", "<img src=x")  # a payload's tags, live; escaped text may still read "onerror="
@@ -110,6 +111,11 @@ def site(tmp_path_factory):
                payload("funding_rounds.investors")]]
     upload("funding_rounds", _csv(rounds), "guard fixture (synthetic)")
     written |= {"financials.note", "financials.source_name", "funding_rounds.org_name", "funding_rounds.investors"}
+    # a region of one's own (the regions table is imported like any other): its names head the comparison's columns
+    regions = [["region_id", "name_en", "name_zh", "aliases", "level", "parent_id", "country"],
+               ["guard-region", payload("regions.name_en"), payload("regions.name_zh"), REGION, "city", "CN", "CN"]]
+    upload("regions", _csv(regions), "guard fixture (synthetic)")
+    written |= {"regions.name_en", "regions.name_zh"}
 
     r = client.put(f"/api/v1/watchlists/{LIST}/items/{ORG}", headers=auth, json={"note": payload("watchlist.note")})
     assert r.status_code == 200, r.text
@@ -163,6 +169,8 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
         out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
+        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one
+            out.append((url, {"lang": lang, "name": [REGION, "西安"]}))
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
     return out
@@ -207,7 +215,8 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
     shown_nowhere = sorted(site["written"] - set(seen))
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
     for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "watchlist.note",
-                  "watch_form.note", "upload.name", "financials.source_name", "query.q"):
+                  "watch_form.note", "upload.name", "financials.source_name", "query.q", "regions.name_en",
+                  "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
 
 
