@@ -164,6 +164,7 @@ def test_every_left_out_round_is_named_in_a_warning_and_counted_in_a_note(fx):
         ("r2", "a", "2021-04-01", "A", None, 10.0, 50.0, "USD", None, None),  # a range
         ("r3", "a", "2021-05-01", "A", None, None, None, None, None, None),  # undisclosed
         ("r4", "a", "2021-06-01", "A", 7.0, None, None, " ", None, None),  # an amount, no currency
+        ("r4b", "a", "2021-06-02", "A", 8.0, None, None, "", None, None),  # another: the warning lists both
         ("r5", "a", "2021-07-01", "A", 65.0, None, None, "cny", None, None),  # converted at the 2021-01-01 rate
         ("r6", "a", "2019-07-01", "A", 70.0, None, None, "CNY", None, None),  # before the first rate
         ("r7", "a", "2021-08-01", "A", 3.0, None, None, "GBP", None, None),  # a currency the table lacks
@@ -174,14 +175,14 @@ def test_every_left_out_round_is_named_in_a_warning_and_counted_in_a_note(fx):
     src = f"rates on or before each round's date from fx.csv (version {fx.version})"
     assert rep["warnings"] == [
         "2 round(s) without a date left out (no period): r8, r9",
-        "1 round(s) with an amount but no currency counted, not summed: r4",
+        "2 round(s) with an amount but no currency counted, not summed: r4, r4b",
         "2 round(s) in CNY, GBP with no USD rate on or before their date counted, not summed: r6, r7",
     ]
     assert warnings_of(rep["table"]) == rep["warnings"] and rep["fx"] == src
     rows = {x["period"]: x for x in rep["table"].to_pylist()}
     y21 = rows["2021"]
-    assert (y21["value"], y21["rounds"], y21["disclosed_rounds"], y21["undisclosed_rounds"]) == (110.0, 6, 2, 4)
-    assert y21["note"] == f"not summed: 1 range, 1 undisclosed, 1 no currency, 1 no FX rate; converted at {src}"
+    assert (y21["value"], y21["rounds"], y21["disclosed_rounds"], y21["undisclosed_rounds"]) == (110.0, 7, 2, 5)
+    assert y21["note"] == f"not summed: 1 range, 1 undisclosed, 2 no currency, 1 no FX rate; converted at {src}"
     assert rows["2019"]["note"] == "not summed: 1 no FX rate" and rows["2019"]["value"] is None
     assert y21["share"] == 1.0 and rows["2019"]["share"] is None
     same = flows_report(tables(rounds(("r1", "a", "2021-03-01", "A", 1.0, None, None, "USD", None, None))), by="stage")
