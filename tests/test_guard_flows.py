@@ -234,6 +234,36 @@ def test_cagr_rules_over_years_and_quarters():
     assert other.column("cagr").to_pylist() == [1.0]
 
 
+CAGR_SCHEMA = pa.schema([("group", pa.string()), ("first_period", pa.string()), ("last_period", pa.string()),
+                         ("first_value", pa.float64()), ("last_value", pa.float64()), ("years", pa.float64()),
+                         ("cagr", pa.float64())])
+
+
+def test_the_growth_table_has_its_schema_and_lists_the_groups_in_order():
+    t = pa.table({"period": ["2020", "2019", "2021", "2019"], "group": ["b", "b", "a", "c"],
+                  "value": [2.0, 1.0, None, 5.0]})
+    got = cagr(t)
+    assert got.schema.remove_metadata() == CAGR_SCHEMA  # typed even where every rate is NULL
+    assert got.column("group").to_pylist() == ["b", "c"]  # in order; a group with no value at all is left out
+    assert got.column("cagr").to_pylist() == [1.0, None]
+    mixed = cagr(pa.table({"period": ["2019", "2020", "2019", "2020"], "group": ["z", "z", "m", "m"],
+                           "value": [1.0, 4.0, 2.0, 2.0]}))
+    assert mixed.column("group").to_pylist() == ["m", "z"]
+    none = cagr(pa.table({"period": ["2019"], "group": ["g"], "value": pa.array([None], pa.float64())}))
+    assert none.num_rows == 0 and none.schema.remove_metadata() == CAGR_SCHEMA
+
+
+def test_a_group_whose_only_note_is_the_conversion_says_just_that(fx):
+    r = rounds(("r1", "a", "2021-03-01", "A", 65.0, None, None, "CNY", None, None),
+               ("r2", "a", "2021-04-01", "A", 1.0, None, None, "USD", None, None))
+    rep = flows_report(tables(r), fx=fx)  # the defaults: by field, per year, the amount in USD
+    meta = rep["table"].schema.metadata
+    assert {k: meta[k.encode()].decode() for k in ("by", "period", "metric", "currency")} == {
+        "by": "field", "period": "year", "metric": "amount", "currency": "USD"}
+    row = rep["table"].to_pylist()[0]
+    assert row["value"] == 11.0 and row["note"] == f"converted at {rep['fx']}"
+
+
 # ------------------------------------------------------------------------------------------ investors
 
 
