@@ -95,6 +95,8 @@ def test_rounds_on_the_window_edges_are_inside(fx):
         ({"period": "week"}, "unknown period 'week'; use one of: year, quarter"),
         ({"metric": "mean"}, "unknown metric 'mean'; use one of: amount, count, median"),
         ({"currency": "dollars"}, "currency 'dollars' is not a three-letter ISO 4217 code (e.g. USD, CNY, EUR)"),
+        ({"start": "spring 2021"}, "start 'spring 2021' is not a date (YYYY-MM-DD) or a year"),
+        ({"end": "June 2021"}, "end 'June 2021' is not a date (YYYY-MM-DD) or a year"),
     ],
 )
 def test_each_bad_argument_is_refused_naming_every_choice(kw, message):
