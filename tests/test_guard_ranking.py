@@ -387,3 +387,11 @@ def test_each_bad_ranking_request_is_refused_with_its_own_message(store, fx):
         with pytest.raises(UsageError) as err:
             rank(store, spec, fx=fx)
         assert str(err.value) == message
+
+
+def test_a_ranking_without_a_table_given_converts_with_the_shipped_one(store):
+    put(store, "organizations", [{"org_id": "a", "kind": "company", "name_en": "A"}])
+    put(store, "financials", [fin("a", 2018, 100.0, currency="EUR")])
+    row = rank(store, RankingSpec(2018, currency="USD")).to_pylist()[0]
+    assert row["original_currency"] == "EUR" and row["currency"] == "USD" and row["fx_date"] is not None
+    assert 1.0 < row["fx_rate"] < 1.5 and row["rd"] == pytest.approx(100.0 * row["fx_rate"])  # EUR was above USD
