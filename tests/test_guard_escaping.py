@@ -22,6 +22,7 @@ import pytest
 from guard_support import app_routes
 
 ORG = "guard-hostile"
+ORG_ZH = "guard-hostile-zh"  # no English description: its page shows the Chinese one instead
 REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
 NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
@@ -100,7 +101,9 @@ def site(tmp_path_factory):
         assert r.status_code == 200, r.text
         assert r.json()["tables"][0]["inserted"] >= 1, r.text
 
-    upload("organizations", _csv([header, row]), "guard fixture (synthetic)")
+    row_zh = [ORG_ZH, "startup", "CN", *["" if c == "description_en" else payload(f"organizations.{c}")
+                                          for c in text_cols]]
+    upload("organizations", _csv([header, row, row_zh]), "guard fixture (synthetic)")
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
     fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
@@ -139,7 +142,9 @@ def site(tmp_path_factory):
     written |= {"upload.name", "upload.description"}
     yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
            "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
-                           "GET screening .html download": client.get(api_screen.json()["downloads"]["html"])}}
+                           "GET screening .html download": client.get(api_screen.json()["downloads"]["html"]),
+                           **{f"GET /org/{ORG_ZH} ({lang})": client.get(f"/org/{ORG_ZH}", params={"lang": lang})
+                              for lang in ("en", "zh")}}}
     client.__exit__(None, None, None)
 
 
@@ -214,7 +219,8 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
     # the check is not vacuous: each value the fixture wrote is shown (escaped) on some page, or is known not to be
     shown_nowhere = sorted(site["written"] - set(seen))
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
-    for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "watchlist.note",
+    for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "organizations.description_zh",
+                  "watchlist.note",
                   "watch_form.note", "upload.name", "financials.source_name", "query.q", "regions.name_en",
                   "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
@@ -222,7 +228,7 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
 
 # Columns the dashboard does not display at all (so no page can show them raw); listed so a change is noticed.
 NOT_SHOWN = {
-    "organizations.description_zh", "organizations.aliases", "organizations.exchange", "organizations.ticker",
+    "organizations.aliases", "organizations.exchange", "organizations.ticker",
     "organizations.industry_codes", "organizations.flags", "organizations.identifiers", "funding_rounds.org_name", "funding_rounds.investors",
     "upload.description",
 }
