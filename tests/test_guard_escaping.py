@@ -1,8 +1,8 @@
 """Every dashboard page escapes every value a user can write, from one hostile fixture.
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
-API's import, as a user would), its financials' source and note, a watchlist note (API and dashboard
-form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
+API's import, as a user would), its financials' source and note, a region's names, a watchlist note (API
+and dashboard form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
 failure says which field on which page came out raw. The pages are read from the application's route
 table (every GET route outside the API and static files), each visited in both languages, plain and
 with hostile query values, so a page added tomorrow is checked without editing this file.
@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from guard_support import app_routes
 
 ORG = "guard-hostile"
+ORG_ZH = "guard-hostile-zh"  # no English description: its page shows the Chinese one instead
+REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
 NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
 RAW = ("<script>alert(", "<img src=x")  # a payload's tags, live; escaped text may still read "onerror="
@@ -43,6 +48,22 @@ def raw_hits(body: str) -> list[str]:
     return hits
 
 
+# A demo store built beforehand (scripts/mutation.py builds it once for the template mutants, which leave the
+# Python code and so the store unchanged): copied instead of built. The hostile data is still written per run.
+PREBUILT = "HARDTECH_GUARD_DEMO_BASE"
+
+
+def demo_store(tmp_path_factory, db: Path) -> None:
+    """The demo store without ../shared at `db`: a copy of the session's demo base (built once, shared with the
+    other tests that use it), or of a prebuilt one named by $HARDTECH_GUARD_DEMO_BASE."""
+    from conftest import demo_base_path
+
+    prebuilt = os.environ.get(PREBUILT)
+    if prebuilt and not Path(prebuilt).is_file():
+        raise FileNotFoundError(f"${PREBUILT} names no file: {prebuilt}")
+    shutil.copyfile(Path(prebuilt) if prebuilt else demo_base_path(tmp_path_factory), db)
+
+
 def _csv(rows: list[list]) -> bytes:
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
@@ -54,13 +75,12 @@ def site(tmp_path_factory):
     """The demo store plus the hostile data, written through the API as a user would; a read-write server."""
     from fastapi.testclient import TestClient
 
-    from hardtech.demo import build_demo_store
     from hardtech.presentation.api import create_app
     from hardtech.services.tokens import create_token
     from hardtech.schema import table
 
     db = tmp_path_factory.mktemp("guard-escaping") / "hardtech.duckdb"
-    build_demo_store(db, shared=None)
+    demo_store(tmp_path_factory, db)
     token = create_token(db, "guard")["token"]
     auth = {"Authorization": f"Bearer {token}"}
     app = create_app(db, read_only=False)
@@ -81,7 +101,9 @@ def site(tmp_path_factory):
         assert r.status_code == 200, r.text
         assert r.json()["tables"][0]["inserted"] >= 1, r.text
 
-    upload("organizations", _csv([header, row]), "guard fixture (synthetic)")
+    row_zh = [ORG_ZH, "startup", "CN", *["" if c == "description_en" else payload(f"organizations.{c}")
+                                          for c in text_cols]]
+    upload("organizations", _csv([header, row, row_zh]), "guard fixture (synthetic)")
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
     fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
@@ -92,6 +114,11 @@ def site(tmp_path_factory):
                payload("funding_rounds.investors")]]
     upload("funding_rounds", _csv(rounds), "guard fixture (synthetic)")
     written |= {"financials.note", "financials.source_name", "funding_rounds.org_name", "funding_rounds.investors"}
+    # a region of one's own (the regions table is imported like any other): its names head the comparison's columns
+    regions = [["region_id", "name_en", "name_zh", "aliases", "level", "parent_id", "country"],
+               ["guard-region", payload("regions.name_en"), payload("regions.name_zh"), REGION, "city", "CN", "CN"]]
+    upload("regions", _csv(regions), "guard fixture (synthetic)")
+    written |= {"regions.name_en", "regions.name_zh"}
 
     r = client.put(f"/api/v1/watchlists/{LIST}/items/{ORG}", headers=auth, json={"note": payload("watchlist.note")})
     assert r.status_code == 200, r.text
@@ -115,7 +142,9 @@ def site(tmp_path_factory):
     written |= {"upload.name", "upload.description"}
     yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
            "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
-                           "GET screening .html download": client.get(api_screen.json()["downloads"]["html"])}}
+                           "GET screening .html download": client.get(api_screen.json()["downloads"]["html"]),
+                           **{f"GET /org/{ORG_ZH} ({lang})": client.get(f"/org/{ORG_ZH}", params={"lang": lang})
+                              for lang in ("en", "zh")}}}
     client.__exit__(None, None, None)
 
 
@@ -145,6 +174,8 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
         out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
+        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one
+            out.append((url, {"lang": lang, "name": [REGION, "西安"]}))
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
     return out
@@ -177,7 +208,7 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
         for url, params in visits(path, route):
             r = client.get(url, params=params)
             assert r.status_code < 500, f"{url} {params}: {r.status_code}"
-            bodies[f"GET {url} {sorted(params)} {params.get('lang')}"] = r
+            bodies[f"GET {url} {sorted(params.items())}"] = r  # each visit kept: the values tell them apart
     for where, r in bodies.items():
         body = r.text
         for hit in raw_hits(body):
@@ -188,14 +219,16 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
     # the check is not vacuous: each value the fixture wrote is shown (escaped) on some page, or is known not to be
     shown_nowhere = sorted(site["written"] - set(seen))
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
-    for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "watchlist.note",
-                  "watch_form.note", "upload.name", "financials.source_name", "query.q"):
+    for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "organizations.description_zh",
+                  "watchlist.note",
+                  "watch_form.note", "upload.name", "financials.source_name", "query.q", "regions.name_en",
+                  "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
 
 
 # Columns the dashboard does not display at all (so no page can show them raw); listed so a change is noticed.
 NOT_SHOWN = {
-    "organizations.description_zh", "organizations.aliases", "organizations.exchange", "organizations.ticker",
+    "organizations.aliases", "organizations.exchange", "organizations.ticker",
     "organizations.industry_codes", "organizations.flags", "organizations.identifiers", "funding_rounds.org_name", "funding_rounds.investors",
     "upload.description",
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -94,6 +95,8 @@ def test_rounds_on_the_window_edges_are_inside(fx):
         ({"period": "week"}, "unknown period 'week'; use one of: year, quarter"),
         ({"metric": "mean"}, "unknown metric 'mean'; use one of: amount, count, median"),
         ({"currency": "dollars"}, "currency 'dollars' is not a three-letter ISO 4217 code (e.g. USD, CNY, EUR)"),
+        ({"start": "spring 2021"}, "start 'spring 2021' is not a date (YYYY-MM-DD) or a year"),
+        ({"end": "June 2021"}, "end 'June 2021' is not a date (YYYY-MM-DD) or a year"),
     ],
 )
 def test_each_bad_argument_is_refused_naming_every_choice(kw, message):
@@ -163,6 +166,7 @@ def test_every_left_out_round_is_named_in_a_warning_and_counted_in_a_note(fx):
         ("r2", "a", "2021-04-01", "A", None, 10.0, 50.0, "USD", None, None),  # a range
         ("r3", "a", "2021-05-01", "A", None, None, None, None, None, None),  # undisclosed
         ("r4", "a", "2021-06-01", "A", 7.0, None, None, " ", None, None),  # an amount, no currency
+        ("r4b", "a", "2021-06-02", "A", 8.0, None, None, "", None, None),  # another: the warning lists both
         ("r5", "a", "2021-07-01", "A", 65.0, None, None, "cny", None, None),  # converted at the 2021-01-01 rate
         ("r6", "a", "2019-07-01", "A", 70.0, None, None, "CNY", None, None),  # before the first rate
         ("r7", "a", "2021-08-01", "A", 3.0, None, None, "GBP", None, None),  # a currency the table lacks
@@ -173,14 +177,14 @@ def test_every_left_out_round_is_named_in_a_warning_and_counted_in_a_note(fx):
     src = f"rates on or before each round's date from fx.csv (version {fx.version})"
     assert rep["warnings"] == [
         "2 round(s) without a date left out (no period): r8, r9",
-        "1 round(s) with an amount but no currency counted, not summed: r4",
+        "2 round(s) with an amount but no currency counted, not summed: r4, r4b",
         "2 round(s) in CNY, GBP with no USD rate on or before their date counted, not summed: r6, r7",
     ]
     assert warnings_of(rep["table"]) == rep["warnings"] and rep["fx"] == src
     rows = {x["period"]: x for x in rep["table"].to_pylist()}
     y21 = rows["2021"]
-    assert (y21["value"], y21["rounds"], y21["disclosed_rounds"], y21["undisclosed_rounds"]) == (110.0, 6, 2, 4)
-    assert y21["note"] == f"not summed: 1 range, 1 undisclosed, 1 no currency, 1 no FX rate; converted at {src}"
+    assert (y21["value"], y21["rounds"], y21["disclosed_rounds"], y21["undisclosed_rounds"]) == (110.0, 7, 2, 5)
+    assert y21["note"] == f"not summed: 1 range, 1 undisclosed, 2 no currency, 1 no FX rate; converted at {src}"
     assert rows["2019"]["note"] == "not summed: 1 no FX rate" and rows["2019"]["value"] is None
     assert y21["share"] == 1.0 and rows["2019"]["share"] is None
     same = flows_report(tables(rounds(("r1", "a", "2021-03-01", "A", 1.0, None, None, "USD", None, None))), by="stage")
@@ -230,6 +234,36 @@ def test_cagr_rules_over_years_and_quarters():
     assert str(err.value) == "the table has no column 'value'; columns: period, group, amount"
     other = cagr(pa.table({"period": ["2019", "2020"], "group": ["g", "g"], "amount": [1.0, 2.0]}), "amount")
     assert other.column("cagr").to_pylist() == [1.0]
+
+
+CAGR_SCHEMA = pa.schema([("group", pa.string()), ("first_period", pa.string()), ("last_period", pa.string()),
+                         ("first_value", pa.float64()), ("last_value", pa.float64()), ("years", pa.float64()),
+                         ("cagr", pa.float64())])
+
+
+def test_the_growth_table_has_its_schema_and_lists_the_groups_in_order():
+    t = pa.table({"period": ["2020", "2019", "2021", "2019"], "group": ["b", "b", "a", "c"],
+                  "value": [2.0, 1.0, None, 5.0]})
+    got = cagr(t)
+    assert got.schema.remove_metadata() == CAGR_SCHEMA  # typed even where every rate is NULL
+    assert got.column("group").to_pylist() == ["b", "c"]  # in order; a group with no value at all is left out
+    assert got.column("cagr").to_pylist() == [1.0, None]
+    mixed = cagr(pa.table({"period": ["2019", "2020", "2019", "2020"], "group": ["z", "z", "m", "m"],
+                           "value": [1.0, 4.0, 2.0, 2.0]}))
+    assert mixed.column("group").to_pylist() == ["m", "z"]
+    none = cagr(pa.table({"period": ["2019"], "group": ["g"], "value": pa.array([None], pa.float64())}))
+    assert none.num_rows == 0 and none.schema.remove_metadata() == CAGR_SCHEMA
+
+
+def test_a_group_whose_only_note_is_the_conversion_says_just_that(fx):
+    r = rounds(("r1", "a", "2021-03-01", "A", 65.0, None, None, "CNY", None, None),
+               ("r2", "a", "2021-04-01", "A", 1.0, None, None, "USD", None, None))
+    rep = flows_report(tables(r), fx=fx)  # the defaults: by field, per year, the amount in USD
+    meta = rep["table"].schema.metadata
+    assert {k: meta[k.encode()].decode() for k in ("by", "period", "metric", "currency")} == {
+        "by": "field", "period": "year", "metric": "amount", "currency": "USD"}
+    row = rep["table"].to_pylist()[0]
+    assert row["value"] == 11.0 and row["note"] == f"converted at {rep['fx']}"
 
 
 # ------------------------------------------------------------------------------------------ investors
@@ -358,6 +392,36 @@ def test_the_league_table_shows_ten_by_default(fx):
                  for i in range(12)])
     t = top_investors(tables(r), fx=fx).to_pylist()
     assert [x["investor"] for x in t] == [f"Inv{i:02d}" for i in range(11, 1, -1)]
+
+
+def classified(verdicts: dict[str, list[str]]) -> ir.Table:
+    """A classifications table: one organisation verdict per org id, with the fields given."""
+    rows = [{"entity_type": "organization", "entity_id": oid, "fields": fs, "typology": "deep_tech",
+             "model_version": "m1", "classified_at": pd.Timestamp("2024-01-01")} for oid, fs in verdicts.items()]
+    return ibis.memtable(pd.DataFrame(rows), schema={
+        "entity_type": "string", "entity_id": "string", "fields": "array<string>", "typology": "string",
+        "model_version": "string", "classified_at": "timestamp"})
+
+
+def test_the_league_table_ranks_each_field_apart_and_lists_the_fields_in_order(fx):
+    """A round counts in every field of its organisation; each field has its own ranks from 1, and the fields
+    come in alphabetical order (the table a reader scans by field)."""
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    first, second = sorted(load_taxonomy().fields)[:2]
+    r = rounds(("r1", "a", "2021-01-05", "A", 10.0, None, None, "USD", ["Zeta"], None),
+               ("r2", "b", "2021-02-05", "A", 20.0, None, None, "USD", ["Alpha", "Zeta"], None),
+               ("r3", "b", "2021-03-05", "A", 5.0, None, None, "USD", ["Alpha"], None))
+    orgs = [{"org_id": o, "city": "Xi'an", "province": "Shaanxi", "country": "CN", "industry_codes": None}
+            for o in ("a", "b")]
+    t = tables(r, orgs=orgs) | {"classifications": classified({"a": [second], "b": [second, first]})}
+    got = [(x["field"], x["rank"], x["investor"], x["rounds"], x["disclosed_amount"])
+           for x in top_investors(t, fx=fx).to_pylist()]
+    assert got == [(first, 1, "Alpha", 2, 25.0), (first, 2, "Zeta", 1, 20.0),
+                   (second, 1, "Zeta", 2, 30.0), (second, 2, "Alpha", 2, 25.0)]
+    assert [(x["field"], x["investor"]) for x in top_investors(t, fx=fx, top=1).to_pylist()] == [
+        (first, "Alpha"), (second, "Zeta")]
+    assert [x["investor"] for x in top_investors(t, field=second, fx=fx).to_pylist()] == ["Zeta", "Alpha"]
 
 
 def test_investor_labels_keep_the_rows_index_and_show_an_unknown_id_as_itself():

@@ -342,3 +342,56 @@ def test_a_city_scope_uses_the_stores_regions_and_only_their_cities(store, fx):
     assert rank(store, RankingSpec(2018, scope="city:Gotham"), fx=fx).column("org_id").to_pylist() == ["g"]
     with pytest.raises(NothingToShow):  # Zorland is a province in the store: its aliases are not a city's
         rank(store, RankingSpec(2018, scope="city:Zorland"), fx=fx)
+
+
+# ------------------------------------------------------------------------------------------ a field scope
+
+
+def test_a_field_scope_refuses_an_unknown_field_and_says_what_it_needs(store, fx):
+    """An unknown field names every field; without classifications, or with none in the field, the refusal
+    says so with a key and arguments that fill the translated message."""
+    from hardtech.analytics.taxonomy import load_taxonomy
+
+    put(store, "organizations", [{"org_id": "a", "kind": "company", "name_en": "A"}])
+    put(store, "financials", [fin("a", 2018, 1.0)])
+    ids = list(load_taxonomy().fields)
+    with pytest.raises(UsageError) as err:
+        rank(store, RankingSpec(2018, scope="field:cooking"), fx=fx)
+    assert str(err.value) == f"unknown field 'cooking'; fields: {', '.join(ids)}"
+    with pytest.raises(NothingToShow) as err:
+        rank(store, RankingSpec(2018, scope=f"field:{ids[0]}"), fx=fx)
+    assert str(err.value) == (f"scope field:{ids[0]} needs classification results: pass a fields table "
+                              "(org_id, field), e.g. from `hardtech classify`")
+    assert err.value.key == "empty.scope_unclassified" and err.value.args_["value"] == ids[0]
+    assert ids[0] in assert_translatable(err.value)["en"]
+    with pytest.raises(NothingToShow) as err:
+        rank(store, RankingSpec(2018, scope=f"field:{ids[0]}"), fx=fx, fields=[{"org_id": "a", "field": ids[1]}])
+    assert str(err.value) == f"no organisation is classified in field {ids[0]}"
+    assert err.value.key == "empty.scope_field" and err.value.args_ == {"value": ids[0], "known": ""}
+    assert_translatable(err.value)
+
+
+def test_each_bad_ranking_request_is_refused_with_its_own_message(store, fx):
+    put(store, "organizations", [{"org_id": "a", "kind": "company", "name_en": "A"}])
+    put(store, "financials", [fin("a", 2018, 1.0)])
+    from hardtech.analytics.ranking import load_rules
+
+    conventions = ", ".join(load_rules().conventions)
+    for spec, message in [
+        (RankingSpec(2018, fx_convention="moon"), f"unknown FX convention 'moon'; use one of: {conventions}"),
+        (RankingSpec(2018, top=0), "top must be a positive whole number, not 0"),
+        (RankingSpec(2018, top=2.5), "top must be a positive whole number, not 2.5"),
+        (RankingSpec("twenty"), "the ranking year must be a year such as 2018, not 'twenty'"),
+        (RankingSpec(2018, by="growth", acfic=True), "ACFIC lists are ranked by rd, not 'growth'"),
+    ]:
+        with pytest.raises(UsageError) as err:
+            rank(store, spec, fx=fx)
+        assert str(err.value) == message
+
+
+def test_a_ranking_without_a_table_given_converts_with_the_shipped_one(store):
+    put(store, "organizations", [{"org_id": "a", "kind": "company", "name_en": "A"}])
+    put(store, "financials", [fin("a", 2018, 100.0, currency="EUR")])
+    row = rank(store, RankingSpec(2018, currency="USD")).to_pylist()[0]
+    assert row["original_currency"] == "EUR" and row["currency"] == "USD" and row["fx_date"] is not None
+    assert 1.0 < row["fx_rate"] < 1.5 and row["rd"] == pytest.approx(100.0 * row["fx_rate"])  # EUR was above USD
