@@ -104,18 +104,23 @@ def parity_db(tmp_path_factory):
     return db
 
 
-@pytest.fixture(scope="module")
-def stores(parity_db):
-    """{engine: store} over the same data: DuckDB's file, and one Spark session reading its Parquet export."""
+def opened_on_every_engine(db):
+    """{engine: store} over the same data: DuckDB's file, and one Spark session reading its Parquet export;
+    closed when the generator ends (a module fixture yields from it)."""
     from hardtech.store.engine import open_store
 
     # a tiny store: one shuffle partition and two local cores, not Spark's per-query overhead times four
     os.environ.setdefault("HARDTECH_SPARK_PARTITIONS", "1")
     os.environ.setdefault("HARDTECH_SPARK_MASTER", "local[2]")
-    opened = {e: open_store(parity_db, engine=e) for e in ENGINES}
+    opened = {e: open_store(db, engine=e) for e in ENGINES}
     yield opened
     for s in opened.values():
         s.close()
+
+
+@pytest.fixture(scope="module")
+def stores(parity_db):
+    yield from opened_on_every_engine(parity_db)
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 
 import pytest
 
-from test_parity import ENGINES, _build, _close, _why
+from test_parity import ENGINES, _build, _close, _why, opened_on_every_engine
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(_why is not None, reason=_why or "")]
 
@@ -57,17 +56,10 @@ def _add_scores_and_verdicts(db) -> None:
 @pytest.fixture(scope="module")
 def search_stores(tmp_path_factory):
     """{engine: store} over one synthetic store: DuckDB's file, and a Spark session over its Parquet export."""
-    from hardtech.store.engine import open_store
-
     db = tmp_path_factory.mktemp("parity-search") / "search.duckdb"
     _build(db)
     _add_scores_and_verdicts(db)
-    os.environ.setdefault("HARDTECH_SPARK_PARTITIONS", "1")
-    os.environ.setdefault("HARDTECH_SPARK_MASTER", "local[2]")
-    opened = {e: open_store(db, engine=e) for e in ENGINES}
-    yield opened
-    for s in opened.values():
-        s.close()
+    yield from opened_on_every_engine(db)
 
 
 def on_both(stores, fn):
