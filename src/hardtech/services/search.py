@@ -15,17 +15,15 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import ibis
 
 from hardtech.analytics.org_search import GROUPS  # the groupings an aggregate offers (re-exported)
 from hardtech.errors import HardtechError, NotFound, UsageError
-from hardtech.services.opened import is_store, state_key
-from hardtech.store.connection import Store
+from hardtech.services.opened import opened, state_key
 from hardtech.store.list_lambdas import arrow_lambdas
 from hardtech.store.snapshot import fingerprint  # the key of every per-store cache (re-exported)
 
@@ -127,26 +125,12 @@ def _star_table(store):
 
 def star_verdicts(store) -> dict[str, str]:
     """org_id → STAR verdict (current rules) for every company and startup, cached per store state."""
-    with _searched(store) as st:
+    with opened(store) as st:
         t = _star_table(st)
     return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
 
 
 # --------------------------------------------------------------------------- the engine's expressions
-
-
-@contextmanager
-def _searched(store) -> Iterator:
-    """`store` as it is (any engine), or a path opened on DuckDB for the call.
-
-    TRANSITIONAL (issue 14): the API and dashboard hand a snapshot's path and label the answers of search and
-    the shared filters DuckDB's (presentation/api/app.py, deps.engine_headers); once they hand their opened
-    store, the answers come from its engine (tests/test_parity_search.py: the same on Spark)."""
-    if is_store(store):
-        yield store
-        return
-    with Store(store, read_only=True) as st:
-        yield st
 
 
 def _selected(store, f: Filters, need_star: bool):
@@ -182,7 +166,7 @@ def search_orgs(store, filters: Filters = Filters(), sort: str = "-score", limit
         raise UsageError(f"limit must be within 1..{MAX_LIMIT}, got {limit}")
     if int(offset) < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
-    with _searched(store) as st:
+    with opened(store) as st:
         t = _selected(st, f, with_star or f.star is not None)
         items = _engine_rows(page_with_total(t, sort, int(limit), int(offset)))
         total = items[0][TOTAL] if items else _scalar(t.count())
@@ -197,7 +181,7 @@ def matching_ids(store, filters: Filters) -> set[str] | None:
     f = filters.validated()
     if not f.active():
         return None
-    with _searched(store) as st:
+    with opened(store) as st:
         t = _selected(st, f, f.star is not None).select("org_id")
         with arrow_lambdas(t):
             return set(t.to_pyarrow().column(0).to_pylist())
@@ -213,7 +197,7 @@ def aggregate_orgs(store, by: str = "field", filters: Filters = Filters()) -> li
     f = filters.validated()
     if by not in GROUPS:
         raise UsageError(f"cannot group by {by!r}; use one of: {', '.join(GROUPS)}")
-    with _searched(store) as st:
+    with opened(store) as st:
         rows = _engine_rows(groups(_selected(st, f, by == "star" or f.star is not None), by))
     for r in rows:
         r["by"] = by

@@ -40,13 +40,12 @@ async def org_filters(
 ENGINE_HEADER = "X-Hardtech-Engine"
 
 
-def engine_headers(headers: dict[str, str], filtered: bool = False) -> dict[str, str]:
-    """`headers` and which engine computed the answer: the server's (HARDTECH_ENGINE), plus DuckDB when the
-    shared filters (DuckDB SQL) selected the rows. Answers without it were computed on DuckDB (app.py)."""
+def engine_headers(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` and which engine computed the answer: the server's (HARDTECH_ENGINE); a search, its aggregates and
+    the shared filters run there too. Answers without it were computed on DuckDB (app.py)."""
     from hardtech.services.opened import engine_name
 
-    engine = engine_name()
-    return {**headers, ENGINE_HEADER: engine + ("+duckdb" if filtered and engine != "duckdb" else "")}
+    return {**headers, ENGINE_HEADER: engine_name()}
 
 
 def no_cache(request: Request) -> bool:

@@ -2,7 +2,7 @@
 
 Every route here computes on the server's engine (HARDTECH_ENGINE: DuckDB, or Spark over the snapshot's
 Parquet export) and says which in `X-Hardtech-Engine`; the shared organisation filters of `/rankings`
-select with DuckDB's SQL (`services.search`), so a filtered ranking says `spark+duckdb`.
+select on the same engine and the same opened store (`services.search.matching_ids`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _ranking(db, year: int | None, by: str, scope: str, top: int | None, currenc
                 raise UsageError("the store has no R&D figures to rank")
             year = years[-1]
         rows = rank_rows(store, year, by, scope, None, currency)
-    ids = search.matching_ids(db, filters)
+        ids = search.matching_ids(store, filters)
     if ids is not None:
         rows = [r for r in rows if r.get("org_id") in ids]
     if top:
@@ -110,7 +110,7 @@ async def rankings(request: Request, year: Optional[int] = Query(None, ge=1900, 
              filters: Filters = Depends(org_filters)):
     """R&D rankings as the EU Scoreboard makes them, each figure with its source; the shared filters narrow the rows."""
     a = await ranking_data(request, year, by, scope, top, currency, filters)
-    return JSONBytes(a.value, headers=engine_headers(a.headers(), filtered=bool(filters.active())))
+    return JSONBytes(a.value, headers=engine_headers(a.headers()))
 
 
 @router.get("/flows", response_class=JSONBytes, summary="Capital flows")

@@ -28,7 +28,7 @@ async def organizations(request: Request, filters: Filters = Depends(org_filters
                                   partial(encoded, partial(search.search_orgs, filters=filters, sort=sort, limit=limit,
                                                            offset=offset, with_star=with_star)),
                                   fresh=no_cache(request))
-    return JSONBytes(a.value, headers=a.headers())
+    return JSONBytes(a.value, headers=engine_headers(a.headers()))
 
 
 async def aggregate_data(request: Request, by: str, filters: Filters):
@@ -48,7 +48,8 @@ async def aggregate(request: Request, by: Group = Query("field"), filters: Filte
     places = (await state(request).read(("places",), place_names, fresh=no_cache(request))).value if lang == "zh" else {}
     L = Labels(lang)
     rows = [{**r, "label": L.group(by, r["group"], places)} for r in a.value]
-    return JSONBytes({"by": by, "lang": lang, "filters": filters.active(), "rows": rows}, headers=a.headers())
+    return JSONBytes({"by": by, "lang": lang, "filters": filters.active(), "rows": rows},
+                     headers=engine_headers(a.headers()))
 
 
 @router.get("/labels", response_class=JSONBytes, summary="Names of ids in English or Chinese")
