@@ -189,12 +189,12 @@ def star_verdict_rows(store, version: str | None = None, year: int | None = None
         return _star_verdicts(st, version, year, kinds).order_by("org_id").to_pyarrow().to_pylist()
 
 
-def star_verdict_map(store, version: str | None = None, year: int | None = None,
-                     kinds: tuple[str, ...] = ("company", "startup")) -> dict[str, str]:
-    """org_id → STAR verdict, as `star_verdict_rows` without building a dict per row."""
+def star_verdict_pairs(store, version: str | None = None, year: int | None = None,
+                       kinds: tuple[str, ...] = ("company", "startup")):
+    """(org_id, verdict) of every company and startup as an Arrow table, computed in the engine: what the
+    search's STAR filter joins (`services.search`), without a Python object per organisation."""
     with opened(store) as st:
-        t = _star_verdicts(st, version, year, kinds).select("org_id", "verdict").to_pyarrow()
-    return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
+        return _star_verdicts(st, version, year, kinds).select("org_id", "verdict").to_pyarrow()
 
 
 def score_rows(store, org: str | None = None, year: int | None = None, weights: str | Path | None = None,

@@ -114,10 +114,9 @@ def _star_table(store):
         if key in _star_cache:
             _star_cache.move_to_end(key)
         else:
-            from hardtech.services.scoring import _star_verdicts
+            from hardtech.services.scoring import star_verdict_pairs
 
-            verdicts = _star_verdicts(store, None, None, ("company", "startup"))
-            _star_cache[key] = verdicts.select("org_id", "verdict").to_pyarrow()
+            _star_cache[key] = star_verdict_pairs(store)
             while len(_star_cache) > STAR_STATES:
                 _star_cache.popitem(last=False)
         return _star_cache[key]
