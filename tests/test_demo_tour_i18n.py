@@ -84,7 +84,12 @@ def _stub_tour(monkeypatch, tmp_path, cjk: bool):
     monkeypatch.setattr(demo_tour, "star_panel", lambda db: rows)
     monkeypatch.setattr(demo_tour, "china_regions", lambda db: {"provinces": rows, "cities": rows, "n_provinces": 31,
                                                                 "n_cities": 300})
-    monkeypatch.setattr(demo_tour, "xian_vs_hangzhou", lambda db: rows)
+    card = {"factors": {"basic_research": {"value": 68, "unit": "universities and institutes"},
+                        "policy": {"value": None, "status": "no data"},
+                        "capital": {"value": 2.5e9, "unit": "USD", "inputs": {"rounds": 12}}}}
+    monkeypatch.setattr(demo_tour, "xian_vs_hangzhou", lambda db: {
+        "regions": {"西安": card, "杭州": card},
+        "leaders": {"basic_research": "西安", "policy": None, "capital": "tie: 西安, 杭州"}})
     monkeypatch.setattr(demo_tour, "_white_paper", lambda db, folder, lang: {"html": folder / f"paper_{lang}.html",
                                                                             "pdf": folder / f"paper_{lang}.pdf"})
     monkeypatch.setattr(demo_tour.os, "cpu_count", lambda: 1)
@@ -95,7 +100,7 @@ def _stub_tour(monkeypatch, tmp_path, cjk: bool):
 
 
 # names and codes a Chinese line may carry (sources, licences, currencies, tools, file formats)
-NAMES = {"JRC", "OECD", "EUR", "NYSE", "CC", "CC0", "BY", "MICROSOFT", "Microsoft", "S", "P", "fc", "list", "lang", "zh",
+NAMES = {"JRC", "OECD", "EUR", "USD", "NYSE", "CC", "CC0", "BY", "MICROSOFT", "Microsoft", "S", "P", "fc", "list", "lang", "zh",
          "en", "fonts", "noto", "cjk", "K", "A", "docs", "md", "csv", "html", "pdf", "shared", "data", "paper",
          "bundled", "jrc_oecd_2019", "organizations", "financials", "funding_rounds"}  # the last: table names (codes)
 
@@ -109,6 +114,7 @@ def test_a_chinese_demo_tour_prints_no_english_words(monkeypatch, tmp_path, caps
     assert calls == ["own_files", "bundled", "unicorns", "classifying", "scoring"]
     text = buf.getvalue() + capsys.readouterr().out
     assert "演示数据库内容" in text and "西安与杭州" in text and "2018 年研发投入排名" in text
+    assert "无数据" in text and "并列" in text  # the comparison's factors, values and leaders in Chinese
     assert ("白皮书（zh）" in text) == cjk and ("已跳过中文白皮书" in text) == (not cjk)
     assert "CC BY 4.0" in text and "机构 2,500" in text and "2022 年独角兽名单" in text and "1,200 家公司" in text
     rest = re.sub(r"`[^`]*`|\S+\.(duckdb|csv|md|html|pdf)\b", " ", text.replace(str(tmp_path), " "))
@@ -123,7 +129,9 @@ def test_an_english_demo_tour_says_the_same_in_english(monkeypatch, tmp_path, ca
     demo_tour.build_demo(tmp_path, out)
     text = buf.getvalue() + capsys.readouterr().out
     assert "demo store contents" in text and "Xi'an vs Hangzhou" in text and "R&D ranking 2018: 2,500 companies" in text
+    assert "Basic research" in text and "no data" in text
     assert "jrc_oecd_2019.csv: 2,500 organisations, 10,000 financial figures (CC BY 4.0)" in text
     assert "unicorn list 2022 (../shared/data): 1,200 companies' cumulative funding" in text
-    han = [m.start() for m in re.finditer(r"[\u4e00-\u9fff]", text.replace("西安 杭州", ""))]
-    assert not han, text.replace("西安 杭州", "")[max(0, han[0] - 200):han[0] + 100]
+    rest = re.sub("西安|杭州", "", text)  # the cities' names (the comparison's columns) are names
+    han = [m.start() for m in re.finditer(r"[\u4e00-\u9fff]", rest)]
+    assert not han, rest[max(0, han[0] - 200):han[0] + 100]

@@ -348,8 +348,9 @@ def hardness_leaders(db: Path, top: int = 10, min_confidence: float = 0.0) -> li
         return out.order_by([ibis.desc("score"), "org_id"]).limit(top).to_pyarrow().to_pylist()
 
 
-def xian_vs_hangzhou(db: Path) -> list[dict]:
-    """The comparison the seeds make, one row per factor with each city's value or `no data`."""
-    from hardtech.services.ecosystem import compare_regions, compare_rows
+def xian_vs_hangzhou(db: Path) -> dict:
+    """The comparison the seeds make (`hardtech regions compare 西安 杭州`): each city's scorecard and the leader
+    of each factor; the CLI shows it in the reader's language (`presentation/cli/views.compare_rows`)."""
+    from hardtech.services.ecosystem import compare_regions
 
-    return compare_rows(compare_regions(db, ["西安", "杭州"]))
+    return compare_regions(db, ["西安", "杭州"])

@@ -65,21 +65,6 @@ def compare_regions(db, names: list[str]) -> dict:
         return compare(store, names)
 
 
-def compare_rows(d: dict) -> list[dict]:
-    """`compare_regions`' answer as a table: one row per factor, each region's value (or `no data`), the leader."""
-    rows = []
-    for f, leader in d.get("leaders", {}).items():
-        row = {"factor": f, "unit": None}
-        for n, card in d["regions"].items():
-            fac = card.get("factors", {}).get(f, {}) if isinstance(card.get("factors"), dict) else {}
-            value = fac.get("value") if isinstance(fac, dict) else fac
-            row[n] = value if value is not None else "no data"
-            row["unit"] = row["unit"] or (fac.get("unit") if isinstance(fac, dict) else None)
-        row["leads"] = leader or "—"
-        rows.append(row)
-    return rows
-
-
 def cluster_rows(db, min_members: int = 3) -> list[dict]:
     from hardtech.analytics.regions import clusters
 

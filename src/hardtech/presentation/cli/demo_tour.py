@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hardtech.demo import (ROUNDS_COMMAND, build_demo_store, china_regions, default_shared, hardness_leaders,
                            hardness_summary, panel_ranking, star_panel, summary_tables, us_10k_rd, xian_vs_hangzhou)
+from hardtech.presentation.cli.views import compare_rows
 
 
 def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool = False) -> Path:
@@ -50,7 +51,7 @@ def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool =
     reg = china_regions(db)
     out.emit(reg["provinces"], title=t("demo.title.provinces", n=reg["n_provinces"]))
     out.emit(reg["cities"], title=t("demo.title.cities", n=reg["n_cities"]))
-    out.emit(xian_vs_hangzhou(db), title=t("demo.title.xian_hangzhou"))
+    out.emit(compare_rows(xian_vs_hangzhou(db), t), title=t("demo.title.xian_hangzhou"))
     if info["counts"].get("funding_rounds"):
         from hardtech.services.ecosystem import shift_rows
 
