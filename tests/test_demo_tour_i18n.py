@@ -135,3 +135,15 @@ def test_an_english_demo_tour_says_the_same_in_english(monkeypatch, tmp_path, ca
     rest = re.sub("西安|杭州", "", text)  # the cities' names (the comparison's columns) are names
     han = [m.start() for m in re.finditer(r"[\u4e00-\u9fff]", rest)]
     assert not han, rest[max(0, han[0] - 200):han[0] + 100]
+
+
+def test_the_demo_tables_column_headers_are_chinese_in_chinese():
+    """The columns of the demo's own tables (STAR panel counts per verdict, by field, the US 10-K list)."""
+    from hardtech.presentation.cli.text import CliText
+    from hardtech.services.search import STAR_VERDICTS
+
+    zh, en = CliText("zh"), CliText("en")
+    for column in ("companies", "decided", "decided_on_a_proxy", "all_but_rd_staff_met", "organisations",
+                   "of_which_hard_core", "rd_usd_bn", *STAR_VERDICTS):
+        assert not re.search(r"[A-Za-z]{2,}", zh.col(column).replace("USD", "")), (column, zh.col(column))
+        assert en.col(column) != "" and not re.search(r"[\u4e00-\u9fff]", en.col(column))

@@ -64,8 +64,8 @@ class CliText(Translator):
         return key in self.strings
 
     def col(self, column: str) -> str:
-        """A column's header for people; a field or typology id as a column (a confusion matrix) is named in
-        this language; any other column the file does not know keeps its id (a code)."""
+        """A column's header for people; a field, typology or STAR verdict id as a column (a confusion matrix, a
+        count per verdict) is named in this language; any other column the file does not know keeps its id."""
         if f"col.{column}" in self.strings:
             return self.strings[f"col.{column}"]
         from hardtech.services.taxonomy import load_taxonomy
@@ -75,6 +75,10 @@ class CliText(Translator):
             return self.typology(column)
         if column in tax.fields:
             return self.field(column)
+        from hardtech.services.search import STAR_VERDICTS
+
+        if column in STAR_VERDICTS:  # a count per STAR verdict (the demo's STAR table)
+            return self.verdict(column)
         return column
 
     def unit_of(self, column: str, overrides: dict[str, str] | None = None) -> str:
