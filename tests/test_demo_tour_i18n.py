@@ -68,13 +68,17 @@ def _stub_tour(monkeypatch, tmp_path, cjk: bool):
         return {"counts": {"organizations": 9000, "financials": 12000, "funding_rounds": 0},
                 "notes": [{"key": "bundled", "file": "jrc_oecd_2019.csv", "licence": "CC BY 4.0",
                            "rows": {"organizations": 2500, "financials": 10000}},
+                          # the licence of a file with a mapping is said from [source_licence], in the reader's words
+                          {"key": "bundled", "file": "cn_ashare_listed_2019.parquet", "mapping": "cn_ashare_2019",
+                           "licence": "none stated", "rows": {"organizations": 3700}},
                           {"key": "no_rounds", "command": demo_mod.ROUNDS_COMMAND},
                           {"key": "unicorns", "companies": 1200, "investors": 800}]}
 
     rows = [{"table": "organizations", "rows": 5}]
     monkeypatch.setattr(demo_tour, "build_demo_store", fake_store)
     monkeypatch.setattr(demo_tour, "panel_ranking", lambda db: {"year": 2018, "ranked": 2500, "top": rows})
-    monkeypatch.setattr(demo_tour, "summary_tables", lambda db, year: {"by_field": rows, "by_typology": rows,
+    typ = [{"typology": "hard_core", "companies": 7}, {"typology": None, "companies": 2}]  # None: no typology
+    monkeypatch.setattr(demo_tour, "summary_tables", lambda db, year: {"by_field": rows, "by_typology": typ,
                                                                        "by_city": rows})
     monkeypatch.setattr(demo_tour, "us_10k_rd", lambda db: {"top": rows, "companies": 300, "first": 2012, "last": 2016,
                                                             "with_rd": 120})
@@ -102,7 +106,7 @@ def _stub_tour(monkeypatch, tmp_path, cjk: bool):
 # names and codes a Chinese line may carry (sources, licences, currencies, tools, file formats)
 NAMES = {"JRC", "OECD", "EUR", "USD", "NYSE", "CC", "CC0", "BY", "MICROSOFT", "Microsoft", "S", "P", "fc", "list", "lang", "zh",
          "en", "fonts", "noto", "cjk", "K", "A", "docs", "md", "csv", "html", "pdf", "shared", "data", "paper",
-         "bundled", "jrc_oecd_2019", "organizations", "financials", "funding_rounds"}  # the last: table names (codes)
+         "bundled", "jrc_oecd_2019", "cn_ashare_listed_2019", "parquet", "organizations", "financials", "funding_rounds"}  # the last: table names (codes)
 
 
 @pytest.mark.parametrize("cjk", [True, False])
@@ -116,6 +120,7 @@ def test_a_chinese_demo_tour_prints_no_english_words(monkeypatch, tmp_path, caps
     assert "演示数据库内容" in text and "西安与杭州" in text and "2018 年研发投入排名" in text
     assert "无数据" in text and "并列" in text  # the comparison's factors, values and leaders in Chinese
     assert ("白皮书（zh）" in text) == cjk and ("已跳过中文白皮书" in text) == (not cjk)
+    assert "未声明许可" in text and "证据不足" in text and "硬科技" in text  # a licence; typology names, none too
     assert "CC BY 4.0" in text and "机构 2,500" in text and "2022 年独角兽名单" in text and "1,200 家公司" in text
     rest = re.sub(r"`[^`]*`|\S+\.(duckdb|csv|md|html|pdf)\b", " ", text.replace(str(tmp_path), " "))
     english = {w for w in re.findall(r"[A-Za-z][A-Za-z_0-9]*", rest)} - NAMES
@@ -130,6 +135,7 @@ def test_an_english_demo_tour_says_the_same_in_english(monkeypatch, tmp_path, ca
     text = buf.getvalue() + capsys.readouterr().out
     assert "demo store contents" in text and "Xi'an vs Hangzhou" in text and "R&D ranking 2018: 2,500 companies" in text
     assert "Basic research" in text and "no data" in text
+    assert "(none stated)" in text and "insufficient evidence" in text and "Hard & core" in text
     assert "jrc_oecd_2019.csv: 2,500 organisations, 10,000 financial figures (CC BY 4.0)" in text
     assert "unicorn list 2022 (../shared/data): 1,200 companies' cumulative funding" in text
     rest = re.sub("西安|杭州", "", text)  # the cities' names (the comparison's columns) are names

@@ -46,12 +46,13 @@ def companies_by_field(store: Store) -> list[tuple[str, int, int]]:
         GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
 
 
-def companies_by_typology(store: Store) -> list[tuple[str, int]]:
+def companies_by_typology(store: Store) -> list[tuple[str | None, int]]:
+    """(typology id, or None for companies without one, companies and startups), most first."""
     return store.con.execute("""
-        SELECT coalesce(c.typology, 'insufficient evidence'), count(*) FROM classifications c
+        SELECT c.typology, count(*) FROM classifications c
         JOIN organizations o ON o.org_id = c.entity_id
         WHERE c.entity_type = 'organization' AND o.kind IN ('company', 'startup')
-        GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
+        GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST""").fetchall()
 
 
 def orgs_by_city_and_kind(store: Store) -> list[tuple[str, str, int]]:

@@ -8,6 +8,7 @@ data side never imports the presentation.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from hardtech.demo import (ROUNDS_COMMAND, build_demo_store, china_regions, default_shared, hardness_leaders,
@@ -36,7 +37,9 @@ def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool =
     rank = panel_ranking(db)
     tables = summary_tables(db, year=rank["year"])
     out.emit(tables["by_field"], title=t("demo.title.by_field"))
-    out.emit(tables["by_typology"], title=t("demo.title.by_typology"))
+    # each class by its name in the reader's language, companies without one (too little evidence) too
+    out.emit([{"typology": t.typology(r["typology"]), "companies": r["companies"]} for r in tables["by_typology"]],
+             title=t("demo.title.by_typology"))
     out.emit(tables["by_city"], title=t("demo.title.by_city"))
     out.emit(rank["top"], title=t("demo.title.ranking", year=rank["year"], ranked=f"{rank['ranked']:,}",
                                   n=len(rank["top"])))
@@ -66,7 +69,10 @@ def build_demo(directory: Path, out, shared: Path | None = None, resolve: bool =
 
 def _note(t, note: dict) -> str:
     """One line of what the demo loaded, in the output's language (`[demo.note]`)."""
-    args = {k: v for k, v in note.items() if k != "key"}
+    args = {k: v for k, v in note.items() if k not in ("key", "mapping")}
+    # a bundled file's licence in the reader's words (`[source_licence]`, keyed by its mapping), its first clause
+    if note.get("mapping") and t.has(f"source_licence.{note['mapping']}"):
+        args["licence"] = re.split("[;；]", t(f"source_licence.{note['mapping']}"))[0].strip()
     if "rows" in args:  # {table: rows} → "1,234 organisations, 56 financial figures"
         args["rows"] = t("demo.list_sep").join(
             t("demo.table_rows", n=f"{n:,}", table=t(f"table.{k}") if t.has(f"table.{k}") else k)
