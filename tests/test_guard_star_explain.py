@@ -1,0 +1,253 @@
+"""STAR test: every indicator says what it measured, against what, and what the store lacks — in every version.
+
+The promise: a verdict can be checked by reading it. For each indicator of each version in the shipped rules
+file, and each way it can come out (met, failed, undefined, missing), the result carries
+
+- `threshold`: the bound as the rules file gives it (written here from the file's numbers, not from the code's
+  formatter), with the software carve-out's stricter form where it applies;
+- `inputs`: the figures the indicator read, in CNY, under the keys the translations read
+  (`presentation/star_text.py` builds the Chinese and English reasons from them alone);
+- `note`: the value against the bound with the right comparison, or the missing item and its fiscal years;
+- and the same figures or years in the reason a reader sees, in English and in Chinese.
+
+Also stated here: a ratio is defined for any positive denominator however small (one yuan of revenue, one
+employee) and undefined — failing, unless the cumulative alternative meets its bound — when the 3-year revenue
+is zero or negative; a bound forgives float noise (a billionth, relative) and nothing more.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hardtech.analytics.star import evaluate_star, load_star_rules
+from hardtech.presentation.labels import Labels
+from hardtech.presentation.star_text import detail
+
+M = 1_000_000
+YEARS = (2020, 2021, 2022)
+RULES = load_star_rules()
+VERSIONS = list(RULES)
+
+
+def pct(x: float) -> str:
+    return f"{x * 100:g}%"
+
+
+def rmb(x: float) -> str:
+    return f"RMB {x / M:g} m"
+
+
+def frame(rows: dict[int, dict]) -> pd.DataFrame:
+    """One row per fiscal year; a year absent from `rows` has no row."""
+    base = {"org_id": "guard", "currency": "CNY"}
+    return pd.DataFrame([{**base, "fiscal_year": y, **r} for y, r in sorted(rows.items())])
+
+
+def company(revenue=(500 * M,) * 3, rd=(50 * M,) * 3, rd_staff=30, employees=100, patents=10) -> pd.DataFrame:
+    rows = {}
+    for i, y in enumerate(YEARS):
+        rows[y] = {"revenue": revenue[i], "rd_expense": rd[i], "rd_staff": rd_staff if y == YEARS[-1] else None,
+                   "employees": employees if y == YEARS[-1] else None,
+                   "invention_patents": patents if y == YEARS[-1] else None}
+    return frame(rows)
+
+
+def indicator(result, name: str):
+    return next(i for i in result.indicators if i.name == name)
+
+
+def reason_of(result, name: str) -> dict:
+    return next(r for r in result.reasons if r.get("item") == name)
+
+
+def expected_threshold(version: str, name: str, software: bool = False) -> str:
+    t = RULES[version].thresholds
+    if name == "rd_investment":
+        if software:
+            strict = next(c for c in RULES[version].carve_outs if c.rd_ratio_min is not None)
+            return f"R&D ratio ≥ {pct(strict.rd_ratio_min)} (carve-out {strict.id}; the cumulative alternative does not apply)"
+        return f"R&D ratio ≥ {pct(t.rd_ratio_min)} or cumulative R&D ≥ {rmb(t.rd_cumulative_min_cny)}"
+    if name == "rd_staff_share":
+        return f"R&D staff share ≥ {pct(t.rd_staff_share_min)}"
+    if name == "invention_patents":
+        return f"invention patents ≥ {t.invention_patents_min}"
+    return f"revenue CAGR over 3 years ≥ {pct(t.revenue_cagr_min)} or last-year revenue ≥ {rmb(t.revenue_last_year_min_cny)}"
+
+
+# ---- thresholds and inputs ------------------------------------------------------------------------------------
+
+CASES = {  # outcomes each indicator can reach, as companies
+    "meets everything": dict(),
+    "fails everything": dict(revenue=(100 * M,) * 3, rd=(1 * M,) * 3, rd_staff=1, employees=100, patents=1),
+    "undefined ratios": dict(revenue=(0.0,) * 3, rd=(1 * M,) * 3, rd_staff=1, employees=0, patents=1),
+    "missing figures": dict(revenue=(None, 200 * M, None), rd=(None, 5 * M, 5 * M), rd_staff=None, employees=None,
+                            patents=None),
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("software", [False, True], ids=["plain", "software carve-out"])
+def test_each_indicator_states_its_bound_from_the_rules_file_and_the_figures_it_read(version, case, software):
+    args = CASES[case]
+    res = evaluate_star("guard", company(**args), version=version, flags=["software"] if software else [])
+    rev = dict(zip(YEARS, args.get("revenue", (500 * M,) * 3)))
+    rd = dict(zip(YEARS, args.get("rd", (50 * M,) * 3)))
+    for ind in res.indicators:
+        if ind.name == "invention_patents" and software:
+            assert "normally: " + expected_threshold(version, ind.name) in ind.threshold, ind.threshold
+        else:
+            assert ind.threshold == expected_threshold(version, ind.name, software), (ind.name, ind.threshold)
+        inp = ind.inputs
+        if ind.name == "rd_investment":
+            assert inp["years"] == list(YEARS) and inp["rd_cny"] == rd and inp["revenue_cny"] == rev
+            full = None not in rd.values()
+            assert inp["rd_sum_cny"] == (sum(rd.values()) if full else None)
+            assert inp["revenue_sum_cny"] == (sum(rev.values()) if None not in rev.values() else None)
+            assert inp["fx_rates"] == {}
+        elif ind.name == "rd_staff_share":
+            assert inp == {"year": YEARS[-1], "rd_staff": args.get("rd_staff", 30), "employees": args.get("employees", 100)}
+        elif ind.name == "invention_patents":
+            assert inp["year"] == YEARS[-1] and inp["invention_patents"] == args.get("patents", 10)
+        else:
+            assert inp == {"first_year": YEARS[0], "last_year": YEARS[-1], "revenue_first_cny": rev[YEARS[0]],
+                           "revenue_last_cny": rev[YEARS[-1]], "fx_rates": {}}
+
+
+# ---- the notes and the reasons a reader sees -------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_met_or_failed_indicator_says_its_value_against_its_bound(version):
+    t = RULES[version].thresholds
+    good = evaluate_star("guard", company(), version=version)
+    bad = evaluate_star("guard", company(**CASES["fails everything"]), version=version)
+    notes = {("good", i.name): i.note for i in good.indicators} | {("bad", i.name): i.note for i in bad.indicators}
+    assert f"R&D ratio 10% ≥ {pct(t.rd_ratio_min)}" in notes["good", "rd_investment"]
+    assert f"cumulative R&D RMB 150 m ≥ {rmb(t.rd_cumulative_min_cny)}" in notes["good", "rd_investment"]
+    assert notes["bad", "rd_investment"] == (f"R&D ratio 1% < {pct(t.rd_ratio_min)} and cumulative R&D "
+                                             f"RMB 3 m < {rmb(t.rd_cumulative_min_cny)}")
+    assert notes["good", "invention_patents"] == f"invention patents 10 ≥ {t.invention_patents_min}"
+    assert notes["bad", "invention_patents"] == f"invention patents 1 < {t.invention_patents_min}"
+    if t.rd_staff_share_min is not None:
+        assert notes["good", "rd_staff_share"] == f"R&D staff share 30% ≥ {pct(t.rd_staff_share_min)}"
+        assert notes["bad", "rd_staff_share"] == f"R&D staff share 1% < {pct(t.rd_staff_share_min)}"
+    assert f"last-year revenue RMB 500 m ≥ {rmb(t.revenue_last_year_min_cny)}" in notes["good", "revenue_growth"]
+    for r in bad.reasons:  # the reader's reason gives the same figures, in both languages
+        for lang in ("en", "zh"):
+            text = detail(Labels(lang), r, bad.version)
+            if r["item"] == "invention_patents":
+                assert "1" in text and str(t.invention_patents_min) in text, (lang, text)
+            if r["item"] == "rd_investment":
+                assert "1%" in text and "5%" in text, (lang, text)
+            if r["item"] == "rd_staff_share":
+                assert "1%" in text and pct(t.rd_staff_share_min) in text, (lang, text)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_missing_figure_is_named_with_its_fiscal_years_in_the_note_and_in_both_languages(version):
+    res = evaluate_star("guard", company(**CASES["missing figures"]), version=version)
+    rd_inv = indicator(res, "rd_investment")
+    assert rd_inv.passed is None
+    assert rd_inv.note == ("R&D ratio unknown: org guard: R&D expense missing for fiscal year 2020; "
+                           "revenue missing for fiscal years 2020, 2022")
+    pat = indicator(res, "invention_patents")
+    assert pat.passed is None and pat.note == "invention patents unknown: org guard: invention patents missing for fiscal year 2022"
+    if RULES[version].thresholds.rd_staff_share_min is not None:
+        staff = indicator(res, "rd_staff_share")
+        assert staff.passed is None
+        assert staff.note == "R&D staff share unknown: org guard: R&D staff and employees missing for fiscal year 2022"
+        one = evaluate_star("guard", company(employees=None), version=version)
+        assert indicator(one, "rd_staff_share").note == ("R&D staff share unknown: org guard: employees missing for "
+                                                        "fiscal year 2022")
+    growth = indicator(res, "revenue_growth")
+    assert growth.passed is None
+    assert growth.note == "revenue CAGR unknown: org guard: revenue missing for fiscal years 2020, 2022"
+    for r in res.reasons:
+        if r["key"] != "indicator_unknown":
+            continue
+        want = {"rd_investment": ("2020", "2022"), "rd_staff_share": ("2022",), "invention_patents": ("2022",),
+                "revenue_growth": ("2020", "2022")}[r["item"]]
+        for lang in ("en", "zh"):
+            text = detail(Labels(lang), r, res.version)
+            assert all(y in text for y in want), (r["item"], lang, text)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_year_without_a_row_is_said_to_have_no_row(version):
+    rows = {2022: {"revenue": 400 * M, "rd_expense": 40 * M, "rd_staff": 30, "employees": 100, "invention_patents": 10}}
+    res = evaluate_star("guard", frame(rows), version=version)
+    assert indicator(res, "rd_investment").note == ("R&D ratio unknown: org guard: no financials row in the store for "
+                                                   "fiscal years 2020, 2021")
+
+
+# ---- where a ratio is defined ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("revenue", [0.0, -50 * M], ids=["zero", "negative"])
+def test_a_non_positive_revenue_leaves_the_ratio_undefined_and_failing_unless_the_cumulative_bound_is_met(version, revenue):
+    t = RULES[version].thresholds
+    small = evaluate_star("guard", company(revenue=(revenue,) * 3, rd=(1 * M,) * 3), version=version)
+    ind = indicator(small, "rd_investment")
+    assert ind.value is None and ind.passed is False, ind.note
+    assert ind.note.startswith(f"R&D ratio undefined: 3-year revenue is RMB {revenue * 3 / M:g} m (not positive) and ")
+    big_rd = t.rd_cumulative_min_cny  # three years summing to well over the bound
+    big = evaluate_star("guard", company(revenue=(revenue,) * 3, rd=(big_rd,) * 3), version=version)
+    assert indicator(big, "rd_investment").passed is True
+    soft = evaluate_star("guard", company(revenue=(revenue,) * 3, rd=(big_rd,) * 3), version=version, flags=["software"])
+    assert indicator(soft, "rd_investment").passed is False  # the carve-out has no cumulative alternative
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_any_positive_denominator_defines_the_ratio_however_small(version):
+    # one yuan of revenue over three years: the ratio is defined (and huge), not "undefined"
+    res = evaluate_star("guard", company(revenue=(1.0, 0.0, 0.0), rd=(1 * M,) * 3, rd_staff=1, employees=1),
+                        version=version)
+    ind = indicator(res, "rd_investment")
+    assert ind.value == pytest.approx(3 * M) and ind.passed is True
+    if RULES[version].thresholds.rd_staff_share_min is not None:
+        staff = indicator(res, "rd_staff_share")  # one employee, who does R&D
+        assert staff.value == 1.0 and staff.passed is True and staff.note.startswith("R&D staff share 100% ≥ ")
+    zero = evaluate_star("guard", company(employees=0), version=version)
+    if RULES[version].thresholds.rd_staff_share_min is not None:
+        staff = indicator(zero, "rd_staff_share")
+        assert staff.value is None and staff.passed is None
+        assert staff.note == "R&D staff share undefined: org guard reports 0 employees for 2022"
+
+
+# ---- a bound forgives float noise, nothing more ---------------------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("below, passes", [(1e-12, True), (1e-7, False)], ids=["noise", "a hair below"])
+def test_a_bound_forgives_float_noise_and_nothing_more(version, below, passes):
+    t = RULES[version].thresholds
+    # cumulative R&D just under its bound, the ratio far below its own: only the cumulative bound can pass it
+    per_year = t.rd_cumulative_min_cny * (1 - below) / 3
+    res = evaluate_star("guard", company(revenue=(1e12,) * 3, rd=(per_year,) * 3), version=version)
+    assert indicator(res, "rd_investment").passed is passes
+    # the R&D ratio just under its bound, cumulative R&D far below its own
+    rev = 1 * M
+    res = evaluate_star("guard", company(revenue=(rev,) * 3, rd=(rev * t.rd_ratio_min * (1 - below),) * 3),
+                        version=version)
+    assert indicator(res, "rd_investment").passed is passes
+    # patents: whole numbers, so the bound itself passes and one fewer fails
+    at = evaluate_star("guard", company(patents=t.invention_patents_min), version=version)
+    under = evaluate_star("guard", company(patents=t.invention_patents_min - 1), version=version)
+    assert indicator(at, "invention_patents").passed is True and indicator(under, "invention_patents").passed is False
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_patent_filings_standing_in_are_named_with_their_count_and_years(version):
+    df = company(patents=None).assign(patent_filings_cn=[3, 4, 5], patent_filings_us=[1, 9, 1])
+    res = evaluate_star("guard", df, version=version)
+    ind = indicator(res, "invention_patents")
+    need = RULES[version].thresholds.invention_patents_min
+    assert ind.value == 17 and ind.passed is (17 >= need)  # the largest office each year: 3 + 9 + 5
+    assert ind.inputs == {"year": 2022, "invention_patents": None, "patent_filings": 17, "filing_years": list(YEARS)}
+    assert ind.note.startswith(f"on a proxy: patent filings 17 {'≥' if ind.passed else '<'} {need} (patent filings, "
+                               f"not granted invention patents: 17 filed (fiscal years 2020, 2021, 2022")
+    low = evaluate_star("guard", company(patents=None).assign(patent_filings_cn=[1, 1, 1]), version=version)
+    r = reason_of(low, "invention_patents")
+    for lang in ("en", "zh"):
+        text = detail(Labels(lang), r, low.version)
+        assert "3" in text and str(need) in text and "2020" in text and "2022" in text, (lang, text)
