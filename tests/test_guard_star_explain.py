@@ -251,3 +251,45 @@ def test_patent_filings_standing_in_are_named_with_their_count_and_years(version
     for lang in ("en", "zh"):
         text = detail(Labels(lang), r, low.version)
         assert "3" in text and str(need) in text and "2020" in text and "2022" in text, (lang, text)
+
+
+# ---- a verdict's reasons carry what the reader's sentence needs ------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", ["fails everything", "missing figures"])
+def test_each_reason_names_its_indicator_by_number_and_item_with_its_figures(version, case):
+    from hardtech.presentation.star_text import reason
+
+    res = evaluate_star("guard", company(**CASES[case]), version=version)
+    items = {("indicator", i.name): i for i in res.indicators} | {("exception", e.name): e for e in res.exceptions}
+    assert res.reasons, res.decided_by
+    for r in res.reasons:
+        kind = r["key"].split("_")[0]
+        ind = items[kind, r["item"]]
+        assert r["key"] in ("indicator_failed", "indicator_unknown", "exception_unknown") and r["number"] == ind.number
+        assert r["value"] == ind.value and r["inputs"] == ind.inputs and r["proxy"] is False
+        words = {"indicator": (f"indicator {ind.number} ", f"指标 {ind.number}"),
+                 "exception": (f"exception {ind.number} ", f"例外条款 {ind.number}")}[kind]
+        for lang, word in zip(("en", "zh"), words):
+            text = reason(Labels(lang), r, res.version)
+            assert text.startswith(word) and detail(Labels(lang), r, res.version) in text, (lang, text)
+    proxy = evaluate_star("guard", company(patents=None).assign(patent_filings_cn=[1, 1, 1]), version=version)
+    assert reason_of(proxy, "invention_patents")["proxy"] is True
+
+
+# ---- numbers in the notes: two decimals, more only to tell a failure from its bound -----------------------------
+
+def test_a_value_is_shown_with_two_decimals_and_more_only_where_a_failure_would_read_as_equal():
+    from hardtech.analytics.star.text import _cmp
+
+    assert _cmp(0.123456, 0.05, True, "pct") == "12.35% ≥ 5%"
+    assert _cmp(0.05, 0.05, True, "pct") == "5% ≥ 5%"  # met at the bound: equal is right
+    assert _cmp(61.234567 * M, 60 * M, True, "money") == "RMB 61.23 m ≥ RMB 60 m"
+    assert _cmp(7, 7, True, "count") == "7 ≥ 7" and _cmp(6, 7, False, "count") == "6 < 7"
+    # a failure just under its bound: the fewest decimals in steps of two (2, 4, 6, 8, 10, then 12) that tell them apart
+    for k in range(2, 10):  # 10: within 1.3 billionths, still beyond the tolerance
+        value = 0.05 * (1 - 1.2345678 * 10 ** -k)  # a value with digits to spare at every precision
+        a, _, b = _cmp(value, 0.05, False, "pct").partition(" < ")
+        assert a != b and b == "5%", (k, a, b)
+        want = next(d for d in (2, 4, 6, 8, 10, 12) if f"{value * 100:.{d}f}" != f"{5:.{d}f}")
+        assert a == f"{value * 100:.{want}f}".rstrip("0") + "%", (k, a, want)
