@@ -293,3 +293,60 @@ def test_a_value_is_shown_with_two_decimals_and_more_only_where_a_failure_would_
         assert a != b and b == "5%", (k, a, b)
         want = next(d for d in (2, 4, 6, 8, 10, 12) if f"{value * 100:.{d}f}" != f"{5:.{d}f}")
         assert a == f"{value * 100:.{want}f}".rstrip("0") + "%", (k, a, want)
+
+
+# ---- the verdict's own sentence and keys, on every route to it -------------------------------------------------
+
+COUNT = {3: "three", 4: "four"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_route_to_a_verdict_says_which_it_took_and_why(version):
+    v = RULES[version]
+    n = len(v.indicators)
+    met = evaluate_star("guard", company(), version=version)
+    assert (met.verdict, met.decided_by) == ("sci-tech", f"all {COUNT[n]} indicators met")
+    assert met.reasons == [{"key": "all_met", "n": n, "carve_outs": []}]
+
+    award = evaluate_star("guard", company(**CASES["fails everything"]), version=version, flags=["national_award"])
+    exc = next(e for e in award.exceptions if e.name == "national_award")
+    assert award.verdict == "sci-tech" and award.decided_by == f"exception {exc.number}: {exc.note}"
+    assert exc.note.startswith("national_award flag (") and exc.threshold == "flag national_award"
+    assert [r["key"] for r in award.reasons] == ["exception_met"] and award.reasons[0]["number"] == exc.number
+
+    failed = evaluate_star("guard", company(**CASES["fails everything"]), version=version)
+    assert failed.verdict == "not sci-tech"
+    assert failed.decided_by == "; ".join(f"indicator {i.number} failed: {i.note}" for i in failed.indicators)
+    assert [(r["key"], r["number"]) for r in failed.reasons] == [("indicator_failed", i.number) for i in failed.indicators]
+
+    # one indicator failed, others and an exception open: "cannot tell", the failure said first
+    open_ = evaluate_star("guard", company(revenue=(100 * M,) * 3, rd=(1 * M,) * 3, patents=None), version=version)
+    inds = {i.name: i for i in open_.indicators}
+    pat_exc = next(e for e in open_.exceptions if e.passed is None)
+    assert open_.verdict == "insufficient data"
+    lead = "; ".join(f"indicator {i.number} failed: {i.note}" for i in open_.indicators if i.passed is False)
+    assert open_.decided_by == ("cannot tell: " + lead + f"; indicator {inds['invention_patents'].number} cannot be "
+                                f"checked: {inds['invention_patents'].note}; exception {pat_exc.number} cannot be "
+                                f"checked: {pat_exc.note}")
+    keys = [(r["key"], r["number"]) for r in open_.reasons]
+    assert keys == ([("indicator_failed", i.number) for i in open_.indicators if i.passed is False]
+                    + [("indicator_unknown", inds["invention_patents"].number), ("exception_unknown", pat_exc.number)])
+
+    # nothing failed, only unknowns: no failure lead
+    unknown = evaluate_star("guard", company(patents=None, rd=(None, 50 * M, 50 * M)), version=version)
+    assert unknown.verdict == "insufficient data" and unknown.decided_by.startswith("cannot tell: indicator 1 cannot be checked: ")
+    assert "failed" not in unknown.decided_by
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if RULES[v].negative_list])
+def test_the_negative_list_names_the_worst_level_and_every_category_at_it(version):
+    both = evaluate_star("guard", company(), version=version, flags=["fintech", "real_estate"])
+    assert (both.verdict, both.decided_by) == ("prohibited", "negative list: real estate (prohibited)")
+    assert both.reasons == [{"key": "negative_list", "item": "real_estate", "level": "prohibited", "carve_outs": []}]
+    two = evaluate_star("guard", company(), version=version, flags=["fintech"], typology="model_innovation")
+    assert two.verdict == "restricted"
+    assert two.decided_by == "negative list: fintech (restricted); business-model innovation (restricted)"
+    assert [(r["key"], r["item"], r["level"]) for r in two.reasons] == [
+        ("negative_list", "fintech", "restricted"), ("negative_list", "model_innovation", "restricted")]
+    assert two.negative_list == ["fintech (restricted): flag fintech",
+                                 "business-model innovation (restricted): typology model_innovation"]
