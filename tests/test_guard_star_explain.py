@@ -350,3 +350,62 @@ def test_the_negative_list_names_the_worst_level_and_every_category_at_it(versio
         ("negative_list", "fintech", "restricted"), ("negative_list", "model_innovation", "restricted")]
     assert two.negative_list == ["fintech (restricted): flag fintech",
                                  "business-model innovation (restricted): typology model_innovation"]
+
+
+# ---- exceptions, waivers and a version without a negative list -------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("patents, filings", [(60, None), (3, None), (None, None), (None, (20, 20, 20)), (None, (1, 1, 1))],
+                         ids=["patents met", "patents short", "patents missing", "filings met", "filings short"])
+def test_each_exception_states_its_bound_value_inputs_and_note(version, patents, filings):
+    df = company(patents=patents)
+    if filings:
+        df = df.assign(patent_filings_cn=list(filings))
+    flagged = {e.flag for e in RULES[version].exceptions if e.flag}
+    one = sorted(flagged)[0]
+    res = evaluate_star("guard", df, version=version, flags=[one])
+    for rule, e in zip(RULES[version].exceptions, res.exceptions):
+        assert (e.name, e.number, e.label) == (rule.id, rule.number, rule.description)
+        if rule.flag:
+            ok = rule.flag == one
+            assert (e.threshold, e.inputs, e.passed, e.value) == (f"flag {rule.flag}", {"flag": rule.flag}, ok, float(ok))
+            assert e.note == (f"{rule.flag} flag ({rule.description})" if ok else f"no {rule.flag} flag recorded")
+            continue
+        need = rule.min_invention_patents
+        assert e.threshold == f"invention patents ≥ {need}"
+        if filings:
+            n = sum(filings)
+            assert (e.value, e.passed, e.inputs) == (n, n >= need, {"year": 2022, "invention_patents": None,
+                                                                   "patent_filings": n, "filing_years": list(YEARS)})
+            assert e.note.startswith(f"on a proxy: {n} patent filings {'≥' if n >= need else '<'} {need} (patent filings,")
+            assert e.proxy and e.proxy in e.note
+        elif patents is None:
+            assert (e.value, e.passed, e.inputs) == (None, None, {"year": 2022, "invention_patents": None})
+            assert e.note == "invention patents unknown: org guard: invention patents missing for fiscal year 2022"
+        else:
+            assert (e.value, e.passed, e.inputs) == (patents, patents >= need, {"year": 2022, "invention_patents": patents})
+            assert e.note == f"{patents} invention patents {'≥' if patents >= need else '<'} {need}" and not e.proxy
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_waived_indicator_passes_says_so_and_leans_on_no_proxy(version):
+    df = company(patents=None).assign(patent_filings_cn=[1, 1, 1])  # the filings alone would fail it
+    res = evaluate_star("guard", df, version=version, flags=["software"])
+    ind = indicator(res, "invention_patents")
+    need = RULES[version].thresholds.invention_patents_min
+    assert ind.passed is True and ind.proxy == "" and ind.label == "invention patents"
+    assert ind.threshold == f"waived by carve-out software (normally: invention patents ≥ {need})"
+    assert ind.note.startswith("waived by carve-out software; for information: on a proxy: patent filings 3 < ")
+    assert not any(p.startswith("invention patents:") for p in res.proxies)
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if not RULES[v].negative_list])
+@pytest.mark.parametrize("held", ["fintech", "model_innovation", "real_estate", "finance_investment", "typology"])
+def test_a_version_without_a_negative_list_says_it_holds_nothing_against_the_company(version, held):
+    kw = {"typology": "model_innovation"} if held == "typology" else {"flags": [held]}
+    res = evaluate_star("guard", company(), version=version, **kw)
+    assert res.verdict == "sci-tech" and res.negative_list == []
+    assert (f"STAR version {version} has no negative list; typology and sector are not held against the company"
+            in res.warnings)
+    quiet = evaluate_star("guard", company(), version=version, flags=["software"])
+    assert not any("negative list" in w for w in quiet.warnings)
