@@ -409,3 +409,20 @@ def test_a_version_without_a_negative_list_says_it_holds_nothing_against_the_com
             in res.warnings)
     quiet = evaluate_star("guard", company(), version=version, flags=["software"])
     assert not any("negative list" in w for w in quiet.warnings)
+
+
+def test_a_batch_says_cannot_tell_for_an_organisation_whose_currency_has_no_rate_and_goes_on():
+    from hardtech.analytics.star import evaluate_star_batch
+
+    fin = pd.concat([company().assign(org_id="cny"), company().assign(org_id="odd", currency="ZZZ")], ignore_index=True)
+    orgs = pd.DataFrame({"org_id": ["odd", "cny"]})
+    for year in (None, 2021):
+        odd, cny = evaluate_star_batch(orgs, fin, year=year)
+        assert cny.verdict == ("sci-tech" if year is None else "insufficient data")  # 2021: its window lacks 2019
+        assert (odd.org_id, odd.verdict, odd.year) == ("odd", "insufficient data", year or 2022)
+        assert odd.reasons == [{"key": "fx_missing"}] and len(odd.warnings) == 1 and "ZZZ" in odd.warnings[0]
+        assert odd.decided_by == "cannot tell: " + odd.warnings[0]
+        for lang in ("en", "zh"):
+            from hardtech.presentation.star_text import reason
+
+            assert reason(Labels(lang), odd.reasons[0]) == Labels(lang)("star_reason", "fx_missing")
