@@ -146,3 +146,49 @@ def test_an_empty_or_non_text_list_item_is_named(tmp_path, item, shown):
     with pytest.raises(SourceError) as err:
         load_star_rules(path)
     assert str(err.value) == f"{path}: carve_out_triggers.red_chip.flags[1] must be non-empty text, got {shown}"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("schema = 1\n", "schema = 2\n", "'schema' must be 1 (this program reads schema 1)"),
+    ('fx_month_day = "12-31"', 'fx_month_day = "12/31"', "'evaluation.fx_month_day' must be MM-DD, got '12/31'"),
+    ('fx_month_day = "12-31"', 'fx_month_day = "02-30"', "'evaluation.fx_month_day' must be MM-DD, got '02-30'"),
+    ("tolerance_rel = 1e-9", "tolerance_rel = 0.02", "'evaluation.tolerance_rel' must be in [0.0, 0.01], got 0.02"),
+    ("tolerance_rel = 1e-9", "tolerance_rel = -1e-9", "'evaluation.tolerance_rel' must be in [0.0, 0.01], got -1e-09"),
+])
+def test_the_evaluation_settings_are_checked_and_named(tmp_path, old, new, message):
+    path = edited(tmp_path, old, new)
+    with pytest.raises(SourceError) as err:
+        load_star_rules(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_a_tolerance_at_its_bound_is_accepted(tmp_path):
+    v = load_star_rules(edited(tmp_path, "tolerance_rel = 1e-9", "tolerance_rel = 0.01"))["2024-04-30"]
+    assert v.tolerance_rel == 0.01
+
+
+def test_optional_evaluation_settings_default_to_the_strict_reading(tmp_path):
+    """Without `patent_filings_proxy` filings never stand in; without `fx_max_age_days` no age limit is set."""
+    text = RULES_FILE.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^patent_filings_proxy = .*$", "", text)
+    text = re.sub(r"(?m)^fx_max_age_days = .*$", "", text)
+    path = tmp_path / "optional.toml"
+    path.write_text(text, encoding="utf-8")
+    versions = load_star_rules(path)
+    assert all(v.patent_filings_proxy is False and v.fx_max_age_days is None for v in versions.values())
+    import pandas as pd
+
+    df = pd.DataFrame([{"org_id": "f", "fiscal_year": y, "currency": "CNY", "revenue": 500e6, "rd_expense": 50e6,
+                        "rd_staff": 30, "employees": 100, "patent_filings_cn": 20} for y in (2020, 2021, 2022)])
+    res = evaluate_star("f", df, rules=versions)
+    assert next(i for i in res.indicators if i.name == "invention_patents").passed is None and not res.proxies
+
+
+def test_a_file_without_versions_is_refused_by_name(tmp_path):
+    text = RULES_FILE.read_text(encoding="utf-8")
+    head = text.split("\n[versions.", 1)[0]
+    path = tmp_path / "no_versions.toml"
+    path.write_text(head + "\n[versions]\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        load_star_rules(path)
+    assert str(err.value) == f"{path}: 'versions' is empty"
