@@ -11,16 +11,26 @@ Why parts along the in-process steps: a matrix product's last float bit depends 
 rows (BLAS picks its kernel by shape), so each part is a run of whole steps of `step` rows starting
 where the in-process path starts one. Every part then computes exactly what the in-process path
 computes, and any number of workers gives the same verdicts bit for bit.
+
+Why one BLAS thread per process while the parts run: numpy's OpenBLAS starts as many threads as
+there are cores, so two processes on two cores run four BLAS threads, which wait on each other
+and spin (on a shared 2-core machine a 324-row product took 10 ms of CPU on two threads and
+4 ms on one). The processes already fill the cores, so each part's products run on one thread (the
+caller's count is restored after). OpenBLAS never splits a product's inner sum over its threads,
+so the bits do not depend on the thread count (tests/test_classify_batch.py checks the verdicts
+under both counts).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import multiprocessing as mp
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any, Callable
 
 _WORK: tuple | None = None  # (function, parts, locks) read by the forked workers
@@ -53,7 +63,55 @@ def plan(n: int, jobs: int, step: int) -> list[tuple[int, int]]:
 def _run_part(k: int) -> Any:
     fn, parts, locks = _WORK
     _fresh_locks(locks)  # here, not as the pool's initializer: a failing initializer is retried forever
-    return fn(*parts[k])
+    with one_blas_thread():
+        return fn(*parts[k])
+
+
+def _openblas() -> tuple:
+    """(get, set) thread-count functions of every OpenBLAS this process has loaded (numpy's, scipy's);
+    none where /proc/self/maps cannot be read (not Linux) or a library has no such functions."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.rsplit("/", 1)[-1].lower()}
+    except OSError:
+        return ()
+    return _openblas_of(tuple(sorted(p for p in paths if p.startswith("/"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _openblas_of(paths: tuple[str, ...]) -> tuple:
+    out = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_GLOBAL)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and set_ is not None:
+                    get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
+                    out.append((get, set_))
+                    break
+            else:
+                continue
+            break
+    return tuple(out)
+
+
+@contextmanager
+def one_blas_thread():
+    """numpy's matrix products on one thread inside the block (the process's count restored after)."""
+    libs = _openblas()
+    before = [get() for get, _ in libs]
+    for _, set_ in libs:
+        set_(1)
+    try:
+        yield
+    finally:
+        for (_, set_), n in zip(libs, before):
+            set_(n)
 
 
 def _fresh_locks(owners: list[tuple[object, str]]) -> None:
@@ -86,7 +144,8 @@ def run_parts(fn: Callable[[int, int], Any], parts: list[tuple[int, int]],
                 pending = [pool.submit(_run_part, k) for k in range(1, len(parts))]
         finally:
             gc.unfreeze()
-        first = fn(*parts[0])
+        with one_blas_thread():
+            first = fn(*parts[0])
         return [first] + [p.result() for p in pending]
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
