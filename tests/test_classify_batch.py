@@ -193,3 +193,23 @@ def test_the_encoder_reusing_the_classifiers_words_gives_the_same_vectors(record
         u = U.units(part)
         assert np.array_equal(plain.encode(part), reusing.encode(part, words=u.words))
     assert U.WORDS.generation >= before + 3
+
+
+def test_one_blas_thread_gives_the_same_bits_and_restores_the_count(clf, records):
+    """The parts of a call over several processes run their matrix products on one BLAS thread each
+    (`parallel.one_blas_thread`); the columns are those of the caller's thread count, bit for bit,
+    and the count is restored after."""
+    from hardtech.analytics.classify import parallel
+
+    libs = parallel._openblas()
+    assert libs, "numpy's OpenBLAS not found: the workers would oversubscribe the cores"
+    before = [get() for get, _ in libs]
+    many = [r for r in records for _ in range(8)]  # products large enough for OpenBLAS to use its threads
+    usual = clf.classify_batch(many, jobs=1)
+    with parallel.one_blas_thread():
+        assert [get() for get, _ in libs] == [1] * len(libs)
+        single = clf.classify_batch(many, jobs=1)
+    assert [get() for get, _ in libs] == before
+    for col in ("field_proba", "order", "assigned", "typology", "trl", "insufficient"):
+        assert np.array_equal(getattr(usual, col), getattr(single, col)), col
+    assert np.array_equal(usual.typology_proba, single.typology_proba, equal_nan=True)
