@@ -93,7 +93,7 @@ def test_at_most_max_chars_characters_are_read():
     assert clean("z" * MAX_CHARS + "<b>more</b>") == "z" * MAX_CHARS
 
 
-@pytest.mark.parametrize("text", ["中", "abc 中文 def", "ASCII then 鋰", "\u3400", "\u9fff", "\uf900"])
+@pytest.mark.parametrize("text", ["中", "abc 中文 def", "ASCII then 鋰", "\u3400", "\u9fff", "\uf900", "\ufaff"])
 def test_has_cjk_finds_a_chinese_character_anywhere(text):
     assert has_cjk(text) is True
 
