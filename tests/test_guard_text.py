@@ -106,3 +106,20 @@ def test_has_cjk_is_false_without_a_chinese_character(text):
 def test_classification_cleans_with_the_same_rule():
     assert classify_text.clean is T.clean and classify_text.has_cjk is T.has_cjk
     assert classify_text.MAX_CHARS == MAX_CHARS
+
+
+# The stemmer (`classify.text.stem`, lru_cached, so mutmut does not mutate it): forms of one word meet, and what is
+# not an English inflection is left alone. Lexicon terms go through the same function, so only agreement matters.
+@pytest.mark.parametrize("words", [
+    ("run", "running"), ("map", "mapped"), ("fill", "filled", "fills"), ("battery", "batteries"),
+    ("device", "devices"), ("chip", "chips"), ("laser", "lasers"), ("class", "classes"), ("glass", "glasses"),
+    ("optimize", "optimization"), ("process", "processes"),
+])
+def test_inflected_forms_of_a_word_meet_in_one_stem(words):
+    assert len({classify_text.stem(w) for w in words}) == 1, {w: classify_text.stem(w) for w in words}
+
+
+@pytest.mark.parametrize("word", ["ai", "ate", "gas", "bus", "lens", "series", "physics", "robotics", "ceramics",
+                                  "materials", "5g", "covid19", "li-ion", "this"])
+def test_short_kept_non_alphabetic_and_ics_words_are_left_alone(word):
+    assert classify_text.stem(word) == word
