@@ -426,3 +426,124 @@ def test_a_batch_says_cannot_tell_for_an_organisation_whose_currency_has_no_rate
             from hardtech.presentation.star_text import reason
 
             assert reason(Labels(lang), odd.reasons[0]) == Labels(lang)("star_reason", "fx_missing")
+
+
+# ---- the rest of what a verdict says (from the survivors of the star run after the tests above) -----------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_notes_of_a_met_indicator_are_joined_by_semicolons_and_a_failed_one_by_and(version):
+    t = RULES[version].thresholds
+    good = evaluate_star("guard", company(), version=version)
+    assert indicator(good, "rd_investment").note == (f"R&D ratio 10% ≥ {pct(t.rd_ratio_min)}; cumulative R&D "
+                                                    f"RMB 150 m ≥ {rmb(t.rd_cumulative_min_cny)}")
+    assert indicator(good, "revenue_growth").note == (f"revenue CAGR 0% < {pct(t.revenue_cagr_min)}; last-year revenue "
+                                                     f"RMB 500 m ≥ {rmb(t.revenue_last_year_min_cny)}")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_revenue_growth_is_defined_from_any_positive_first_revenue_and_to_a_zero_last_one(version):
+    t = RULES[version].thresholds
+    tiny = indicator(evaluate_star("guard", company(revenue=(1.0, 1.0, 400 * M)), version=version), "revenue_growth")
+    assert tiny.value == pytest.approx(20_000 - 1) and tiny.passed is True
+    gone = indicator(evaluate_star("guard", company(revenue=(100 * M, 50 * M, 0.0)), version=version), "revenue_growth")
+    assert gone.value == -1.0 and gone.passed is False
+    assert gone.note == (f"revenue CAGR -100% < {pct(t.revenue_cagr_min)} and last-year revenue RMB 0 m < "
+                         f"{rmb(t.revenue_last_year_min_cny)}")
+    neg = indicator(evaluate_star("guard", company(revenue=(-1_234_500.0, 10 * M, 10 * M)), version=version),
+                    "revenue_growth")
+    assert neg.note.startswith("revenue CAGR undefined: revenue in 2020 is RMB -1.23 m (a growth rate needs")
+    ratio = indicator(evaluate_star("guard", company(revenue=(-411_500.0,) * 3, rd=(1 * M,) * 3), version=version),
+                      "rd_investment")
+    assert ratio.note.startswith("R&D ratio undefined: 3-year revenue is RMB -1.23 m (not positive)")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_applied_carve_outs_are_said_with_their_effect_and_each_is_considered(version):
+    res = evaluate_star("guard", company(), version=version, flags=["software"])
+    strict = next(c for c in RULES[version].carve_outs if c.rd_ratio_min is not None)
+    assert res.carve_outs_applied == [f"software (flag software): invention patents indicator waived; R&D ratio must be "
+                                      f"≥ {pct(strict.rd_ratio_min)}, no cumulative alternative"]
+    others = [c for c in RULES[version].carve_outs if c.id != "software"]
+    for c in others:  # a carve-out after one that does not apply is still considered
+        got = evaluate_star("guard", company(), version=version, flags=[c.flags[0]])
+        assert any(s.startswith(f"{c.id} (flag {c.flags[0]})") for s in got.carve_outs_applied), (c.id, got.carve_outs_applied)
+        off = evaluate_star("guard", company(), version=version, flags=["software", c.flags[0]],
+                            carve_outs={"software": False})  # one switched off: the next still applies
+        assert [s.split(" ")[0] for s in off.carve_outs_applied] == [c.id]
+        assert "carve-out software is switched off; it would apply (flag software)" in off.warnings
+    with pytest.raises(Exception) as err:
+        evaluate_star("guard", company(), version=version, carve_outs={"charm": True})
+    assert f"carve-outs: {', '.join(c.id for c in RULES[version].carve_outs)}" in str(err.value)
+
+
+def test_several_rows_for_one_year_are_said_and_the_most_complete_is_used():
+    df = company()
+    thin = df.iloc[[1]].assign(rd_expense=None, revenue=None, source_name="thin")
+    full = df.assign(source_name=None)
+    res = evaluate_star("guard", pd.concat([thin, full], ignore_index=True))
+    assert indicator(res, "rd_investment").passed is True  # the complete row's figures, not the thin one's gaps
+    assert [w for w in res.warnings if "financials rows" in w] == [
+        "org guard: 2 financials rows for fiscal year 2021 (sources thin, ?); used the most complete one (source ?)"]
+    assert not [w for w in evaluate_star("guard", company()).warnings if "financials rows" in w]
+
+
+def test_amounts_without_a_currency_are_ignored_and_said_to_be():
+    for missing in (None, float("nan"), ""):
+        df = company()
+        df.loc[df.fiscal_year == 2021, "currency"] = missing
+        res = evaluate_star("guard", df)
+        assert "org guard: fiscal year 2021 has amounts but no currency; amounts ignored" in res.warnings, missing
+        ind = indicator(res, "rd_investment")
+        assert ind.passed is None and ind.inputs["rd_cny"][2021] is None and ind.inputs["revenue_cny"][2021] is None
+
+
+def test_a_foreign_currency_without_a_table_given_is_converted_with_the_shipped_one():
+    from hardtech.sources.fx import load_fx
+
+    usd = company().assign(currency="USD")
+    alone = evaluate_star("guard", usd)
+    given = evaluate_star("guard", usd, fx=load_fx())
+    assert alone.fx and alone.fx == given.fx
+    assert indicator(alone, "rd_investment").inputs == indicator(given, "rd_investment").inputs
+
+
+def test_what_the_caller_wrote_is_read_as_meant_or_named():
+    hyphen = evaluate_star("guard", company(**CASES["fails everything"]), flags=["national-award"])
+    assert hyphen.verdict == "sci-tech" and hyphen.decided_by.startswith("exception 2: national_award flag")
+    codes = evaluate_star("guard", company(), industry_codes=["Application Software", "gics:Banks"])
+    assert codes.warnings == ["industry code 'Application Software' ignored: expected 'scheme:code'"]
+    year = evaluate_star("guard", company(), year=2023)
+    assert "org guard: no financials row in the store for the requested fiscal year 2023" in year.warnings
+    assert not [w for w in evaluate_star("guard", company(), year=2022).warnings if "requested" in w]
+    for empty in (None, float("nan"), [None, " ", ""]):
+        assert evaluate_star("guard", company(), flags=empty, industry_codes=empty).verdict == "sci-tech"
+    assert evaluate_star("guard", company(), typology=pd.NA).negative_list == []
+    assert evaluate_star("guard", None).verdict == "insufficient data"
+    with pytest.raises(Exception) as err:
+        evaluate_star("guard", company().drop(columns=["fiscal_year"]))
+    assert str(err.value) == "financials for org guard have no 'fiscal_year' column"
+    with pytest.raises(Exception) as err:
+        evaluate_star("guard", company(), version="1999-01-01")
+    assert str(err.value).endswith("; versions: " + ", ".join(VERSIONS))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_verdict_decided_on_filings_says_so_whichever_way_it_went(version):
+    for filings in ((30, 30, 30), (1, 1, 1)):
+        kw = {} if filings[0] > 1 else dict(CASES["fails everything"])
+        kw["patents"] = None
+        res = evaluate_star("guard", company(**kw).assign(patent_filings_cn=list(filings)), version=version)
+        assert res.verdict in ("sci-tech", "not sci-tech"), res.decided_by
+        assert res.decided_by.endswith(" — on a proxy: patent filings stand in for granted invention patents")
+        assert res.reasons[-1] == {"key": "on_proxy", "carve_outs": []}
+
+
+def test_a_batch_does_not_hand_one_organisations_warnings_to_another_with_the_same_codes():
+    from hardtech.analytics.star import evaluate_star_batch
+
+    fin = pd.concat([company().assign(org_id="a"), company().assign(org_id="b")], ignore_index=True)
+    fin = fin[~((fin.org_id == "a") & (fin.fiscal_year == 2022))]  # a lacks its last year
+    orgs = pd.DataFrame({"org_id": ["a", "b"], "industry_codes": [["gics:Application Software"]] * 2})
+    a, b = evaluate_star_batch(orgs, fin, year=2022, carve_outs={"software": False})
+    assert any("requested fiscal year 2022" in w for w in a.warnings)
+    assert b.warnings == ["carve-out software is switched off; it would apply (industry code gics:Application Software)"]
