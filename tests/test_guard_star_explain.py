@@ -449,12 +449,12 @@ def test_revenue_growth_is_defined_from_any_positive_first_revenue_and_to_a_zero
     assert gone.value == -1.0 and gone.passed is False
     assert gone.note == (f"revenue CAGR -100% < {pct(t.revenue_cagr_min)} and last-year revenue RMB 0 m < "
                          f"{rmb(t.revenue_last_year_min_cny)}")
-    neg = indicator(evaluate_star("guard", company(revenue=(-1_234_500.0, 10 * M, 10 * M)), version=version),
-                    "revenue_growth")
-    assert neg.note.startswith("revenue CAGR undefined: revenue in 2020 is RMB -1.23 m (a growth rate needs")
-    ratio = indicator(evaluate_star("guard", company(revenue=(-411_500.0,) * 3, rd=(1 * M,) * 3), version=version),
+    neg = indicator(evaluate_star("guard", company(revenue=(-1_235_001.0, 10 * M, 10 * M)), version=version),
+                    "revenue_growth")  # RMB millions to two decimals
+    assert neg.note.startswith("revenue CAGR undefined: revenue in 2020 is RMB -1.24 m (a growth rate needs")
+    ratio = indicator(evaluate_star("guard", company(revenue=(-411_667.0,) * 3, rd=(1 * M,) * 3), version=version),
                       "rd_investment")
-    assert ratio.note.startswith("R&D ratio undefined: 3-year revenue is RMB -1.23 m (not positive)")
+    assert ratio.note.startswith("R&D ratio undefined: 3-year revenue is RMB -1.24 m (not positive)")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -547,3 +547,22 @@ def test_a_batch_does_not_hand_one_organisations_warnings_to_another_with_the_sa
     a, b = evaluate_star_batch(orgs, fin, year=2022, carve_outs={"software": False})
     assert any("requested fiscal year 2022" in w for w in a.warnings)
     assert b.warnings == ["carve-out software is switched off; it would apply (industry code gics:Application Software)"]
+
+
+def test_small_things_a_verdict_rests_on():
+    from hardtech.analytics.star.text import _cmp
+
+    # a met value a hair above its bound reads at two decimals, as equal (it passed: the sign says so)
+    assert _cmp(0.0500001, 0.05, True, "pct") == "5% ≥ 5%"
+    assert _cmp(80_000_001.0, 80 * M, True, "money") == "RMB 80 m ≥ RMB 80 m"
+    # a row without a year is skipped, not the end of the rows
+    df = pd.concat([company().iloc[[0]].assign(fiscal_year=None), company()], ignore_index=True)
+    assert evaluate_star("guard", df).verdict == "sci-tech"
+    # a missing figure in a foreign currency stays missing, converted or not
+    usd = company(rd=(None, 10 * M, 10 * M)).assign(currency="USD")
+    assert indicator(evaluate_star("guard", usd), "rd_investment").inputs["rd_cny"][2020] is None
+    # two carve-outs waiving one indicator are both named
+    both = evaluate_star("guard", company(), flags=["listing_standard_5", "red_chip"])
+    assert indicator(both, "revenue_growth").threshold.startswith("waived by carve-out pre_revenue, red_chip (normally: ")
+    # one flag given as a plain string is one flag
+    assert evaluate_star("guard", company(), flags="software").carve_outs_applied[0].startswith("software (flag software)")

@@ -192,3 +192,15 @@ def test_a_file_without_versions_is_refused_by_name(tmp_path):
     with pytest.raises(SourceError) as err:
         load_star_rules(path)
     assert str(err.value) == f"{path}: 'versions' is empty"
+
+
+def test_a_negative_list_category_with_typology_hints_must_say_which_schemes_they_read(tmp_path):
+    text = RULES_FILE.read_text(encoding="utf-8")
+    head, rest = text.split("[negative_list_categories.model_innovation]", 1)
+    block, tail = rest.split("\n[", 1)
+    block = re.sub(r"(?m)^hint_schemes = .*$", "", block)
+    path = tmp_path / "no_schemes.toml"
+    path.write_text(head + "[negative_list_categories.model_innovation]" + block + "\n[" + tail, encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        load_star_rules(path)
+    assert "hint_schemes" in str(err.value) and "model_innovation" in str(err.value)
