@@ -2,8 +2,9 @@
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
 API's import, as a user would), its financials' source and note, a region's names, a watchlist note (API
-and dashboard form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
-failure says which field on which page came out raw. The pages are read from the application's route
+and dashboard form), the cells of an uploaded screening file and the header of one it refuses (its error
+names the columns found). Each payload names the field it sits in, so a failure says which field on which
+page came out raw. The pages are read from the application's route
 table (every GET route outside the API and static files), each visited in both languages, plain and
 with hostile query values, so a page added tomorrow is checked without editing this file.
 """
@@ -140,8 +141,15 @@ def site(tmp_path_factory):
                              files={"file": ("applicants.csv", applicants, "text/csv")})
     assert api_screen.status_code == 200, api_screen.text
     written |= {"upload.name", "upload.description"}
+    # a file the screening refuses: the page's error names the columns it found, i.e. the upload's header cells
+    refused = client.post("/screening", headers=auth, follow_redirects=False,
+                          files={"file": ("applicants.csv", _csv([[payload("upload.header"), "x"], ["a", "b"]]),
+                                          "text/csv")})
+    assert refused.status_code == 422, (refused.status_code, refused.text[-600:])
+    written.add("upload.header")
     yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
            "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
+                           "POST /screening (a refused upload's error)": refused,
                            "GET screening .html download": client.get(api_screen.json()["downloads"]["html"]),
                            **{f"GET /org/{ORG_ZH} ({lang})": client.get(f"/org/{ORG_ZH}", params={"lang": lang})
                               for lang in ("en", "zh")}}}
@@ -221,8 +229,8 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
     for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "organizations.description_zh",
                   "watchlist.note",
-                  "watch_form.note", "upload.name", "financials.source_name", "query.q", "regions.name_en",
-                  "regions.name_zh"):
+                  "watch_form.note", "upload.name", "upload.header", "financials.source_name", "query.q",
+                  "regions.name_en", "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
 
 
