@@ -26,6 +26,7 @@ ORG = "guard-hostile"
 ORG_ZH = "guard-hostile-zh"  # no English description: its page shows the Chinese one instead
 REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
+FIN_YEARS = (2020, 2021, 2022)  # the hostile organisation's financial years
 NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
 RAW = ("<script>alert(", "<img src=x")  # a payload's tags, live; escaped text may still read "onerror="
 
@@ -108,7 +109,7 @@ def site(tmp_path_factory):
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
     fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
-            for y in (2020, 2021, 2022)]
+            for y in FIN_YEARS]
     upload("financials", _csv(fin), payload("financials.source_name"))
     rounds = [["round_id", "org_id", "org_name", "date", "stage", "amount", "currency", "investors"],
               ["guard-r1", ORG, payload("funding_rounds.org_name"), "2022-03-01", "A轮", "50000000", "CNY",
@@ -184,6 +185,9 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
         out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
         if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one
             out.append((url, {"lang": lang, "name": [REGION, "西安"]}))
+        if "scope" in declared:  # a scope that selects the hostile organisation (a hostile scope alone is refused)
+            out.append((url, {"lang": lang, "scope": "city:" + payload("organizations.city"),
+                              **({"year": max(FIN_YEARS)} if "year" in declared else {})}))
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
     return out
@@ -224,6 +228,10 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
         for field in re.findall(r"&lt;script&gt;alert\(&#34;([\w.]+)&#34;\)", body, re.IGNORECASE):
             seen.setdefault(field.lower(), []).append(where)
     assert not failures, "user-written values rendered as live HTML:\n" + "\n".join(failures[:20])
+    scoped = [(k, r) for k, r in bodies.items() if "('scope', 'city:" in k]
+    assert scoped, "no page with a `scope` parameter was visited scoped to the hostile organisation's city"
+    for where, r in scoped:  # the scoped page is the page itself (its scope shown in its form), not an error
+        assert r.status_code == 200 and escaped_marker("organizations.name_en") in r.text, f"{where}: {r.status_code}"
     # the check is not vacuous: each value the fixture wrote is shown (escaped) on some page, or is known not to be
     shown_nowhere = sorted(site["written"] - set(seen))
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
