@@ -1,7 +1,7 @@
 """Every dashboard page escapes every value a user can write, from one hostile fixture.
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
-API's import, as a user would), its financials' source and note, a region's names, a watchlist note (API
+API's import, as a user would), its financials' source, note and currency, a region's names, a watchlist note (API
 and dashboard form), the cells of an uploaded screening file and the header of one it refuses (its error
 names the columns found). Each payload names the field it sits in, so a failure says which field on which
 page came out raw. The pages are read from the application's route
@@ -110,12 +110,17 @@ def site(tmp_path_factory):
             "invention_patents", "note"]]
     fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
             for y in FIN_YEARS]
+    # the currency is free text to the importer (upper-cased, not checked against ISO 4217): the second organisation's
+    # figures carry a hostile one, in a year before the first's, so the first keeps its score and its ranking (a
+    # ranking of a year with an unknown currency in its scope is refused)
+    fin += [[ORG_ZH, min(FIN_YEARS) - 1, payload("financials.currency"), 500_000_000, 60_000_000, 400, 120, 12, ""]]
     upload("financials", _csv(fin), payload("financials.source_name"))
     rounds = [["round_id", "org_id", "org_name", "date", "stage", "amount", "currency", "investors"],
               ["guard-r1", ORG, payload("funding_rounds.org_name"), "2022-03-01", "A轮", "50000000", "CNY",
                payload("funding_rounds.investors")]]
     upload("funding_rounds", _csv(rounds), "guard fixture (synthetic)")
-    written |= {"financials.note", "financials.source_name", "funding_rounds.org_name", "funding_rounds.investors"}
+    written |= {"financials.note", "financials.source_name", "financials.currency", "funding_rounds.org_name",
+                "funding_rounds.investors"}
     # a region of one's own (the regions table is imported like any other): its names head the comparison's columns
     regions = [["region_id", "name_en", "name_zh", "aliases", "level", "parent_id", "country"],
                ["guard-region", payload("regions.name_en"), payload("regions.name_zh"), REGION, "city", "CN", "CN"]]
@@ -237,7 +242,8 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
     for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "organizations.description_zh",
                   "watchlist.note",
-                  "watch_form.note", "upload.name", "upload.header", "financials.source_name", "query.q",
+                  "watch_form.note", "upload.name", "upload.header", "financials.source_name", "financials.currency",
+                  "query.q",
                   "regions.name_en", "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
 
