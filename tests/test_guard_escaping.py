@@ -188,8 +188,11 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
         out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
-        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one
+        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one,
+            # asked for by its alias and by its hostile names (a name is echoed in the form once it is found)
             out.append((url, {"lang": lang, "name": [REGION, "西安"]}))
+            out.append((url, {"lang": lang, "name": [payload("regions.name_en"), "西安"]}))
+            out.append((url, {"lang": lang, "name": ["西安", payload("regions.name_zh")]}))
         if "scope" in declared:  # a scope that selects the hostile organisation (a hostile scope alone is refused)
             out.append((url, {"lang": lang, "scope": "city:" + payload("organizations.city"),
                               **({"year": max(FIN_YEARS)} if "year" in declared else {})}))
