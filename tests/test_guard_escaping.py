@@ -1,9 +1,10 @@
 """Every dashboard page escapes every value a user can write, from one hostile fixture.
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
-API's import, as a user would), its financials' source and note, a region's names, a watchlist note (API
-and dashboard form), and the cells of an uploaded screening file. Each payload names the field it sits in, so a
-failure says which field on which page came out raw. The pages are read from the application's route
+API's import, as a user would), its financials' source, note and currency, a region's names, a watchlist note (API
+and dashboard form), the cells of an uploaded screening file and the header of one it refuses (its error
+names the columns found). Each payload names the field it sits in, so a failure says which field on which
+page came out raw. The pages are read from the application's route
 table (every GET route outside the API and static files), each visited in both languages, plain and
 with hostile query values, so a page added tomorrow is checked without editing this file.
 """
@@ -25,6 +26,7 @@ ORG = "guard-hostile"
 ORG_ZH = "guard-hostile-zh"  # no English description: its page shows the Chinese one instead
 REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
+FIN_YEARS = (2020, 2021, 2022)  # the hostile organisation's financial years
 NOT_PAGES = ("/api/", "/static/", "/openapi", "/docs", "/redoc", "/health")
 RAW = ("<script>alert(", "<img src=x")  # a payload's tags, live; escaped text may still read "onerror="
 
@@ -107,13 +109,18 @@ def site(tmp_path_factory):
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
     fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
-            for y in (2020, 2021, 2022)]
+            for y in FIN_YEARS]
+    # the currency is free text to the importer (upper-cased, not checked against ISO 4217): the second organisation's
+    # figures carry a hostile one, in a year before the first's, so the first keeps its score and its ranking (a
+    # ranking of a year with an unknown currency in its scope is refused)
+    fin += [[ORG_ZH, min(FIN_YEARS) - 1, payload("financials.currency"), 500_000_000, 60_000_000, 400, 120, 12, ""]]
     upload("financials", _csv(fin), payload("financials.source_name"))
     rounds = [["round_id", "org_id", "org_name", "date", "stage", "amount", "currency", "investors"],
               ["guard-r1", ORG, payload("funding_rounds.org_name"), "2022-03-01", "A轮", "50000000", "CNY",
                payload("funding_rounds.investors")]]
     upload("funding_rounds", _csv(rounds), "guard fixture (synthetic)")
-    written |= {"financials.note", "financials.source_name", "funding_rounds.org_name", "funding_rounds.investors"}
+    written |= {"financials.note", "financials.source_name", "financials.currency", "funding_rounds.org_name",
+                "funding_rounds.investors"}
     # a region of one's own (the regions table is imported like any other): its names head the comparison's columns
     regions = [["region_id", "name_en", "name_zh", "aliases", "level", "parent_id", "country"],
                ["guard-region", payload("regions.name_en"), payload("regions.name_zh"), REGION, "city", "CN", "CN"]]
@@ -140,8 +147,15 @@ def site(tmp_path_factory):
                              files={"file": ("applicants.csv", applicants, "text/csv")})
     assert api_screen.status_code == 200, api_screen.text
     written |= {"upload.name", "upload.description"}
+    # a file the screening refuses: the page's error names the columns it found, i.e. the upload's header cells
+    refused = client.post("/screening", headers=auth, follow_redirects=False,
+                          files={"file": ("applicants.csv", _csv([[payload("upload.header"), "x"], ["a", "b"]]),
+                                          "text/csv")})
+    assert refused.status_code == 422, (refused.status_code, refused.text[-600:])
+    written.add("upload.header")
     yield {"client": client, "app": app, "db": db, "auth": auth, "written": written,
            "extra_pages": {"GET /screening/{rid} (the upload's result)": screened,
+                           "POST /screening (a refused upload's error)": refused,
                            "GET screening .html download": client.get(api_screen.json()["downloads"]["html"]),
                            **{f"GET /org/{ORG_ZH} ({lang})": client.get(f"/org/{ORG_ZH}", params={"lang": lang})
                               for lang in ("en", "zh")}}}
@@ -174,8 +188,14 @@ def visits(path: str, route) -> list[tuple[str, dict]]:
     for lang in ("en", "zh"):
         out.append((url, {"lang": lang}))
         out.append((url, {"lang": lang, "q": ORG}))  # a list page filtered to the hostile organisation itself
-        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one
+        if "name" in declared:  # a page comparing places by name (/regions): the hostile region beside a real one,
+            # asked for by its alias and by its hostile names (a name is echoed in the form once it is found)
             out.append((url, {"lang": lang, "name": [REGION, "西安"]}))
+            out.append((url, {"lang": lang, "name": [payload("regions.name_en"), "西安"]}))
+            out.append((url, {"lang": lang, "name": ["西安", payload("regions.name_zh")]}))
+        if "scope" in declared:  # a scope that selects the hostile organisation (a hostile scope alone is refused)
+            out.append((url, {"lang": lang, "scope": "city:" + payload("organizations.city"),
+                              **({"year": max(FIN_YEARS)} if "year" in declared else {})}))
         out.append((url, {"lang": lang, "q": payload("query.q"), "city": payload("query.city")}))
         out.append((url, {"lang": lang, **{k: payload(f"query.{k}") for k in sorted(declared | set(FILTER_KEYS))}}))
     return out
@@ -216,13 +236,18 @@ def test_no_page_shows_a_user_written_value_unescaped(site):
         for field in re.findall(r"&lt;script&gt;alert\(&#34;([\w.]+)&#34;\)", body, re.IGNORECASE):
             seen.setdefault(field.lower(), []).append(where)
     assert not failures, "user-written values rendered as live HTML:\n" + "\n".join(failures[:20])
+    scoped = [(k, r) for k, r in bodies.items() if "('scope', 'city:" in k]
+    assert scoped, "no page with a `scope` parameter was visited scoped to the hostile organisation's city"
+    for where, r in scoped:  # the scoped page is the page itself (its scope shown in its form), not an error
+        assert r.status_code == 200 and escaped_marker("organizations.name_en") in r.text, f"{where}: {r.status_code}"
     # the check is not vacuous: each value the fixture wrote is shown (escaped) on some page, or is known not to be
     shown_nowhere = sorted(site["written"] - set(seen))
     assert set(shown_nowhere) <= NOT_SHOWN, f"values written but never displayed (escaped) anywhere: {shown_nowhere}"
     for field in ("organizations.name_en", "organizations.name_zh", "organizations.city", "organizations.description_zh",
                   "watchlist.note",
-                  "watch_form.note", "upload.name", "financials.source_name", "query.q", "regions.name_en",
-                  "regions.name_zh"):
+                  "watch_form.note", "upload.name", "upload.header", "financials.source_name", "financials.currency",
+                  "query.q",
+                  "regions.name_en", "regions.name_zh"):
         assert field in seen, f"{field} is displayed on no page; the escaping check would not see it"
 
 
