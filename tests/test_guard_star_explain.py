@@ -566,3 +566,21 @@ def test_small_things_a_verdict_rests_on():
     assert indicator(both, "revenue_growth").threshold.startswith("waived by carve-out pre_revenue, red_chip (normally: ")
     # one flag given as a plain string is one flag
     assert evaluate_star("guard", company(), flags="software").carve_outs_applied[0].startswith("software (flag software)")
+
+
+def test_blank_or_missing_codes_flags_and_typology_are_nothing_not_something():
+    for empty in ([None, " ", ""], float("nan"), None):
+        res = evaluate_star("guard", company(), flags=empty, industry_codes=empty)
+        assert res.warnings == [] and res.carve_outs_applied == [], empty
+    old = [v for v in VERSIONS if not RULES[v].negative_list][0]
+    for missing in (None, float("nan"), pd.NA):  # no typology: nothing to warn about in a version without a list
+        assert not evaluate_star("guard", company(), version=old, typology=missing).warnings, missing
+
+
+def test_a_code_the_taxonomy_hints_counts_after_codes_of_other_schemes():
+    hint = "crunchbase:social media"  # not on the list itself; the taxonomy hints business-model innovation
+    for codes in ([hint], ["foo:bar", hint], ["gics:Semiconductors", hint]):
+        res = evaluate_star("guard", company(), industry_codes=codes)
+        assert res.verdict == "restricted", codes
+        assert res.negative_list == [f"business-model innovation (restricted): industry code {hint} "
+                                     "(taxonomy typology hint model_innovation)"]
