@@ -24,6 +24,9 @@ from guard_support import app_routes
 
 ORG = "guard-hostile"
 ORG_ZH = "guard-hostile-zh"  # no English description: its page shows the Chinese one instead
+# an organisation id is free text to the importer, and list pages put it in a link's path: one id is hostile too
+# (no slash: a path segment), so a link printed without escaping shows its tag live
+ORG_ID = "guard-hostile-id\"'><img src=x onerror=alert('organizations.org_id')>"
 REGION = "guardrg"  # the hostile region's alias: a region name is asked for in at most 8 characters
 LIST = "guard list"
 FIN_YEARS = (2020, 2021, 2022)  # the hostile organisation's financial years
@@ -105,11 +108,12 @@ def site(tmp_path_factory):
 
     row_zh = [ORG_ZH, "startup", "CN", *["" if c == "description_en" else payload(f"organizations.{c}")
                                           for c in text_cols]]
-    upload("organizations", _csv([header, row, row_zh]), "guard fixture (synthetic)")
+    row_id = [ORG_ID, "startup", "CN", *[payload(f"organizations.{c}") for c in text_cols]]
+    upload("organizations", _csv([header, row, row_zh, row_id]), "guard fixture (synthetic)")
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
-    fin += [[ORG, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
-            for y in FIN_YEARS]
+    fin += [[org, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
+            for org in (ORG, ORG_ID) for y in FIN_YEARS]
     # the currency is free text to the importer (upper-cased, not checked against ISO 4217): the second organisation's
     # figures carry a hostile one, in a year before the first's, so the first keeps its score and its ranking (a
     # ranking of a year with an unknown currency in its scope is refused)
@@ -284,5 +288,23 @@ def test_a_hostile_url_path_is_shown_escaped_on_every_page_and_error_page(site):
             r = client.get(url, params={"lang": lang})
             assert r.status_code < 500, f"{url}: {r.status_code} {r.text[:200]}"
             failures += [f"{url} ({lang}, {r.status_code}): …{hit}…" for hit in raw_hits(r.text)]
-            assert "&lt;img src=x" in r.text, f"{url} ({lang}): the hostile path is not shown at all; check not vacuous"
+            # shown escaped (an error page names it) or percent-encoded (the language switch links back to it)
+            assert "&lt;img src=x" in r.text or "%3Cimg%20src%3Dx" in r.text, \
+                f"{url} ({lang}): the hostile path is not shown at all; check not vacuous"
     assert not failures, "a URL path rendered as live HTML:\n" + "\n".join(failures[:20])
+
+
+def test_a_link_to_an_organisation_reaches_it_whatever_its_id(site):
+    """Ids are free text to the importer; the list pages' links percent-encode them, so '?', '#', quotes and
+    spaces in an id neither break the link nor end its path early."""
+    import html as html_lib
+    from urllib.parse import unquote
+
+    client = site["client"]
+    body = client.get("/search", params={"q": ORG, "lang": "en"}).text
+    hrefs = [html_lib.unescape(h) for h in re.findall(r'href="(/org/[^"]*)"', body)]
+    target = [h for h in hrefs if unquote(h.split("?", 1)[0]) == "/org/" + ORG_ID]
+    assert target, hrefs
+    assert not any(c in target[0].split("?", 1)[0] for c in "\"'<> #"), target[0]
+    page = client.get(target[0])
+    assert page.status_code == 200 and "organizations.org_id" in html_lib.unescape(page.text)

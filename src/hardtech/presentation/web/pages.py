@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from functools import lru_cache, partial
 from typing import Any, Optional
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -98,8 +98,9 @@ def render(request: Request, template: str, status: int = 200, places: dict[str,
     L = Labels(lang)
 
     def url(path: str, **changes) -> str:
+        # the path percent-encoded too: it carries ids users import as free text ('?', '#', quotes, spaces)
         q = {k: v for k, v in changes.items() if v not in (None, "")}
-        return path + ("?" + urlencode(q, doseq=True) if q else "")
+        return quote(path, safe="/") + ("?" + urlencode(q, doseq=True) if q else "")
 
     def here(**changes) -> str:
         q = {**params, **changes}
