@@ -108,7 +108,9 @@ def site(tmp_path_factory):
 
     row_zh = [ORG_ZH, "startup", "CN", *["" if c == "description_en" else payload(f"organizations.{c}")
                                           for c in text_cols]]
-    row_id = [ORG_ID, "startup", "CN", *[payload(f"organizations.{c}") for c in text_cols]]
+    # the hostile-id organisation sits in the hostile region (its alias as its city), so that region has a firm and
+    # leads factors of the comparison, whose "leads" column then names it
+    row_id = [ORG_ID, "startup", "CN", *[REGION if c == "city" else payload(f"organizations.{c}") for c in text_cols]]
     upload("organizations", _csv([header, row, row_zh, row_id]), "guard fixture (synthetic)")
     fin = [["org_id", "fiscal_year", "currency", "revenue", "rd_expense", "employees", "rd_staff",
             "invention_patents", "note"]]
@@ -308,3 +310,18 @@ def test_a_link_to_an_organisation_reaches_it_whatever_its_id(site):
     assert not any(c in target[0].split("?", 1)[0] for c in "\"'<> #"), target[0]
     page = client.get(target[0])
     assert page.status_code == 200 and "organizations.org_id" in html_lib.unescape(page.text)
+
+
+def test_the_hostile_region_leads_a_factor_and_is_named_escaped_as_its_leader(site):
+    """The comparison's last column names the region that leads each factor: the hostile region leads one, so its
+    hostile name is printed there (escaped), not only in the column heads."""
+    import html as html_lib
+
+    client = site["client"]
+    for lang, shown in (("en", payload("regions.name_en")), ("zh", payload("regions.name_zh"))):
+        body = client.get("/regions", params={"lang": lang, "name": [REGION, "西安"]}).text
+        table = body.split('id="compare"', 1)[1].split("</table>", 1)[0]
+        leads = [html_lib.unescape(row.rsplit("<td>", 1)[-1].split("</td>", 1)[0])
+                 for row in table.split("<tr>")[2:]]
+        assert shown in leads, (lang, leads)
+        assert not raw_hits(table), table[:400]
