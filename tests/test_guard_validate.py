@@ -258,6 +258,21 @@ def test_a_whole_number_column_refuses_a_fraction_and_keeps_a_whole_written_with
         assert (stored[3][col], stored[4][col]) == (2002, 2003), col
 
 
+@pytest.mark.parametrize("tbl", [t for t in TABLES if numeric_columns(t, lambda c: c.type != "DOUBLE")])
+def test_a_whole_number_column_refuses_a_decimal_comma_fraction_in_a_decimal_comma_file(org_store, tmp_path, tbl):
+    """'2001,5' in a decimal-comma file is a fraction: refused by a whole-number column as written, never read as
+    20015 or a rounded 2002; '2.003' there is a grouped 2003 and '2002,0' a whole 2002. A cell refused as a
+    fraction keeps that one reason: '2,5' is not also 'below 1000: 3' (the rounded value nobody wrote)."""
+    cols = numeric_columns(tbl, lambda c: c.type != "DOUBLE")
+    stored, refused = run_all(org_store, tmp_path, tbl, cols, ["2001,5", "2.003", "2002,0", "2,5"], decimal="comma")
+    for line, written in ((2, "2001,5"), (5, "2,5")):
+        got = sorted((r["column_name"], r["value"], r["reason"]) for r in refused.get(line, []))
+        assert got == sorted((c, written, f"{written} is not a whole number") for c in cols), got
+        assert line not in stored
+    for col in cols:
+        assert (stored[3][col], stored[4][col]) == (2003, 2002), col
+
+
 BOUNDED = [(t, c) for t, c in columns(lambda t, c: c.type in NUMERIC and c.minimum is not None)]
 
 

@@ -197,9 +197,11 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
         if bad:
             _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix, decimal)
         if col.type in ("INTEGER", "BIGINT"):
-            frac = con.execute(f"SELECT {ident(LINE)}, {ident(col.name)} FROM {work} "
-                               f"WHERE {ident(col.name)} <> floor({ident(col.name)})").fetchall()
-            errors.extend_rows(frac, col.name, lambda val: f"{val!r} is not a whole number")
+            # the cell as written is what the reject shows ('2,5' in a decimal-comma file, not the 2.5 read from it)
+            frac = con.execute(f"SELECT w.{ident(LINE)}, m.{ident(col.name)} FROM {work} w JOIN {mapped} m "
+                               f"USING ({ident(LINE)}) WHERE w.{ident(col.name)} <> floor(w.{ident(col.name)})"
+                               ).fetchall()
+            errors.extend_rows(frac, col.name, lambda val: f"{val} is not a whole number")
 
     # the row's currency: its own column, else a currency written in an amount, else the mapping's default
     money_cols = [c.name for c in columns if c.unit == "money"]
@@ -355,6 +357,12 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
         return con.execute(f"SELECT t.{L}, {value_sql} FROM {view} t WHERE {where}").fetchall()
 
     flagged = {(line, col) for line, col in zip(errors.lines, errors.cols)}
+
+    def cell_rule(bad, col: str, reason_fn) -> None:
+        # a cell already refused (not a whole number, not a number) keeps that one reason: the rules below see
+        # only the value typed from it (a fraction rounded), which is not what the user wrote
+        errors.extend_rows([(line, v) for line, v in bad if (line, col) not in flagged], col, reason_fn)
+
     for col in columns:
         c = ident(col.name)
         if col.required:
@@ -366,18 +374,17 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
         if col.choices:
             allowed = ", ".join(lit(x) for x in col.choices)
             bad = rows(f"t.{c} IS NOT NULL AND t.{c} NOT IN ({allowed})", col.name)
-            errors.extend_rows(bad, col.name,
-                               lambda v, ch=col.choices: f"{v!r} is not one of: {', '.join(ch)}")
+            cell_rule(bad, col.name, lambda v, ch=col.choices: f"{v!r} is not one of: {', '.join(ch)}")
         if col.minimum is not None and col.type in ("DOUBLE", "INTEGER", "BIGINT"):
             label = "negative" if col.minimum == 0 else f"below {col.minimum:g}"
             bad = rows(f"t.{c} < {col.minimum!r}", col.name)
-            errors.extend_rows(bad, col.name, lambda v, n=col.name, lb=label: f"{n} is {lb}: {v}")
+            cell_rule(bad, col.name, lambda v, n=col.name, lb=label: f"{n} is {lb}: {v}")
         if col.name in YEAR_COLUMNS:
             bad = rows(f"t.{c} > {today.year}", col.name)
-            errors.extend_rows(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
+            cell_rule(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
         if col.type == "DATE":
             bad = rows(f"t.{c} > DATE {lit(today.isoformat())}", col.name)
-            errors.extend_rows(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
+            cell_rule(bad, col.name, lambda v, n=col.name: f"{n} {v} is in the future")
     names = {c.name for c in columns}
     for col in CODE_COLUMNS:
         if col in names and col in target.columns and col not in prechecked:
