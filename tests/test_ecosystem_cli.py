@@ -81,7 +81,7 @@ def test_flows_cli_growth_investors_and_warnings(tmp_path):
         "round_id,org_id,date,stage,amount,currency,investors\n"
         "r1,o1,2020-03-01,A,10000000,USD,Fund One\n"
         "r2,o1,,B,20000000,USD,Fund One\n"
-        "r3,o2,2021-05-01,A,5000000,XYZ,Fund Two\n"
+        "r3,o2,2021-05-01,A,5000000,BRL,Fund Two\n"  # an ISO code with no rate in the FX table
         "r4,o2,2022-06-01,A,40000000,USD,Fund One\n", encoding="utf-8")
     for table, f in (("organizations", "o.csv"), ("funding_rounds", "r.csv")):
         assert runner.invoke(app, ["import", table, str(tmp_path / f), "--db", str(db)]).exit_code == 0
@@ -91,7 +91,7 @@ def test_flows_cli_growth_investors_and_warnings(tmp_path):
     assert rows["2020"]["value"] == 10e6 and rows["2021"]["value"] is None and rows["2022"]["value"] == 40e6
     assert "1 no FX rate" in rows["2021"]["note"]
     assert "without a date left out (no period): r2" in res.stderr
-    assert "in XYZ with no USD rate" in res.stderr and "r3" in res.stderr
+    assert "in BRL with no USD rate" in res.stderr and "r3" in res.stderr
     res = runner.invoke(app, ["flows", "--cagr", "--by", "stage", "--db", str(db), "-f", "json"])
     g = json.loads(res.stdout)[0]
     assert g["first_period"] == "2020" and g["last_period"] == "2022"

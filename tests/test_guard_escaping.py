@@ -1,7 +1,8 @@
 """Every dashboard page escapes every value a user can write, from one hostile fixture.
 
 The fixture writes a payload into every free-text column of an organisation (uploaded through the
-API's import, as a user would), its financials' source, note and currency, a region's names, a watchlist note (API
+API's import, as a user would), its financials' source, note and currency (a store from before the import's currency
+check), a region's names, a watchlist note (API
 and dashboard form), the cells of an uploaded screening file and the header of one it refuses (its error
 names the columns found). Each payload names the field it sits in, so a failure says which field on which
 page came out raw. The pages are read from the application's route
@@ -116,11 +117,22 @@ def site(tmp_path_factory):
             "invention_patents", "note"]]
     fin += [[org, y, "CNY", 500_000_000, 60_000_000, 400, 120, 12, payload("financials.note")]
             for org in (ORG, ORG_ID) for y in FIN_YEARS]
-    # the currency is free text to the importer (upper-cased, not checked against ISO 4217): the second organisation's
-    # figures carry a hostile one, in a year before the first's, so the first keeps its score and its ranking (a
-    # ranking of a year with an unknown currency in its scope is refused)
-    fin += [[ORG_ZH, min(FIN_YEARS) - 1, payload("financials.currency"), 500_000_000, 60_000_000, 400, 120, 12, ""]]
-    upload("financials", _csv(fin), payload("financials.source_name"))
+    # the second organisation's figures of a year before the first's (so the first keeps its score and its ranking: a
+    # ranking of a year with an unknown currency in its scope is refused) ...
+    fin += [[ORG_ZH, min(FIN_YEARS) - 1, "CNY", 500_000_000, 60_000_000, 400, 120, 12, ""]]
+    # ... and a hostile currency, which is no ISO 4217 code: the import refuses its row, naming line and column
+    fin += [[ORG_ZH, min(FIN_YEARS) - 2, payload("financials.currency"), 500_000_000, 60_000_000, 400, 120, 12, ""]]
+    r = client.post("/api/v1/imports/financials", headers=auth, params={"source": payload("financials.source_name")},
+                    files={"file": ("financials.csv", _csv(fin), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert [(x["line"], x["column_name"], x["value"]) for x in r.json()["rejects"]] == [
+        (len(fin), "currency", payload("financials.currency").upper())], r.text
+    # a store written before that check may still hold one: the accepted row gets it as such a store would have it
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE financials SET currency = ? WHERE org_id = ? AND fiscal_year = ?",
+                    [payload("financials.currency"), ORG_ZH, min(FIN_YEARS) - 1])
     rounds = [["round_id", "org_id", "org_name", "date", "stage", "amount", "currency", "investors"],
               ["guard-r1", ORG, payload("funding_rounds.org_name"), "2022-03-01", "A轮", "50000000", "CNY",
                payload("funding_rounds.investors")]]

@@ -175,6 +175,23 @@ def test_every_currency_column_reads_currency_words_as_their_iso_code(org_store,
     assert [stored[i + 2]["currency"] for i in range(len(CURRENCY_WORDS))] == list(CURRENCY_WORDS.values())
 
 
+NOT_CURRENCIES = ["CNYY", "RNB", "XQZ", "US", "元人民币"]
+
+
+@pytest.mark.parametrize("tbl", [t for t in IMPORTABLE if "currency" in table(t).data_names])
+def test_every_currency_column_keeps_iso_4217_codes_current_or_withdrawn_and_names_any_other(org_store, tmp_path, tbl):
+    """A typo in a currency is refused where it is written (it would stop every later conversion of the row's
+    figures); codes ISO withdrew (LTL, HRK) are real currencies of past figures and are kept."""
+    good = ["cny", " USD ", "EUR", "LTL", "HRK", "ZWG"]
+    stored, refused = run(org_store, tmp_path, tbl, "currency", good + NOT_CURRENCIES)
+    assert [stored[i + 2]["currency"] for i in range(len(good))] == ["CNY", "USD", "EUR", "LTL", "HRK", "ZWG"]
+    for i, v in enumerate(NOT_CURRENCIES, start=len(good) + 2):
+        r = only_reject(refused, i, "currency")
+        assert r["value"] == v and f"{v!r} is not an ISO 4217 currency code" in r["reason"], r
+        assert i not in stored
+    assert set(refused) == set(range(len(good) + 2, len(good) + len(NOT_CURRENCIES) + 2))
+
+
 @pytest.mark.parametrize("col", ["cpc_codes", "ipc_codes"])
 def test_every_patent_code_spelling_is_normalised_and_a_non_code_is_named(org_store, tmp_path, col):
     good = "G06N 3/08|G06N0003/08|b29c-047/00|Y02E10/50|G06N3|G06N|G06|H01L 21/0274"

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from hardtech.sources.cells import ALL_CHECKS, cells_flag_sql, check_cells, shown
 from hardtech.sources.countries import iso_codes
+from hardtech.sources.currencies import currency_codes
 from hardtech.sources.mapping import TargetSpec
 from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
@@ -394,6 +395,11 @@ def _check_rules(con, view: str, target: TargetSpec, columns: tuple[Column, ...]
         bad = rows(f"t.country IS NOT NULL AND t.country NOT IN ({iso})", "country")
         errors.extend_rows(bad, "country", lambda v: (
             f"{v!r} is not a country: give an ISO 3166 code (CN, USA, DE) or a country's English or Chinese name"))
+    if "currency" in names:
+        known = ", ".join(lit(c) for c in sorted(currency_codes()))
+        bad = rows(f"t.currency IS NOT NULL AND t.currency NOT IN ({known})", "currency")
+        cell_rule(bad, "currency", lambda v: (
+            f"{v!r} is not an ISO 4217 currency code: give one (CNY, USD, EUR) or a currency word (RMB, 人民币, US$)"))
     if {"revenue", "rd_expense"} <= names and "rd_far_above_revenue" not in target.relax:
         bad = rows("t.revenue > 0 AND t.rd_expense > 100 * t.revenue", "revenue")
         errors.extend_rows(bad, "revenue",
