@@ -22,7 +22,7 @@ from hardtech.sources.readers import LINE
 from hardtech.sources.transform import ident, lit
 from hardtech.schema import Column, table as schema_table
 
-YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year"}
+YEAR_COLUMNS = {"fiscal_year", "founded", "stat_year", "year"}  # "year": publications' year
 CODE_COLUMNS = ("cpc_codes", "ipc_codes")
 # after patent_code_sql: G06N3/08, Y02E10/50, and the coarser levels a source may give (main group G06N3,
 # subclass B29C, class G06): the symbols analytics.taxonomy.normalize_patent_code reads
