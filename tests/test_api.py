@@ -201,6 +201,10 @@ def test_openapi_and_meta(client):
     assert "/api/v1/organizations" in spec["paths"] and "/api/v1/organizations/{org_id}" in spec["paths"]
     meta = client.get("/api/v1").json()
     assert meta["read_only"] is True and "ai" in meta["filters"]["field"]
+    # the index lists every API path the schema documents (the routers' routes too, not only the app's own)
+    documented = {p for p in spec["paths"] if p.startswith("/api/v1")}
+    assert documented and documented <= set(meta["endpoints"]), sorted(documented - set(meta["endpoints"]))
+    assert all(p.startswith("/api/v1") for p in meta["endpoints"])
 
 
 def test_report_endpoint(client, writer):

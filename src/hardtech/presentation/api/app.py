@@ -41,8 +41,18 @@ def index(request: Request):
         "filters": {"field": [f["id"] for f in search.field_choices()],
                     "typology": [t["id"] for t in search.typology_choices()],
                     "star": list(search.STAR_VERDICTS), "sort": list(search.SORTS), "group_by": list(search.GROUPS)},
-        "endpoints": sorted({r.path for r in request.app.routes if getattr(r, "path", "").startswith("/api/v1")}),
+        "endpoints": sorted(p for p in _route_paths(request.app) if p.startswith("/api/v1")),
     })
+
+
+def _route_paths(app) -> set[str]:
+    """Every route's path. FastAPI ≥ 0.165 keeps an included router as one nested entry of `app.routes`, so the
+    top level alone lists only the routes declared on the app itself; the route contexts walk the nesting."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: included routes are flattened into app.routes
+        return {r.path for r in app.routes if getattr(r, "path", None)}
+    return {rc.path for rc in iter_route_contexts(app.routes) if rc.path}
 
 
 class Guard:
