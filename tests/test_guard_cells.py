@@ -28,13 +28,15 @@ def test_the_cli_csv_output_neutralises_every_start(tmp_path):
                                  "--output", str(out)])
     assert r.exit_code == 0, r.output
     text = out.read_bytes().decode("utf-8")
-    # read as text, not with csv: a bare carriage return inside a cell is written unquoted today
-    # (docs/testing.md notes it); what matters here is that every cell starts with the quote
     header, values = text.split("\n", 1)
     assert header == ",".join([f"c{i}" for i in range(len(STARTS))] + ["p", "n"])
     for c in STARTS:
         assert f"'{c}cmd" in values, repr(c)
     assert values.rstrip("\n").endswith(",plain,-1")  # numbers stay numbers
+    # a cell holding a carriage return is quoted, so a CSV reader (and a spreadsheet) keeps the row whole
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [header.split(","), [f"'{c}cmd" for c in STARTS] + ["plain", "-1"]], rows
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,9 @@ def data_model_markdown() -> str:
     out += ["", "## Validation rules applied on import", "",
             "- required columns empty → rejected; values that cannot be parsed as the column's type → rejected;",
             "- values outside `choices` or below `minimum` (negative R&D, employees, amounts) → rejected;",
-            "- years (`fiscal_year`, `founded`, `stat_year`) and dates after today → rejected;",
+            "- years (`fiscal_year`, `founded`, `stat_year`, a publication's `year`) and dates after today → rejected;",
+            "- a `currency` that is no ISO 4217 code, current or withdrawn, once currency words (`RMB`, `人民币`, "
+            "`US$`) are read as codes → rejected;",
             "- `revenue` > 0 and `rd_expense` > 100 × `revenue` → rejected as a likely unit error "
             "(a mapping may relax this for real pre-revenue companies: `relax: [rd_far_above_revenue]`);",
             "- `rd_staff` > `employees` → rejected; a currency in an amount that contradicts the row's `currency` → rejected;",

@@ -218,12 +218,8 @@ class Output:
             return "".join(json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False) + "\n" for r in rows)
         if fmt == Format.csv:
             flat, cols = flatten_rows(rows, columns)
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(cols)
-            for r in flat:
-                w.writerow([neutralise_formula(_csv_value(r.get(c))) for c in cols])
-            return buf.getvalue()
+            return "".join(_csv_line(row) for row in
+                           [cols] + [[neutralise_formula(_csv_value(r.get(c))) for c in cols] for r in flat])
         return self._table(rows, columns, title, caption, units)
 
     # tables for people ----------------------------------------------------------------------
@@ -392,6 +388,20 @@ def write_parquet(rows: list[dict], columns: list[str], path: Path) -> None:
                 data[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
         table = pa.table(data)
     pq.write_table(table, path)
+
+
+_CSV_BUF = io.StringIO()
+_CSV_WRITER = csv.writer(_CSV_BUF, lineterminator="\r\n")
+
+
+def _csv_line(cells: list) -> str:
+    """One CSV record ending in "\n". Python's csv module quotes a cell only for the characters of its line
+    terminator, so a writer ending lines in "\n" leaves a bare carriage return unquoted and a spreadsheet splits
+    the row there; written with "\r\n" (every cell holding either is quoted), the terminator is then swapped."""
+    _CSV_BUF.seek(0)
+    _CSV_BUF.truncate(0)
+    _CSV_WRITER.writerow(cells)
+    return _CSV_BUF.getvalue()[:-2] + "\n"
 
 
 def _csv_value(v: Any) -> Any:
