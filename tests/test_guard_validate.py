@@ -469,6 +469,29 @@ def test_a_rows_currency_comes_from_the_unit_of_the_amount_it_gives(org_store, t
     assert (stored[3]["ticket_max"], stored[3]["currency"]) == (2_000_000, "USD")
 
 
+def test_a_plain_figure_under_a_units_currency_is_in_that_currency_like_a_parsed_one(org_store, tmp_path):
+    """A unit naming a currency ("USD million") says what currency the column's figures are in, whether a cell is
+    a plain 2 or a parsed 1.5亿: a row currency that says otherwise is a conflict (a plain 2 beside EUR was stored
+    as EUR 2,000,000), and two amounts under units in two currencies make no row currency (the first's was taken)."""
+    cols = {"investor_id": "investor_id", "currency": "currency", "ticket_max": {"column": "hi", "unit": "USD million"}}
+    stored, refused = run(org_store, tmp_path, "investors", None,
+                          [{"currency": "EUR", "hi": "2"}, {"currency": "USD", "hi": "2"}, {"currency": None, "hi": "2"}],
+                          mapping=mapping("investors", cols))
+    r = only_reject(refused, 2, "currency")
+    assert (r["value"], r["reason"]) == ("EUR", "currency EUR conflicts with USD written in ticket_max")
+    assert 2 not in stored
+    assert [(stored[i]["ticket_max"], stored[i]["currency"]) for i in (3, 4)] == [(2_000_000, "USD")] * 2
+    (tmp_path / "two").mkdir()
+    cols = {"investor_id": "investor_id", "ticket_min": {"column": "lo", "unit": "万元"},
+            "ticket_max": {"column": "hi", "unit": "USD million"}}
+    stored, refused = run(org_store, tmp_path / "two", "investors", None,
+                          [{"lo": "3", "hi": "2"}, {"lo": "3", "hi": None}], mapping=mapping("investors", cols))
+    r = only_reject(refused, 2, "ticket_max")
+    assert (r["value"], r["reason"]) == ("2", "ticket_max is written in USD but ticket_min in CNY: one row has one "
+                                              "currency")
+    assert (stored[3]["ticket_min"], stored[3]["currency"]) == (30_000, "CNY")
+
+
 def test_a_missing_date_word_between_written_dates_leaves_the_later_dates_read(tmp_path):
     from hardtech.store.connection import Store
 

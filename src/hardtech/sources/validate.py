@@ -140,6 +140,7 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     sel = [ident(LINE)]
     casts: list[str] = []  # computed once per cell in an inner query, used several times above it
     numeric: dict[str, tuple[float, str | None]] = {}  # column -> (factor, default currency)
+    unit_ccy_of: dict[str, str] = {}  # column -> the currency its mapping's unit names ("USD million"): an assertion
     for col in columns:
         c = f"m.{ident(col.name)}"
         spec = target.columns.get(col.name)
@@ -153,6 +154,8 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
             if spec is not None and spec.negate:
                 factor = -factor
             numeric[col.name] = (factor, (spec.currency if spec is not None and spec.currency else None) or unit_ccy)
+            if unit_ccy:
+                unit_ccy_of[col.name] = unit_ccy
             first = ident("__f_" + col.name)
             casts.append(f"{_first_cast(c, decimal)} AS {first}")
             fast = _fast_number(c, first, decimal)
@@ -207,18 +210,27 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
     # the row's currency: its own column, else a currency written in an amount, else the mapping's default
     money_cols = [c.name for c in columns if c.unit == "money"]
     cur = "currency"
+    def ccy_of(m: str) -> str:
+        # the currency an amount the row gives is in: written in the cell (1.5亿 USD), or named by its column's unit
+        # ("USD million": a plain 2 there is USD too, not only a parsed cell); columns of the work table `w`
+        parsed = "w." + ident("__ccy_" + m)
+        if m not in unit_ccy_of:
+            return parsed
+        return f"coalesce({parsed}, CASE WHEN w.{ident(m)} IS NOT NULL THEN {lit(unit_ccy_of[m])} END)"
+
     if "currency" in present:
         for m in money_cols:
             rows = con.execute(
-                f"SELECT {ident(LINE)}, currency, {ident('__ccy_' + m)} FROM {work} WHERE currency IS NOT NULL "
-                f"AND {ident('__ccy_' + m)} IS NOT NULL AND currency <> {ident('__ccy_' + m)}").fetchall()
+                f"SELECT w.{ident(LINE)}, w.currency, {ccy_of(m)} FROM {work} w WHERE w.currency IS NOT NULL "
+                f"AND {ccy_of(m)} IS NOT NULL AND w.currency <> {ccy_of(m)}").fetchall()
             for line, rc, pc in rows:
                 errors.add(line, "currency", rc, f"currency {rc} conflicts with {pc} written in {m}")
         for i, a in enumerate(money_cols):  # no currency column, two amounts in two currencies: no row currency
             for b in money_cols[i + 1:]:
-                ca, cb = ident("__ccy_" + a), ident("__ccy_" + b)
-                for line, x, y, raw in con.execute(
-                        f"SELECT {ident(LINE)}, {ca}, {cb}, {ident('__raw_' + b)} FROM {work} WHERE currency IS NULL "
+                ca, cb = ccy_of(a), ccy_of(b)
+                for line, x, y, raw in con.execute(  # the reject shows b's cell as written (m: the mapped input)
+                        f"SELECT w.{ident(LINE)}, {ca}, {cb}, m.{ident(b)} FROM {work} w JOIN {mapped} m "
+                        f"USING ({ident(LINE)}) WHERE w.currency IS NULL "
                         f"AND {ca} IS NOT NULL AND {cb} IS NOT NULL AND {ca} <> {cb}").fetchall():
                     errors.add(line, b, raw, f"{b} is written in {y} but {a} in {x}: one row has one currency")
         defaults = [lit(numeric[m][1]) for m in money_cols if m in numeric and numeric[m][1]]
