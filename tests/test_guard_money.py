@@ -97,8 +97,9 @@ def test_vague_amounts_are_bands_never_figures(text, low, high):
 @pytest.mark.parametrize("text", sorted(MISSING_TEXT) + ["N/A", "Unknown", "NONE", " 未披露 "])
 def test_every_missing_word_is_undisclosed_and_keeps_its_text(text):
     assert parse_money(text, default_currency="EUR") == Money(None, None, None, "EUR", False, text)
-    if " " not in text.strip():  # "USD not disclosed" is refused today (docs/testing.md notes it)
-        assert parse_money(f"USD {text}" if text.strip() else "USD 未披露").currency == "USD"
+    # with a currency before it, every missing word is still undisclosed, the words of several too ("USD not disclosed")
+    named = f"USD {text}" if text.strip() else "USD 未披露"
+    assert parse_money(named) == Money(None, None, None, "USD", False, named)
 
 
 @pytest.mark.parametrize("value", [None, pd.NA, pd.NaT, float("nan"), np.nan])

@@ -331,7 +331,8 @@ def parse_money(text: object, default_currency: str | None = None, unit: float =
     rest = _CURRENCY_RE.sub(" ", s)
     t = re.sub(r"\s+", "", rest).lower()
     currency = _resolve(found, default_currency, text)
-    if t in MISSING_TEXT:
+    # a missing word of several words keeps its spaces ("USD not disclosed"): compare it spaced as well
+    if t in MISSING_TEXT or " ".join(rest.split()).lower() in MISSING_TEXT:
         if found and t == "":
             raise _fail(text, "a currency without a number")
         return _missing(raw, currency)
