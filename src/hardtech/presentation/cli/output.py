@@ -218,8 +218,7 @@ class Output:
             return "".join(json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False) + "\n" for r in rows)
         if fmt == Format.csv:
             flat, cols = flatten_rows(rows, columns)
-            return "".join(_csv_line(row) for row in
-                           [cols] + [[neutralise_formula(_csv_value(r.get(c))) for c in cols] for r in flat])
+            return _csv_text([cols] + [[neutralise_formula(_csv_value(r.get(c))) for c in cols] for r in flat])
         return self._table(rows, columns, title, caption, units)
 
     # tables for people ----------------------------------------------------------------------
@@ -390,18 +389,20 @@ def write_parquet(rows: list[dict], columns: list[str], path: Path) -> None:
     pq.write_table(table, path)
 
 
-_CSV_BUF = io.StringIO()
-_CSV_WRITER = csv.writer(_CSV_BUF, lineterminator="\r\n")
-
-
-def _csv_line(cells: list) -> str:
-    """One CSV record ending in "\n". Python's csv module quotes a cell only for the characters of its line
+def _csv_text(records: list[list]) -> str:
+    """CSV records, each ending in "\n". Python's csv module quotes a cell only for the characters of its line
     terminator, so a writer ending lines in "\n" leaves a bare carriage return unquoted and a spreadsheet splits
-    the row there; written with "\r\n" (every cell holding either is quoted), the terminator is then swapped."""
-    _CSV_BUF.seek(0)
-    _CSV_BUF.truncate(0)
-    _CSV_WRITER.writerow(cells)
-    return _CSV_BUF.getvalue()[:-2] + "\n"
+    the row there; each record is written with "\r\n" (every cell holding either is quoted), then its
+    terminator swapped."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    out = []
+    for cells in records:
+        buf.seek(0)
+        buf.truncate(0)
+        w.writerow(cells)
+        out.append(buf.getvalue()[:-2] + "\n")
+    return "".join(out)
 
 
 def _csv_value(v: Any) -> Any:
