@@ -530,3 +530,38 @@ def test_every_number_column_reads_chinese_magnitudes(org_store, tmp_path, tbl):
     assert not refused, refused
     for col in cols:
         assert [stored[i + 2][col] for i in range(len(cases))] == list(cases.values()), col
+
+
+@pytest.mark.parametrize("currency", ["CNY", "USD"])
+def test_screening_applicants_figures_are_read_like_an_import_in_the_default_currency(currency):
+    """The screening reads an applicants file through the same validation as an import, with no mapping: a figure
+    written with a magnitude word, a plain one and one with grouped thousands are all read, each in the screening's
+    default currency unless the cell names another."""
+    import pandas as pd
+
+    from hardtech.store.applicants import read_applicants
+
+    a = read_applicants(pd.DataFrame({"name": ["A Co", "B Co", "C Co", "D Co"], "description": ["x"] * 4,
+                                      "revenue": ["1.5亿", "2000000", "1,234.5", "$3M"],
+                                      "rd_expense": ["3000万", "300000", "1", "1"]}),
+                        default_currency=currency)
+    got = {line: (f["revenue"].iloc[0], f["rd_expense"].iloc[0], f["currency"].iloc[0])
+           for line, f in a.financials.items()}
+    assert got == {2: (150_000_000, 30_000_000, currency), 3: (2_000_000, 300_000, currency),
+                   4: (1234.5, 1, currency), 5: (3_000_000, 1, "USD")}, got
+
+
+def test_a_mappings_default_currency_yields_to_the_rows_own_currency_for_plain_and_parsed_figures(org_store, tmp_path):
+    """`currency:` on a column is a default: a row whose own currency column says EUR keeps EUR for a plain 2 and
+    for a parsed 1.5亿 alike (a parsed cell was refused as a conflict, a plain one not); a row without one takes
+    the default; a currency written in the cell is the amount's own and still conflicts."""
+    cols = {"investor_id": "investor_id", "currency": "currency",
+            "ticket_max": {"column": "hi", "currency": "USD"}}
+    stored, refused = run(org_store, tmp_path, "investors", None,
+                          [{"currency": "EUR", "hi": "2"}, {"currency": "EUR", "hi": "1.5亿"},
+                           {"currency": None, "hi": "1.5亿"}, {"currency": "EUR", "hi": "$3"}],
+                          mapping=mapping("investors", cols))
+    assert [(stored[i]["ticket_max"], stored[i]["currency"]) for i in (2, 3, 4)] == [
+        (2, "EUR"), (150_000_000, "EUR"), (150_000_000, "USD")]
+    r = only_reject(refused, 5, "currency")
+    assert (r["value"], r["reason"]) == ("EUR", "currency EUR conflicts with USD written in ticket_max")

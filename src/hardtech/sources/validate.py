@@ -285,9 +285,12 @@ def _fix_cells(con, work: str, target: TargetSpec, col: Column, bad: list, numer
             elif col.name in YEAR_COLUMNS:
                 vals = {col.name: (pa.float64(), float(_year(value, parse_year, parse_date)))}
             else:
-                factor, default_ccy = numeric or (1.0, None)
+                factor = (numeric or (1.0, None))[0]
                 if col.unit == "money" or funding_amount:
-                    m = parse_money(value, default_currency=default_ccy, unit=abs(factor), decimal=decimal)
+                    # only a currency written in the cell is the amount's own; the mapping's default currency is
+                    # applied to the row later, after its own currency column, as for a plain figure (a default is
+                    # no conflict with the row's currency; a unit's currency is, checked for every figure there)
+                    m = parse_money(value, default_currency=None, unit=abs(factor), decimal=decimal)
                     if m.amount is None and m.disclosed and not funding_amount:
                         raise ValueError(f"a range ({value}) is not a figure; give one number")
                     if m.approximate and not funding_amount:
