@@ -386,8 +386,12 @@ def score(result: dict, equiv: dict[str, dict]) -> dict:
 
 
 def _module_of(mutant: str) -> str:
-    """'hardtech.sources.money' for 'hardtech.sources.money.x_parse_unit__mutmut_9'; 'templates' for templates."""
-    return mutant.split(".x_")[0] if ".x_" in mutant else mutant.split(".")[0]
+    """'hardtech.sources.money' for 'hardtech.sources.money.x_parse_unit__mutmut_9' (and for a method,
+    'hardtech.sources.fx' for 'hardtech.sources.fx.xǁFXTableǁrate__mutmut_35'); 'templates' for templates."""
+    for sep in (".x_", ".xǁ"):
+        if sep in mutant:
+            return mutant.split(sep)[0]
+    return mutant.split(".")[0]
 
 
 def print_table(rows: list[tuple[str, dict, dict]]) -> None:

@@ -72,3 +72,16 @@ def test_rewriting_one_modules_scores_keeps_the_other_modules_rows_and_survivors
     assert "| `x_f__mutmut_2` | survived | `- a`<br>`+ b` |" in text
     mutation.write_markdown(doc, [("a", res, s)], {})  # no order: the whole section is rewritten
     assert "| b |" not in doc.read_text(encoding="utf-8")
+
+
+def test_a_listed_equivalent_belongs_to_its_own_module_methods_too(mutation):
+    """A method's mutant ('…fx.xǁFXTableǁrate__mutmut_35') belongs to its module, so scoring another module never
+    reports it as "listed as equivalent but no longer a mutant"."""
+    assert mutation._module_of("hardtech.sources.fx.xǁFXTableǁrate__mutmut_35") == "hardtech.sources.fx"
+    assert mutation._module_of("hardtech.sources.validate.xǁ_Errorsǁadd__mutmut_1") == "hardtech.sources.validate"
+    assert mutation._module_of("hardtech.sources.money.x_parse_unit__mutmut_9") == "hardtech.sources.money"
+    assert mutation._module_of("templates.base.safe_1") == "templates"
+    verdicts = {"hardtech.sources.validate.xǁ_Errorsǁadd__mutmut_1": 1, "hardtech.sources.validate.x_validate__mutmut_2": 1}
+    equiv = {"hardtech.sources.fx.xǁFXTableǁrate__mutmut_35": {}, "hardtech.sources.validate.x_validate__mutmut_9": {}}
+    s = mutation.score({"verdicts": verdicts, "survivors": {}}, equiv)
+    assert s["stale_equivalents"] == ["hardtech.sources.validate.x_validate__mutmut_9"]
