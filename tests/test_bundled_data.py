@@ -62,7 +62,8 @@ def test_bundled_data_stays_small():
     data = ROOT / "src" / "hardtech" / "data"
     total = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
     bundled = sum(p.stat().st_size for p in bundled_dir().iterdir())
-    assert bundled < 6e6 and total < 15e6, (bundled, total)
+    # 16 MB: 15 MB until the ISO 4217 table (7 KB) took the folder 6 KB over it on 2026-12-07 (docs/bundled-data.md)
+    assert bundled < 6e6 and total < 16e6, (bundled, total)
 
 
 def test_patent_subset_is_the_documented_one():
