@@ -201,15 +201,18 @@ def validate(con: duckdb.DuckDBPyConnection, mapped: str, target: TargetSpec, pr
         if bad:
             _fix_cells(con, work, target, col, bad, numeric.get(col.name), errors, prefix, decimal)
         if col.type in ("INTEGER", "BIGINT"):
-            # the cell as written is what the reject shows ('2,5' in a decimal-comma file, not the 2.5 read from it)
-            frac = con.execute(f"SELECT w.{ident(LINE)}, m.{ident(col.name)} FROM {work} w JOIN {mapped} m "
-                               f"USING ({ident(LINE)}) WHERE w.{ident(col.name)} <> floor(w.{ident(col.name)})"
-                               ).fetchall()
-            errors.extend_rows(frac, col.name, lambda val: f"{val} is not a whole number")
+            where = f"w.{ident(col.name)} <> floor(w.{ident(col.name)})"
+            if con.execute(f"SELECT count(*) FROM {work} w WHERE {where}").fetchone()[0]:
+                # the cell as written is what the reject shows ('2,5' in a decimal-comma file, not the 2.5 read from
+                # it); the input is joined only when some cell is refused
+                frac = con.execute(f"SELECT w.{ident(LINE)}, m.{ident(col.name)} FROM {work} w JOIN {mapped} m "
+                                   f"USING ({ident(LINE)}) WHERE {where}").fetchall()
+                errors.extend_rows(frac, col.name, lambda val: f"{val} is not a whole number")
 
     # the row's currency: its own column, else a currency written in an amount, else the mapping's default
     money_cols = [c.name for c in columns if c.unit == "money"]
     cur = "currency"
+
     def ccy_of(m: str) -> str:
         # the currency an amount the row gives is in: written in the cell (1.5亿 USD), or named by its column's unit
         # ("USD million": a plain 2 there is USD too, not only a parsed cell); columns of the work table `w`
