@@ -168,7 +168,8 @@ def _import_bundled(store: Store, say) -> list[dict]:
         drop = {k for k, v in links.items() if v in own} if name.startswith("jrc_") else None
         r = import_bundled(store, name, links=links, drop_ids=drop)
         notes.append({"key": "bundled", "file": entry["file"], "licence": entry["licence"].split(";")[0],
-                      "mapping": entry.get("mapping"), "rows": {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}})
+                      "mapping": entry.get("mapping"),
+                      "rows": {t.table: t.inserted + t.updated + t.unchanged for t in r.targets}})
     return notes
 
 

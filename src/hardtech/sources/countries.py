@@ -7,31 +7,25 @@ guessed: the importer rejects the row, naming the value.
 
 from __future__ import annotations
 
-import csv
 import functools
-from importlib import resources
 
-
-def _rows(name: str) -> list[dict]:
-    path = resources.files("hardtech.data") / "reference" / name
-    with open(str(path), encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+from hardtech.sources.reference import reference_rows
 
 
 @functools.lru_cache(maxsize=1)
 def iso_codes() -> frozenset[str]:
     """The ISO 3166-1 alpha-2 codes."""
-    return frozenset(r["alpha2"] for r in _rows("iso3166.csv"))
+    return frozenset(r["alpha2"] for r in reference_rows("iso3166.csv"))
 
 
 @functools.lru_cache(maxsize=1)
 def country_aliases() -> tuple[tuple[str, str], ...]:
     """(lower-case name or code, alpha-2) for every spelling we accept; our aliases win over ISO names."""
     pairs: dict[str, str] = {}
-    for r in _rows("countries.csv"):
+    for r in reference_rows("countries.csv"):
         for name in [r["iso2"], r["name_en"], r["name_zh"], *[a for a in r["aliases"].split("|") if a]]:
             pairs.setdefault(name.strip().lower(), r["iso2"])
-    for r in _rows("iso3166.csv"):
+    for r in reference_rows("iso3166.csv"):
         for name in (r["alpha2"], r["alpha3"], r["name"], r["official_name"], r["common_name"]):
             if name:
                 pairs.setdefault(name.strip().lower(), r["alpha2"])

@@ -10,14 +10,12 @@ is the FX table's question.
 
 from __future__ import annotations
 
-import csv
 import functools
-from importlib import resources
+
+from hardtech.sources.reference import reference_rows
 
 
 @functools.lru_cache(maxsize=1)
 def currency_codes() -> frozenset[str]:
     """Every ISO 4217 alphabetic code, current or withdrawn."""
-    path = resources.files("hardtech.data") / "reference" / "iso4217.csv"
-    with open(str(path), encoding="utf-8", newline="") as f:
-        return frozenset(r["code"] for r in csv.DictReader(f))
+    return frozenset(r["code"] for r in reference_rows("iso4217.csv"))

@@ -43,7 +43,6 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Callable
 
 
-
 def cores() -> int:
     """The cores this process may run on."""
     try:
